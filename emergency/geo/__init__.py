@@ -1,0 +1,1 @@
+"""Administrative areas, management grids and coordinate systems."""
