@@ -1,0 +1,1 @@
+"""Folium page builders and map-layer endpoints: pure render and analysis code."""
