@@ -1,0 +1,78 @@
+"""Emergency management platform: plans, risk, hazards, rescue forces and dispatch on a map."""
+
+from flask import Flask, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+
+def create_app(test_config=None):
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    from emergency import config
+
+    config.load(app, test_config)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+
+    from emergency import api, db, errors, i18n, web
+    from emergency.audit import service as audit
+    from emergency.auth import web as auth_web
+
+    db.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+    api.init_app(app)
+    web.init_app(app)
+    auth_web.init_app(app)
+    audit.install()
+    app.after_request(_finish_transaction)
+    app.after_request(_security_headers)
+    return app
+
+
+def _finish_transaction(response):
+    """The request owns the transaction: commit on success, roll back on any error."""
+    from flask import g
+
+    from emergency.errors import error_response
+
+    session = g.get("db_session")
+    if session is None:
+        return response
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        return error_response(409, "conflict", "conflicts with existing data",
+                              {"database": [str(exc.orig).splitlines()[0]]})
+    except OperationalError:
+        session.rollback()
+        return error_response(503, "unavailable", "database busy or unavailable; retry")
+    return response
+
+
+def _security_headers(response):
+    """Headers every response carries."""
+    from flask import current_app
+
+    tiles = current_app.config.get("BASEMAP_TILE_URL") or ""
+    tile_origin = ""
+    if tiles.startswith("http"):
+        tile_origin = " " + "/".join(tiles.split("/")[:3])
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html" and not request.path.startswith("/api/v1/docs"):
+        # folium writes inline scripts and styles, so 'unsafe-inline' stays; no other origin.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:" + tile_origin +
+            "; font-src 'self' data:; connect-src 'self'; frame-ancestors 'self'")
+    return response

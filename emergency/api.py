@@ -1,0 +1,70 @@
+"""The JSON API: flask-smorest set-up, the OpenAPI document, health."""
+
+import importlib
+
+import flask_smorest
+from flask import jsonify
+from sqlalchemy import text
+
+from emergency import db, errors, spatial
+from emergency.auth.permissions import public
+from emergency.schemas import ErrorSchema
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api with the contract's error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        """Every HTTP error in the contract's JSON shape."""
+        return errors.handle_http_exception(error)
+
+
+# Every domain's JSON blueprint, registered in this order (each module defines ``blp``).
+API_MODULES = [
+    "emergency.geo.api",
+    "emergency.audit.api",
+]
+
+core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",
+                               description="Service health")
+
+
+@core.route("/health", methods=["GET"])
+@public
+def health():
+    """Liveness and the spatial backend in use."""
+    session = db.get_session()
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the database is not reachable right now
+        return errors.error_response(503, "unavailable", "database unavailable")
+    return jsonify({"status": "ok", "database": spatial.backend_name(session)})
+
+
+def init_app(app):
+    """Configure OpenAPI and register every API blueprint."""
+    app.config.update(
+        API_TITLE="Emergency management platform API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+            "security": [{"bearer": []}, {"session": []}],
+            "info": {"description": "See CONTRACT.md and docs/api.md. Errors are "
+                     "{\"error\": {\"code\", \"message\", \"details\"}}."},
+        },
+    )
+    api = Api(app)
+    api.register_blueprint(core)
+    for module in API_MODULES:
+        api.register_blueprint(importlib.import_module(module).blp)
+    return api
+

@@ -1,0 +1,54 @@
+"""Who may do what: one decorator per route, and scope checks for services."""
+
+import functools
+
+from flask import request
+from flask_login import current_user
+
+from emergency.auth.roles import ADMIN, BUREAU
+from emergency.errors import Forbidden, Unauthorized
+
+
+def actor():
+    """The signed-in user of this request, or None."""
+    user = current_user
+    return user if user and user.is_authenticated else None
+
+
+def allow(*roles):
+    """Let only these roles call the view; 401 when signed out, 403 for other roles."""
+    allowed = frozenset().union(*({r} if isinstance(r, str) else set(r) for r in roles))
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = actor()
+            if user is None:
+                raise Unauthorized("sign in or send a valid bearer token")
+            if user.role not in allowed:
+                raise Forbidden(f"role {user.role} may not {request.method} {request.path}")
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = allowed
+        return wrapper
+
+    return decorate
+
+
+def public(view):
+    """Mark a view as open to everyone, so the architecture test knows it is on purpose."""
+    view.allowed_roles = None
+    return view
+
+
+def in_bureau(user):
+    """True for bureau staff (admin, planner, dispatcher, auditor)."""
+    return user.role in BUREAU
+
+
+def require_area_scope(user, area_codes):
+    """Bureau staff scoped to a district may act only on objects inside it."""
+    if user.role == ADMIN or not user.area_code:
+        return
+    if not any(code and code.startswith(user.area_code) for code in area_codes):
+        raise Forbidden("outside your district")

@@ -1,0 +1,246 @@
+"""The ``emergency`` command line (a Flask CLI group built on create_app)."""
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from emergency import create_app
+from emergency.db import new_session
+from emergency.errors import DomainError
+
+
+def _fail(exc):
+    """Turn a domain error into a clean CLI error."""
+    details = "".join(f"\n  {k}: {v}" for k, v in getattr(exc, "details", {}).items())
+    raise click.ClickException(f"{exc.message}{details}")
+
+
+def _progress(label):
+    """A tqdm progress callback (n, total) for long commands."""
+    from tqdm import tqdm
+
+    bar = {}
+
+    def update(n, total):
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=label, unit="feature", leave=False)
+        bar["bar"].n = n
+        bar["bar"].refresh()
+        if n >= total:
+            bar["bar"].close()
+
+    return update
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main():
+    """Emergency management platform."""
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision):
+    """Apply all migrations (creates the SpatiaLite file if needed)."""
+    from emergency.migrate import upgrade
+
+    upgrade(revision)
+    click.echo("database upgraded", err=True)
+
+
+@main.group()
+def users():
+    """User accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(
+    ["admin", "planner", "dispatcher", "grid_staff", "org_admin", "auditor"]))
+@click.option("--password", required=True)
+@click.option("--grid", "grids", multiple=True, help="grid code (repeatable), for grid_staff")
+@click.option("--org", "org_id", type=int, help="organisation id, for org_admin")
+@click.option("--area", "area_code", help="district code scoping bureau staff")
+@click.option("--display-name", default="")
+@with_appcontext
+def users_create(name, role, password, grids, org_id, area_code, display_name):
+    """Create a user."""
+    from emergency.auth import service
+
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        service.create_user(session, name, role, password, grids, org_id, area_code,
+                            display_name)
+        session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(f"created user {name} ({role})", err=True)
+
+
+@main.group()
+def tokens():
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--days", type=int, default=None, help="lifetime (default TOKEN_DEFAULT_DAYS)")
+@with_appcontext
+def tokens_create(name, days):
+    """Print a new API token for the user on stdout, and nothing else."""
+    from flask import current_app
+
+    from emergency.auth import service
+
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        token = service.create_token(session, name,
+                                     days or current_app.config["TOKEN_DEFAULT_DAYS"])
+        session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("name")
+@with_appcontext
+def tokens_revoke(name):
+    """Revoke every token of a user."""
+    from emergency.auth import service
+
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        count = service.revoke_tokens(session, name)
+        session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(f"revoked {count} token(s)", err=True)
+
+
+def _file_options(command):
+    """Options shared by the file import commands."""
+    for option in reversed([
+        click.argument("file", type=click.Path(exists=True, dir_okay=False)),
+        click.option("--layer", help="layer name inside a GeoPackage"),
+        click.option("--crs", help="CRS when the file has none or a wrong one: an EPSG code, "
+                     "wgs84, gcj02 or bd09"),
+        click.option("--encoding", help="attribute encoding, e.g. GBK (Shapefile without .cpg)"),
+        click.option("--code-field", default="code", show_default=True),
+        click.option("--name-field", default="name", show_default=True),
+    ]):
+        command = option(command)
+    return command
+
+
+def _run_import(label, function, *args):
+    """Run an import in one transaction: all features or none."""
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        count = function(session, *args, progress=_progress(label))
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(f"imported {count} {label}", err=True)
+
+
+@main.group()
+def areas():
+    """Administrative areas."""
+
+
+@areas.command("import")
+@_file_options
+@click.option("--level", required=True,
+              type=click.Choice(["province", "city", "district", "street", "community"]))
+@click.option("--parent-field", default=None, help="field holding the parent's code")
+@click.option("--parent-code", default=None, help="one parent code for every feature")
+@click.option("--name-en-field", default=None)
+@with_appcontext
+def areas_import(file, layer, crs, encoding, code_field, name_field, level, parent_field,
+                 parent_code, name_en_field):
+    """Import areas from GeoJSON, GeoPackage or zipped Shapefile; all or nothing."""
+    from emergency.geo import importer
+
+    _run_import("areas", importer.import_areas, file, level, code_field, name_field,
+                parent_field, parent_code, name_en_field, layer, crs, encoding)
+
+
+@main.group()
+def grids():
+    """Management grids."""
+
+
+@grids.command("import")
+@_file_options
+@click.option("--area-field", default="area_code", show_default=True)
+@with_appcontext
+def grids_import(file, layer, crs, encoding, code_field, name_field, area_field):
+    """Import management grids; all or nothing."""
+    from emergency.geo import importer
+
+    _run_import("grids", importer.import_grids, file, code_field, name_field, area_field,
+                layer, crs, encoding)
+
+
+@main.group()
+def demo():
+    """Demonstration data."""
+
+
+@demo.command("load")
+@with_appcontext
+def demo_load():
+    """Load the Chongqing demonstration data (idempotent)."""
+    from emergency.demo import load
+
+    for line in load():
+        click.echo(line)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host, port, workers, threads):
+    """Serve the app with gunicorn (a production WSGI server)."""
+    from emergency.server import run
+
+    run(host, port, workers, threads)
+
+
+@main.group("config")
+def config_group():
+    """Configuration."""
+
+
+@config_group.command("show")
+@with_appcontext
+def config_show():
+    """List every configuration key, its value (secrets hidden) and description."""
+    from flask import current_app
+
+    from emergency.config import SETTINGS
+
+    for s in SETTINGS:
+        value = current_app.config.get(s.name)
+        shown = "(set)" if s.secret and value else value
+        click.echo(f"{s.name} = {shown}\n    {s.description}")

@@ -1,0 +1,133 @@
+"""Declared configuration: every key with its default, type and description."""
+
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key, its default and what it means."""
+
+    name: str
+    default: object
+    description: str
+    kind: type = str
+    secret: bool = False
+
+
+SETTINGS = [
+    Setting("DATABASE_URL", None,
+            "sqlite:///path.sqlite (SpatiaLite) or postgresql+psycopg://... (PostGIS). "
+            "Unset: instance/emergency.sqlite."),
+    Setting("SECRET_KEY", None, "Signs session cookies. Unset in development: generated once "
+            "into the instance folder.", secret=True),
+    Setting("EMERGENCY_DATA_KEY", None, "Key (urlsafe base64, 32 bytes) for personal data "
+            "encrypted at rest. Unset in development: generated once into the instance folder.",
+            secret=True),
+    Setting("MAX_CONTENT_LENGTH", 64 * 1024 * 1024, "Largest accepted request body in bytes; "
+            "larger bodies get 413.", int),
+    Setting("MAX_JSON_BYTES", 8 * 1024 * 1024, "Largest accepted JSON body in bytes.", int),
+    Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "Largest accepted photo upload in bytes.", int),
+    Setting("UPLOAD_FOLDER", None, "Where photos and uploaded files are kept. "
+            "Unset: instance/uploads.", str),
+    Setting("DB_POOL_SIZE", 10, "Connections kept open per process (PostGIS).", int),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", 30000, "How long a SpatiaLite writer waits for the lock.",
+            int),
+    Setting("TOKEN_DEFAULT_DAYS", 90, "Lifetime of an API token when --days is not given.", int),
+    Setting("LOGIN_MAX_FAILURES", 5, "Failed sign-ins per user within LOGIN_WINDOW_SECONDS "
+            "before further attempts get 429.", int),
+    Setting("LOGIN_WINDOW_SECONDS", 900, "Window for counting failed sign-ins.", int),
+    Setting("SESSION_COOKIE_SECURE", False, "Send the session cookie only over HTTPS "
+            "(set true behind a TLS proxy).", bool),
+    Setting("PROXY_FIX_HOPS", 0, "Number of reverse proxies in front of the app whose "
+            "X-Forwarded-* headers are trusted.", int),
+    Setting("BABEL_DEFAULT_LOCALE", "zh", "Language of the pages when the user has not chosen "
+            "one (zh or en).", str),
+    Setting("BASEMAP_TILE_URL", "", "Tile URL template for the base map (e.g. an intranet "
+            "tile server). Empty: area boundaries serve as the base.", str),
+    Setting("BASEMAP_ATTRIBUTION", "", "Attribution shown for BASEMAP_TILE_URL.", str),
+    Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
+            "with uninsured members.", bool),
+]
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used."""
+
+
+def _coerce(setting, raw):
+    """Turn a raw environment string into the setting's type."""
+    if setting.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        value = str(raw).strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{setting.name} must be true or false, not {raw!r}")
+    if setting.kind is int:
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{setting.name} must be an integer, not {raw!r}") from None
+    return raw
+
+
+def _instance_secret(instance_path, filename, make):
+    """Read a development secret from the instance folder, creating it once."""
+    path = Path(instance_path) / filename
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+        warnings.warn(f"generated a development secret in {path}; set it in the environment "
+                      "for production", RuntimeWarning, stacklevel=2)
+    return path.read_text().strip()
+
+
+def load(app, test_config=None):
+    """Fill app.config from defaults, the instance file, the environment and test_config."""
+    for setting in SETTINGS:
+        # Flask predefines some keys (MAX_CONTENT_LENGTH) as None: ours take precedence.
+        if app.config.get(setting.name) is None:
+            app.config[setting.name] = setting.default
+    app.config.from_pyfile("config.py", silent=True)
+    for setting in SETTINGS:
+        if setting.name in os.environ:
+            app.config[setting.name] = os.environ[setting.name]
+    if test_config:
+        app.config.update(test_config)
+    for setting in SETTINGS:
+        if app.config[setting.name] is not None:
+            app.config[setting.name] = _coerce(setting, app.config[setting.name])
+    validate(app)
+
+
+def validate(app):
+    """Check values and fill the development defaults that depend on the instance folder."""
+    cfg = app.config
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'emergency.sqlite'}"
+    url = cfg["DATABASE_URL"]
+    if not (url.startswith("sqlite:///") or url.startswith("postgresql")):
+        raise ConfigError("DATABASE_URL must be sqlite:///FILE or postgresql+psycopg://...")
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _instance_secret(app.instance_path, "secret_key",
+                                             lambda: secrets.token_urlsafe(32))
+    if not cfg["EMERGENCY_DATA_KEY"]:
+        from cryptography.fernet import Fernet
+
+        cfg["EMERGENCY_DATA_KEY"] = _instance_secret(
+            app.instance_path, "data_key", lambda: Fernet.generate_key().decode())
+    if not cfg["UPLOAD_FOLDER"]:
+        cfg["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    if cfg["BABEL_DEFAULT_LOCALE"] not in {"zh", "en"}:
+        raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
+    for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "PHOTO_MAX_BYTES", "DB_POOL_SIZE"):
+        if cfg[name] <= 0:
+            raise ConfigError(f"{name} must be positive")

@@ -1,0 +1,113 @@
+"""Database core: declarative base, column types, and one session per request."""
+
+from datetime import UTC, datetime
+
+from flask import current_app, g, request
+from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from emergency import spatial
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table of the application."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow():
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Normalise to UTC; naive values are refused so no local time sneaks in."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        """Attach UTC to values read back from SQLite."""
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def init_app(app):
+    """Create the engine for the configured database and manage request sessions."""
+    session = app.config.get("TEST_DB_SESSION")
+    if session is not None:
+        # Tests hand in one session inside an outer transaction that they roll back.
+        app.extensions["emergency.db"] = {"engine": session.get_bind(), "factory": None,
+                                          "session": session}
+    else:
+        engine = spatial.make_engine(
+            app.config["DATABASE_URL"],
+            pool_size=app.config["DB_POOL_SIZE"],
+            busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        )
+        app.extensions["emergency.db"] = {"engine": engine, "factory": sessionmaker(engine),
+                                          "session": None}
+    app.teardown_appcontext(_close_session)
+
+
+def engine():
+    """The application's engine."""
+    return current_app.extensions["emergency.db"]["engine"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or CLI command), created on first use."""
+    if "db_session" not in g:
+        ext = current_app.extensions["emergency.db"]
+        if ext["session"] is not None:
+            g.db_session = ext["session"]
+        else:
+            bind = ext["engine"]
+            # Reads need no write lock on SQLite; writes take it at BEGIN (see spatial.engine).
+            if request and request.method in ("GET", "HEAD", "OPTIONS"):
+                bind = bind.execution_options(sqlite_begin="DEFERRED")
+            g.db_session = Session(bind=bind)
+    return g.db_session
+
+
+def new_session(readonly=False) -> Session:
+    """A session outside any request (CLI, background jobs)."""
+    ext = current_app.extensions["emergency.db"]
+    if ext["session"] is not None:
+        return ext["session"]
+    bind = ext["engine"]
+    if readonly:
+        bind = bind.execution_options(sqlite_begin="DEFERRED")
+    return Session(bind=bind)
+
+
+def _close_session(_exc):
+    """Roll back whatever the request did not commit and return the connection."""
+    session = g.pop("db_session", None)
+    if session is None:
+        return
+    ext = current_app.extensions["emergency.db"]
+    if session is ext["session"]:
+        # A test session: leave its outer transaction alone, drop uncommitted work only.
+        if session.in_nested_transaction():
+            session.rollback()
+        return
+    session.close()

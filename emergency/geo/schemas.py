@@ -1,0 +1,59 @@
+"""Input validation and output shapes for areas and grids."""
+
+from marshmallow import fields, validate
+
+from emergency.geo.models import AREA_LEVELS
+from emergency.geojson import GeometryField, SpatialInputSchema
+from emergency.schemas import SpatialPageQuery
+
+POLYGONS = ("Polygon", "MultiPolygon")
+
+
+class AreaIn(SpatialInputSchema):
+    """Body of POST /areas."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2,12}$"),
+                         metadata={"example": "500103"})
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    name_en = fields.String(load_default="", validate=validate.Length(0, 100))
+    level = fields.String(required=True, validate=validate.OneOf(AREA_LEVELS))
+    parent_code = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Regexp(r"^[0-9]{2,12}$"))
+    geometry = GeometryField(POLYGONS, required=True)
+
+
+class AreaOut(AreaIn):
+    """An area as returned."""
+
+    id = fields.Integer()
+    geometry = fields.Raw()
+
+
+class AreaQuery(SpatialPageQuery):
+    """Filters of GET /areas."""
+
+    level = fields.String(validate=validate.OneOf(AREA_LEVELS))
+    parent_code = fields.String(validate=validate.Length(1, 12))
+
+
+class GridIn(SpatialInputSchema):
+    """Body of POST /grids."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z_\-]{1,32}$"))
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    area_code = fields.String(required=True, validate=validate.Length(1, 12))
+    geometry = GeometryField(POLYGONS, required=True)
+
+
+class GridOut(GridIn):
+    """A grid as returned, with its staff."""
+
+    id = fields.Integer()
+    staff = fields.List(fields.String())
+    geometry = fields.Raw()
+
+
+class GridQuery(SpatialPageQuery):
+    """Filters of GET /grids."""
+
+    area_code = fields.String(validate=validate.Length(1, 12))

@@ -1,0 +1,104 @@
+"""The web shell: sign-in, sign-out, language, home page, and every domain's pages."""
+
+import importlib
+from urllib.parse import urlparse
+
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from emergency.auth import service as auth_service
+from emergency.auth.permissions import actor, public
+from emergency.auth.roles import ROLE_LABELS
+from emergency.db import get_session
+from emergency.errors import TooMany
+
+bp = Blueprint("web", __name__)
+
+# Every domain's HTML blueprint (each module defines ``bp``).
+VIEW_MODULES = [
+    "maps.views",
+]
+
+
+def _safe_next(target):
+    """Only same-site relative paths are followed after sign-in."""
+    if not target:
+        return None
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Sign-in form; repeated failures are throttled."""
+    status = 200
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()[:64]
+        password = request.form.get("password") or ""
+        db = get_session()
+        try:
+            user = auth_service.authenticate(
+                db, username, password, request.remote_addr or "",
+                current_app.config["LOGIN_MAX_FAILURES"],
+                current_app.config["LOGIN_WINDOW_SECONDS"])
+        except TooMany:
+            flash(_("Too many failed sign-ins. Please wait and try again."), "danger")
+            return render_template("login.html"), 429
+        db.commit()
+        if user is not None:
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+        flash(_("Wrong user name or password."), "danger")
+        status = 401
+    return render_template("login.html"), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    """Sign out."""
+    logout_user()
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Home: what each role works on."""
+    user = actor()
+    return render_template("index.html", user=user, role_label=ROLE_LABELS[user.role])
+
+
+def nav_items(user):
+    """Navigation entries visible to a user's role."""
+    items = []
+    for endpoint, label, roles in current_app.config.get("NAV", []):
+        if user is not None and (roles is None or user.role in roles):
+            if endpoint in current_app.view_functions:
+                items.append((url_for(endpoint), label))
+    return items
+
+
+def init_app(app):
+    """Register the shell and every domain's pages; share the navigation with templates."""
+    app.register_blueprint(bp)
+    app.config.setdefault("NAV", [])
+    for module in VIEW_MODULES:
+        mod = importlib.import_module(module)
+        app.register_blueprint(mod.bp)
+        app.config["NAV"].extend(getattr(mod, "NAV", []))
+
+    @app.context_processor
+    def _shell():
+        user = actor()
+        return {"current_actor": user, "nav": nav_items(user),
+                "lang": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"]}

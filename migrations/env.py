@@ -1,0 +1,63 @@
+"""Alembic environment: one history for PostGIS and SpatiaLite, with GeoAlchemy2's helpers."""
+
+import os
+
+from alembic import context
+from geoalchemy2 import alembic_helpers
+
+from emergency.models import load_all
+
+config = context.config
+target_metadata = load_all()
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Ignore SpatiaLite's and PostGIS's own tables and the spatial index bookkeeping."""
+    if type_ == "table" and (name in SYSTEM_TABLES or name.startswith(("idx_", "virts_",
+                                                                        "vwgdb", "sql_"))):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
+SYSTEM_TABLES = {
+    "spatial_ref_sys", "geometry_columns", "geometry_columns_auth",
+    "geometry_columns_field_infos", "geometry_columns_statistics", "geometry_columns_time",
+    "spatial_ref_sys_aux", "spatialite_history", "sql_statements_log", "views_geometry_columns",
+    "views_geometry_columns_auth", "views_geometry_columns_field_infos",
+    "views_geometry_columns_statistics", "virts_geometry_columns", "ElementaryGeometries",
+    "SpatialIndex", "KNN", "KNN2", "data_licenses", "topology", "layer", "spatialite_history",
+}
+
+
+def _configure(**kwargs):
+    """Shared context options."""
+    context.configure(
+        target_metadata=target_metadata,
+        include_object=include_object,
+        process_revision_directives=alembic_helpers.writer,
+        render_item=alembic_helpers.render_item,
+        compare_type=True,
+        render_as_batch=True,
+        **kwargs,
+    )
+
+
+def run_online():
+    """Run migrations on a given connection, or on DATABASE_URL."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    from emergency.spatial import make_engine
+
+    url = config.get_main_option("sqlalchemy.url") or os.environ["DATABASE_URL"]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        _configure(connection=conn)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_online()

@@ -1,0 +1,184 @@
+"""Fixtures: every database test runs on SpatiaLite and on PostGIS, inside a rolled-back
+transaction, on a schema built by the migrations."""
+
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from emergency import create_app, migrate, spatial
+
+BACKENDS = ("spatialite", "postgis")
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
+STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _worker():
+    """A suffix that keeps parallel pytest workers apart."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _postgis_url(name):
+    """Create (or recreate) a scratch PostGIS database and return its URL."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def make_database(backend, tmp_dir, label="test"):
+    """A freshly migrated database of the backend: (url, engine)."""
+    if backend == "spatialite":
+        url = f"sqlite:///{tmp_dir}/{label}-{_worker()}-{uuid.uuid4().hex[:6]}.sqlite"
+    else:
+        try:
+            url = _postgis_url(f"emergency_{label}_{_worker()}")
+        except Exception as exc:  # server missing: fail in CI, skip on a bare laptop
+            if STRICT:
+                pytest.fail(f"PostGIS is required in CI: {exc}")
+            pytest.skip(f"PostGIS not available: {exc}")
+    engine = spatial.make_engine(url, pool_size=5)
+    migrate.upgrade(engine=engine)
+    return url, engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    """The spatial backend under test."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database(backend, tmp_path_factory):
+    """One migrated database per backend for the whole run: (url, engine)."""
+    url, engine = make_database(backend, tmp_path_factory.mktemp("db"))
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database):
+    """The engine of the backend under test."""
+    return database[1]
+
+
+@pytest.fixture
+def db(database):
+    """A session inside an outer transaction that is rolled back after the test."""
+    _url, eng = database
+    connection = eng.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+def app_config(url, tmp_path, **extra):
+    """Configuration of a test app."""
+    return {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
+            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            **extra}
+
+
+@pytest.fixture
+def app(database, db, tmp_path):
+    """The app, sharing the test's session so HTTP calls see and roll back with it."""
+    return create_app(app_config(database[0], tmp_path, TEST_DB_SESSION=db))
+
+
+@pytest.fixture
+def client(app):
+    """An HTTP test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for calling services directly."""
+    with app.app_context():
+        yield
+
+
+class Actors:
+    """Creates users of any role and gives their bearer headers."""
+
+    def __init__(self, db):
+        self.db = db
+        self.count = 0
+
+    def make(self, role, grids=(), org_id=None, area_code=None, username=None):
+        """A user of that role and an Authorization header for them."""
+        from emergency.auth import service
+
+        self.count += 1
+        name = username or f"{role}{self.count}-{uuid.uuid4().hex[:4]}"
+        user = service.create_user(self.db, name, role, "correct horse battery", grids,
+                                   org_id, area_code)
+        token = service.create_token(self.db, name, 1)
+        return user, {"Authorization": f"Bearer {token}"}
+
+    def header(self, role, **kwargs):
+        """Only the Authorization header of a new user of that role."""
+        return self.make(role, **kwargs)[1]
+
+
+@pytest.fixture
+def actors(db, app):
+    """User factory (bound to the test session)."""
+    return Actors(db)
+
+
+def square(lon, lat, size=0.01):
+    """A square GeoJSON polygon with its south-west corner at lon/lat."""
+    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat],
+            [lon + size, lat + size], [lon, lat + size], [lon, lat]]]}
+
+
+@pytest.fixture
+def place(db, app):
+    """A small city → district → street → community → grid tree around (106.5, 29.5)."""
+    from shapely.geometry import shape
+
+    from emergency.geo import service
+
+    service.create_area(db, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
+    service.create_area(db, "990101", "测试区", "district", shape(square(106.4, 29.4, 0.4)),
+                        "990000")
+    service.create_area(db, "990101001", "测试街道", "street",
+                        shape(square(106.45, 29.45, 0.2)), "990101")
+    service.create_area(db, "990101001001", "测试社区", "community",
+                        shape(square(106.5, 29.5, 0.1)), "990101001")
+    service.create_grid(db, "990101001001-01", "第1网格", "990101001001",
+                        shape(square(106.5, 29.5, 0.05)))
+    service.create_grid(db, "990101001001-02", "第2网格", "990101001001",
+                        shape(square(106.55, 29.5, 0.05)))
+    db.flush()
+    return {"city": "990000", "district": "990101", "street": "990101001",
+            "community": "990101001001", "grids": ["990101001001-01", "990101001001-02"]}
+
+
+def error_of(response):
+    """The contract's error body of a response (asserting its shape)."""
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert re.match(r"^[a-z_]+$", body["error"]["code"])
+    return body["error"]
