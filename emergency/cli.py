@@ -42,7 +42,7 @@ def db():
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 @with_appcontext
 def db_upgrade(revision):
     """Apply all migrations (creates the SpatiaLite file if needed)."""

@@ -13,9 +13,12 @@ babel = Babel()
 
 
 def translation_dirs():
-    """Every package's translations folder that exists."""
-    return [str(ROOT / p / "translations") for p in PACKAGES
-            if (ROOT / p / "translations").is_dir()]
+    """Every translations folder of our packages and their sub-packages (merged by Babel)."""
+    found = []
+    for package in PACKAGES:
+        found.extend(sorted(str(p) for p in (ROOT / package).glob("**/translations")
+                            if p.is_dir()))
+    return found
 
 
 def compile_catalogues():

@@ -20,7 +20,7 @@ def alembic_config(connection=None, url=None):
     return cfg
 
 
-def upgrade(revision="head", engine=None):
+def upgrade(revision="heads", engine=None):
     """Apply migrations up to ``revision`` on the app's (or the given) engine."""
     if engine is None:
         from emergency.db import engine as app_engine

@@ -36,13 +36,28 @@ def _postgis_url(name):
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_database(url):
+    """Drop a scratch PostGIS database (SpatiaLite files go with the tmp folder)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 def make_database(backend, tmp_dir, label="test"):
     """A freshly migrated database of the backend: (url, engine)."""
     if backend == "spatialite":
         url = f"sqlite:///{tmp_dir}/{label}-{_worker()}-{uuid.uuid4().hex[:6]}.sqlite"
     else:
         try:
-            url = _postgis_url(f"emergency_{label}_{_worker()}")
+            # The pid keeps concurrent runs (several developers, xdist workers) apart.
+            url = _postgis_url(f"emergency_{label}_{_worker()}_{os.getpid()}")
         except Exception as exc:  # server missing: fail in CI, skip on a bare laptop
             if STRICT:
                 pytest.fail(f"PostGIS is required in CI: {exc}")
@@ -64,6 +79,7 @@ def database(backend, tmp_path_factory):
     url, engine = make_database(backend, tmp_path_factory.mktemp("db"))
     yield url, engine
     engine.dispose()
+    drop_database(url)
 
 
 @pytest.fixture
