@@ -6,6 +6,9 @@ MODEL_MODULES = [
     "emergency.geo.models",
     "emergency.auth.models",
     "emergency.audit.models",
+    "emergency.hazards.models",
+    "emergency.risk.models",
+    "registry.models",
 ]
 
 

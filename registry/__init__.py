@@ -1,0 +1,1 @@
+"""Registry of social rescue forces: organisations, teams, members, insurance, training."""
