@@ -35,24 +35,20 @@ def create_app(test_config=None):
 
 def _finish_transaction(response):
     """The request owns the transaction: commit on success, roll back on any error."""
-    from flask import g
-
+    from emergency.db import finish_request
     from emergency.errors import error_response
 
-    session = g.get("db_session")
-    if session is None:
-        return response
     if response.status_code >= 400:
-        session.rollback()
+        finish_request(False)
         return response
     try:
-        session.commit()
+        finish_request(True)
     except IntegrityError as exc:
-        session.rollback()
+        finish_request(False)
         return error_response(409, "conflict", "conflicts with existing data",
                               {"database": [str(exc.orig).splitlines()[0]]})
     except OperationalError:
-        session.rollback()
+        finish_request(False)
         return error_response(503, "unavailable", "database busy or unavailable; retry")
     return response
 

@@ -78,7 +78,11 @@ def get_session() -> Session:
     if "db_session" not in g:
         ext = current_app.extensions["emergency.db"]
         if ext["session"] is not None:
+            # A test session: the request works in its own savepoint so that a failed
+            # request undoes only its own writes, never the test's arranged data.
             g.db_session = ext["session"]
+            g.db_session.flush()
+            g.db_request_savepoint = g.db_session.begin_nested()
         else:
             bind = ext["engine"]
             # Reads need no write lock on SQLite; writes take it at BEGIN (see spatial.engine).
@@ -99,15 +103,26 @@ def new_session(readonly=False) -> Session:
     return Session(bind=bind)
 
 
-def _close_session(_exc):
-    """Roll back whatever the request did not commit and return the connection."""
-    session = g.pop("db_session", None)
+def finish_request(ok):
+    """End the request's transaction: commit when ``ok``, else roll back."""
+    session = g.get("db_session")
     if session is None:
         return
-    ext = current_app.extensions["emergency.db"]
-    if session is ext["session"]:
-        # A test session: leave its outer transaction alone, drop uncommitted work only.
-        if session.in_nested_transaction():
-            session.rollback()
+    savepoint = g.pop("db_request_savepoint", None)
+    if savepoint is not None:
+        if savepoint.is_active:
+            savepoint.commit() if ok else savepoint.rollback()
         return
-    session.close()
+    session.commit() if ok else session.rollback()
+
+
+def _close_session(_exc):
+    """Roll back whatever the request did not commit and return the connection."""
+    session = g.get("db_session")
+    if session is None:
+        return
+    if g.get("db_request_savepoint") is not None:
+        finish_request(False)
+    g.pop("db_session")
+    if session is not current_app.extensions["emergency.db"]["session"]:
+        session.close()

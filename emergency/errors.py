@@ -84,8 +84,8 @@ def _wants_html():
     """True for page requests, which get an HTML error page instead of JSON."""
     if request.path.startswith("/api/"):
         return False
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best in ("text/html", None)
 
 
 def _webargs_details(exc):

@@ -29,13 +29,22 @@ SYSTEM_TABLES = {
 }
 
 
+def render_item(type_, obj, autogen_context):
+    """Render our UTC timestamp type as a plain timezone-aware DateTime in migrations."""
+    from emergency.db import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return alembic_helpers.render_item(type_, obj, autogen_context)
+
+
 def _configure(**kwargs):
     """Shared context options."""
     context.configure(
         target_metadata=target_metadata,
         include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
-        render_item=alembic_helpers.render_item,
+        render_item=render_item,
         compare_type=True,
         render_as_batch=True,
         **kwargs,

@@ -1,0 +1,1 @@
+"""Hazard reports by community grid staff: reporting, photos, workflow, deadlines, bulletins."""

@@ -1,0 +1,1 @@
+"""Grid risk assessment: imported layers, analysis grid, composite risk, capacity and gaps."""

@@ -1,0 +1,135 @@
+"""The analysis grid: square cells in a metric CRS, covering an area and clipped to it.
+
+Pure computation (shapely, numpy, pyproj); no database, no Flask.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+
+def utm_epsg(lon, lat):
+    """EPSG code of the WGS-84 UTM zone holding a lon/lat (north: 326zz, south: 327zz)."""
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def to_metric(geoms, epsg):
+    """WGS-84 geometries (array) to the metric CRS."""
+    fwd = Transformer.from_crs(4326, epsg, always_xy=True)
+    return shapely.transform(geoms, lambda xy: np.column_stack(fwd.transform(xy[:, 0], xy[:, 1])))
+
+
+def to_wgs84(geoms, epsg):
+    """Metric geometries (array) back to WGS-84."""
+    inv = Transformer.from_crs(epsg, 4326, always_xy=True)
+    return shapely.transform(geoms, lambda xy: np.column_stack(inv.transform(xy[:, 0], xy[:, 1])))
+
+
+def xy_to_metric(lon, lat, epsg):
+    """Arrays of lon/lat to metric x/y."""
+    fwd = Transformer.from_crs(4326, epsg, always_xy=True)
+    return fwd.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+
+@dataclass
+class AnalysisGrid:
+    """Cells of one run: geometry and index arrays, all in the metric CRS."""
+
+    epsg: int
+    size: float
+    x0: float
+    y0: float
+    ncols: int
+    nrows: int
+    row: np.ndarray
+    col: np.ndarray
+    geoms: np.ndarray
+    full: np.ndarray
+    area_m2: np.ndarray
+    lookup: np.ndarray
+
+    def __len__(self):
+        """Number of cells."""
+        return len(self.geoms)
+
+    def cell_of_xy(self, x, y):
+        """Index of the cell whose (unclipped) square holds each metric point, or -1."""
+        c = np.floor((np.asarray(x) - self.x0) / self.size).astype(np.int64)
+        r = np.floor((np.asarray(y) - self.y0) / self.size).astype(np.int64)
+        ok = (c >= 0) & (c < self.ncols) & (r >= 0) & (r < self.nrows)
+        out = np.full(len(c), -1, dtype=np.int64)
+        out[ok] = self.lookup[r[ok], c[ok]]
+        return out
+
+    def representative_points(self):
+        """A point inside every cell: the centre of whole squares, a surface point otherwise."""
+        cx = self.x0 + (self.col + 0.5) * self.size
+        cy = self.y0 + (self.row + 0.5) * self.size
+        points = shapely.points(cx, cy)
+        partial = ~self.full
+        if partial.any():
+            points[partial] = shapely.point_on_surface(self.geoms[partial])
+        return points
+
+
+def _polygonal(geom):
+    """The polygonal part of a clipping result as a MultiPolygon (or None when empty)."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    polys = []
+    for part in parts:
+        polys.extend(getattr(part, "geoms", [part]))
+    return shapely.MultiPolygon(polys) if polys else None
+
+
+def build_grid(area_wgs84, size_m, epsg=None):
+    """Square cells of ``size_m`` over the area, clipped to its boundary (metric CRS).
+
+    The grid is anchored at multiples of ``size_m`` in the UTM zone of the area's centre, so
+    two runs over the same area and cell size share cells (used to compare runs).
+    """
+    if epsg is None:
+        centre = area_wgs84.centroid
+        epsg = utm_epsg(centre.x, centre.y)
+    area = to_metric(np.array([area_wgs84]), epsg)[0]
+    area = shapely.make_valid(area)
+    minx, miny, maxx, maxy = area.bounds
+    size = float(size_m)
+    x0, y0 = np.floor(minx / size) * size, np.floor(miny / size) * size
+    ncols, nrows = int(np.ceil((maxx - x0) / size)), int(np.ceil((maxy - y0) / size))
+    rows, cols = np.divmod(np.arange(nrows * ncols, dtype=np.int64), ncols)
+    boxes = shapely.box(x0 + cols * size, y0 + rows * size, x0 + (cols + 1) * size,
+                        y0 + (rows + 1) * size)
+    shapely.prepare(area)
+    hit = shapely.intersects(area, boxes)
+    rows, cols, boxes = rows[hit], cols[hit], boxes[hit]
+    full = shapely.contains_properly(area, boxes)
+    geoms = boxes.copy()
+    partial = np.flatnonzero(~full)
+    if len(partial):
+        clipped = shapely.intersection(boxes[partial], area)
+        geoms[partial] = [_polygonal(g) for g in clipped]
+    keep = np.array([g is not None for g in geoms]) & (shapely.area(geoms) > 0)
+    rows, cols, geoms, full = rows[keep], cols[keep], geoms[keep], full[keep]
+    lookup = np.full((nrows, ncols), -1, dtype=np.int64)
+    lookup[rows, cols] = np.arange(len(rows))
+    return AnalysisGrid(epsg=epsg, size=size, x0=float(x0), y0=float(y0), ncols=ncols,
+                        nrows=nrows, row=rows, col=cols, geoms=geoms, full=full,
+                        area_m2=shapely.area(geoms), lookup=lookup)
+
+
+def cells_wgs84(grid):
+    """The cells as WGS-84 MultiPolygons (for storage)."""
+    out = to_wgs84(grid.geoms, grid.epsg)
+    single = shapely.get_type_id(out) == 3
+    if single.any():
+        out[single] = shapely.multipolygons(out[single], indices=np.arange(single.sum()))
+    return out
