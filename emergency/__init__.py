@@ -28,6 +28,9 @@ def create_app(test_config=None):
     web.init_app(app)
     auth_web.init_app(app)
     audit.install()
+    from emergency import cli
+
+    cli.register(app)
     app.after_request(_finish_transaction)
     app.after_request(_security_headers)
     return app

@@ -25,6 +25,7 @@ class Api(flask_smorest.Api):
 API_MODULES = [
     "emergency.geo.api",
     "emergency.audit.api",
+    "registry.api",
 ]
 
 core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",

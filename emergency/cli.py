@@ -36,7 +36,25 @@ def main():
     """Emergency management platform."""
 
 
-@main.group()
+def register(app):
+    """Add every command group to the app's CLI (``emergency`` and ``flask`` both see them)."""
+    for command in (db, users, tokens, areas, grids, demo, serve, config_group,
+                    *_extra_commands()):
+        app.cli.add_command(command)
+
+
+def _extra_commands():
+    """Command groups of the domains (each module defines ``cli``)."""
+    import importlib
+
+    return [importlib.import_module(m).cli for m in CLI_MODULES]
+
+
+# Domains that add their own command group (a click group named ``cli`` in the module).
+CLI_MODULES = []
+
+
+@click.group()
 def db():
     """Database schema."""
 
@@ -52,7 +70,7 @@ def db_upgrade(revision):
     click.echo("database upgraded", err=True)
 
 
-@main.group()
+@click.group()
 def users():
     """User accounts."""
 
@@ -84,7 +102,7 @@ def users_create(name, role, password, grids, org_id, area_code, display_name):
     click.echo(f"created user {name} ({role})", err=True)
 
 
-@main.group()
+@click.group()
 def tokens():
     """API tokens."""
 
@@ -161,7 +179,7 @@ def _run_import(label, function, *args):
     click.echo(f"imported {count} {label}", err=True)
 
 
-@main.group()
+@click.group()
 def areas():
     """Administrative areas."""
 
@@ -183,7 +201,7 @@ def areas_import(file, layer, crs, encoding, code_field, name_field, level, pare
                 parent_field, parent_code, name_en_field, layer, crs, encoding)
 
 
-@main.group()
+@click.group()
 def grids():
     """Management grids."""
 
@@ -200,7 +218,7 @@ def grids_import(file, layer, crs, encoding, code_field, name_field, area_field)
                 layer, crs, encoding)
 
 
-@main.group()
+@click.group()
 def demo():
     """Demonstration data."""
 
@@ -215,7 +233,7 @@ def demo_load():
         click.echo(line)
 
 
-@main.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
@@ -227,7 +245,7 @@ def serve(host, port, workers, threads):
     run(host, port, workers, threads)
 
 
-@main.group("config")
+@click.group("config")
 def config_group():
     """Configuration."""
 

@@ -51,6 +51,14 @@ SETTINGS = [
     Setting("BASEMAP_ATTRIBUTION", "", "Attribution shown for BASEMAP_TILE_URL.", str),
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
+    Setting("HAZARD_DUE_REPORTED_HOURS", "2,24", "Hours to verify a new hazard report: "
+            "MAJOR,GENERAL (the law asks for verification at once)."),
+    Setting("HAZARD_DUE_VERIFIED_HOURS", "24,72", "Hours from verification to the start of "
+            "rectification: MAJOR,GENERAL."),
+    Setting("HAZARD_DUE_RECTIFYING_HOURS", "168,720", "Hours to finish rectifying a hazard: "
+            "MAJOR,GENERAL."),
+    Setting("HAZARD_DUE_RECTIFIED_HOURS", "24,72", "Hours to re-inspect and close a rectified "
+            "hazard: MAJOR,GENERAL."),
 ]
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

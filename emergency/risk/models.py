@@ -1,7 +1,8 @@
 """Risk layers, their features, assessments (runs) and the cells of each run."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Integer, SmallInteger, String, Text)
+from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String,
+                        Text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
@@ -90,8 +91,11 @@ class RiskCell(Base):
     __tablename__ = "risk_cells"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    __table_args__ = (Index("ix_risk_cells_run_cell", "assessment_id", "row", "col",
+                            unique=True),)
+
     assessment_id: Mapped[int] = mapped_column(
-        ForeignKey("risk_assessments.id", ondelete="CASCADE"), index=True)
+        ForeignKey("risk_assessments.id", ondelete="CASCADE"))
     row: Mapped[int] = mapped_column(Integer, comment="row in the run's metric grid")
     col: Mapped[int] = mapped_column(Integer, comment="column in the run's metric grid")
     area_code: Mapped[str | None] = mapped_column(String(12), index=True,

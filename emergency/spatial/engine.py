@@ -2,6 +2,13 @@
 
 import os
 
+# SQLite loads extensions with RTLD_GLOBAL, so mod_spatialite's system GEOS, PROJ and SQLite
+# symbols would shadow the copies bundled in the shapely, pyproj and pyogrio wheels for any of
+# them imported later (measured: segfaults writing a GeoPackage). Importing them first binds
+# their own libraries before SpatiaLite is ever loaded.
+import pyogrio  # noqa: F401
+import pyproj  # noqa: F401
+import shapely  # noqa: F401
 from sqlalchemy import create_engine, event
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
