@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime
 
-from flask import current_app, g, request
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from emergency import spatial
+from emergency.spatial.types import UTCDateTime  # noqa: F401  (models import it from here)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -26,28 +27,6 @@ class Base(DeclarativeBase):
 def utcnow():
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and always returned timezone-aware (SQLite drops zones)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        """Normalise to UTC; naive values are refused so no local time sneaks in."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        """Attach UTC to values read back from SQLite."""
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
 
 def init_app(app):
@@ -89,7 +68,17 @@ def get_session() -> Session:
             if request and request.method in ("GET", "HEAD", "OPTIONS"):
                 bind = bind.execution_options(sqlite_begin="DEFERRED")
             g.db_session = Session(bind=bind)
+        g.db_session.info["actor_resolver"] = _request_actor
     return g.db_session
+
+
+def _request_actor():
+    """(username, address) of the current request for the audit log, or None outside one."""
+    if not has_request_context():
+        return None
+    user = g.get("_login_user")
+    name = user.username if user is not None and user.is_authenticated else "anonymous"
+    return name, request.remote_addr or ""
 
 
 def new_session(readonly=False) -> Session:

@@ -6,11 +6,11 @@ from urllib.parse import urlparse
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_user, logout_user
 
 from emergency.auth import service as auth_service
-from emergency.auth.permissions import actor, public
-from emergency.auth.roles import ROLE_LABELS
+from emergency.auth.permissions import actor, allow, public
+from emergency.auth.roles import EVERYONE, ROLE_LABELS
 from emergency.db import get_session
 from emergency.errors import TooMany
 
@@ -63,7 +63,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@allow(EVERYONE)
 def logout():
     """Sign out."""
     logout_user()
@@ -71,7 +71,7 @@ def logout():
 
 
 @bp.route("/")
-@login_required
+@allow(EVERYONE)
 def index():
     """Home: what each role works on."""
     user = actor()

@@ -65,21 +65,16 @@ def _identity(obj):
 
 
 def current_actor(session):
-    """The username to record: the session's actor, else the request's user, else 'system'."""
-    if session.info.get("actor"):
-        return session.info["actor"], session.info.get("remote_addr", "")
-    try:
-        from flask import has_request_context, request
-        from flask_login import current_user
+    """(username, address) to record: the request's user, else the session's actor, else system.
 
-        if has_request_context():
-            addr = request.remote_addr or ""
-            if current_user and current_user.is_authenticated:
-                return current_user.username, addr
-            return "anonymous", addr
-    except ImportError:  # pragma: no cover - flask is always installed with the app
-        pass
-    return "system", ""
+    The web layer puts an ``actor_resolver`` callable into ``session.info`` (see emergency.db),
+    so this service needs no Flask import.
+    """
+    resolver = session.info.get("actor_resolver")
+    found = resolver() if resolver else None
+    if found:
+        return found
+    return session.info.get("actor") or "system", session.info.get("remote_addr", "")
 
 
 def _after_flush(session, _context):
