@@ -25,6 +25,7 @@ class Api(flask_smorest.Api):
 API_MODULES = [
     "emergency.geo.api",
     "emergency.audit.api",
+    "plans.api",
     "registry.api",
 ]
 

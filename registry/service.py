@@ -1,0 +1,449 @@
+"""Organisations, their review, teams, capacity and readiness. No Flask here."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import and_, case, delete, func, or_, select
+
+from emergency import spatial
+from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
+from emergency.db import utcnow
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from registry import validators as v
+from registry.models import (
+    CATEGORIES,
+    ORG_STATUSES,
+    TEAM_STATUSES,
+    Certificate,
+    InsurancePolicy,
+    Organisation,
+    RescueTeam,
+    TeamEquipment,
+    TeamMember,
+)
+
+REVERIFY_AFTER_DAYS = 365
+
+# ---------------------------------------------------------------- scope
+
+
+def can_read_org(user, org_id):
+    """Bureau roles read every organisation; an org_admin only their own."""
+    return user.role in BUREAU or (user.role == ORG_ADMIN and user.org_id == org_id)
+
+
+def can_write_org(user, org_id):
+    """Admins write every organisation; an org_admin only their own."""
+    return user.role == ADMIN or (user.role == ORG_ADMIN and user.org_id == org_id)
+
+
+def check_read(user, org_id):
+    """Forbidden unless the user may read this organisation's records."""
+    if not can_read_org(user, org_id):
+        raise Forbidden("outside your organisation")
+
+
+def check_write(user, org_id):
+    """Forbidden unless the user may change this organisation's records."""
+    if not can_write_org(user, org_id):
+        raise Forbidden("outside your organisation")
+
+
+def _scope_filter(user, org_column):
+    """A WHERE clause limiting lists to what the user may read."""
+    if user.role in BUREAU:
+        return None
+    if user.role == ORG_ADMIN and user.org_id:
+        return org_column == user.org_id
+    return org_column == -1
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def _geojson(text):
+    """GeoJSON text from the database as a mapping."""
+    return json.loads(text) if text else None
+
+
+def _org_columns(bind):
+    """Columns of an organisation as the API shows it."""
+    t = Organisation.__table__
+    return [t.c.id, t.c.name, t.c.credit_code, t.c.contact_name, t.c.contact_phone_masked,
+            t.c.address, t.c.area_code, t.c.status, t.c.review_note, t.c.reviewed_by,
+            t.c.reviewed_at, t.c.verify_by, t.c.submitted_at,
+            spatial.as_geojson(bind, t.c.location).label("location")]
+
+
+def _org_dict(row, today=None):
+    """An organisation row as the API shows it (contact phone masked)."""
+    today = today or date.today()
+    return {"id": row.id, "name": row.name, "credit_code": row.credit_code,
+            "contact_name": row.contact_name, "contact_phone": row.contact_phone_masked,
+            "address": row.address, "area_code": row.area_code, "status": row.status,
+            "review_note": row.review_note, "reviewed_by": row.reviewed_by,
+            "reviewed_at": row.reviewed_at, "verify_by": row.verify_by,
+            "reverification_due": bool(row.verify_by and row.verify_by <= today),
+            "submitted_at": row.submitted_at, "location": _geojson(row.location)}
+
+
+def _district_of(session, point):
+    """The district code containing a point, or None (areas are optional)."""
+    from emergency.geo import service as geo
+
+    codes = geo.areas_at(session, point.x, point.y)
+    return next((c for c in codes if len(c) == 6 and not c.endswith("00")), None)
+
+
+def _check_org_fields(data):
+    """Validate credit code and phone; raise Invalid naming every bad field."""
+    problems = {}
+    if "credit_code" in data:
+        data["credit_code"] = (data["credit_code"] or "").strip().upper()
+        problem = v.credit_code_problem(data["credit_code"])
+        if problem:
+            problems["credit_code"] = [problem]
+    if "contact_phone" in data:
+        data["contact_phone"] = (data["contact_phone"] or "").strip()
+        problem = v.phone_problem(data["contact_phone"])
+        if problem:
+            problems["contact_phone"] = [problem]
+    if problems:
+        raise Invalid("invalid organisation", problems)
+
+
+def register_org(session, cipher, user, name, credit_code, contact_name, contact_phone,
+                 location, address=""):
+    """Register an organisation (status submitted); an org_admin without one becomes its admin."""
+    data = {"credit_code": credit_code, "contact_phone": contact_phone}
+    _check_org_fields(data)
+    if user.role == ORG_ADMIN and user.org_id:
+        raise Conflict("you already administer an organisation",
+                       {"org_id": [str(user.org_id)]})
+    if session.scalar(select(Organisation.id).where(
+            Organisation.credit_code == data["credit_code"])):
+        raise Conflict("an organisation with this credit code is registered",
+                       {"credit_code": ["already registered"]})
+    org = Organisation(name=name, credit_code=data["credit_code"], contact_name=contact_name,
+                       contact_phone_enc=cipher.encrypt(data["contact_phone"]),
+                       contact_phone_masked=v.mask_phone(data["contact_phone"]),
+                       address=address or "", area_code=_district_of(session, location),
+                       location=from_shape(location, srid=4326), status="submitted",
+                       review_note="", submitted_at=utcnow())
+    session.add(org)
+    session.flush()
+    if user.role == ORG_ADMIN:
+        user.org_id = org.id
+        session.flush()
+    return org
+
+
+def _org_or_404(session, org_id):
+    """The organisation or NotFound."""
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"no organisation {org_id}")
+    return org
+
+
+def get_org(session, user, org_id):
+    """One organisation as a dict, within the user's scope."""
+    _org_or_404(session, org_id)
+    check_read(user, org_id)
+    row = session.execute(select(*_org_columns(session))
+                          .where(Organisation.id == org_id)).one()
+    record = _org_dict(row)
+    record["team_count"] = session.scalar(select(func.count(RescueTeam.id))
+                                          .where(RescueTeam.org_id == org_id))
+    return record
+
+
+def list_orgs(session, user, status=None, q=None, area_code=None, reverification_due=None,
+              limit=100, offset=0):
+    """Organisations the user may see, newest submission first, with the total."""
+    t = Organisation.__table__
+    where = [c for c in [_scope_filter(user, t.c.id)] if c is not None]
+    if status:
+        where.append(t.c.status == status)
+    if q:
+        where.append(or_(t.c.name.contains(q), t.c.credit_code == q.upper()))
+    if area_code:
+        where.append(t.c.area_code.startswith(area_code))
+    if reverification_due:
+        where.append(and_(t.c.status == "approved", t.c.verify_by <= date.today()))
+    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    rows = session.execute(select(*_org_columns(session)).where(*where)
+                           .order_by(t.c.submitted_at.desc(), t.c.id.desc())
+                           .limit(limit).offset(offset))
+    return [_org_dict(r) for r in rows], total
+
+
+def update_org(session, cipher, user, org_id, **changes):
+    """Edit an organisation's details (own org or admin); the credit code stays checked."""
+    org = _org_or_404(session, org_id)
+    check_write(user, org_id)
+    _check_org_fields(changes)
+    if "credit_code" in changes and changes["credit_code"] != org.credit_code:
+        if session.scalar(select(Organisation.id).where(
+                Organisation.credit_code == changes["credit_code"])):
+            raise Conflict("an organisation with this credit code is registered",
+                           {"credit_code": ["already registered"]})
+    for key in ("name", "credit_code", "contact_name", "address"):
+        if key in changes:
+            setattr(org, key, changes[key])
+    if "contact_phone" in changes:
+        org.contact_phone_enc = cipher.encrypt(changes["contact_phone"])
+        org.contact_phone_masked = v.mask_phone(changes["contact_phone"])
+    if changes.get("location") is not None:
+        org.location = from_shape(changes["location"], srid=4326)
+        org.area_code = _district_of(session, changes["location"])
+    session.flush()
+    return org
+
+
+def resubmit_org(session, user, org_id, note=""):
+    """Send a rejected (or re-verification due) organisation back to the review queue."""
+    org = _org_or_404(session, org_id)
+    check_write(user, org_id)
+    due = org.status == "approved" and org.verify_by and org.verify_by <= date.today()
+    if org.status != "rejected" and not due:
+        raise Conflict(f"an organisation that is {org.status} cannot be resubmitted",
+                       {"status": [org.status]})
+    org.status, org.submitted_at = "submitted", utcnow()
+    org.review_note = note or ""
+    session.flush()
+    return org
+
+
+def review_org(session, user, org_id, decision, note=""):
+    """Approve or reject a submitted registration; approval sets the re-verification date."""
+    org = _org_or_404(session, org_id)
+    if user.role != ADMIN:
+        raise Forbidden("only the bureau's admin reviews registrations")
+    if org.status != "submitted":
+        raise Conflict(f"organisation is {org.status}, not submitted", {"status": [org.status]})
+    if decision not in ("approve", "reject"):
+        raise Invalid("unknown decision", {"decision": ["approve or reject"]})
+    org.status = "approved" if decision == "approve" else "rejected"
+    org.review_note, org.reviewed_by, org.reviewed_at = note or "", user.username, utcnow()
+    org.verify_by = date.today() + timedelta(days=REVERIFY_AFTER_DAYS) if (
+        org.status == "approved") else None
+    session.flush()
+    return org
+
+
+# ---------------------------------------------------------------- teams
+
+
+def _team_columns(bind):
+    """Columns of a team as the API shows it."""
+    t, o = RescueTeam.__table__, Organisation.__table__
+    return [t.c.id, t.c.org_id, o.c.name.label("org_name"), o.c.status.label("org_status"),
+            t.c.name, t.c.category, t.c.status, t.c.grade, t.c.graded_on,
+            t.c.service_radius_km, spatial.as_geojson(bind, t.c.location).label("location")]
+
+
+def _team_dict(row, equipment=()):
+    """A team row as a dict (radius as a number of km)."""
+    return {"id": row.id, "org_id": row.org_id, "org_name": row.org_name,
+            "org_status": row.org_status, "name": row.name, "category": row.category,
+            "status": row.status, "grade": row.grade, "graded_on": row.graded_on,
+            "service_radius_km": float(row.service_radius_km), "equipment": list(equipment),
+            "location": _geojson(row.location)}
+
+
+def _equipment_by_team(session, team_ids):
+    """Equipment of each team id."""
+    found = {tid: [] for tid in team_ids}
+    if team_ids:
+        rows = session.execute(select(TeamEquipment.team_id, TeamEquipment.type,
+                                      TeamEquipment.quantity)
+                               .where(TeamEquipment.team_id.in_(team_ids))
+                               .order_by(TeamEquipment.id))
+        for tid, kind, qty in rows:
+            found[tid].append({"type": kind, "quantity": qty})
+    return found
+
+
+def _check_team_fields(changes):
+    """Validate a team's category, status, grade and radius."""
+    problems = {}
+    if changes.get("category") is not None and changes["category"] not in CATEGORIES:
+        problems["category"] = [f"one of {', '.join(CATEGORIES)}"]
+    if changes.get("status") is not None and changes["status"] not in TEAM_STATUSES:
+        problems["status"] = [f"one of {', '.join(TEAM_STATUSES)}"]
+    if changes.get("grade") is not None and changes["grade"] not in (1, 2, 3):
+        problems["grade"] = ["1, 2 or 3 (1 is the highest)"]
+    if changes.get("grade") is not None and not changes.get("graded_on"):
+        problems["graded_on"] = ["required with a grade"]
+    radius = changes.get("service_radius_km")
+    if radius is not None and not 0 < radius <= 1000:
+        problems["service_radius_km"] = ["between 0 and 1000 km"]
+    if problems:
+        raise Invalid("invalid team", problems)
+
+
+def _set_equipment(session, team_id, equipment):
+    """Replace a team's equipment list."""
+    session.execute(delete(TeamEquipment).where(TeamEquipment.team_id == team_id))
+    for item in equipment or []:
+        session.add(TeamEquipment(team_id=team_id, type=item["type"],
+                                  quantity=item["quantity"]))
+
+
+def create_team(session, user, org_id, name, category, location, service_radius_km=50,
+                equipment=(), grade=None, graded_on=None):
+    """Add a team (status available) to an organisation."""
+    _org_or_404(session, org_id)
+    check_write(user, org_id)
+    _check_team_fields({"category": category, "grade": grade, "graded_on": graded_on,
+                        "service_radius_km": service_radius_km})
+    team = RescueTeam(org_id=org_id, name=name, category=category, status="available",
+                      grade=grade, graded_on=graded_on if grade else None,
+                      service_radius_km=Decimal(str(service_radius_km)).quantize(Decimal("0.01")),
+                      location=from_shape(location, srid=4326))
+    session.add(team)
+    session.flush()
+    _set_equipment(session, team.id, equipment)
+    session.flush()
+    return team
+
+
+def team_org_id(session, team_id):
+    """The organisation of a team, or NotFound."""
+    org_id = session.scalar(select(RescueTeam.org_id).where(RescueTeam.id == team_id))
+    if org_id is None:
+        raise NotFound(f"no team {team_id}")
+    return org_id
+
+
+def get_team(session, user, team_id):
+    """One team with its equipment and readiness, within the user's scope."""
+    check_read(user, team_org_id(session, team_id))
+    t, o = RescueTeam.__table__, Organisation.__table__
+    row = session.execute(select(*_team_columns(session)).join(o, o.c.id == t.c.org_id)
+                          .where(t.c.id == team_id)).one()
+    record = _team_dict(row, _equipment_by_team(session, [team_id])[team_id])
+    record["readiness"] = team_readiness(session, [team_id])[team_id]
+    return record
+
+
+def list_teams(session, user, category=None, status=None, org_id=None, bbox=None,
+               limit=100, offset=0):
+    """Teams the user may see (filters category, status, org, bbox), with the total."""
+    t, o = RescueTeam.__table__, Organisation.__table__
+    where = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    if category:
+        where.append(t.c.category == category)
+    if status:
+        where.append(t.c.status == status)
+    if org_id:
+        where.append(t.c.org_id == org_id)
+    if bbox:
+        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    rows = session.execute(select(*_team_columns(session)).join(o, o.c.id == t.c.org_id)
+                           .where(*where).order_by(t.c.id).limit(limit).offset(offset)).all()
+    equipment = _equipment_by_team(session, [r.id for r in rows])
+    return [_team_dict(r, equipment[r.id]) for r in rows], total
+
+
+def update_team(session, user, team_id, **changes):
+    """Change a team's fields (own org or admin); equipment, when given, is replaced."""
+    team = session.get(RescueTeam, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}")
+    check_write(user, team.org_id)
+    merged = {"grade": team.grade, "graded_on": team.graded_on, **changes}
+    _check_team_fields(merged)
+    for key in ("name", "category", "status", "grade", "graded_on"):
+        if key in changes:
+            setattr(team, key, changes[key])
+    if changes.get("service_radius_km") is not None:
+        team.service_radius_km = Decimal(str(changes["service_radius_km"])).quantize(
+            Decimal("0.01"))
+    if changes.get("location") is not None:
+        team.location = from_shape(changes["location"], srid=4326)
+    if "equipment" in changes:
+        _set_equipment(session, team.id, changes["equipment"])
+    session.flush()
+    return team
+
+
+# ---------------------------------------------------------------- capacity and readiness
+
+
+def capacity_teams(session, bbox=None):
+    """Available teams of approved organisations: id, lon, lat, radius, grade, category."""
+    t, o = RescueTeam.__table__, Organisation.__table__
+    where = [t.c.status == "available", o.c.status == "approved"]
+    if bbox:
+        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    rows = session.execute(select(t.c.id, func.ST_X(t.c.location).label("lon"),
+                                  func.ST_Y(t.c.location).label("lat"),
+                                  t.c.service_radius_km, t.c.grade, t.c.category)
+                           .join(o, o.c.id == t.c.org_id).where(*where).order_by(t.c.id))
+    return [{"id": r.id, "lon": float(r.lon), "lat": float(r.lat),
+             "service_radius_km": float(r.service_radius_km), "grade": r.grade,
+             "category": r.category} for r in rows]
+
+
+def team_readiness(session, team_ids, today=None):
+    """{team_id: {members, insured_members, valid_certificates}} as of today."""
+    today = today or date.today()
+    team_ids = list(team_ids)
+    result = {tid: {"members": 0, "insured_members": 0, "valid_certificates": 0}
+              for tid in team_ids}
+    if not team_ids:
+        return result
+    m = TeamMember.__table__
+    insured = (select(InsurancePolicy.member_id)
+               .where(InsurancePolicy.starts_on <= today, InsurancePolicy.ends_on >= today))
+    rows = session.execute(
+        select(m.c.team_id, func.count(m.c.id),
+               func.sum(case((m.c.id.in_(insured), 1), else_=0)))
+        .where(m.c.team_id.in_(team_ids)).group_by(m.c.team_id))
+    for tid, members, insured_count in rows:
+        result[tid]["members"] = members
+        result[tid]["insured_members"] = int(insured_count or 0)
+    certs = session.execute(
+        select(m.c.team_id, func.count(Certificate.id))
+        .join(Certificate, Certificate.member_id == m.c.id)
+        .where(m.c.team_id.in_(team_ids),
+               or_(Certificate.expires_on.is_(None), Certificate.expires_on >= today))
+        .group_by(m.c.team_id))
+    for tid, count in certs:
+        result[tid]["valid_certificates"] = count
+    return result
+
+
+def expiring(session, user, days=30, today=None):
+    """Insurance policies and certificates ending within ``days``, in the user's scope."""
+    today = today or date.today()
+    until = today + timedelta(days=days)
+    m, t = TeamMember.__table__, RescueTeam.__table__
+    scope = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    base = [m.c.id.label("member_id"), m.c.name.label("member_name"), m.c.team_id,
+            t.c.name.label("team_name"), t.c.org_id]
+    policies = session.execute(
+        select(*base, InsurancePolicy.id, InsurancePolicy.insurer,
+               InsurancePolicy.policy_number, InsurancePolicy.ends_on)
+        .join(m, m.c.id == InsurancePolicy.member_id).join(t, t.c.id == m.c.team_id)
+        .where(InsurancePolicy.ends_on >= today, InsurancePolicy.ends_on <= until, *scope)
+        .order_by(InsurancePolicy.ends_on, InsurancePolicy.id).limit(1000))
+    certificates = session.execute(
+        select(*base, Certificate.id, Certificate.name, Certificate.number,
+               Certificate.expires_on)
+        .join(m, m.c.id == Certificate.member_id).join(t, t.c.id == m.c.team_id)
+        .where(Certificate.expires_on >= today, Certificate.expires_on <= until, *scope)
+        .order_by(Certificate.expires_on, Certificate.id).limit(1000))
+    return {"days": days,
+            "insurance": [dict(r._mapping) for r in policies],
+            "certificates": [dict(r._mapping) for r in certificates]}
+
+
+def statuses():
+    """The choices used by forms: organisation statuses, team categories and statuses."""
+    return {"org": ORG_STATUSES, "category": CATEGORIES, "team": TEAM_STATUSES}
