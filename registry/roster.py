@@ -77,6 +77,8 @@ def import_roster(session, cipher, user, team_id, fileobj):
     """Add every row of an .xlsx roster to a team, or none: 422 lists each bad row and field."""
     org_id = team_org_id(session, team_id)
     check_write(user, org_id)
+    if fileobj is None:
+        raise Invalid("upload an .xlsx file in the field 'file'", {"file": ["required"]})
     records = _read_rows(fileobj)
     if not records:
         raise Invalid("the roster has no rows", {"file": ["no member rows"]})
