@@ -1,0 +1,1 @@
+"""Emergency plans: hierarchy, lifecycle and versions, tiered response criteria, drills."""

@@ -1,0 +1,347 @@
+"""Input validation and output shapes for plans, versions, evaluation and drills."""
+
+import math
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from emergency.schemas import PageQuery, QuerySchema
+from plans.incident_types import PLAN_TYPES
+from plans.models import (
+    DRILL_KINDS,
+    FINDING_STATUSES,
+    FORCE_CATEGORIES,
+    OPERATORS,
+    PLAN_KINDS,
+    PLAN_STATUSES,
+    VERSION_STATUSES,
+)
+
+
+def flatten(messages, prefix=""):
+    """Nested marshmallow messages as ``{"a.0.b": [msgs]}``, the contract's details keys."""
+    flat = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(flatten(value, name))
+            else:
+                flat[name] = value if isinstance(value, list) else [value]
+    else:
+        flat[prefix or "_schema"] = messages if isinstance(messages, list) else [messages]
+    return flat
+
+
+class FlatSchema(Schema):
+    """A body schema whose errors name nested parts with dotted keys."""
+
+    class Meta:
+        unknown = RAISE
+
+    def handle_error(self, error, data, *, many, **kwargs):
+        """Re-raise with flattened messages."""
+        raise ValidationError(flatten(error.messages), data=data,
+                              valid_data=error.valid_data)
+
+
+class CriterionSchema(FlatSchema):
+    """A trigger criterion: ``metric op value``."""
+
+    metric = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
+                           metadata={"example": "deaths"})
+    op = fields.String(required=True, validate=validate.OneOf(OPERATORS))
+    value = fields.Float(required=True, allow_nan=False, metadata={"example": 30})
+
+
+class ActionSchema(FlatSchema):
+    """A duty of a unit at a response level."""
+
+    unit = fields.String(required=True, validate=validate.Length(1, 200))
+    duty = fields.String(required=True, validate=validate.Length(1, 4000))
+
+
+class ForceSchema(FlatSchema):
+    """Teams a level requires: a registry category and a count."""
+
+    category = fields.String(required=True, validate=validate.OneOf(FORCE_CATEGORIES))
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
+
+
+class LevelSchema(FlatSchema):
+    """A response level (1 = 一级, most severe) with criteria, duties and required forces."""
+
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
+    name = fields.String(load_default="", validate=validate.Length(0, 100))
+    criteria = fields.List(fields.Nested(CriterionSchema), load_default=list)
+    actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    required_forces = fields.List(fields.Nested(ForceSchema), load_default=list)
+
+
+class SectionSchema(FlatSchema):
+    """A section of the plan's text."""
+
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    body = fields.String(load_default="", validate=validate.Length(0, 100_000))
+
+
+class PlanPatch(FlatSchema):
+    """Body of PATCH /plans/{id}: any of the fields of a plan."""
+
+    title = fields.String(validate=validate.Length(1, 200))
+    kind = fields.String(validate=validate.OneOf(PLAN_KINDS))
+    incident_type = fields.String(validate=validate.OneOf(PLAN_TYPES))
+    area_code = fields.String(validate=validate.Length(1, 12))
+    owner = fields.String(validate=validate.Length(0, 200))
+    parent_id = fields.Integer(allow_none=True, strict=True)
+    sections = fields.List(fields.Nested(SectionSchema))
+    response_levels = fields.List(fields.Nested(LevelSchema))
+    drill_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
+    revision_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
+
+    @validates("response_levels")
+    def _unique_levels(self, levels, **_kwargs):
+        """Each level appears once."""
+        seen = set()
+        for i, level in enumerate(levels):
+            number = level.get("level")
+            if number in seen:
+                raise ValidationError({f"{i}.level": [f"duplicate level {number}"]})
+            if number is not None:
+                seen.add(number)
+
+
+class PlanIn(PlanPatch):
+    """Body of POST /plans."""
+
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_KINDS))
+    incident_type = fields.String(required=True, validate=validate.OneOf(PLAN_TYPES))
+    area_code = fields.String(required=True, validate=validate.Length(1, 12))
+    owner = fields.String(load_default="", validate=validate.Length(0, 200))
+    parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    sections = fields.List(fields.Nested(SectionSchema), load_default=list)
+    response_levels = fields.List(fields.Nested(LevelSchema), load_default=list)
+    drill_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                           validate=validate.Range(1, 120))
+    revision_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                              validate=validate.Range(1, 120))
+
+
+class PlanOut(Schema):
+    """A plan with its deadlines and the working version's content."""
+
+    id = fields.Integer()
+    title = fields.String()
+    kind = fields.String()
+    incident_type = fields.String()
+    incident_type_label = fields.String()
+    area_code = fields.String()
+    owner = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": list(PLAN_STATUSES)})
+    version = fields.Integer(metadata={"description": "the working version"})
+    published_version = fields.Integer(allow_none=True,
+                                       metadata={"description": "the version in force"})
+    in_force = fields.Boolean()
+    drill_interval_months = fields.Integer()
+    revision_interval_months = fields.Integer()
+    first_published_at = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    last_drill_on = fields.Date(allow_none=True)
+    drill_due_on = fields.Date(allow_none=True)
+    drill_overdue = fields.Boolean()
+    revision_due_on = fields.Date(allow_none=True)
+    revision_overdue = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    sections = fields.List(fields.Nested(SectionSchema))
+    response_levels = fields.List(fields.Nested(LevelSchema))
+
+
+class PlanQuery(PageQuery):
+    """Filters of GET /plans."""
+
+    kind = fields.String(validate=validate.OneOf(PLAN_KINDS))
+    incident_type = fields.String(validate=validate.OneOf(PLAN_TYPES))
+    area_code = fields.String(validate=validate.Length(1, 12))
+    status = fields.String(validate=validate.OneOf(PLAN_STATUSES))
+    parent_id = fields.Integer()
+    q = fields.String(validate=validate.Length(1, 100), metadata={"description": "title text"})
+    drill_overdue = fields.Boolean()
+    revision_overdue = fields.Boolean()
+    in_force = fields.Boolean()
+
+
+class VersionOut(Schema):
+    """A version of a plan with its content."""
+
+    version = fields.Integer()
+    status = fields.String(metadata={"enum": list(VERSION_STATUSES)})
+    content = fields.Dict()
+    history = fields.List(fields.Dict())
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class DiffQuery(QuerySchema):
+    """Versions to compare (default: the version in force against the working version)."""
+
+    from_ = fields.Integer(data_key="from", validate=validate.Range(1, 100_000))
+    to = fields.Integer(validate=validate.Range(1, 100_000))
+
+
+class DiffOut(Schema):
+    """Side-by-side rows of two versions."""
+
+    plan_id = fields.Integer()
+    from_ = fields.Integer(data_key="from")
+    to = fields.Integer()
+    rows = fields.List(fields.Dict())
+
+
+class TransitionIn(FlatSchema):
+    """Body of POST /plans/{id}/transition."""
+
+    to = fields.String(required=True, validate=validate.OneOf(PLAN_STATUSES))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class EvaluateIn(FlatSchema):
+    """Body of POST /plans/{id}/evaluate."""
+
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
+                          values=fields.Raw(), required=True)
+
+    @validates("metrics")
+    def _numbers(self, metrics, **_kwargs):
+        """Every metric is a finite number."""
+        bad = {name: ["must be a number"] for name, value in metrics.items()
+               if not isinstance(value, int | float) or isinstance(value, bool)
+               or not math.isfinite(value)}
+        if bad:
+            raise ValidationError(bad)
+
+
+class MatchedOut(Schema):
+    """A criterion that held."""
+
+    level = fields.Integer()
+    metric = fields.String()
+    op = fields.String()
+    value = fields.Float()
+    actual = fields.Float()
+
+
+class EvaluateOut(Schema):
+    """The response level for the metrics (null when none applies)."""
+
+    level = fields.Integer(allow_none=True)
+    matched = fields.List(fields.Nested(MatchedOut))
+    plan_id = fields.Integer()
+    version = fields.Integer()
+    required_forces = fields.List(fields.Nested(ForceSchema))
+
+
+class FindingIn(FlatSchema):
+    """A drill finding and its corrective action."""
+
+    description = fields.String(required=True, validate=validate.Length(1, 4000))
+    corrective_action = fields.String(load_default="", validate=validate.Length(0, 4000))
+    owner = fields.String(load_default="", validate=validate.Length(0, 200))
+    status = fields.String(load_default="open", validate=validate.OneOf(FINDING_STATUSES))
+    due_on = fields.Date(load_default=None, allow_none=True)
+
+
+class FindingPatch(FlatSchema):
+    """Changes to a finding."""
+
+    corrective_action = fields.String(validate=validate.Length(0, 4000))
+    owner = fields.String(validate=validate.Length(0, 200))
+    status = fields.String(validate=validate.OneOf(FINDING_STATUSES))
+    due_on = fields.Date(allow_none=True)
+
+
+class FindingOut(FindingIn):
+    """A finding as returned."""
+
+    id = fields.Integer()
+    drill_id = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class FindingsField(fields.Field):
+    """Findings: a text, a list of texts, or a list of finding objects."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Normalise to a list of finding dicts, validated."""
+        if isinstance(value, str):
+            value = [value] if value.strip() else []
+        if not isinstance(value, list):
+            raise ValidationError("text or a list of findings")
+        out, problems = [], {}
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                item = {"description": item}
+            try:
+                out.append(FindingIn().load(item))
+            except ValidationError as exc:
+                problems.update(flatten(exc.messages, str(i)))
+        if problems:
+            raise ValidationError(problems)
+        return out
+
+
+class DrillIn(FlatSchema):
+    """Body of POST /plans/{id}/drills."""
+
+    held_on = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(DRILL_KINDS))
+    team_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1)),
+                           load_default=list)
+    findings = FindingsField(load_default=list, metadata={
+        "description": "text, a list of texts, or [{description, corrective_action, owner, "
+                       "status, due_on}]"})
+    title = fields.String(load_default="", validate=validate.Length(0, 200))
+    scenario = fields.String(load_default="", validate=validate.Length(0, 10_000))
+    location = fields.String(load_default="", validate=validate.Length(0, 200))
+    participants = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                  validate=validate.Range(0, 1_000_000))
+
+
+class TeamRef(Schema):
+    """A registry team taking part."""
+
+    id = fields.Integer()
+    name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+
+
+class DrillOut(Schema):
+    """A drill with its teams and findings."""
+
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    plan_version = fields.Integer(allow_none=True)
+    held_on = fields.Date()
+    kind = fields.String()
+    title = fields.String()
+    scenario = fields.String()
+    location = fields.String()
+    participants = fields.Integer(allow_none=True)
+    team_ids = fields.List(fields.Integer())
+    teams = fields.List(fields.Nested(TeamRef))
+    findings = fields.List(fields.Nested(FindingOut))
+    created_at = fields.DateTime()
+
+
+class DrillQuery(PageQuery):
+    """Paging of a plan's drills."""
+
+
+class IncidentTypeOut(Schema):
+    """An incident type or category with its labels."""
+
+    key = fields.String()
+    category = fields.String(allow_none=True)
+    label_zh = fields.String()
+    label_en = fields.String()
