@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
 # --- Debian packages -------------------------------------------------------------------------
-PKGS=(libsqlite3-mod-spatialite postgresql postgresql-15-postgis-3 chromium nodejs npm
+PKGS=(libsqlite3-mod-spatialite postgresql postgresql-15-postgis-3 chromium fonts-wqy-microhei nodejs npm
       python3-venv)
 missing=()
 for pkg in "${PKGS[@]}"; do

@@ -1,0 +1,60 @@
+"""Helpers for browser tests: a live server in a thread and headless Debian Chromium."""
+
+import contextlib
+import threading
+from urllib.parse import urlparse
+
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@contextlib.contextmanager
+def live_server(app):
+    """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless Chromium browser driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class RequestLog:
+    """Records every request a page makes, to prove none leaves the machine."""
+
+    def __init__(self, page):
+        self.urls = []
+        page.on("request", lambda request: self.urls.append(request.url))
+
+    def foreign(self):
+        """Requests to any host other than the loopback server."""
+        return [u for u in self.urls if urlparse(u).scheme in ("http", "https", "ws", "wss")
+                and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
+
+
+def sign_in(page, base, username, password):
+    """Sign in through the login form."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

@@ -1,0 +1,45 @@
+"""Browser smoke test: sign in, open the districts map, see Chongqing's 38 districts drawn,
+and no request leaves the machine."""
+
+from pathlib import Path
+
+import pytest
+
+from emergency import create_app
+from emergency.demo import load
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import app_config, drop_database, make_database
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def demo_app(backend, tmp_path):
+    """An app on a fresh database of the backend with the demo areas and users."""
+    url, engine = make_database(backend, tmp_path, "browser")
+    engine.dispose()
+    app = create_app(app_config(url, tmp_path))
+    with app.app_context():
+        load(["emergency.demo.areas:load_areas", "emergency.demo.areas:load_users"])
+    yield app
+    app.extensions["emergency.db"]["engine"].dispose()
+    drop_database(url)
+
+
+@pytest.mark.browser
+def test_sign_in_and_see_the_districts(demo_app, backend):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(demo_app) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        log = RequestLog(page)
+        sign_in(page, base, "admin", "demo-admin-2026")
+        assert page.url.rstrip("/") == base
+        assert "应急管理" in page.title() or "应急管理" in page.content()
+        page.goto(f"{base}/maps/districts")
+        page.wait_for_selector("path.leaflet-interactive")
+        drawn = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        page.screenshot(path=str(ARTIFACTS / f"districts-{backend}.png"))
+        assert drawn == 38
+        assert log.foreign() == []
+        failed = [u for u in log.urls if "/static/" in u]
+        assert failed, "the page loaded its scripts from the app"
