@@ -27,6 +27,7 @@ API_MODULES = [
     "emergency.audit.api",
     "plans.api",
     "registry.api",
+    "emergency.risk.api",
 ]
 
 core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",

@@ -51,6 +51,10 @@ SETTINGS = [
     Setting("BASEMAP_ATTRIBUTION", "", "Attribution shown for BASEMAP_TILE_URL.", str),
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
+    Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
+            "them instead of a background thread (tests, tiny installations).", bool),
+    Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
+            "(POST /layers) in bytes; it streams to disk, never held in memory.", int),
     Setting("HAZARD_DUE_REPORTED_HOURS", "2,24", "Hours to verify a new hazard report: "
             "MAJOR,GENERAL (the law asks for verification at once)."),
     Setting("HAZARD_DUE_VERIFIED_HOURS", "24,72", "Hours from verification to the start of "

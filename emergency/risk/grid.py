@@ -103,8 +103,12 @@ def build_grid(area_wgs84, size_m, epsg=None):
     area = shapely.make_valid(area)
     minx, miny, maxx, maxy = area.bounds
     size = float(size_m)
-    x0, y0 = np.floor(minx / size) * size, np.floor(miny / size) * size
-    ncols, nrows = int(np.ceil((maxx - x0) / size)), int(np.ceil((maxy - y0) / size))
+    # A tolerance of 1e-9 cells keeps round-trip noise on an aligned edge from adding a
+    # row or column of slivers.
+    eps = 1e-9
+    x0, y0 = np.floor(minx / size + eps) * size, np.floor(miny / size + eps) * size
+    ncols = max(int(np.ceil((maxx - x0) / size - eps)), 1)
+    nrows = max(int(np.ceil((maxy - y0) / size - eps)), 1)
     rows, cols = np.divmod(np.arange(nrows * ncols, dtype=np.int64), ncols)
     boxes = shapely.box(x0 + cols * size, y0 + rows * size, x0 + (cols + 1) * size,
                         y0 + (rows + 1) * size)

@@ -1,8 +1,7 @@
 """Risk layers, their features, assessments (runs) and the cells of each run."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String,
-                        Text)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
