@@ -25,6 +25,7 @@ class Api(flask_smorest.Api):
 API_MODULES = [
     "emergency.geo.api",
     "emergency.audit.api",
+    "emergency.hazards.api",
     "plans.api",
     "registry.api",
     "emergency.risk.api",
@@ -56,6 +57,8 @@ def init_app(app):
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui-dist/",
+        # The bundle would otherwise send the document to swagger.io's online validator.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
