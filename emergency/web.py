@@ -19,6 +19,7 @@ bp = Blueprint("web", __name__)
 # Every domain's HTML blueprint (each module defines ``bp``).
 VIEW_MODULES = [
     "maps.views",
+    "emergency.hazards.views",
 ]
 
 

@@ -64,7 +64,7 @@ def get_hazard(report_id):
 
 @blp.route("/hazards/<int:report_id>/transition", methods=["POST"])
 @allow(ADMIN, PLANNER, GRID_STAFF)
-@blp.arguments(schemas.TransitionIn)
+@blp.arguments(schemas.HazardTransitionIn)
 @blp.response(200, schemas.HazardOut)
 def transition_hazard(body, report_id):
     """Take one workflow step (reported → verified → rectifying → rectified → closed)."""
@@ -74,9 +74,9 @@ def transition_hazard(body, report_id):
 
 @blp.route("/hazards/<int:report_id>/photos", methods=["POST"])
 @allow(ADMIN, PLANNER, GRID_STAFF)
-@blp.arguments(schemas.PhotoIn, location="files")
-@blp.response(201, schemas.PhotoOut)
-@blp.alt_response(200, schema=schemas.PhotoOut, description="the same photo again")
+@blp.arguments(schemas.HazardPhotoIn, location="files")
+@blp.response(201, schemas.HazardPhotoOut)
+@blp.alt_response(200, schema=schemas.HazardPhotoOut, description="the same photo again")
 def add_photo(files, report_id):
     """Attach a JPEG or PNG photo (metadata stripped); the same bytes again give 200."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
@@ -88,7 +88,7 @@ def add_photo(files, report_id):
 
 @blp.route("/hazards/<int:report_id>/photos/<int:photo_id>", methods=["GET"])
 @allow(READERS)
-@blp.arguments(schemas.PhotoQuery, location="query")
+@blp.arguments(schemas.HazardPhotoQuery, location="query")
 @blp.response(200, content_type="image/jpeg", description="the photo (or its thumbnail)")
 def get_photo(query, report_id, photo_id):
     """A photo of a report, only for those who may see the report."""
@@ -111,7 +111,7 @@ def my_tasks(query):
 
 @blp.route("/hazards/escalate", methods=["POST"])
 @allow(ADMIN)
-@blp.response(200, schemas.EscalationOut)
+@blp.response(200, schemas.HazardEscalationOut)
 def escalate():
     """Escalate (督办) every report past its deadline to its district."""
     return {"escalated": service.escalate_overdue(get_session(), actor=actor().username)}
@@ -119,7 +119,7 @@ def escalate():
 
 @blp.route("/hazards/bulletin", methods=["GET"])
 @allow(BUREAU)
-@blp.arguments(schemas.BulletinQuery, location="query")
+@blp.arguments(schemas.HazardBulletinQuery, location="query")
 @blp.response(200, description="bulletin JSON, or a printable page with format=html")
 def bulletin(query):
     """Counts by category, status and area; new, closed and overdue reports of a period."""
@@ -134,7 +134,7 @@ def bulletin(query):
 
 @blp.route("/hazards/bulletins", methods=["POST"])
 @allow(ADMIN, PLANNER)
-@blp.arguments(schemas.BulletinIn)
+@blp.arguments(schemas.HazardBulletinIn)
 @blp.response(201, description="the published bulletin")
 def publish_bulletin(body):
     """Publish the bulletin of a period; it can then be shown publicly."""

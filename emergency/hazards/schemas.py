@@ -22,7 +22,7 @@ class HazardIn(SpatialInputSchema):
     location = GeometryField(("Point",), required=True)
 
 
-class PhotoOut(Schema):
+class HazardPhotoOut(Schema):
     """A photo of a report."""
 
     id = fields.Integer()
@@ -39,7 +39,7 @@ class PhotoOut(Schema):
     created_at = fields.AwareDateTime()
 
 
-class EventOut(Schema):
+class HazardEventOut(Schema):
     """One recorded step."""
 
     kind = fields.String()
@@ -74,8 +74,10 @@ class HazardOut(Schema):
     escalated_at = fields.AwareDateTime(allow_none=True)
     overdue = fields.Boolean()
     escalated = fields.Boolean()
-    photos = fields.List(fields.Nested(PhotoOut))
-    history = fields.List(fields.Nested(EventOut))
+    photos = fields.List(fields.Nested(HazardPhotoOut))
+    history = fields.List(fields.Nested(HazardEventOut))
+    next_steps = fields.List(fields.String(), metadata={"description": "in task lists: the "
+                             "steps the signed-in user may take"})
 
 
 class HazardQuery(SpatialPageQuery):
@@ -91,7 +93,7 @@ class HazardQuery(SpatialPageQuery):
     since = fields.AwareDateTime(default_timezone=UTC)
 
 
-class TransitionIn(Schema):
+class HazardTransitionIn(Schema):
     """Body of POST /hazards/{id}/transition."""
 
     to = fields.String(required=True, validate=validate.OneOf(STATUSES))
@@ -101,19 +103,19 @@ class TransitionIn(Schema):
                                       "the step (e.g. rectification)"})
 
 
-class PhotoIn(Schema):
+class HazardPhotoIn(Schema):
     """Multipart body of POST /hazards/{id}/photos."""
 
     photo = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-class PhotoQuery(QuerySchema):
+class HazardPhotoQuery(QuerySchema):
     """Options of GET /hazards/{id}/photos/{photo_id}."""
 
     thumb = fields.Boolean(load_default=False)
 
 
-class BulletinQuery(QuerySchema):
+class HazardBulletinQuery(QuerySchema):
     """Period of GET /hazards/bulletin."""
 
     from_ = fields.Date(required=True, data_key="from")
@@ -121,7 +123,7 @@ class BulletinQuery(QuerySchema):
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "html")))
 
 
-class BulletinIn(Schema):
+class HazardBulletinIn(Schema):
     """Body of POST /hazards/bulletins (publish)."""
 
     from_ = fields.Date(required=True, data_key="from")
@@ -129,11 +131,11 @@ class BulletinIn(Schema):
     title = fields.String(load_default="", validate=validate.Length(0, 200))
 
 
-class TaskQuery(PageQuery):
+class HazardTaskQuery(PageQuery):
     """Paging of GET /hazards/tasks."""
 
 
-class EscalationOut(Schema):
+class HazardEscalationOut(Schema):
     """Result of POST /hazards/escalate."""
 
     escalated = fields.Integer()

@@ -42,12 +42,24 @@ def hazard_time(value):
     return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 
+CATEGORY_NAMES = {
+    "geological": _l("Geological"), "flood": _l("Flood"), "fire": _l("Fire"), "gas": _l("Gas"),
+    "hazardous_chemicals": _l("Hazardous chemicals"), "building": _l("Building"),
+    "traffic": _l("Traffic"), "other": _l("Other"),
+}
+SEVERITY_NAMES = {"major": _l("Major hazard"), "general": _l("General hazard")}
+STATUS_NAMES = {
+    "reported": _l("Reported"), "verified": _l("Verified"), "rectifying": _l("Rectifying"),
+    "rectified": _l("Rectified"), "closed": _l("Closed"), "rejected": _l("Rejected"),
+}
+
+
 def _labels():
     """Translated labels of categories, severities and statuses for templates."""
     return {
-        "categories": {c: f"{service.CATEGORY_LABELS[c]}" for c in CATEGORIES},
-        "severities": {s: service.SEVERITY_LABELS[s] for s in SEVERITIES},
-        "statuses": {s: service.STATUS_LABELS[s] for s in STATUSES},
+        "categories": {c: str(CATEGORY_NAMES[c]) for c in CATEGORIES},
+        "severities": {s: str(SEVERITY_NAMES[s]) for s in SEVERITIES},
+        "statuses": {s: str(STATUS_NAMES[s]) for s in STATUSES},
     }
 
 
@@ -96,7 +108,7 @@ def map_page():
     query.pop("limit", None)
     query.pop("offset", None)
     records, total = service.list_reports(get_session(), actor(), limit=MAP_LIMIT, **query)
-    fmap = hazard_maps.hazards_map(records, service.STATUS_LABELS, _("overdue"),
+    fmap = hazard_maps.hazards_map(records, _labels()["statuses"], _("overdue"),
                                    current_app.config["BASEMAP_TILE_URL"],
                                    current_app.config["BASEMAP_ATTRIBUTION"])
     return render_template("hazards/map.html", shown=len(records), total=total,

@@ -1,0 +1,259 @@
+/* Phone reporting page: every report is first kept in IndexedDB, then sent; whatever could
+ * not be sent is resent when the network returns. Resending is safe: the server stores a
+ * report once per client_id and a photo once per (report, file checksum). */
+(function () {
+  'use strict';
+  var DB_NAME = 'emergency-hazards';
+  var STORE = 'queue';
+  var SENT_KEY = 'emergency-hazards-sent';
+  var RETRY_MS = 15000;
+  var msgs = JSON.parse(document.getElementById('hazard-i18n').textContent);
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
+  var flushing = false;
+  var again = false;
+
+  function $(id) { return document.getElementById(id); }
+
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = function () {
+        req.result.createObjectStore(STORE, { keyPath: 'client_id' });
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+
+  function withStore(mode, action) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var req = action(tx.objectStore(STORE));
+        tx.oncomplete = function () { db.close(); resolve(req ? req.result : undefined); };
+        tx.onerror = function () { db.close(); reject(tx.error); };
+        tx.onabort = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+
+  function save(item) { return withStore('readwrite', function (s) { return s.put(item); }); }
+  function drop(id) { return withStore('readwrite', function (s) { return s.delete(id); }); }
+  function queued() { return withStore('readonly', function (s) { return s.getAll(); }); }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    // randomUUID needs a secure context; plain-HTTP intranets still have getRandomValues.
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); });
+    return h.slice(0, 4).join('') + '-' + h.slice(4, 6).join('') + '-' + h.slice(6, 8).join('') +
+      '-' + h.slice(8, 10).join('') + '-' + h.slice(10).join('');
+  }
+
+  function sentList() {
+    try { return JSON.parse(localStorage.getItem(SENT_KEY) || '[]'); } catch (e) { return []; }
+  }
+
+  function remember(entry) {
+    var list = sentList().filter(function (e) { return e.client_id !== entry.client_id; });
+    list.unshift(entry);
+    localStorage.setItem(SENT_KEY, JSON.stringify(list.slice(0, 30)));
+  }
+
+  function Retry(message) { this.message = message; }
+
+  function errorText(resp) {
+    return resp.json().then(function (body) {
+      var e = body && body.error;
+      if (!e) { return 'HTTP ' + resp.status; }
+      var details = Object.keys(e.details || {}).map(function (k) {
+        return k + ': ' + [].concat(e.details[k]).join(', ');
+      });
+      return e.message + (details.length ? ' (' + details.join('; ') + ')' : '');
+    }, function () { return 'HTTP ' + resp.status; });
+  }
+
+  function retryable(status) { return status >= 500 || status === 401 || status === 408 || status === 429; }
+
+  function post(url, body, json) {
+    var headers = { 'X-CSRFToken': csrf, 'Accept': 'application/json' };
+    if (json) { headers['Content-Type'] = 'application/json'; }
+    return fetch(url, { method: 'POST', headers: headers, body: body, credentials: 'same-origin' })
+      .catch(function () { throw new Retry(msgs.waiting); });
+  }
+
+  function sendReport(item) {
+    if (item.report_id) { return Promise.resolve(); }
+    return post('/api/v1/hazards', JSON.stringify(item.body), true).then(function (resp) {
+      if (resp.status === 200 || resp.status === 201) {
+        return resp.json().then(function (data) {
+          item.report_id = data.id;
+          item.grid_code = data.grid_code;
+          return save(item);
+        });
+      }
+      if (retryable(resp.status)) {
+        throw new Retry(resp.status === 401 ? msgs.signin : 'HTTP ' + resp.status);
+      }
+      return errorText(resp).then(function (text) { item.error = text; return save(item); });
+    });
+  }
+
+  function sendPhotos(item) {
+    var chain = Promise.resolve();
+    item.photos.forEach(function (photo) {
+      chain = chain.then(function () {
+        if (photo.sent || photo.error || item.error) { return; }
+        var form = new FormData();
+        form.append('photo', photo.blob, photo.name || 'photo.jpg');
+        return post('/api/v1/hazards/' + item.report_id + '/photos', form, false).then(function (resp) {
+          if (resp.status === 200 || resp.status === 201) {
+            photo.sent = true;
+            return save(item);
+          }
+          if (retryable(resp.status)) { throw new Retry('HTTP ' + resp.status); }
+          return errorText(resp).then(function (text) { photo.error = text; return save(item); });
+        });
+      });
+    });
+    return chain;
+  }
+
+  function sendItem(item) {
+    return sendReport(item).then(function () {
+      if (item.error) { return; }
+      return sendPhotos(item).then(function () {
+        remember({ client_id: item.client_id, id: item.report_id, grid_code: item.grid_code,
+                   category: item.label, photos: item.photos.filter(function (p) { return p.sent; }).length,
+                   failed_photos: item.photos.filter(function (p) { return p.error; }).length });
+        return drop(item.client_id);
+      });
+    });
+  }
+
+  function flush() {
+    if (flushing) { again = true; return Promise.resolve(); }
+    flushing = true;
+    return queued().then(function (items) {
+      items.sort(function (a, b) { return a.created - b.created; });
+      var chain = Promise.resolve();
+      items.forEach(function (item) {
+        chain = chain.then(function () {
+          if (item.error) { return; }
+          item.state = msgs.sending;
+          return sendItem(item);
+        });
+      });
+      return chain;
+    }).catch(function (err) {
+      if (!(err instanceof Retry)) { console.error(err); }
+    }).then(function () {
+      flushing = false;
+      render();
+      if (again) { again = false; return flush(); }
+    });
+  }
+
+  function li(text, cls) {
+    var el = document.createElement('li');
+    el.className = 'list-group-item ' + (cls || '');
+    el.textContent = text;
+    return el;
+  }
+
+  function render() {
+    $('net-status').textContent = navigator.onLine ? msgs.online : msgs.offline;
+    $('net-status').className = 'alert py-2 ' + (navigator.onLine ? 'alert-success' : 'alert-warning');
+    queued().then(function (items) {
+      var list = $('queue-list');
+      list.textContent = '';
+      var waiting = items.filter(function (i) { return !i.error; });
+      $('queue-count').textContent = String(waiting.length);
+      items.forEach(function (item) {
+        var sent = item.photos.filter(function (p) { return p.sent; }).length;
+        var text = item.label + ' · ' + item.client_id.slice(0, 8) + ' · ' +
+          (item.error ? msgs.failed + ': ' + item.error : msgs.waiting) +
+          ' · ' + msgs.photos + ' ' + sent + '/' + item.photos.length;
+        var el = li(text, item.error ? 'list-group-item-danger queued-failed' : 'queued-item');
+        el.dataset.clientId = item.client_id;
+        list.appendChild(el);
+      });
+    });
+    var sentEl = $('sent-list');
+    sentEl.textContent = '';
+    sentList().forEach(function (e) {
+      var el = li('#' + e.id + ' · ' + e.category + ' · ' + (e.grid_code || '') + ' · ' +
+                  msgs.photos + ' ' + e.photos, 'sent-item');
+      el.dataset.clientId = e.client_id;
+      sentEl.appendChild(el);
+    });
+  }
+
+  function locate() {
+    if (!navigator.geolocation) { $('location-note').textContent = msgs.no_location; return; }
+    $('location-note').textContent = msgs.locating;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      $('lon').value = pos.coords.longitude.toFixed(6);
+      $('lat').value = pos.coords.latitude.toFixed(6);
+      $('location-note').textContent = msgs.located.replace('{m}', Math.round(pos.coords.accuracy));
+    }, function () {
+      $('location-note').textContent = msgs.no_location;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  function previews() {
+    var box = $('photo-previews');
+    box.textContent = '';
+    Array.prototype.forEach.call($('photo-input').files, function (file) {
+      var img = document.createElement('img');
+      img.src = URL.createObjectURL(file);
+      img.alt = file.name;
+      box.appendChild(img);
+    });
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    var lon = parseFloat($('lon').value);
+    var lat = parseFloat($('lat').value);
+    var error = $('form-error');
+    if (!isFinite(lon) || !isFinite(lat)) {
+      error.textContent = msgs.need_location;
+      error.classList.remove('d-none');
+      return;
+    }
+    error.classList.add('d-none');
+    var category = $('category');
+    var clientId = newId();
+    var item = {
+      client_id: clientId, created: Date.now(), report_id: null, error: null,
+      label: category.options[category.selectedIndex].text,
+      body: { client_id: clientId, category: category.value,
+              severity: document.querySelector('input[name="severity"]:checked').value,
+              description: $('description').value, crs: 'wgs84',
+              location: { type: 'Point', coordinates: [lon, lat] } },
+      photos: Array.prototype.map.call($('photo-input').files, function (file) {
+        return { blob: file, name: file.name, sent: false, error: null };
+      })
+    };
+    save(item).then(function () {
+      $('hazard-form').reset();
+      $('lon').value = lon; $('lat').value = lat;
+      $('photo-previews').textContent = '';
+      $('location-note').textContent = msgs.queued;
+      render();
+      return flush();
+    });
+  }
+
+  $('hazard-form').addEventListener('submit', submit);
+  $('locate').addEventListener('click', locate);
+  $('photo-input').addEventListener('change', previews);
+  window.addEventListener('online', function () { render(); flush(); });
+  window.addEventListener('offline', render);
+  setInterval(function () { if (navigator.onLine) { flush(); } }, RETRY_MS);
+  render();
+  locate();
+  flush();
+}());
