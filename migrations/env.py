@@ -25,7 +25,7 @@ SYSTEM_TABLES = {
     "spatial_ref_sys_aux", "spatialite_history", "sql_statements_log", "views_geometry_columns",
     "views_geometry_columns_auth", "views_geometry_columns_field_infos",
     "views_geometry_columns_statistics", "virts_geometry_columns", "ElementaryGeometries",
-    "SpatialIndex", "KNN", "KNN2", "data_licenses", "topology", "layer", "spatialite_history",
+    "SpatialIndex", "KNN", "KNN2", "data_licenses", "topology", "layer",
 }
 
 
