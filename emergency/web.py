@@ -3,8 +3,16 @@
 import importlib
 from urllib.parse import urlparse
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -19,6 +27,7 @@ bp = Blueprint("web", __name__)
 # Every domain's HTML blueprint (each module defines ``bp``).
 VIEW_MODULES = [
     "maps.views",
+    "registry.views",
     "emergency.hazards.views",
 ]
 

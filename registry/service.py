@@ -447,3 +447,25 @@ def expiring(session, user, days=30, today=None):
 def statuses():
     """The choices used by forms: organisation statuses, team categories and statuses."""
     return {"org": ORG_STATUSES, "category": CATEGORIES, "team": TEAM_STATUSES}
+
+
+def map_teams(session, user, category=None, status=None, limit=5000):
+    """Teams for the forces map (lon/lat and readiness), capped; returns (teams, total)."""
+    t, o = RescueTeam.__table__, Organisation.__table__
+    where = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    if category:
+        where.append(t.c.category == category)
+    if status:
+        where.append(t.c.status == status)
+    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    rows = session.execute(select(t.c.id, t.c.name, t.c.category, t.c.status, t.c.grade,
+                                  t.c.service_radius_km, o.c.name.label("org_name"),
+                                  func.ST_X(t.c.location).label("lon"),
+                                  func.ST_Y(t.c.location).label("lat"))
+                           .join(o, o.c.id == t.c.org_id).where(*where)
+                           .order_by(t.c.id).limit(limit)).all()
+    ready = team_readiness(session, [r.id for r in rows])
+    return [{"id": r.id, "name": r.name, "category": r.category, "status": r.status,
+             "grade": r.grade, "service_radius_km": float(r.service_radius_km),
+             "org_name": r.org_name, "lon": float(r.lon), "lat": float(r.lat),
+             **ready[r.id]} for r in rows], total

@@ -1,0 +1,105 @@
+"""Registry pages: registration form, review queue, team management, forces map."""
+
+import re
+
+from maps.assets import external_urls
+from tests.registry.registry_factories import credit_code, id_number, org_body
+
+
+def _csrf(client, url, headers=None):
+    """The CSRF token of a page (kept in the client's session cookie)."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def _sign_in(client, actors, role, **scope):
+    """Sign in through the login form as a new user of that role; returns the user."""
+    user, _headers = actors.make(role, **scope)
+    token = _csrf(client, "/login")
+    response = client.post("/login", data={"csrf_token": token, "username": user.username,
+                                           "password": "correct horse battery"})
+    assert response.status_code == 302
+    return user
+
+
+def test_registration_form_registers_and_links_the_org_admin(client, actors, db):
+    user = _sign_in(client, actors, "org_admin")
+    headers = {}
+    page = client.get("/registry/register")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'name="credit_code"' in html and 'name="viewport"' in html
+    token = _csrf(client, "/registry/register", headers)
+    form = {"csrf_token": token, "name": "山城救援队", "credit_code": credit_code(3)[:17] + "#",
+            "contact_name": "李四", "contact_phone": "13812345678", "address": "",
+            "lon": "106.5", "lat": "29.5", "crs": "wgs84"}
+    bad = client.post("/registry/register", data=form, headers=headers)
+    assert bad.status_code == 422
+    assert "is-invalid" in bad.get_data(as_text=True)
+    form["credit_code"] = credit_code(3)
+    ok = client.post("/registry/register", data=form, headers=headers)
+    assert ok.status_code == 302
+    db.refresh(user)
+    assert user.org_id is not None
+    org_page = client.get(ok.headers["Location"], headers=headers).get_data(as_text=True)
+    assert "山城救援队" in org_page and "138****5678" in org_page
+    assert "13812345678" not in org_page
+
+
+def test_review_queue_approves(client, actors):
+    admin = actors.header("admin")
+    org = client.post("/api/v1/orgs", json=org_body(5), headers=admin).get_json()
+    _sign_in(client, actors, "admin")
+    queue = client.get("/registry/review")
+    assert org["name"] in queue.get_data(as_text=True)
+    token = _csrf(client, "/registry/review")
+    done = client.post(f"/registry/orgs/{org['id']}/review",
+                       data={"csrf_token": token, "decision": "approve", "note": "ok"})
+    assert done.status_code == 302
+    assert client.get(f"/api/v1/orgs/{org['id']}", headers=admin).get_json()["status"] == \
+        "approved"
+    assert org["name"] not in client.get("/registry/review").get_data(as_text=True)
+
+
+def test_review_queue_is_for_admins_only(client, actors):
+    assert client.get("/registry/review", headers=actors.header("planner")).status_code == 403
+
+
+def test_team_page_masks_and_adds_members(client, forces, actors):
+    team = forces["team"]
+    _sign_in(client, actors, "org_admin", org_id=forces["org"]["id"])
+    headers = {}
+    url = f"/registry/teams/{team['id']}"
+    html = client.get(url, headers=headers).get_data(as_text=True)
+    assert forces["member"]["id_number"] in html and id_number(1) not in html
+    token = _csrf(client, url, headers)
+    added = client.post(f"{url}/members", headers=headers, data={
+        "csrf_token": token, "name": "王五", "id_number": id_number(9), "phone": "13700000009",
+        "skills": "潜水, 急救"})
+    assert added.status_code == 302
+    html = client.get(url, headers=headers).get_data(as_text=True)
+    assert "王五" in html and "137****0009" in html and id_number(9) not in html
+    bad = client.post(f"{url}/members", headers=headers, data={
+        "csrf_token": token, "name": "赵六", "id_number": "500103", "phone": "1"})
+    assert bad.status_code == 422
+
+
+def test_forces_map_is_offline_and_clustered(client, forces, actors):
+    page = client.get("/maps/forces", headers=actors.header("dispatcher"))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert forces["team"]["name"] in html
+    assert "markerClusterGroup" in html and "featureGroup.subGroup" in html
+    assert "forces-legend" in html
+    assert external_urls(html) == []
+    assert id_number(1) not in html
+
+
+def test_forces_map_filters_by_category(client, forces, actors):
+    headers = actors.header("admin")
+    html = client.get("/maps/forces?category=water", headers=headers).get_data(as_text=True)
+    assert forces["team"]["name"] not in html
+
+
+def test_forces_map_refuses_grid_staff(client, forces, actors):
+    assert client.get("/maps/forces", headers=actors.header("grid_staff")).status_code == 403
