@@ -217,6 +217,10 @@ def diff_rows(left_content, right_content):
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         a, b = left[i1:i2], right[j1:j2]
         for k in range(max(len(a), len(b))):
-            rows.append({"tag": tag, "left": a[k] if k < len(a) else None,
-                         "right": b[k] if k < len(b) else None})
+            left_line = a[k] if k < len(a) else None
+            right_line = b[k] if k < len(b) else None
+            # An unpaired line of a replaced block reads as a plain insert or delete.
+            row_tag = tag if tag != "replace" else (
+                "insert" if left_line is None else "delete" if right_line is None else tag)
+            rows.append({"tag": row_tag, "left": left_line, "right": right_line})
     return rows
