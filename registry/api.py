@@ -65,7 +65,7 @@ def update_org(body, org_id):
 
 @blp.route("/orgs/<int:org_id>/review", methods=["POST"])
 @allow(ADMIN)
-@blp.arguments(schemas.ReviewIn)
+@blp.arguments(schemas.OrgReviewIn)
 @blp.response(200, schemas.OrgOut)
 def review_org(body, org_id):
     """Approve or reject a submitted registration."""
@@ -76,7 +76,7 @@ def review_org(body, org_id):
 
 @blp.route("/orgs/<int:org_id>/resubmit", methods=["POST"])
 @allow(WRITERS)
-@blp.arguments(schemas.ResubmitIn)
+@blp.arguments(schemas.OrgResubmitIn)
 @blp.response(200, schemas.OrgOut)
 def resubmit_org(body, org_id):
     """Send a rejected registration (or one due for re-verification) back for review."""
@@ -150,7 +150,7 @@ def list_members(query, team_id):
 
 @blp.route("/teams/<int:team_id>/members/import", methods=["POST"])
 @allow(WRITERS)
-@blp.response(201, schemas.ImportResult)
+@blp.response(201, schemas.RosterImportResult)
 def import_members(team_id):
     """Import an .xlsx roster (multipart field ``file``): every row or none."""
     upload = request.files.get("file")

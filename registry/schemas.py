@@ -65,20 +65,20 @@ class OrgQuery(PageQuery):
     reverification_due = fields.Boolean()
 
 
-class ReviewIn(Schema):
+class OrgReviewIn(Schema):
     """Body of POST /orgs/{id}/review."""
 
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 
 
-class ResubmitIn(Schema):
+class OrgResubmitIn(Schema):
     """Body of POST /orgs/{id}/resubmit."""
 
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 
 
-class EquipmentIn(Schema):
+class TeamEquipmentIn(Schema):
     """One equipment line of a team."""
 
     type = fields.String(required=True, validate=validate.Length(1, 100))
@@ -92,7 +92,7 @@ class TeamIn(SpatialInputSchema):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
     location = GeometryField(POINT, required=True)
     service_radius_km = fields.Float(load_default=50, validate=validate.Range(0.1, 1000))
-    equipment = fields.List(fields.Nested(EquipmentIn), load_default=list)
+    equipment = fields.List(fields.Nested(TeamEquipmentIn), load_default=list)
     grade = fields.Integer(allow_none=True, validate=validate.OneOf((1, 2, 3)),
                            metadata={"description": "official grade, 1 is the highest"})
     graded_on = fields.Date(allow_none=True)
@@ -106,7 +106,7 @@ class TeamPatch(SpatialInputSchema):
     status = fields.String(validate=validate.OneOf(TEAM_STATUSES))
     location = GeometryField(POINT)
     service_radius_km = fields.Float(validate=validate.Range(0.1, 1000))
-    equipment = fields.List(fields.Nested(EquipmentIn))
+    equipment = fields.List(fields.Nested(TeamEquipmentIn))
     grade = fields.Integer(allow_none=True, validate=validate.OneOf((1, 2, 3)))
     graded_on = fields.Date(allow_none=True)
 
@@ -265,7 +265,7 @@ class PersonLookupIn(Schema):
     id_number = fields.String(required=True, validate=validate.Length(1, 40))
 
 
-class ImportResult(Schema):
+class RosterImportResult(Schema):
     """Result of a roster import."""
 
     imported = fields.Integer()

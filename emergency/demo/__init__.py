@@ -9,6 +9,8 @@ from emergency.db import new_session
 STEPS = [
     "emergency.demo.areas:load_areas",
     "emergency.demo.areas:load_users",
+    "registry.demo:load_registry",
+    "plans.demo:load_plans",
 ]
 
 
