@@ -1,6 +1,6 @@
 """Emergency management platform: plans, risk, hazards, rescue forces and dispatch on a map."""
 
-from flask import Flask, request
+from flask import Flask
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 
@@ -67,7 +67,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html" and not request.path.startswith("/api/v1/docs"):
+    if response.mimetype == "text/html":
         # folium writes inline scripts and styles, so 'unsafe-inline' stays; no other origin.
         response.headers.setdefault(
             "Content-Security-Policy",

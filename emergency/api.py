@@ -28,7 +28,9 @@ API_MODULES = [
     "emergency.hazards.api",
     "plans.api",
     "registry.api",
+    "emergency.incidents.api",
     "emergency.risk.api",
+    "maps.http.tiles_api",
 ]
 
 core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",
@@ -45,6 +47,24 @@ def health():
     except Exception:  # any driver error means the database is not reachable right now
         return errors.error_response(503, "unavailable", "database unavailable")
     return jsonify({"status": "ok", "database": spatial.backend_name(session)})
+
+
+CORE_MODULES = ("emergency.schemas", "emergency.geo.", "emergency.audit.", "emergency.auth.",
+                "emergency.api")
+
+
+def schema_name(schema):
+    """Component name of a schema: the class name, prefixed by its domain outside the core,
+    so that two domains may both call a schema ``ReviewIn``."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    module = cls.__module__
+    if module.startswith(CORE_MODULES) or module == "marshmallow.schema":
+        return name
+    domain = module.removeprefix("emergency.").split(".")[0]
+    return domain.capitalize() + name
 
 
 def init_app(app):
@@ -68,7 +88,10 @@ def init_app(app):
                      "{\"error\": {\"code\", \"message\", \"details\"}}."},
         },
     )
-    api = Api(app)
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    api = Api(app, spec_kwargs={
+        "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.register_blueprint(core)
     for module in API_MODULES:
         api.register_blueprint(importlib.import_module(module).blp)

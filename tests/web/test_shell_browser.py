@@ -43,3 +43,14 @@ def test_sign_in_and_see_the_districts(demo_app, backend):
         assert log.foreign() == []
         failed = [u for u in log.urls if "/static/" in u]
         assert failed, "the page loaded its scripts from the app"
+
+
+@pytest.mark.browser
+def test_api_docs_page_works_offline(demo_app):
+    with live_server(demo_app) as base, chromium() as browser:
+        page = browser.new_page()
+        log = RequestLog(page)
+        page.goto(f"{base}/api/v1/docs")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=20000)
+        assert page.locator(".opblock-summary-path").count() >= 6
+        assert log.foreign() == []
