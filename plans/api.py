@@ -33,7 +33,7 @@ def _scope(area_codes):
 
 @blp.route("/plans/incident-types", methods=["GET"])
 @allow(EVERYONE)
-@blp.response(200, items_schema(schemas.IncidentTypeOut, "IncidentTypeList"))
+@blp.response(200, items_schema(schemas.PlanIncidentTypeOut, "PlanIncidentTypeList"))
 def list_incident_types():
     """Incident types (national four categories and subtypes) with Chinese labels."""
     items = incident_types.catalogue()
@@ -85,7 +85,7 @@ def update_plan(body, plan_id):
 
 @blp.route("/plans/<int:plan_id>/versions", methods=["GET"])
 @allow(EVERYONE)
-@blp.response(200, items_schema(schemas.VersionOut, "PlanVersionList"))
+@blp.response(200, items_schema(schemas.PlanVersionOut, "PlanVersionList"))
 def list_versions(plan_id):
     """Every version of the plan, the current draft included."""
     versions = service.list_versions(get_session(), plan_id)
@@ -94,7 +94,7 @@ def list_versions(plan_id):
 
 @blp.route("/plans/<int:plan_id>/versions/<int:version>", methods=["GET"])
 @allow(EVERYONE)
-@blp.response(200, schemas.VersionOut)
+@blp.response(200, schemas.PlanVersionOut)
 def get_version(plan_id, version):
     """One version of the plan."""
     return service.version_dict(service.get_version(get_session(), plan_id, version))
@@ -102,8 +102,8 @@ def get_version(plan_id, version):
 
 @blp.route("/plans/<int:plan_id>/diff", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.DiffQuery, location="query")
-@blp.response(200, schemas.DiffOut)
+@blp.arguments(schemas.PlanDiffQuery, location="query")
+@blp.response(200, schemas.PlanDiffOut)
 def diff_versions(query, plan_id):
     """Side-by-side difference of two versions (default: in force vs working)."""
     session = get_session()
@@ -116,7 +116,7 @@ def diff_versions(query, plan_id):
 
 @blp.route("/plans/<int:plan_id>/transition", methods=["POST"])
 @allow(*WRITERS)
-@blp.arguments(schemas.TransitionIn)
+@blp.arguments(schemas.PlanTransitionIn)
 @blp.response(200, schemas.PlanOut)
 def transition(body, plan_id):
     """Move the plan along draft → in_review → published → archived, or back to draft."""
@@ -128,8 +128,8 @@ def transition(body, plan_id):
 
 @blp.route("/plans/<int:plan_id>/evaluate", methods=["POST"])
 @allow(EVERYONE)
-@blp.arguments(schemas.EvaluateIn)
-@blp.response(200, schemas.EvaluateOut)
+@blp.arguments(schemas.PlanEvaluateIn)
+@blp.response(200, schemas.PlanEvaluateOut)
 def evaluate(body, plan_id):
     """The response level the metrics trigger (null when none)."""
     return service.evaluate_plan(get_session(), plan_id, body["metrics"])
@@ -169,8 +169,8 @@ def get_drill(drill_id):
 
 @blp.route("/drills/<int:drill_id>/findings", methods=["POST"])
 @allow(*WRITERS)
-@blp.arguments(schemas.FindingIn)
-@blp.response(201, schemas.FindingOut)
+@blp.arguments(schemas.DrillFindingIn)
+@blp.response(201, schemas.DrillFindingOut)
 def add_finding(body, drill_id):
     """Add a finding with its corrective action to a drill."""
     session = get_session()
@@ -181,8 +181,8 @@ def add_finding(body, drill_id):
 
 @blp.route("/drills/<int:drill_id>/findings/<int:finding_id>", methods=["PATCH"])
 @allow(*WRITERS)
-@blp.arguments(schemas.FindingPatch)
-@blp.response(200, schemas.FindingOut)
+@blp.arguments(schemas.DrillFindingPatch)
+@blp.response(200, schemas.DrillFindingOut)
 def update_finding(body, drill_id, finding_id):
     """Update a corrective action: owner, status, due date."""
     session = get_session()

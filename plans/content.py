@@ -20,7 +20,8 @@ COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator
 COMMON_METRICS = {
     "deaths": "死亡人数", "missing": "失踪人数", "injured": "受伤人数",
     "seriously_injured": "重伤人数", "trapped": "被困人数", "affected": "受灾人数",
-    "evacuated": "紧急转移安置人数", "economic_loss": "直接经济损失（万元）",
+    "evacuated": "紧急转移安置人数", "threatened": "受威胁人数",
+    "economic_loss": "直接经济损失（万元）",
     "collapsed_houses": "倒塌房屋（间）", "burned_area_ha": "过火面积（公顷）",
     "magnitude": "震级", "rainfall_mm": "24小时降雨量（毫米）",
     "water_level_over_warning_m": "超警戒水位（米）", "leak_tonnes": "泄漏量（吨）",

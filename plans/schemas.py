@@ -32,7 +32,7 @@ def flatten(messages, prefix=""):
     return flat
 
 
-class FlatSchema(Schema):
+class PlanFlatSchema(Schema):
     """A body schema whose errors name nested parts with dotted keys."""
 
     class Meta:
@@ -44,7 +44,7 @@ class FlatSchema(Schema):
                               valid_data=error.valid_data)
 
 
-class CriterionSchema(FlatSchema):
+class PlanCriterion(PlanFlatSchema):
     """A trigger criterion: ``metric op value``."""
 
     metric = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
@@ -53,38 +53,38 @@ class CriterionSchema(FlatSchema):
     value = fields.Float(required=True, allow_nan=False, metadata={"example": 30})
 
 
-class ActionSchema(FlatSchema):
+class PlanAction(PlanFlatSchema):
     """A duty of a unit at a response level."""
 
     unit = fields.String(required=True, validate=validate.Length(1, 200))
     duty = fields.String(required=True, validate=validate.Length(1, 4000))
 
 
-class ForceSchema(FlatSchema):
+class PlanForce(PlanFlatSchema):
     """Teams a level requires: a registry category and a count."""
 
     category = fields.String(required=True, validate=validate.OneOf(FORCE_CATEGORIES))
     count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
 
 
-class LevelSchema(FlatSchema):
+class PlanLevel(PlanFlatSchema):
     """A response level (1 = 一级, most severe) with criteria, duties and required forces."""
 
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
     name = fields.String(load_default="", validate=validate.Length(0, 100))
-    criteria = fields.List(fields.Nested(CriterionSchema), load_default=list)
-    actions = fields.List(fields.Nested(ActionSchema), load_default=list)
-    required_forces = fields.List(fields.Nested(ForceSchema), load_default=list)
+    criteria = fields.List(fields.Nested(PlanCriterion), load_default=list)
+    actions = fields.List(fields.Nested(PlanAction), load_default=list)
+    required_forces = fields.List(fields.Nested(PlanForce), load_default=list)
 
 
-class SectionSchema(FlatSchema):
+class PlanSection(PlanFlatSchema):
     """A section of the plan's text."""
 
     title = fields.String(required=True, validate=validate.Length(1, 200))
     body = fields.String(load_default="", validate=validate.Length(0, 100_000))
 
 
-class PlanPatch(FlatSchema):
+class PlanPatch(PlanFlatSchema):
     """Body of PATCH /plans/{id}: any of the fields of a plan."""
 
     title = fields.String(validate=validate.Length(1, 200))
@@ -93,8 +93,8 @@ class PlanPatch(FlatSchema):
     area_code = fields.String(validate=validate.Length(1, 12))
     owner = fields.String(validate=validate.Length(0, 200))
     parent_id = fields.Integer(allow_none=True, strict=True)
-    sections = fields.List(fields.Nested(SectionSchema))
-    response_levels = fields.List(fields.Nested(LevelSchema))
+    sections = fields.List(fields.Nested(PlanSection))
+    response_levels = fields.List(fields.Nested(PlanLevel))
     drill_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
     revision_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
 
@@ -119,8 +119,8 @@ class PlanIn(PlanPatch):
     area_code = fields.String(required=True, validate=validate.Length(1, 12))
     owner = fields.String(load_default="", validate=validate.Length(0, 200))
     parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    sections = fields.List(fields.Nested(SectionSchema), load_default=list)
-    response_levels = fields.List(fields.Nested(LevelSchema), load_default=list)
+    sections = fields.List(fields.Nested(PlanSection), load_default=list)
+    response_levels = fields.List(fields.Nested(PlanLevel), load_default=list)
     drill_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
                                            validate=validate.Range(1, 120))
     revision_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -154,8 +154,8 @@ class PlanOut(Schema):
     revision_overdue = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    sections = fields.List(fields.Nested(SectionSchema))
-    response_levels = fields.List(fields.Nested(LevelSchema))
+    sections = fields.List(fields.Nested(PlanSection))
+    response_levels = fields.List(fields.Nested(PlanLevel))
 
 
 class PlanQuery(PageQuery):
@@ -172,7 +172,7 @@ class PlanQuery(PageQuery):
     in_force = fields.Boolean()
 
 
-class VersionOut(Schema):
+class PlanVersionOut(Schema):
     """A version of a plan with its content."""
 
     version = fields.Integer()
@@ -183,14 +183,14 @@ class VersionOut(Schema):
     published_at = fields.DateTime(allow_none=True)
 
 
-class DiffQuery(QuerySchema):
+class PlanDiffQuery(QuerySchema):
     """Versions to compare (default: the version in force against the working version)."""
 
     from_ = fields.Integer(data_key="from", validate=validate.Range(1, 100_000))
     to = fields.Integer(validate=validate.Range(1, 100_000))
 
 
-class DiffOut(Schema):
+class PlanDiffOut(Schema):
     """Side-by-side rows of two versions."""
 
     plan_id = fields.Integer()
@@ -199,14 +199,14 @@ class DiffOut(Schema):
     rows = fields.List(fields.Dict())
 
 
-class TransitionIn(FlatSchema):
+class PlanTransitionIn(PlanFlatSchema):
     """Body of POST /plans/{id}/transition."""
 
     to = fields.String(required=True, validate=validate.OneOf(PLAN_STATUSES))
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 
 
-class EvaluateIn(FlatSchema):
+class PlanEvaluateIn(PlanFlatSchema):
     """Body of POST /plans/{id}/evaluate."""
 
     metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
@@ -222,7 +222,7 @@ class EvaluateIn(FlatSchema):
             raise ValidationError(bad)
 
 
-class MatchedOut(Schema):
+class PlanMatchedOut(Schema):
     """A criterion that held."""
 
     level = fields.Integer()
@@ -232,17 +232,17 @@ class MatchedOut(Schema):
     actual = fields.Float()
 
 
-class EvaluateOut(Schema):
+class PlanEvaluateOut(Schema):
     """The response level for the metrics (null when none applies)."""
 
     level = fields.Integer(allow_none=True)
-    matched = fields.List(fields.Nested(MatchedOut))
+    matched = fields.List(fields.Nested(PlanMatchedOut))
     plan_id = fields.Integer()
     version = fields.Integer()
-    required_forces = fields.List(fields.Nested(ForceSchema))
+    required_forces = fields.List(fields.Nested(PlanForce))
 
 
-class FindingIn(FlatSchema):
+class DrillFindingIn(PlanFlatSchema):
     """A drill finding and its corrective action."""
 
     description = fields.String(required=True, validate=validate.Length(1, 4000))
@@ -252,7 +252,7 @@ class FindingIn(FlatSchema):
     due_on = fields.Date(load_default=None, allow_none=True)
 
 
-class FindingPatch(FlatSchema):
+class DrillFindingPatch(PlanFlatSchema):
     """Changes to a finding."""
 
     corrective_action = fields.String(validate=validate.Length(0, 4000))
@@ -261,7 +261,7 @@ class FindingPatch(FlatSchema):
     due_on = fields.Date(allow_none=True)
 
 
-class FindingOut(FindingIn):
+class DrillFindingOut(DrillFindingIn):
     """A finding as returned."""
 
     id = fields.Integer()
@@ -283,7 +283,7 @@ class FindingsField(fields.Field):
             if isinstance(item, str):
                 item = {"description": item}
             try:
-                out.append(FindingIn().load(item))
+                out.append(DrillFindingIn().load(item))
             except ValidationError as exc:
                 problems.update(flatten(exc.messages, str(i)))
         if problems:
@@ -291,7 +291,7 @@ class FindingsField(fields.Field):
         return out
 
 
-class DrillIn(FlatSchema):
+class DrillIn(PlanFlatSchema):
     """Body of POST /plans/{id}/drills."""
 
     held_on = fields.Date(required=True)
@@ -308,7 +308,7 @@ class DrillIn(FlatSchema):
                                   validate=validate.Range(0, 1_000_000))
 
 
-class TeamRef(Schema):
+class DrillTeamRef(Schema):
     """A registry team taking part."""
 
     id = fields.Integer()
@@ -329,8 +329,8 @@ class DrillOut(Schema):
     location = fields.String()
     participants = fields.Integer(allow_none=True)
     team_ids = fields.List(fields.Integer())
-    teams = fields.List(fields.Nested(TeamRef))
-    findings = fields.List(fields.Nested(FindingOut))
+    teams = fields.List(fields.Nested(DrillTeamRef))
+    findings = fields.List(fields.Nested(DrillFindingOut))
     created_at = fields.DateTime()
 
 
@@ -338,7 +338,7 @@ class DrillQuery(PageQuery):
     """Paging of a plan's drills."""
 
 
-class IncidentTypeOut(Schema):
+class PlanIncidentTypeOut(Schema):
     """An incident type or category with its labels."""
 
     key = fields.String()
