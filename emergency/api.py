@@ -49,22 +49,23 @@ def health():
     return jsonify({"status": "ok", "database": spatial.backend_name(session)})
 
 
-CORE_MODULES = ("emergency.schemas", "emergency.geo.", "emergency.audit.", "emergency.auth.",
-                "emergency.api")
-
-
-def schema_name(schema):
-    """Component name of a schema: the class name, prefixed by its domain outside the core,
-    so that two domains may both call a schema ``ReviewIn``."""
+def schema_namer():
+    """A resolver naming schemas by class, prefixed by their domain only on a clash, so two
+    domains may both call a schema ``ReviewIn`` (registration order keeps names stable)."""
     from apispec.ext.marshmallow.common import resolve_schema_cls
 
-    cls = resolve_schema_cls(schema)
-    name = cls.__name__.removesuffix("Schema") or cls.__name__
-    module = cls.__module__
-    if module.startswith(CORE_MODULES) or module == "marshmallow.schema":
-        return name
-    domain = module.removeprefix("emergency.").split(".")[0]
-    return domain.capitalize() + name
+    taken = {}
+
+    def name_of(schema):
+        cls = resolve_schema_cls(schema)
+        name = cls.__name__.removesuffix("Schema") or cls.__name__
+        owner = taken.setdefault(name, cls)
+        if owner is cls:
+            return name
+        domain = cls.__module__.removeprefix("emergency.").split(".")[0]
+        return domain.capitalize() + name
+
+    return name_of
 
 
 def init_app(app):
@@ -91,7 +92,7 @@ def init_app(app):
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     api = Api(app, spec_kwargs={
-        "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+        "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_namer())})
     api.register_blueprint(core)
     for module in API_MODULES:
         api.register_blueprint(importlib.import_module(module).blp)

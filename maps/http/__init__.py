@@ -1,0 +1,1 @@
+"""HTTP adapters of the maps package (kept apart from the pure builders in maps/*.py)."""

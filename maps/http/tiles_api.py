@@ -1,0 +1,78 @@
+"""Map layers by viewport as GeoJSON, with ETags, gzip and place search (JSON API)."""
+
+import gzip
+import hashlib
+import json
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from emergency.auth.permissions import actor, allow
+from emergency.auth.roles import EVERYONE
+from emergency.db import get_session
+from emergency.geojson import BBoxField
+from emergency.schemas import QuerySchema
+from maps import layers, search
+
+blp = Blueprint("maplayers", __name__, url_prefix="/api/v1",
+                description="Map layers loaded by viewport, and place search for map pages")
+
+
+class LayerQuery(QuerySchema):
+    """The viewport of one layer request."""
+
+    bbox = BBoxField(required=True, metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    zoom = fields.Integer(required=True, validate=validate.Range(0, 22))
+    assessment_id = fields.Integer(validate=validate.Range(1, 2**31))
+    category = fields.String(validate=validate.Length(max=40))
+
+
+class SearchQuery(QuerySchema):
+    """A place name or a coordinate."""
+
+    q = fields.String(required=True, validate=validate.Length(1, 80))
+
+
+def _send(body, immutable=False):
+    """A JSON response with a content-derived ETag (304 when unchanged), gzip when accepted."""
+    from flask import Response
+
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    # The ETag is derived from the content, so every worker agrees on it without shared
+    # state and it changes exactly when the data does.
+    etag = hashlib.blake2b(data, digest_size=16).hexdigest()
+    headers = {"ETag": f'"{etag}"', "Vary": "Accept-Encoding",
+               "Cache-Control": "private, max-age=3600" if immutable else "private, no-cache"}
+    if etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    if "gzip" in (request.headers.get("Accept-Encoding") or "") and len(data) > 200:
+        data = gzip.compress(data, 5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, mimetype="application/geo+json", headers=headers)
+
+
+@blp.route("/maps/layers", methods=["GET"])
+@allow(EVERYONE)
+def catalogue():
+    """The layers a map page can load, with their extra parameters."""
+    return {"items": layers.catalogue()}
+
+
+@blp.route("/maps/layers/<name>", methods=["GET"])
+@allow(EVERYONE)
+@blp.arguments(LayerQuery, location="query")
+def layer(query, name):
+    """One layer's features in a viewport (bbox snapped to the zoom's tile grid)."""
+    bbox = layers.snap_bbox(query["bbox"], query["zoom"])
+    params = {k: query[k] for k in ("assessment_id", "category") if query.get(k) is not None}
+    body = layers.layer_features(get_session(), actor(), name, bbox, query["zoom"], params)
+    return _send(body, immutable=layers.LAYERS[name].immutable)
+
+
+@blp.route("/maps/search", methods=["GET"])
+@allow(EVERYONE)
+@blp.arguments(SearchQuery, location="query")
+def place_search(query):
+    """Places matching a name (districts, streets) or one parsed coordinate."""
+    return {"items": search.search(get_session(), query["q"])}
