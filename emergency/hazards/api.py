@@ -1,6 +1,6 @@
 """JSON API for hazard reports: report, photos, workflow, lists, tasks, bulletins."""
 
-from flask import current_app, render_template, send_file
+from flask import Response, current_app, render_template, send_file
 from flask_smorest import Blueprint
 
 from emergency.auth.permissions import actor, allow, public
@@ -127,8 +127,9 @@ def bulletin(query):
     content = bulletins.build(session, query["from_"], query["to"],
                               service.scope_filters(actor()))
     if query["format"] == "html":
-        return render_template("hazards/bulletin.html", bulletin=content, title="",
+        page = render_template("hazards/bulletin.html", bulletin=content, title="",
                                published=None)
+        return Response(page, mimetype="text/html")
     return content
 
 
