@@ -1,0 +1,1 @@
+"""Incidents, dispatch of rescue teams, requisitions and compensation."""

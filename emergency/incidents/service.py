@@ -1,0 +1,357 @@
+"""Incidents: creation, the applicable plan and response level, timeline, recommendations.
+
+No Flask here. Dispatches and requisitions live in ``dispatch.py``, claims in
+``compensation.py``.
+"""
+
+import math
+from datetime import date
+
+from geoalchemy2.shape import from_shape, to_shape
+from pyproj import Geod
+from shapely.geometry import mapping
+from sqlalchemy import func, select
+
+from emergency import spatial
+from emergency.auth.roles import BUREAU
+from emergency.db import utcnow
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
+from emergency.spatial import nearest as nn
+from registry.models import Organisation, RescueTeam
+
+GEOD = Geod(ellps="WGS84")
+INCIDENT_STEPS = {"open": ("responding", "closed"), "responding": ("closed", "open"),
+                  "closed": ()}
+# How many nearest rows one recommendation may look at before it gives up looking further.
+MAX_SCAN = 2000
+
+
+# ---------------------------------------------------------------- plans (optional package)
+
+
+def _plans():
+    """The plans service, or None while that package is not installed."""
+    try:
+        from plans import service as plans_service
+    except ImportError:  # plans/ not present: treat as "no applicable plan"
+        return None
+    return plans_service
+
+
+def incident_types():
+    """Allowed incident types (from plans.incident_types), or None to accept any."""
+    try:
+        from plans.incident_types import INCIDENT_TYPES
+    except ImportError:
+        return None
+    return INCIDENT_TYPES
+
+
+def _check_metrics(metrics):
+    """Metrics must be a mapping of names to finite, non-negative numbers."""
+    bad = {}
+    for name, value in (metrics or {}).items():
+        if not isinstance(name, str) or not name or len(name) > 40:
+            bad[str(name)[:40]] = ["metric names are 1..40 characters"]
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or value < 0:
+            bad[name] = ["must be a finite number >= 0"]
+    if bad:
+        raise Invalid("invalid metrics", {"metrics": [bad]})
+
+
+def _evaluate(session, incident, lon, lat):
+    """Find the applicable plan and its response level; returns what changed."""
+    plans = _plans()
+    plan = plans.applicable_plan(session, incident.incident_type, lon, lat) if plans else None
+    before = (incident.plan_id, incident.response_level)
+    if plan is None:
+        incident.plan_id = incident.plan_version = incident.plan_title = None
+        incident.response_level, incident.matched, incident.required_forces = None, [], []
+    else:
+        result = plans.evaluate_levels(plan["response_levels"], incident.metrics)
+        level = result["level"]
+        forces = plan.get("required_forces") or {}
+        incident.plan_id, incident.plan_version = plan["id"], plan.get("version")
+        incident.plan_title = plan.get("title")
+        incident.response_level, incident.matched = level, result["matched"]
+        incident.required_forces = list(forces.get(level) or forces.get(str(level)) or []) \
+            if level is not None else []
+    return before != (incident.plan_id, incident.response_level)
+
+
+def _event(session, incident_id, actor, kind, **detail):
+    """Append an entry to the incident's timeline."""
+    session.add(IncidentEvent(incident_id=incident_id, actor=actor or "", kind=kind,
+                              detail=detail, at=utcnow()))
+
+
+def _area_of(session, lon, lat):
+    """The most local area code containing the point, or None."""
+    from emergency.geo.service import areas_at
+
+    codes = areas_at(session, lon, lat)
+    return codes[0] if codes else None
+
+
+def create_incident(session, user, title, incident_type, location, occurred_at,
+                    metrics=None):
+    """Open an incident; its plan and response level are found at once."""
+    types = incident_types()
+    if types is not None and incident_type not in types:
+        raise Invalid("unknown incident type", {"incident_type": ["not a known type"]})
+    _check_metrics(metrics)
+    incident = Incident(title=title, incident_type=incident_type, status="open",
+                        location=from_shape(location, srid=4326), occurred_at=occurred_at,
+                        metrics=dict(metrics or {}), created_by=user.username,
+                        area_code=_area_of(session, location.x, location.y))
+    _evaluate(session, incident, location.x, location.y)
+    session.add(incident)
+    session.flush()
+    _event(session, incident.id, user.username, "opened", metrics=incident.metrics,
+           plan_id=incident.plan_id, response_level=incident.response_level)
+    return incident
+
+
+def incident_or_404(session, incident_id, lock=False):
+    """The incident, or NotFound."""
+    incident = session.get(Incident, incident_id, with_for_update=lock or None)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    return incident
+
+
+def check_read(user):
+    """Incidents are for bureau roles (org_admins see only their dispatches)."""
+    if user.role not in BUREAU:
+        raise Forbidden("incidents are read by bureau staff")
+
+
+def _lonlat(incident):
+    """The incident's lon/lat."""
+    point = to_shape(incident.location)
+    return point.x, point.y
+
+
+def update_incident(session, user, incident_id, title=None, metrics=None, status=None,
+                    note=""):
+    """Change title, metrics (re-evaluating the level) or status; each change is logged."""
+    incident = incident_or_404(session, incident_id, lock=True)
+    if incident.status == "closed" and (metrics is not None or title is not None):
+        raise Conflict("the incident is closed")
+    if title is not None:
+        incident.title = title
+    if metrics is not None:
+        _check_metrics(metrics)
+        old_level = incident.response_level
+        incident.metrics = {**incident.metrics, **metrics}
+        lon, lat = _lonlat(incident)
+        _evaluate(session, incident, lon, lat)
+        _event(session, incident.id, user.username, "metrics", metrics=metrics,
+               all_metrics=incident.metrics)
+        if incident.response_level != old_level:
+            _event(session, incident.id, user.username, "level", before=old_level,
+                   after=incident.response_level, matched=incident.matched,
+                   plan_id=incident.plan_id)
+    if status is not None and status != incident.status:
+        set_status(session, user, incident, status, note)
+    session.flush()
+    return incident
+
+
+def set_status(session, user, incident, to, note=""):
+    """Move an incident along open → responding → closed."""
+    if to not in INCIDENT_STEPS[incident.status]:
+        raise Conflict(f"an incident cannot go from {incident.status} to {to}",
+                       {"status": [f"allowed: {', '.join(INCIDENT_STEPS[incident.status])}"]})
+    if to == "closed":
+        active = session.scalar(select(func.count(Dispatch.id)).where(
+            Dispatch.incident_id == incident.id, Dispatch.status.in_(ACTIVE_DISPATCH)))
+        if active:
+            raise Conflict(f"{active} dispatches are still active; complete or cancel them")
+        incident.closed_at = utcnow()
+    before, incident.status = incident.status, to
+    _event(session, incident.id, user.username if user else "", "status", before=before,
+           after=to, note=note)
+
+
+def incident_dict(session, incident):
+    """An incident as the API shows it."""
+    point = to_shape(incident.location)
+    return {
+        "id": incident.id, "title": incident.title, "incident_type": incident.incident_type,
+        "status": incident.status, "location": mapping(point), "area_code": incident.area_code,
+        "occurred_at": incident.occurred_at, "metrics": incident.metrics,
+        "plan_id": incident.plan_id, "plan_title": incident.plan_title,
+        "plan_version": incident.plan_version, "response_level": incident.response_level,
+        "matched": incident.matched, "required_forces": incident.required_forces,
+        "forces": forces_status(session, incident),
+        "created_by": incident.created_by, "created_at": incident.created_at,
+        "updated_at": incident.updated_at, "closed_at": incident.closed_at,
+    }
+
+
+def forces_status(session, incident):
+    """Required forces of the level against what is dispatched, per category."""
+    t, d = RescueTeam.__table__, Dispatch.__table__
+    rows = session.execute(
+        select(t.c.category, func.count(d.c.id)).join(t, t.c.id == d.c.team_id)
+        .where(d.c.incident_id == incident.id,
+               d.c.status.in_(("requested", "accepted", "en_route", "on_scene", "completed")))
+        .group_by(t.c.category)).all()
+    dispatched = {category: count for category, count in rows}
+    result = []
+    for need in incident.required_forces or []:
+        have = dispatched.get(need.get("category"), 0)
+        count = int(need.get("count") or 0)
+        result.append({"category": need.get("category"), "required": count,
+                       "dispatched": have, "missing": max(count - have, 0)})
+    return result
+
+
+def get_incident(session, user, incident_id):
+    """One incident as a dict."""
+    check_read(user)
+    return incident_dict(session, incident_or_404(session, incident_id))
+
+
+def list_incidents(session, user, status=None, since=None, bbox=None, incident_type=None,
+                   limit=100, offset=0):
+    """Incidents, newest first, as (records, total); records carry GeoJSON text."""
+    check_read(user)
+    t = Incident.__table__
+    where = []
+    if status:
+        where.append(t.c.status == status)
+    if since:
+        where.append(t.c.occurred_at >= since)
+    if incident_type:
+        where.append(t.c.incident_type == incident_type)
+    if bbox:
+        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    rows = session.execute(
+        select(t.c.id, t.c.title, t.c.incident_type, t.c.status, t.c.area_code,
+               t.c.occurred_at, t.c.response_level, t.c.plan_id, t.c.metrics,
+               spatial.as_geojson(session, t.c.location).label("geometry"))
+        .where(*where).order_by(t.c.occurred_at.desc(), t.c.id.desc())
+        .limit(limit).offset(offset)).mappings().all()
+    return [dict(r) for r in rows], total
+
+
+def timeline(session, user, incident_id):
+    """The incident's timeline, oldest first."""
+    check_read(user)
+    incident_or_404(session, incident_id)
+    events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id ==
+                                                         incident_id)
+                             .order_by(IncidentEvent.at, IncidentEvent.id))
+    return [{"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind, "detail": e.detail}
+            for e in events]
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def _team_columns():
+    """The team columns a recommendation reads (Core, not ORM: this is the hot path)."""
+    t = RescueTeam.__table__
+    return (t.c.id, t.c.org_id, t.c.name, t.c.category, t.c.status, t.c.grade,
+            t.c.service_radius_km, func.ST_X(t.c.location).label("lon"),
+            func.ST_Y(t.c.location).label("lat"))
+
+
+def readiness(session, team_ids, today=None):
+    """{team_id: {members, insured_members}} for a few teams (insurance valid today)."""
+    from registry.service import team_readiness
+
+    return team_readiness(session, team_ids, today=today)
+
+
+def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
+                    require_insured=False, today=None):
+    """The nearest eligible teams by geodesic distance, and nearby teams left out with why.
+
+    Eligible: approved organisation, available, category matching, within the team's own
+    service radius, at least one member insured (every member when ``require_insured``).
+    """
+    t = RescueTeam.__table__
+    where = [t.c.category == category] if category else []
+    batch = min(max(2 * limit, limit + 10), 200)
+    today = today or date.today()
+    eligible, excluded, offset, bound = [], [], 0, 0.0
+    while True:
+        rows = nn.nearest(session, t, lon, lat, _team_columns(), batch, offset, where)
+        offset += len(rows)
+        if rows:
+            _, _, dists = GEOD.inv([lon] * len(rows), [lat] * len(rows),
+                                   [r.lon for r in rows], [r.lat for r in rows])
+            bound = nn.lower_bound_km(rows[-1].deg, lat)
+            _classify(session, rows, dists, eligible, excluded, require_insured, today)
+        eligible.sort(key=lambda r: r["distance_km"])
+        done_count = len([e for e in eligible if e["distance_km"] <= bound])
+        if (len(rows) < batch or (radius_km is not None and bound > radius_km)
+                or done_count >= limit or offset >= MAX_SCAN):
+            break
+    if radius_km is not None:
+        eligible = [e for e in eligible if e["distance_km"] <= radius_km]
+        excluded = [e for e in excluded if e["distance_km"] <= radius_km]
+    items = eligible[:limit]
+    reach = items[-1]["distance_km"] if len(items) == limit else (
+        radius_km if radius_km is not None else math.inf)
+    excluded.sort(key=lambda r: r["distance_km"])
+    nearby = [e for e in excluded if e["distance_km"] <= reach][:max(limit, 20)]
+    return {"items": items, "excluded": nearby}
+
+
+def _classify(session, rows, dists, eligible, excluded, require_insured, today):
+    """Sort rows into eligible teams (with why) and excluded ones (with the reason)."""
+    ids = [r.id for r in rows]
+    org_ids = {r.org_id for r in rows}
+    orgs = dict(session.execute(select(Organisation.id, Organisation.status)
+                                .where(Organisation.id.in_(org_ids))).all())
+    ready = readiness(session, ids, today)
+    for row, metres in zip(rows, dists, strict=True):
+        km = round(metres / 1000.0, 3)
+        counts = ready.get(row.id, {})
+        members, insured = counts.get("members", 0), counts.get("insured_members", 0)
+        radius = float(row.service_radius_km or 0)
+        record = {"team_id": row.id, "name": row.name, "category": row.category,
+                  "distance_km": km, "grade": row.grade, "members": members,
+                  "insured_members": insured, "status": row.status, "org_id": row.org_id,
+                  "service_radius_km": radius, "location": {"type": "Point",
+                                                            "coordinates": [row.lon, row.lat]}}
+        reason = None
+        if orgs.get(row.org_id) != "approved":
+            reason = ("not_approved", f"organisation is {orgs.get(row.org_id)}")
+        elif row.status == "dispatched":
+            reason = ("busy", "on another dispatch")
+        elif row.status != "available":
+            reason = ("unavailable", f"team is {row.status}")
+        elif km > radius:
+            reason = ("out_of_radius", f"{km:.1f} km is beyond its service radius "
+                                       f"of {radius:g} km")
+        elif insured == 0 or (require_insured and insured < members):
+            reason = ("uninsured", f"{insured} of {members} members insured")
+        if reason:
+            excluded.append({**record, "reason": reason[0], "detail": reason[1]})
+            continue
+        why = ["organisation approved", "team available",
+               f"{km:.1f} km, within its service radius of {radius:g} km",
+               f"{insured} of {members} members insured"]
+        if row.grade:
+            why.append(f"official grade {row.grade}")
+        warnings = [f"{members - insured} members uninsured"] if insured < members else []
+        eligible.append({**record, "why": why, "warnings": warnings})
+
+
+def incident_recommendations(session, user, incident_id, category=None, limit=10,
+                             radius_km=None, require_insured=False):
+    """Recommendations for an incident."""
+    check_read(user)
+    incident = incident_or_404(session, incident_id)
+    lon, lat = _lonlat(incident)
+    result = recommend_teams(session, lon, lat, category, limit, radius_km, require_insured)
+    return {"incident_id": incident.id, "category": category, "limit": limit,
+            "radius_km": radius_km, **result}
