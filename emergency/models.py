@@ -10,6 +10,7 @@ MODEL_MODULES = [
     "emergency.hazards.models",
     "emergency.risk.models",
     "registry.models",
+    "emergency.incidents.models",
 ]
 
 

@@ -1,7 +1,7 @@
 """incidents: incidents, dispatches, requisitions, compensation
 
 Revision ID: 0006_incidents
-Revises: 0005_risk
+Revises: 0004_hazards
 Create Date: 2026-11-28 03:30:26.950371
 """
 
@@ -11,7 +11,7 @@ import geoalchemy2
 from geoalchemy2 import Geometry
 
 revision = '0006_incidents'
-down_revision = '0005_risk'
+down_revision = '0004_hazards'
 branch_labels = None
 depends_on = None
 
