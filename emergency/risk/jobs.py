@@ -82,8 +82,9 @@ def _worker(app, assessment_id, actor):
                 s, assessment_id, grid, result, area_codes, grid_codes, len(inputs.teams)))
         except Exception as exc:  # the run must end as "failed", never stay "running"
             log.exception("risk assessment %s failed", assessment_id)
+            reason = _reason(exc)
             try:
                 _short(engine, actor, lambda s: service.set_state(
-                    s, assessment_id, status="failed", error=_reason(exc)))
+                    s, assessment_id, status="failed", error=reason))
             except Exception:  # the database itself is gone; the log has the reason
                 log.exception("could not record the failure of assessment %s", assessment_id)

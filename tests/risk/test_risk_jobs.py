@@ -1,0 +1,54 @@
+"""A run started over HTTP without RISK_RUN_INLINE finishes in a background thread."""
+
+import time
+
+import pytest
+
+from emergency import create_app
+from tests.conftest import app_config, drop_database, make_database
+from tests.risk.risk_factories import collection, rect, start, upload
+
+
+@pytest.fixture
+def live(backend, tmp_path):
+    """An app on its own committed database (threads need their own connections)."""
+    url, engine = make_database(backend, tmp_path, "riskjob")
+    app = create_app(app_config(url, tmp_path))
+    yield app
+    app.extensions["emergency.db"]["engine"].dispose()
+    engine.dispose()
+    drop_database(url)
+
+
+def test_background_run_reports_progress_and_finishes(live):
+    from emergency.auth import service as auth
+    from emergency.db import new_session
+    from emergency.geo import service as geo
+
+    with live.app_context():
+        session = new_session()
+        geo.create_area(session, "880000", "测试风险市", "city", rect(0, 0, 3000, 2000))
+        auth.create_user(session, "planner-bg", "planner", "correct horse battery")
+        token = auth.create_token(session, "planner-bg", 1)
+        session.commit()
+        session.close()
+    client = live.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    layer = upload(client, headers, collection([(rect(0, 0, 1500, 2000), {"value": 3})]))
+    assert layer.status_code == 201, layer.get_json()
+    response = start(client, headers, "880000", 500, [{"layer_id": layer.get_json()["id"]}])
+    assert response.status_code == 202
+    run = response.get_json()
+    assert run["status"] in ("queued", "running", "done")
+    seen = {run["status"]}
+    for _ in range(600):
+        run = client.get(f"/api/v1/risk/assessments/{run['id']}", headers=headers).get_json()
+        seen.add(run["status"])
+        assert 0.0 <= run["progress"] <= 1.0
+        if run["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert run["status"] == "done", run
+    assert run["cell_count"] == 24
+    cells = client.get(f"/api/v1/risk/assessments/{run['id']}/cells", headers=headers)
+    assert cells.get_json()["total"] == 24
