@@ -71,7 +71,7 @@ def get_layer(layer_id):
 
 @blp.route("/layers/<int:layer_id>/features", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.FeaturesQuery, location="query")
+@blp.arguments(schemas.LayerFeaturesQuery, location="query")
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def layer_features(query, layer_id):
     """A layer's features as a FeatureCollection (bbox, limit, offset)."""
@@ -112,7 +112,7 @@ def get_assessment(assessment_id):
 
 @blp.route("/risk/assessments/<int:assessment_id>/cells", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.CellsQuery, location="query")
+@blp.arguments(schemas.RiskCellsQuery, location="query")
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def cells(query, assessment_id):
     """Cells of a done run, highest risk first (bbox, max_level, gap, limit, offset)."""
@@ -122,7 +122,7 @@ def cells(query, assessment_id):
 
 @blp.route("/risk/assessments/<int:assessment_id>/summary", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.SummaryQuery, location="query")
+@blp.arguments(schemas.RiskSummaryQuery, location="query")
 @blp.response(200)
 def summary(query, assessment_id):
     """Counts per level overall, per area and per grid, and the gaps (format=json|xlsx)."""
@@ -138,7 +138,7 @@ def summary(query, assessment_id):
 
 @blp.route("/risk/assessments/<int:assessment_id>/export", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.ExportQuery, location="query")
+@blp.arguments(schemas.RiskExportQuery, location="query")
 @blp.response(200)
 def export(query, assessment_id):
     """Every cell of a done run as a GeoPackage or GeoJSON file."""
@@ -154,7 +154,7 @@ def export(query, assessment_id):
 
 @blp.route("/risk/assessments/<int:assessment_id>/compare", methods=["GET"])
 @allow(EVERYONE)
-@blp.arguments(schemas.CompareQuery, location="query")
+@blp.arguments(schemas.RiskCompareQuery, location="query")
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def compare(query, assessment_id):
     """Cells whose level differs from the same cell in run ``other``."""

@@ -7,6 +7,7 @@ bad feature raises Invalid and nothing of the layer is kept.
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -165,8 +166,11 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
         start = 0
         while total < 0 or start < total:
             try:
-                frame = pyogrio.read_dataframe(path, columns=wanted, skip_features=start,
-                                               max_features=batch, **kwargs)
+                with warnings.catch_warnings():
+                    # Mixed-type columns warn and stay text; _numeric names the bad value.
+                    warnings.simplefilter("ignore")
+                    frame = pyogrio.read_dataframe(path, columns=wanted, skip_features=start,
+                                                   max_features=batch, **kwargs)
             except Exception as exc:  # a corrupt file can fail half-way through
                 raise Invalid("the file is not readable geodata",
                               {"file": [str(exc).splitlines()[0][:300]]}) from None

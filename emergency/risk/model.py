@@ -112,7 +112,9 @@ def _polygon_overlaps(grid, layer, tree):
     if part.any():
         area[part] = shapely.area(shapely.intersection(polys[prow[part]],
                                                        grid.geoms[cell[part]]))
-    return cell, prow, area
+    # Touching along an edge (or float noise there) is no overlap.
+    real = area > 1e-9 * grid.size ** 2
+    return cell[real], prow[real], area[real]
 
 
 def layer_index(grid, layer, params, tree):

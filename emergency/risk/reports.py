@@ -133,9 +133,9 @@ def summary(session, assessment_id, gap_limit=500):
     }
 
 
-def compare(session, assessment_id, other_id, limit=1000, offset=0):
+def compare(session, assessment_id, other, limit=1000, offset=0):
     """Cells of a run whose level differs from the same cell in another run over that grid."""
-    run, other = _done(session, assessment_id), _done(session, other_id)
+    run, other = _done(session, assessment_id), _done(session, other)
     if (run.area_code, run.cell_size_m, run.epsg) != (other.area_code, other.cell_size_m,
                                                        other.epsg):
         raise Invalid("the runs do not share a grid", {"other": [

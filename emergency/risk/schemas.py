@@ -68,7 +68,7 @@ class LayerQuery(PageQuery):
     role = fields.String(validate=validate.OneOf(LAYER_ROLES))
 
 
-class FeaturesQuery(SpatialPageQuery):
+class LayerFeaturesQuery(SpatialPageQuery):
     """Paging and bbox of a layer's features."""
 
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 10_000))
@@ -130,7 +130,7 @@ class AssessmentQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(RUN_STATUSES))
 
 
-class CellsQuery(SpatialPageQuery):
+class RiskCellsQuery(SpatialPageQuery):
     """Filters of GET /risk/assessments/{id}/cells."""
 
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 10_000))
@@ -139,19 +139,19 @@ class CellsQuery(SpatialPageQuery):
     gap = fields.Boolean(metadata={"description": "only gap cells (true) or only others"})
 
 
-class ExportQuery(QuerySchema):
+class RiskExportQuery(QuerySchema):
     """Format of a cells export."""
 
     format = fields.String(load_default="gpkg", validate=validate.OneOf(("gpkg", "geojson")))
 
 
-class SummaryQuery(QuerySchema):
+class RiskSummaryQuery(QuerySchema):
     """Format of a summary."""
 
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx")))
 
 
-class CompareQuery(PageQuery):
+class RiskCompareQuery(PageQuery):
     """The other run of a comparison."""
 
     other = fields.Integer(required=True, metadata={"description": "id of the earlier run"})
