@@ -38,7 +38,7 @@ def main():
 
 def register(app):
     """Add every command group to the app's CLI (``emergency`` and ``flask`` both see them)."""
-    for command in (db, users, tokens, areas, grids, demo, serve, config_group,
+    for command in (db, users, tokens, areas, grids, demo, serve, config_group, backup, restore,
                     *_extra_commands()):
         app.cli.add_command(command)
 
@@ -262,3 +262,38 @@ def config_show():
         value = current_app.config.get(s.name)
         shown = "(set)" if s.secret and value else value
         click.echo(f"{s.name} = {shown}\n    {s.description}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(file):
+    """Write a consistent backup of every table and the uploads to FILE (safe while serving)."""
+    from flask import current_app
+
+    from emergency import backup as service
+    from emergency.db import engine
+
+    manifest = service.backup(engine(), file, current_app.config.get("UPLOAD_FOLDER"))
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"backed up {rows} rows in {len(manifest['tables'])} tables and "
+               f"{len(manifest['uploads'])} files to {file}", err=True)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def restore(file):
+    """Restore FILE into this freshly migrated, empty database (either backend)."""
+    from flask import current_app
+
+    from emergency import backup as service
+    from emergency.db import engine
+
+    try:
+        manifest = service.restore(engine(), file, current_app.config.get("UPLOAD_FOLDER"))
+    except DomainError as exc:
+        _fail(exc)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"restored {rows} rows and {len(manifest['uploads'])} files from {file}",
+               err=True)

@@ -1,0 +1,329 @@
+"""Backup and restore of every application table and the upload folder. No Flask here.
+
+A backup is one zip file:
+- ``manifest.json``: format version, schema revision, source backend, creation time, and for
+  every table its row count and the SHA-256 of its data member; for every upload its checksum;
+- ``tables/<name>.jsonl``: one JSON object per row, values encoded by column type (geometry
+  as hex EWKB, timestamps as ISO 8601 with offset, decimals as strings, JSON as JSON);
+- ``uploads/<relative path>``: the photos and other stored files.
+
+Restore checks every checksum before it writes anything, refuses a database that holds any
+row, inserts in dependency order in one transaction and moves PostgreSQL sequences past the
+restored ids.
+"""
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from geoalchemy2 import Geometry
+from geoalchemy2.elements import WKBElement
+from sqlalchemy import JSON, Date, DateTime, Float, LargeBinary, Numeric, func, select, text
+
+from emergency.db import utcnow
+from emergency.errors import Conflict, Invalid
+from emergency.spatial.engine import backend_name
+
+FORMAT = "emergency-backup/1"
+BATCH = 1000
+
+
+def tables():
+    """Every application table in dependency order (parents first)."""
+    from emergency.models import load_all
+
+    return load_all().sorted_tables
+
+
+def schema_revision(conn):
+    """The Alembic revision the database is at (None when not migrated)."""
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001  (no alembic_version table: not migrated)
+        return None
+
+
+def _encode(column, value):
+    """One column value as a JSON-safe value that decodes back to exactly the same value."""
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Geometry):
+        data = value.data
+        # SpatiaLite hands back EWKB as a hex string, PostGIS as bytes: store hex either way.
+        return data.lower() if isinstance(data, str) else bytes(data).hex()
+    if isinstance(kind, (DateTime,)) or isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(kind, Date) or isinstance(value, date):
+        return value.isoformat()
+    if isinstance(kind, Numeric) and not isinstance(kind, Float):
+        return str(value)
+    if isinstance(kind, LargeBinary) or isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    return value
+
+
+def _decode(column, value):
+    """The inverse of _encode for the column's type."""
+    if value is None:
+        return None
+    kind = column.type
+    impl = getattr(kind, "impl", kind)
+    if isinstance(kind, Geometry):
+        return WKBElement(bytes.fromhex(value), srid=kind.srid, extended=True)
+    if isinstance(impl, DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(impl, Date):
+        return date.fromisoformat(value)
+    if isinstance(impl, Numeric) and not isinstance(impl, Float):
+        return Decimal(value)
+    if isinstance(impl, LargeBinary):
+        return base64.b64decode(value)
+    if isinstance(impl, JSON):
+        return value
+    return value
+
+
+def _snapshot(engine):
+    """A connection in one read-only, consistent snapshot transaction."""
+    if backend_name(engine) == "spatialite":
+        # WAL gives a DEFERRED read transaction a stable snapshot from its first read.
+        conn = engine.connect().execution_options(sqlite_begin="DEFERRED")
+        conn.begin()
+    else:
+        conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        conn.begin()
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+    return conn
+
+
+def _upload_files(upload_folder):
+    """(relative posix path, absolute path) of every file under the upload folder."""
+    if not upload_folder or not os.path.isdir(upload_folder):
+        return []
+    root = Path(upload_folder)
+    return sorted((p.relative_to(root).as_posix(), p) for p in root.rglob("*") if p.is_file())
+
+
+def backup(engine, path, upload_folder=None, progress=None):
+    """Write a consistent, complete backup to ``path``; returns the manifest."""
+    manifest = {"format": FORMAT, "created_at": utcnow().isoformat(),
+                "backend": backend_name(engine), "tables": {}, "uploads": {}}
+    tmp = f"{path}.partial"
+    conn = _snapshot(engine)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED,
+                             allowZip64=True) as zf:
+            manifest["revision"] = schema_revision(conn)
+            for table in tables():
+                digest = hashlib.sha256()
+                count = 0
+                order = [c for c in table.primary_key.columns] or list(table.columns)
+                rows = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+                    select(table).order_by(*order))
+                with zf.open(f"tables/{table.name}.jsonl", "w", force_zip64=True) as out:
+                    for row in rows.mappings():
+                        line = json.dumps({c.name: _encode(c, row[c.name])
+                                           for c in table.columns},
+                                          ensure_ascii=False, sort_keys=True) + "\n"
+                        data = line.encode()
+                        digest.update(data)
+                        out.write(data)
+                        count += 1
+                manifest["tables"][table.name] = {"rows": count, "sha256": digest.hexdigest()}
+                if progress:
+                    progress(table.name, count)
+            for rel, full in _upload_files(upload_folder):
+                data = full.read_bytes()
+                zf.writestr(f"uploads/{rel}", data)
+                manifest["uploads"][rel] = hashlib.sha256(data).hexdigest()
+            zf.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    finally:
+        conn.rollback()
+        conn.close()
+    os.replace(tmp, path)
+    return manifest
+
+
+def _bad(message):
+    """A refusal naming the backup file as the problem."""
+    return Invalid(message, {"file": [message]})
+
+
+def read_manifest(zf):
+    """The manifest of an open backup, verified against every member's checksum."""
+    try:
+        manifest = json.loads(zf.read("manifest.json"))
+    except KeyError:
+        raise _bad("not a backup: manifest.json missing") from None
+    except (ValueError, zipfile.BadZipFile, OSError) as exc:
+        raise _bad(f"manifest unreadable: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _bad(f"unknown backup format (expected {FORMAT})")
+    known = {t.name for t in tables()}
+    for name, info in manifest.get("tables", {}).items():
+        if name not in known:
+            raise _bad(f"backup holds table {name!r} this version does not know")
+        try:
+            data = zf.read(f"tables/{name}.jsonl")
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise _bad(f"table {name}: member unreadable ({exc})") from None
+        if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+            raise _bad(f"table {name}: checksum mismatch (file damaged)")
+        if data.count(b"\n") != info.get("rows"):
+            raise _bad(f"table {name}: row count mismatch (file damaged)")
+    for rel, digest in manifest.get("uploads", {}).items():
+        if rel.startswith("/") or ".." in Path(rel).parts:
+            raise _bad(f"upload {rel!r}: unsafe path")
+        try:
+            data = zf.read(f"uploads/{rel}")
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise _bad(f"upload {rel}: member unreadable ({exc})") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise _bad(f"upload {rel}: checksum mismatch (file damaged)")
+    return manifest
+
+
+def _open(path):
+    """Open a backup zip, turning a damaged container into a clear refusal."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _bad(f"not a readable backup: {exc}") from None
+
+
+def non_empty_tables(conn):
+    """Names of application tables that hold at least one row."""
+    return [t.name for t in tables()
+            if conn.execute(select(func.count()).select_from(t)).scalar()]
+
+
+def _reset_sequences(conn):
+    """Move every PostgreSQL id sequence past the largest restored id."""
+    for table in tables():
+        if "id" not in table.columns:
+            continue
+        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                           {"t": table.name}).scalar()
+        if seq:
+            conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT MAX(id) FROM "
+                              f'"{table.name}"), 0) + 1, false)'))
+
+
+def restore(engine, path, upload_folder=None, progress=None):
+    """Restore a backup into a freshly migrated, empty database; returns the manifest."""
+    with _open(path) as zf:
+        manifest = read_manifest(zf)
+        written = []
+        with engine.connect() as conn:
+            with conn.begin():
+                revision = schema_revision(conn)
+                if revision is None:
+                    raise Conflict("the database is not migrated; run `emergency db upgrade`")
+                if revision != manifest.get("revision"):
+                    raise Conflict(f"backup is at schema revision {manifest.get('revision')}, "
+                                   f"the database at {revision}; upgrade to the same revision")
+                busy = non_empty_tables(conn)
+                if busy:
+                    raise Conflict("restore needs an empty database; these tables hold rows: "
+                                   + ", ".join(busy))
+                try:
+                    for table in tables():
+                        info = manifest["tables"].get(table.name)
+                        if info is None:
+                            continue
+                        _restore_table(conn, zf, table)
+                        if progress:
+                            progress(table.name, info["rows"])
+                    if backend_name(engine) == "postgis":
+                        _reset_sequences(conn)
+                    written = _restore_uploads(zf, manifest, upload_folder)
+                except BaseException:
+                    for full in written:
+                        full.unlink(missing_ok=True)
+                    raise
+    return manifest
+
+
+def _self_references(table):
+    """(child column, parent column) pairs of foreign keys from a table to itself."""
+    return [(fk.parent.name, fk.column.name) for fk in table.foreign_keys
+            if fk.column.table is table]
+
+
+def _parents_first(rows, refs):
+    """Rows ordered so that a row's parent (same table) is inserted before it."""
+    pending = rows
+    done = {parent: set() for _child, parent in refs}
+    ordered = []
+    while pending:
+        ready, later = [], []
+        waiting = {parent: {r[parent] for r in pending} for _child, parent in refs}
+        for row in pending:
+            ok = all(row[child] is None or row[child] in done[parent]
+                     or row[child] not in waiting[parent] or row[child] == row[parent]
+                     for child, parent in refs)
+            (ready if ok else later).append(row)
+        if not ready:  # a cycle inside the data: keep the order, the database will judge
+            ready, later = later, []
+        for row in ready:
+            for _child, parent in refs:
+                done[parent].add(row[parent])
+        ordered.extend(ready)
+        pending = later
+    return ordered
+
+
+def _restore_table(conn, zf, table):
+    """Insert every row of one table in batches."""
+    columns = {c.name: c for c in table.columns}
+    refs = _self_references(table)
+    batch = []
+    with zf.open(f"tables/{table.name}.jsonl") as lines:
+        for line in lines:
+            raw = json.loads(line)
+            batch.append({name: _decode(columns[name], value)
+                          for name, value in raw.items() if name in columns})
+            if len(batch) >= BATCH and not refs:
+                conn.execute(table.insert(), batch)
+                batch = []
+    if refs:
+        # Trees (areas, plan revisions) are small enough to order in memory.
+        batch = _parents_first(batch, refs)
+        for start in range(0, len(batch), BATCH):
+            conn.execute(table.insert(), batch[start:start + BATCH])
+    elif batch:
+        conn.execute(table.insert(), batch)
+
+
+def _restore_uploads(zf, manifest, upload_folder):
+    """Write the uploaded files; returns the paths written (so a failure can remove them)."""
+    written = []
+    if not manifest.get("uploads"):
+        return written
+    if not upload_folder:
+        raise Invalid("the backup holds uploads but no UPLOAD_FOLDER is configured",
+                      {"UPLOAD_FOLDER": ["required"]})
+    root = Path(upload_folder)
+    for rel in manifest["uploads"]:
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            continue
+        with zf.open(f"uploads/{rel}") as src, tempfile.NamedTemporaryFile(
+                dir=target.parent, delete=False) as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(dst.name, target)
+        written.append(target)
+    return written

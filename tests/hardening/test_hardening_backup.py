@@ -1,0 +1,182 @@
+"""Backup and restore: demo data moved SpatiaLite → PostGIS → SpatiaLite arrives row for row."""
+
+import json
+import zipfile
+
+import pytest
+import shapely
+from geoalchemy2 import Geometry
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, insert, select
+
+from emergency import backup, create_app
+from emergency.auth.models import User
+from emergency.demo import STEPS, load
+from emergency.errors import Conflict, Invalid
+from emergency.models import load_all
+from tests.conftest import app_config, drop_database, make_database
+
+
+def _rows(engine):
+    """Every row of every application table, ordered by key, geometry as ISO WKB."""
+    metadata = load_all()
+    out = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            order = list(table.primary_key.columns)
+            rows = []
+            for row in conn.execute(select(table).order_by(*order)).mappings():
+                rows.append({c.name: (shapely.to_wkb(to_shape(row[c.name]))
+                                      if isinstance(c.type, Geometry) and row[c.name] is not None
+                                      else row[c.name]) for c in table.columns})
+            out[table.name] = rows
+    return out
+
+
+def _restore_into(backend, tmp_path, label, archive, uploads):
+    """A fresh database of the backend with the archive restored into it: (url, engine)."""
+    url, engine = make_database(backend, tmp_path, label)
+    backup.restore(engine, archive, str(uploads))
+    return url, engine
+
+
+@pytest.mark.slow
+def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path):
+    src_url, src = make_database("spatialite", tmp_path, "bk_src")
+    app = create_app(app_config(src_url, tmp_path))
+    with app.app_context():
+        load(STEPS)
+    photo = tmp_path / "uploads" / "hazards" / "1" / "photo.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9")
+    expected = _rows(src)
+    assert expected["areas"] and expected["members"] and expected["audit_log"]
+
+    first = tmp_path / "sl.zip"
+    manifest = backup.backup(src, first, str(tmp_path / "uploads"))
+    assert manifest["tables"]["members"]["rows"] == len(expected["members"])
+    assert set(manifest["tables"]) == {t.name for t in load_all().sorted_tables}
+
+    pg_url, pg = _restore_into("postgis", tmp_path, "bk_pg", first, tmp_path / "up_pg")
+    try:
+        assert _rows(pg) == expected
+        assert (tmp_path / "up_pg" / "hazards" / "1" / "photo.jpg").read_bytes() == \
+            photo.read_bytes()
+        # Sequences moved past the restored ids: a new row gets a fresh id.
+        with pg.begin() as conn:
+            new_id = conn.execute(insert(User).values(
+                username="after-restore", role="admin", password_hash="x",
+                display_name="x").returning(User.id)).scalar()
+        assert new_id > max(r["id"] for r in expected["users"])
+        with pg.begin() as conn:
+            conn.execute(User.__table__.delete().where(User.id == new_id))
+
+        second = tmp_path / "pg.zip"
+        backup.backup(pg, second, str(tmp_path / "up_pg"))
+        _url, back = _restore_into("spatialite", tmp_path, "bk_back", second, tmp_path / "up_sl")
+        assert _rows(back) == expected
+        back.dispose()
+    finally:
+        pg.dispose()
+        drop_database(pg_url)
+        src.dispose()
+
+
+@pytest.fixture
+def small_backup(backend, tmp_path):
+    """A backup of a small database of the backend (areas, users, audit): (engine, path)."""
+    url, engine = make_database(backend, tmp_path, "bk_small")
+    app = create_app(app_config(url, tmp_path))
+    with app.app_context():
+        load(["emergency.demo.areas:load_areas"])
+    path = tmp_path / "small.zip"
+    backup.backup(engine, path, str(tmp_path / "uploads"))
+    yield engine, path
+    engine.dispose()
+    drop_database(url)
+
+
+def _empty_target(backend, tmp_path):
+    """A freshly migrated empty database of the backend: (url, engine)."""
+    return make_database(backend, tmp_path, "bk_target")
+
+
+def _counts(engine):
+    """Row count of every application table."""
+    with engine.connect() as conn:
+        return {t.name: conn.scalar(select(func.count()).select_from(t))
+                for t in load_all().sorted_tables}
+
+
+def test_damaged_backup_is_refused_and_nothing_written(backend, tmp_path, small_backup):
+    _engine, path = small_backup
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "tables/areas.jsonl":
+                data = data.replace(b"\"name\": \"", b"\"name\": \"X", 1)
+            dst.writestr(item, data)
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    url, target = _empty_target(backend, tmp_path)
+    try:
+        for bad in (damaged, truncated):
+            with pytest.raises(Invalid) as refused:
+                backup.restore(target, bad, str(tmp_path / "up"))
+            assert "file" in refused.value.details
+        assert not any(_counts(target).values())
+        # The intact file still restores into the same database afterwards.
+        backup.restore(target, path, str(tmp_path / "up"))
+        assert _counts(target)["areas"] > 0
+        # A database that now holds rows is refused, and keeps what it had.
+        before = _counts(target)
+        with pytest.raises(Conflict, match="empty database"):
+            backup.restore(target, path, str(tmp_path / "up"))
+        assert _counts(target) == before
+    finally:
+        target.dispose()
+        drop_database(url)
+
+
+def test_backup_is_one_snapshot_while_others_write(backend, tmp_path, small_backup):
+    engine, _ = small_backup
+    users_before = _counts(engine)["users"]
+
+    def write_meanwhile(table, _count):
+        # After the first table is read, another connection commits a new user: the
+        # snapshot must not see it, so counts match the moment the backup began.
+        if table == load_all().sorted_tables[0].name:
+            with engine.begin() as conn:
+                conn.execute(insert(User).values(username=f"late-{backend}", role="admin",
+                                                 password_hash="x", display_name="x"))
+
+    path = tmp_path / "during.zip"
+    manifest = backup.backup(engine, path, None, progress=write_meanwhile)
+    assert manifest["tables"]["users"]["rows"] == users_before
+    assert _counts(engine)["users"] == users_before + 1
+    with zipfile.ZipFile(path) as zf:
+        names = [json.loads(line)["username"]
+                 for line in zf.read("tables/users.jsonl").splitlines()]
+    assert f"late-{backend}" not in names
+
+
+def test_cli_backup_and_restore(backend, tmp_path, small_backup):
+    engine, _ = small_backup
+    url, target = _empty_target(backend, tmp_path)
+    try:
+        src_url = engine.url.render_as_string(hide_password=False)
+        out = tmp_path / "cli.zip"
+        app = create_app(app_config(src_url, tmp_path))
+        result = app.test_cli_runner().invoke(args=["backup", str(out)])
+        assert result.exit_code == 0, result.output
+        restore_app = create_app(app_config(url, tmp_path / "t"))
+        result = restore_app.test_cli_runner().invoke(args=["restore", str(out)])
+        assert result.exit_code == 0, result.output
+        assert _counts(target)["areas"] == _counts(engine)["areas"]
+        result = restore_app.test_cli_runner().invoke(args=["restore", str(out)])
+        assert result.exit_code != 0
+        assert "empty database" in result.output
+    finally:
+        target.dispose()
+        drop_database(url)
