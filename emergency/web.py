@@ -28,6 +28,7 @@ bp = Blueprint("web", __name__)
 VIEW_MODULES = [
     "maps.views",
     "registry.views",
+    "plans.views",
     "emergency.hazards.views",
 ]
 
