@@ -103,3 +103,9 @@ def test_forces_map_filters_by_category(client, forces, actors):
 
 def test_forces_map_refuses_grid_staff(client, forces, actors):
     assert client.get("/maps/forces", headers=actors.header("grid_staff")).status_code == 403
+
+
+def test_pages_are_chinese_first(client, actors):
+    _sign_in(client, actors, "org_admin")
+    html = client.get("/registry/register").get_data(as_text=True)
+    assert "社会应急力量备案登记" in html and "统一社会信用代码" in html
