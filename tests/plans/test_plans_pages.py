@@ -92,3 +92,12 @@ def test_diff_print_and_card(client, place, actors):
 def test_pages_need_sign_in(client):
     response = client.get("/plans/", headers={"Accept": "text/html"})
     assert response.status_code in (302, 401)
+
+
+def test_pages_are_chinese_first_with_english_available(client, place, actors):
+    planner = actors.header("planner")
+    create(client, place, planner)
+    chinese = html(client, "/plans/", planner)
+    assert "应急预案" in chinese and "专项应急预案" in chinese and "洪涝灾害" in chinese
+    english = html(client, "/plans/?lang=en", planner)
+    assert "Special plan" in english and "Flood" in english
