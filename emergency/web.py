@@ -84,9 +84,12 @@ def logout():
 @bp.route("/")
 @allow(EVERYONE)
 def index():
-    """Home: what each role works on."""
+    """Home: the operations map and what each role works on."""
+    from maps.http.operations_view import operations_parts  # the map lives in maps/
+
     user = actor()
-    return render_template("index.html", user=user, role_label=ROLE_LABELS[user.role])
+    return render_template("index.html", user=user, role_label=ROLE_LABELS[user.role],
+                           **operations_parts(get_session()))
 
 
 def nav_items(user):

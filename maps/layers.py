@@ -211,7 +211,8 @@ def risk(session, user, bbox, zoom, params):
         if total <= MAX_FEATURES:
             digits = _digits(zoom)
             features = [_feature(r["id"], shapely_round(r["geometry"], digits), {
-                "level": r["properties"]["level"], "colour": r["properties"]["colour"],
+                "level": r["properties"]["level"],
+                "colour": RISK_COLOURS.get(r["properties"]["level"], "#999999"),
                 "risk": round(r["properties"]["risk"], 3),
                 "teams": r["properties"]["teams"], "gap": r["properties"]["gap"],
                 "area_code": r["properties"]["area_code"],

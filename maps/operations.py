@@ -1,0 +1,61 @@
+"""The operations map: risk, teams by category, open hazards and live incidents, loaded by
+viewport, with a layer control, place search and a legend. Pure (no Flask, no database)."""
+
+from maps.layers import RISK_COLOURS
+from maps.pages import base_map
+from maps.viewport import ViewportLayers, layer_def
+
+TEAM_COLOURS = {"building_collapse": "#D55E00", "mountain": "#009E73", "water": "#0072B2",
+                "diving": "#56B4E9", "medical": "#CC79A7", "other": "#7f7f7f"}
+HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
+                  "rectified": "#1976d2"}
+INCIDENT_COLOUR = "#000000"
+
+
+def operations_layers(labels, assessment_id=None, base_areas=True):
+    """The layer definitions of the operations map (see maps.viewport.layer_def)."""
+    defs = [layer_def("areas", labels["areas"], colour="#b71c1c", fill=0.03, show=base_areas,
+                      popup_fields=[("code", labels["code"]), ("level", labels["level"])]),
+            layer_def("grids", labels["grids"], colour="#6a1b9a", fill=0.0, show=False,
+                      popup_fields=[("code", labels["code"])])]
+    if assessment_id:
+        defs.append(layer_def("risk", labels["risk"], params={"assessment_id": assessment_id},
+                              fill=0.55, popup_fields=[
+                                  ("level", labels["level"]), ("risk", labels["risk"]),
+                                  ("teams", labels["teams"]), ("cells", labels["cells"]),
+                                  ("counts", labels["counts"]), ("grid_code", labels["grid"])]))
+    for category, colour in TEAM_COLOURS.items():
+        defs.append(layer_def("teams", labels["categories"].get(category, category), "point",
+                              params={"category": category}, colour=colour,
+                              popup_fields=[("org_name", labels["organisation"]),
+                                            ("status", labels["status"])]))
+    defs.append(layer_def("hazards", labels["hazards"], "point", colour_by="status",
+                          colours=HAZARD_COLOURS, popup_fields=[
+                              ("category", labels["category"]), ("severity", labels["severity"]),
+                              ("status", labels["status"]), ("overdue", labels["overdue"])]))
+    defs.append(layer_def("incidents", labels["incidents"], "point", colour=INCIDENT_COLOUR,
+                          cluster=None, radius=9,
+                          popup_fields=[("type", labels["type"]), ("status", labels["status"]),
+                                        ("level", labels["response_level"])]))
+    return defs
+
+
+def operations_legend(labels, with_risk):
+    """(label, colour) rows of the legend."""
+    rows = [(labels["risk_levels"][lv], c) for lv, c in RISK_COLOURS.items()] if with_risk else []
+    rows += [(labels["categories"].get(k, k), c) for k, c in TEAM_COLOURS.items()]
+    rows += [(labels["hazards"], HAZARD_COLOURS["reported"]),
+             (labels["incidents"], INCIDENT_COLOUR)]
+    return rows
+
+
+def operations_map(labels, assessment_id=None, tile_url="", attribution="", bounds=None):
+    """The folium map of the home page."""
+    fmap = base_map(tile_url, attribution, canvas=True)
+    if bounds:
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    ViewportLayers(operations_layers(labels, assessment_id),
+                   legend=operations_legend(labels, bool(assessment_id)),
+                   search=labels["search"], not_found=labels["not_found"],
+                   collapsed=True).add_to(fmap)
+    return fmap

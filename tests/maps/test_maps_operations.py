@@ -1,0 +1,71 @@
+"""The operations map builder and the home page that shows it."""
+
+import json
+import re
+
+from maps.assets import external_urls
+from maps.layers import area_risk_level, snap_bbox, tile_bounds
+from maps.operations import operations_map
+from maps.pages import page_parts
+
+LABELS = {k: k for k in (
+    "areas grids risk teams hazards incidents code level cells counts grid organisation "
+    "status category severity overdue type response_level search not_found").split()}
+LABELS["risk_levels"] = {1: "major", 2: "high", 3: "moderate", 4: "low"}
+LABELS["categories"] = {"water": "水域救援"}
+
+
+def _config(parts):
+    """The ViewportLayers configuration embedded in a rendered map script."""
+    match = re.search(r"var cfg = (\{.*?\});\n", parts["script"])
+    return json.loads(match.group(1))
+
+
+def test_operations_map_loads_every_layer_by_viewport_and_is_offline():
+    parts = page_parts(operations_map(LABELS, assessment_id=7))
+    config = _config(parts)
+    names = [(d["name"], d["params"]) for d in config["layers"]]
+    assert ("risk", {"assessment_id": 7}) in names
+    assert ("teams", {"category": "water"}) in names
+    assert {"areas", "grids", "hazards", "incidents"} <= {n for n, _p in names}
+    assert config["search"] == "search"
+    html = parts["header"] + parts["html"] + parts["script"]
+    assert external_urls(html) == []
+    assert "/static/vendor/leaflet.markercluster/dist/leaflet.markercluster.js" in html
+
+
+def test_without_a_finished_run_there_is_no_risk_layer():
+    config = _config(page_parts(operations_map(LABELS)))
+    assert "risk" not in [d["name"] for d in config["layers"]]
+
+
+def test_script_cannot_be_closed_by_a_label():
+    labels = {**LABELS, "hazards": "</script><script>alert(1)</script>"}
+    parts = page_parts(operations_map(labels))
+    assert "</script><script>alert(1)" not in parts["script"]
+
+
+def test_snapped_bbox_covers_the_view_on_the_tile_grid():
+    bbox = (106.51, 29.51, 106.62, 29.58)
+    snapped = snap_bbox(bbox, 10)
+    assert snapped[0] <= bbox[0] and snapped[1] <= bbox[1]
+    assert snapped[2] >= bbox[2] and snapped[3] >= bbox[3]
+    assert snap_bbox((106.52, 29.52, 106.61, 29.57), 10) == snapped
+    west, south, east, north = tile_bounds(0, 0, 0)
+    assert (west, east) == (-180, 180) and round(north, 4) == 85.0511 == -round(south, 4)
+
+
+def test_area_risk_level_is_the_worst_level_with_a_tenth_of_the_cells():
+    assert area_risk_level({"1": 0, "2": 1, "3": 2, "4": 97}) == 4
+    assert area_risk_level({"1": 0, "2": 10, "3": 0, "4": 90}) == 2
+    assert area_risk_level({"1": 5, "2": 5, "3": 0, "4": 90}) == 2
+
+
+def test_home_page_shows_the_map_and_keeps_the_role_links(client, actors, place):
+    headers = actors.header("admin")
+    page = client.get("/", headers=headers)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'id="operations-map"' in text and 'id="home-links"' in text
+    assert "/api/v1/maps" in text
+    assert external_urls(text) == []
