@@ -11,6 +11,7 @@ STEPS = [
     "emergency.demo.areas:load_users",
     "registry.demo:load_registry",
     "plans.demo:load_plans",
+    "emergency.hazards.demo:load_hazards",
 ]
 
 
