@@ -265,3 +265,17 @@ def list_requisitions(session, incident_id):
     rows = session.scalars(select(Requisition).where(Requisition.incident_id == incident_id)
                            .order_by(Requisition.id))
     return [requisition_dict(r) for r in rows]
+
+
+def team_locations(session, team_ids):
+    """{team_id: GeoJSON point} for a few teams (for the console map)."""
+    import json
+
+    from emergency import spatial
+
+    if not team_ids:
+        return {}
+    t = RescueTeam.__table__
+    rows = session.execute(select(t.c.id, spatial.as_geojson(session, t.c.location))
+                           .where(t.c.id.in_(list(team_ids)))).all()
+    return {tid: json.loads(text) for tid, text in rows}
