@@ -30,6 +30,7 @@ VIEW_MODULES = [
     "registry.views",
     "plans.views",
     "emergency.hazards.views",
+    "emergency.incidents.views",
 ]
 
 
