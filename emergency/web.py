@@ -31,6 +31,7 @@ VIEW_MODULES = [
     "plans.views",
     "emergency.hazards.views",
     "emergency.incidents.views",
+    "emergency.risk.views",
 ]
 
 

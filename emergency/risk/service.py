@@ -81,7 +81,7 @@ def layer_features(session, layer_id, bbox=None, limit=1000, offset=0):
 
 # ---- assessments ----------------------------------------------------------------------
 
-def _area_geometry(session, code):
+def area_geometry(session, code):
     """The area's boundary (shapely, WGS-84), or None."""
     t = Area.__table__
     wkb = session.scalar(select(spatial.as_wkb(session, t.c.geom)).where(t.c.code == code))
@@ -125,7 +125,7 @@ def _check_params(params, layers):
 
 def create_assessment(session, area_code, cell_size_m, layers, params=None, actor=""):
     """A queued assessment; the run itself is started by the caller (jobs.start)."""
-    area = _area_geometry(session, area_code)
+    area = area_geometry(session, area_code)
     if area is None:
         raise Invalid(f"unknown area {area_code}", {"area_code": [f"no area {area_code}"]})
     if not 50 <= int(cell_size_m) <= 20_000:
@@ -259,7 +259,7 @@ def _layer_input(session, chosen, area_bbox):
 def load_inputs(session, assessment_id):
     """Read the area, layers, live teams, sub-areas and grids of a run."""
     run = get_assessment(session, assessment_id)
-    area = _area_geometry(session, run.area_code)
+    area = area_geometry(session, run.area_code)
     bbox = area.bounds
     layers = [_layer_input(session, c, bbox) for c in run.layers]
     a, g = Area.__table__, Grid.__table__
