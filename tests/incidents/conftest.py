@@ -3,8 +3,17 @@
 from datetime import date, timedelta
 
 import pytest
+from shapely.geometry import Point
+from sqlalchemy.orm import Session
 
-from tests.registry.registry_factories import member_body, org_body, team_body
+from emergency.auth import service as auth
+from tests.registry.registry_factories import (
+    credit_code,
+    id_number,
+    member_body,
+    org_body,
+    team_body,
+)
 
 NOW = "2026-11-28T08:00:00+08:00"
 SITE = [106.55, 29.56]
@@ -76,3 +85,33 @@ def incident_body(**extra):
     return {"title": "山体滑坡", "incident_type": "geological",
             "location": {"type": "Point", "coordinates": SITE}, "occurred_at": NOW,
             "metrics": {"deaths": 0, "injured": 2}, **extra}
+
+
+def arrange_committed(engine, cipher):
+    """An approved organisation with one insured team, a dispatcher and an incident."""
+    from registry import members, service
+    from registry.models import Organisation
+
+    session = Session(bind=engine)
+    session.info["actor"] = "test"
+    admin = auth.create_user(session, "boss", "admin", "correct horse battery")
+    auth.create_user(session, "disp", "dispatcher", "correct horse battery")
+    org = service.register_org(session, cipher, admin, "蓝天救援队", credit_code(7), "张三",
+                               "13812345678", Point(106.57, 29.55), address="渝中区")
+    session.flush()
+    service.review_org(session, admin, org.id, "approve")
+    team = service.create_team(session, admin, org.id, "山地一队", "mountain",
+                               Point(106.56, 29.57), 50)
+    session.flush()
+    member = members.add_member(session, cipher, admin, team.id, "队员", id_number(3),
+                                "13900000003")
+    session.flush()
+    members.add_insurance(session, admin, member.id, "人保", "P1",
+                          date.today() - timedelta(days=1), date.today() + timedelta(days=99),
+                          "100000.00")
+    token = auth.create_token(session, "disp", 1)
+    session.commit()
+    assert session.get(Organisation, org.id).status == "approved"
+    team_id = team.id
+    session.close()
+    return team_id, token

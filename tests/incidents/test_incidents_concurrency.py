@@ -2,48 +2,14 @@
 backend, with real threads committing (not the rolled-back test session)."""
 
 import threading
-from datetime import date, timedelta
 
-from shapely.geometry import Point
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from emergency import create_app
-from emergency.auth import service as auth
 from tests.conftest import app_config, drop_database, make_database
-from tests.registry.registry_factories import credit_code, id_number
+from tests.incidents.conftest import arrange_committed
 
 THREADS = 8
-
-
-def _arrange(engine, cipher):
-    """An approved organisation with one insured team, a dispatcher and an incident."""
-    from registry import members, service
-    from registry.models import Organisation
-
-    session = Session(bind=engine)
-    session.info["actor"] = "test"
-    admin = auth.create_user(session, "boss", "admin", "correct horse battery")
-    auth.create_user(session, "disp", "dispatcher", "correct horse battery")
-    org = service.register_org(session, cipher, admin, "蓝天救援队", credit_code(7), "张三",
-                               "13812345678", Point(106.57, 29.55), address="渝中区")
-    session.flush()
-    service.review_org(session, admin, org.id, "approve")
-    team = service.create_team(session, admin, org.id, "山地一队", "mountain",
-                               Point(106.56, 29.57), 50)
-    session.flush()
-    member = members.add_member(session, cipher, admin, team.id, "队员", id_number(3),
-                                "13900000003")
-    session.flush()
-    members.add_insurance(session, admin, member.id, "人保", "P1",
-                          date.today() - timedelta(days=1), date.today() + timedelta(days=99),
-                          "100000.00")
-    token = auth.create_token(session, "disp", 1)
-    session.commit()
-    assert session.get(Organisation, org.id).status == "approved"
-    team_id = team.id
-    session.close()
-    return team_id, token
 
 
 def _race(backend, tmp_path):
@@ -53,7 +19,7 @@ def _race(backend, tmp_path):
         app = create_app(app_config(url, tmp_path))
         from registry.crypto import cipher_for
 
-        team_id, token = _arrange(engine, cipher_for(app.config["EMERGENCY_DATA_KEY"]))
+        team_id, token = arrange_committed(engine, cipher_for(app.config["EMERGENCY_DATA_KEY"]))
         headers = {"Authorization": f"Bearer {token}"}
         client = app.test_client()
         incident = client.post("/api/v1/incidents", headers=headers, json={
@@ -105,7 +71,7 @@ def test_database_refuses_second_active_dispatch(backend, tmp_path):
         from registry.crypto import cipher_for
         from tests.conftest import DATA_KEY
 
-        team_id, _token = _arrange(engine, cipher_for(DATA_KEY))
+        team_id, _token = arrange_committed(engine, cipher_for(DATA_KEY))
         insert = text("INSERT INTO incidents (title, incident_type, status, location, "
                       "occurred_at, metrics, matched, required_forces, created_by, created_at, "
                       "updated_at) VALUES ('t', 'flood', 'open', "

@@ -1,0 +1,50 @@
+"""The dispatch button, end to end in headless Chromium against a live server."""
+
+import pytest
+from sqlalchemy import text
+
+from emergency import create_app
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import DATA_KEY, app_config, drop_database, make_database
+from tests.incidents.conftest import arrange_committed
+
+
+@pytest.mark.browser
+def test_dispatch_button_dispatches_the_team(backend, tmp_path):
+    from registry.crypto import cipher_for
+
+    url, engine = make_database(backend, tmp_path, "console")
+    try:
+        team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
+        app = create_app(app_config(url, tmp_path))
+        headers = {"Authorization": f"Bearer {token}"}
+        incident = app.test_client().post("/api/v1/incidents", headers=headers, json={
+            "title": "山体滑坡", "incident_type": "geological",
+            "occurred_at": "2026-11-28T08:00:00+08:00",
+            "location": {"type": "Point", "coordinates": [106.55, 29.56]}}).get_json()
+        with live_server(app) as base, chromium() as browser:
+            page = browser.new_page()
+            log = RequestLog(page)
+            sign_in(page, base, "disp", "correct horse battery")
+            page.goto(f"{base}/maps/incidents/{incident['id']}")
+            page.wait_for_selector(".leaflet-container")
+            button = page.locator(f".dispatch-btn[data-team-id='{team_id}']")
+            assert button.is_enabled()
+            button.click()
+            row = page.locator("#dispatches tbody tr .status[data-status='requested']")
+            row.wait_for(timeout=10000)
+            assert button.is_disabled()
+            assert page.locator("#console-error").is_hidden()
+            # A second click elsewhere (a reload) shows the team as busy, not recommended.
+            page.reload()
+            page.wait_for_selector(".leaflet-container")
+            assert page.locator(f".dispatch-btn[data-team-id='{team_id}']").count() == 0
+            assert log.foreign() == []
+        with engine.connect() as conn:
+            statuses = conn.execute(text("SELECT status FROM dispatches WHERE team_id = :t"),
+                                    {"t": team_id}).scalars().all()
+        assert statuses == ["requested"]
+        app.extensions["emergency.db"]["engine"].dispose()
+    finally:
+        engine.dispose()
+        drop_database(url)
