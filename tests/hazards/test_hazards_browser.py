@@ -1,0 +1,140 @@
+"""The phone reporting page in headless Chromium: a report made offline is sent on reconnect."""
+
+import pytest
+from shapely.geometry import shape
+from sqlalchemy import func, select
+
+from emergency import create_app
+from emergency.db import new_session
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import app_config, drop_database, make_database, square
+from tests.hazards.hazard_helpers import INSIDE_1, jpeg_with_gps
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def served(backend, tmp_path):
+    """The app on a migrated file database with one grid and its grid staff member."""
+    url, engine = make_database(backend, tmp_path, label="hazbrowser")
+    app = create_app(app_config(url, tmp_path))
+    with app.app_context():
+        from emergency.auth import service as auth
+        from emergency.geo import service as geo
+
+        session = new_session()
+        geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
+        geo.create_area(session, "990101", "测试区", "district", shape(square(106.4, 29.4, 0.4)),
+                        "990000")
+        geo.create_grid(session, "990101-01", "网格", "990101", shape(square(106.5, 29.5, 0.05)))
+        auth.create_user(session, "phone-staff", "grid_staff", PASSWORD, ["990101-01"])
+        session.commit()
+        session.close()
+    with live_server(app) as base:
+        yield app, base
+    app.extensions["emergency.db"]["engine"].dispose()
+    engine.dispose()
+    drop_database(url)
+
+
+def _wait(page, condition, timeout_s=30):
+    """Poll a JS condition (the page's CSP forbids the eval behind wait_for_function)."""
+    for _ in range(int(timeout_s * 10)):
+        if page.evaluate(f"() => Boolean({condition})"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {condition}")
+
+
+def _stored(app):
+    """(reports, photos, categories) stored so far."""
+    from emergency.hazards.models import HazardPhoto, HazardReport
+
+    with app.app_context():
+        session = new_session(readonly=True)
+        try:
+            reports = session.scalar(select(func.count(HazardReport.id)))
+            photos = session.scalar(select(func.count(HazardPhoto.id)))
+            categories = sorted(session.scalars(select(HazardReport.category)))
+        finally:
+            session.close()
+    return reports, photos, categories
+
+
+@pytest.mark.browser
+def test_report_made_offline_is_sent_when_the_network_returns(served):
+    app, base = served
+    with chromium() as browser:
+        context = browser.new_context(
+            geolocation={"longitude": INSIDE_1[0], "latitude": INSIDE_1[1]},
+            permissions=["geolocation"], locale="zh-CN")
+        page = context.new_page()
+        log = RequestLog(page)
+        sign_in(page, base, "phone-staff", PASSWORD)
+        page.goto(f"{base}/hazards/report")
+        _wait(page, "document.getElementById('lon').value !== ''")
+        assert float(page.input_value("#lon")) == pytest.approx(INSIDE_1[0])
+
+        context.set_offline(True)
+        page.select_option("#category", "flood")
+        page.click("label[for=severity-major]")
+        page.fill("#description", "桥下积水")
+        page.set_input_files("#photo-input", files=[
+            {"name": "site.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+        page.click("#submit-report")
+        _wait(page, "document.getElementById('queue-count').textContent === '1'")
+        assert "alert-warning" in page.get_attribute("#net-status", "class")
+        assert _stored(app) == (0, 0, [])
+
+        context.set_offline(False)
+        _wait(page,
+            "document.getElementById('queue-count').textContent === '0' && "
+            "document.querySelectorAll('#sent-list .sent-item').length === 1")
+        assert _stored(app) == (1, 1, ["flood"])
+
+        # A second report while online goes straight through; nothing is duplicated.
+        page.select_option("#category", "fire")
+        page.click("#submit-report")
+        _wait(page,
+            "document.querySelectorAll('#sent-list .sent-item').length === 2")
+        assert _stored(app) == (2, 1, ["fire", "flood"])
+        assert log.foreign() == []
+        context.close()
+
+
+@pytest.mark.browser
+def test_resending_a_queued_report_does_not_duplicate_it(served):
+    app, base = served
+    with chromium() as browser:
+        context = browser.new_context(
+            geolocation={"longitude": INSIDE_1[0], "latitude": INSIDE_1[1]},
+            permissions=["geolocation"])
+        page = context.new_page()
+        sign_in(page, base, "phone-staff", PASSWORD)
+        # The server stores the report but the phone never hears back (lost response):
+        # the queue keeps it, and the resend returns the stored report instead of a copy.
+        state = {"dropped": False}
+
+        def lose_first_response(route):
+            response = route.fetch()
+            if not state["dropped"]:
+                state["dropped"] = True
+                route.abort("connectionreset")
+                return
+            route.fulfill(response=response)
+
+        page.route("**/api/v1/hazards", lose_first_response)
+        page.goto(f"{base}/hazards/report")
+        _wait(page, "document.getElementById('lon').value !== ''")
+        page.click("#submit-report")
+        for _ in range(300):
+            if state["dropped"]:
+                break
+            page.wait_for_timeout(100)
+        _wait(page, "document.getElementById('queue-count').textContent === '1'")
+        assert _stored(app)[0] == 1
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        _wait(page,
+            "document.querySelectorAll('#sent-list .sent-item').length === 1")
+        assert _stored(app)[0] == 1
+        context.close()
