@@ -1,7 +1,6 @@
 """Personal data at rest: AES-GCM encryption and a keyed hash, both from EMERGENCY_DATA_KEY."""
 
 import base64
-import hashlib
 import hmac
 import os
 
@@ -45,7 +44,7 @@ class Cipher:
 
     def lookup_hash(self, text):
         """A keyed HMAC-SHA256 hex digest, to find the same value without decrypting."""
-        return hmac.new(self._hash_key, text.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._hash_key, text.encode(), "sha256").hex()
 
 
 _CACHE = {}

@@ -43,12 +43,12 @@ def person_problems(id_number, phone):
     return problems
 
 
-def sealed_person(cipher, id_number, phone):
+def sealed_person(cipher, id_number, phone, person_hash=None):
     """The stored columns of a person's ID number and phone (sealed, masked, hashed)."""
     id_number, phone = v.normalise_id(id_number), phone.strip()
     return {"id_number_enc": cipher.encrypt(id_number), "id_number_masked": v.mask_id(id_number),
             "phone_enc": cipher.encrypt(phone), "phone_masked": v.mask_phone(phone),
-            "person_hash": cipher.lookup_hash(id_number)}
+            "person_hash": person_hash or cipher.lookup_hash(id_number)}
 
 
 def _check_certificates(certificates):
