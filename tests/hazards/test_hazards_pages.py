@@ -31,6 +31,7 @@ def test_report_page_for_grid_staff(app, staff, actors):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="hazard-form"' in html and 'capture="environment"' in html
+    assert "隐患上报" in html and "地质灾害" in html  # Chinese first
     assert "/hazards/static/hazards/report.js" in html
     assert external_urls(html) == []
     js = app.test_client().get("/hazards/static/hazards/report.js")
