@@ -51,7 +51,9 @@ def _extra_commands():
 
 
 # Domains that add their own command group (a click group named ``cli`` in the module).
-CLI_MODULES = []
+CLI_MODULES = [
+    "emergency.risk.cli",
+]
 
 
 @click.group()
