@@ -12,6 +12,7 @@ STEPS = [
     "registry.demo:load_registry",
     "plans.demo:load_plans",
     "emergency.hazards.demo:load_hazards",
+    "emergency.incidents.demo:load_incidents",
 ]
 
 

@@ -73,6 +73,17 @@ def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
             "total": money(sum(i["amount"] for i in items))}
 
 
+def _decimal(value):
+    """A finite Decimal from a number or numeric text (floats through their text), or None."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def _items(raw_items):
     """Validate claim items and compute each amount exactly."""
     if not raw_items:
@@ -80,7 +91,7 @@ def _items(raw_items):
     errors, items = {}, []
     for index, raw in enumerate(raw_items):
         kind = raw.get("kind")
-        quantity, price = raw.get("quantity"), raw.get("unit_price")
+        quantity, price = _decimal(raw.get("quantity")), _decimal(raw.get("unit_price"))
         problems = {}
         if kind not in ITEM_KINDS:
             problems["kind"] = [f"one of {', '.join(ITEM_KINDS)}"]
