@@ -168,7 +168,7 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
     if status:
         where.append(t.c.status == status)
     if q:
-        where.append(or_(t.c.name.contains(q), t.c.credit_code == q.upper()))
+        where.append(or_(t.c.name.contains(q, autoescape=True), t.c.credit_code == q.upper()))
     if area_code:
         where.append(t.c.area_code.startswith(area_code))
     if reverification_due:
