@@ -140,11 +140,12 @@ def evaluate(body, plan_id):
 @blp.arguments(schemas.DrillIn)
 @blp.response(201, schemas.DrillOut)
 def create_drill(body, plan_id):
-    """Record a drill of the plan."""
+    """Record a drill of the plan (a retried identical submission gives 200 and the same drill)."""
     session = get_session()
     _scope([service.get_plan(session, plan_id).area_code])
     drill = drills.create_drill(session, plan_id, **body)
-    return drills.drill_dicts(session, [drill])[0]
+    record = drills.drill_dicts(session, [drill])[0]
+    return record, 200 if getattr(drill, "replayed", False) else 201
 
 
 @blp.route("/plans/<int:plan_id>/drills", methods=["GET"])

@@ -101,6 +101,13 @@ def create_drill(session, plan_id, held_on, kind, team_ids=None, findings=None, 
     if problems:
         raise Invalid("invalid drill", problems)
     teams = _check_teams(session, team_ids)
+    # A retried submission (same plan, day, kind, title and place) returns the first record.
+    same = session.scalar(select(Drill).where(
+        Drill.plan_id == plan.id, Drill.held_on == held_on, Drill.kind == kind,
+        Drill.title == (title or ""), Drill.location == (location or "")))
+    if same is not None:
+        same.replayed = True
+        return same
     drill = Drill(plan_id=plan.id, plan_version=plan.published_version, held_on=held_on,
                   kind=kind, title=title or "", scenario=scenario or "",
                   location=location or "", participants=participants)

@@ -92,3 +92,17 @@ def test_an_old_drill_makes_the_plan_drill_overdue(client, place, planner, actor
     assert [p["id"] for p in overdue["items"]] == [plan["id"]]
     assert overdue["items"][0]["drill_overdue"] is True
     assert overdue["items"][0]["drill_due_on"] == "2021-05-01"
+
+
+def test_a_retried_drill_is_not_recorded_twice(client, place, planner):
+    plan = create(client, place, planner)
+    body = {"held_on": "2026-03-01", "kind": "tabletop", "title": "桌面推演"}
+    first = client.post(f"/api/v1/plans/{plan['id']}/drills", json=body, headers=planner)
+    again = client.post(f"/api/v1/plans/{plan['id']}/drills", json=body, headers=planner)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["id"] == again.get_json()["id"]
+    other = client.post(f"/api/v1/plans/{plan['id']}/drills", headers=planner,
+                        json={**body, "held_on": "2026-04-01"})
+    assert other.status_code == 201
+    listed = client.get(f"/api/v1/plans/{plan['id']}/drills", headers=planner).get_json()
+    assert listed["total"] == 2
