@@ -67,6 +67,9 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Served behind TLS: browsers must never fall back to plain HTTP (session theft).
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         # folium writes inline scripts and styles, so 'unsafe-inline' stays; no other origin.
         response.headers.setdefault(

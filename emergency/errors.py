@@ -138,11 +138,23 @@ def handle_database_unavailable(exc):
     return error_response(503, "unavailable", "database busy or unavailable; retry shortly")
 
 
+def handle_out_of_range(exc):
+    """A number too large for the database column (SQLite OverflowError, PostgreSQL
+    numeric_value_out_of_range) is bad input, not a server error."""
+    from flask import current_app
+
+    current_app.logger.info("value out of range: %s", type(exc).__name__)
+    return error_response(422, "invalid", "a number in the request is out of range",
+                          {"_request": ["a number is too large or too small"]})
+
+
 def init_app(app):
     """Register the one mapping from exceptions to JSON errors."""
-    from sqlalchemy.exc import DisconnectionError, OperationalError
+    from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(DisconnectionError, handle_database_unavailable)
+    app.register_error_handler(OverflowError, handle_out_of_range)
+    app.register_error_handler(DataError, handle_out_of_range)
