@@ -257,6 +257,7 @@ class ExpiringQuery(QuerySchema):
     """``days`` ahead for GET /registry/expiring."""
 
     days = fields.Integer(load_default=30, validate=validate.Range(1, 366))
+    org_id = fields.Integer()
 
 
 class PersonLookupIn(Schema):

@@ -419,12 +419,14 @@ def team_readiness(session, team_ids, today=None):
     return result
 
 
-def expiring(session, user, days=30, today=None):
+def expiring(session, user, days=30, org_id=None, today=None):
     """Insurance policies and certificates ending within ``days``, in the user's scope."""
     today = today or date.today()
     until = today + timedelta(days=days)
     m, t = TeamMember.__table__, RescueTeam.__table__
     scope = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    if org_id:
+        scope.append(t.c.org_id == org_id)
     base = [m.c.id.label("member_id"), m.c.name.label("member_name"), m.c.team_id,
             t.c.name.label("team_name"), t.c.org_id]
     policies = session.execute(

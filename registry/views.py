@@ -150,6 +150,7 @@ def org(org_id):
     teams, _total = service.list_teams(session, user, org_id=org_id, limit=1000)
     ready = service.team_readiness(session, [t["id"] for t in teams])
     context = {"org": record, "teams": teams, "ready": ready,
+               "expiring": service.expiring(session, user, 30, org_id=org_id),
                "can_write": service.can_write_org(user, org_id), "categories": CATEGORIES}
     if request.method == "GET":
         return render_template("registry/org.html", errors={}, form={}, **context)

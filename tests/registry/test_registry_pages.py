@@ -109,3 +109,14 @@ def test_pages_are_chinese_first(client, actors):
     _sign_in(client, actors, "org_admin")
     html = client.get("/registry/register").get_data(as_text=True)
     assert "社会应急力量备案登记" in html and "统一社会信用代码" in html
+
+
+def test_org_page_lists_what_ends_within_30_days(client, forces, actors):
+    from datetime import date, timedelta
+
+    soon = (date.today() + timedelta(days=5)).isoformat()
+    client.post(f"/api/v1/members/{forces['member']['id']}/certificates",
+                json={"name": "潜水员证", "expires_on": soon}, headers=forces["org_headers"])
+    _sign_in(client, actors, "planner")
+    html = client.get(f"/registry/orgs/{forces['org']['id']}").get_data(as_text=True)
+    assert "潜水员证" in html and soon in html
