@@ -14,17 +14,18 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-import shapely
 from shapely.geometry import mapping, shape
 
 from emergency.errors import Invalid
 
 MAX_FEATURES = 10_000
+HOTSPOT_LIMIT = 4_000
 # Zoom from which each area level is drawn (districts below the first).
 AREA_LEVEL_ZOOM = ((12, "community"), (9, "street"), (0, "district"))
 GRID_MIN_ZOOM = 11
 OPEN_HAZARD = {"reported", "verified", "rectifying", "rectified"}
-RISK_COLOURS = {1: "#d7191c", 2: "#fd8d3c", 3: "#ffd92f", 4: "#2b83ba"}
+# The national four-colour scheme (same as maps/risk.py): 重大 red ... 低 blue.
+RISK_COLOURS = {1: "#e60012", 2: "#f39800", 3: "#ffe100", 4: "#0068b7"}
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,7 @@ def simplified(geometry, zoom):
     geom = shape(geometry)
     if geom.geom_type != "Point":
         geom = geom.simplify(tolerance(zoom), preserve_topology=True)
-    geom = shapely.set_precision(geom, 10 ** -_digits(zoom))
-    return mapping(geom)
+    return rounded(mapping(geom), _digits(zoom))
 
 
 def _feature(fid, geometry, properties):
@@ -205,22 +205,39 @@ def risk(session, user, bbox, zoom, params):
     service = _service("emergency.risk.service")
     run = service.get_assessment(session, assessment_id)
     expected = _bbox_area_m2(bbox) / float(run.cell_size_m) ** 2
+    reports = _service("emergency.risk.reports")
     if expected <= MAX_FEATURES:
-        records, total = _service("emergency.risk.reports").cells(
-            session, assessment_id, bbox=bbox, limit=MAX_FEATURES)
+        records, total = reports.cells(session, assessment_id, bbox=bbox, limit=MAX_FEATURES)
         if total <= MAX_FEATURES:
-            digits = _digits(zoom)
-            features = [_feature(r["id"], shapely_round(r["geometry"], digits), {
-                "level": r["properties"]["level"],
-                "colour": RISK_COLOURS.get(r["properties"]["level"], "#999999"),
-                "risk": round(r["properties"]["risk"], 3),
-                "teams": r["properties"]["teams"], "gap": r["properties"]["gap"],
-                "area_code": r["properties"]["area_code"],
-                "grid_code": r["properties"]["grid_code"]}) for r in records]
-            return features, {"total": total, "cells": True}
-    summary = _risk_summary(session, assessment_id)
+            return _cell_features(records, zoom), {"total": total, "cells": True}
     level = "district" if zoom < 10 else "street"
+    features = _area_aggregates(session, assessment_id, bbox, zoom, level)
+    if features:
+        return features, {"total": len(features), "aggregated": level}
+    # No per-area counts at this level (the run's cells carry no such area codes): show the
+    # hotspots instead, the major and high risk cells, highest risk first, capped.
+    records, total = reports.cells(session, assessment_id, bbox=bbox, max_level=2,
+                                   limit=HOTSPOT_LIMIT)
+    return _cell_features(records, zoom), {"total": total, "aggregated": "hotspots"}
+
+
+def _cell_features(records, zoom):
+    """Risk cell features with the properties a map needs, coordinates rounded by zoom."""
+    digits = _digits(zoom)
+    return [_feature(r["id"], rounded(r["geometry"], digits), {
+        "level": r["properties"]["level"],
+        "colour": RISK_COLOURS.get(r["properties"]["level"], "#999999"),
+        "risk": round(r["properties"]["risk"], 3), "teams": r["properties"]["teams"],
+        "gap": r["properties"]["gap"], "area_code": r["properties"]["area_code"],
+        "grid_code": r["properties"]["grid_code"]}) for r in records]
+
+
+def _area_aggregates(session, assessment_id, bbox, zoom, level):
+    """Areas of ``level`` in the bbox coloured by their cells' levels (from the summary)."""
+    summary = _risk_summary(session, assessment_id)
     counts = {a["code"]: a for a in summary["areas"] if a["level"] == level}
+    if not counts:
+        return []
     geo = _service("emergency.geo.service")
     records, _total = geo.list_areas(session, level=level, bbox=bbox, limit=MAX_FEATURES)
     features = []
@@ -232,12 +249,21 @@ def risk(session, user, bbox, zoom, params):
         features.append(_feature(r["code"], simplified(_geometry(r["geometry"]), zoom), {
             "name": r["name"], "code": r["code"], "level": worst,
             "colour": RISK_COLOURS[worst], "cells": found["cells"], "counts": found["counts"]}))
-    return features, {"total": len(features), "aggregated": level}
+    return features
 
 
-def shapely_round(geometry, digits):
-    """A GeoJSON geometry with its coordinates rounded (no simplification)."""
-    return mapping(shapely.set_precision(shape(geometry), 10 ** -digits))
+def _round_coords(coords, digits):
+    """Nested coordinate lists rounded to ``digits`` decimals."""
+    if coords and isinstance(coords[0], float | int):
+        return [round(c, digits) for c in coords]
+    return [_round_coords(c, digits) for c in coords]
+
+
+def rounded(geometry, digits):
+    """A GeoJSON geometry with its coordinates rounded; pure Python, ~10x faster than
+    shapely.set_precision for the small polygons of a view."""
+    return {"type": geometry["type"],
+            "coordinates": _round_coords(list(geometry["coordinates"]), digits)}
 
 
 @register("teams", "point")

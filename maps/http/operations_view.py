@@ -2,7 +2,7 @@
 
 import importlib
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext as _
 
 from maps.operations import operations_map
@@ -39,7 +39,8 @@ def latest_assessment_id(session):
 
 def operations_parts(session):
     """Header, body and script of the operations map, for the home page template."""
-    fmap = operations_map(labels(), latest_assessment_id(session),
+    chosen = request.args.get("assessment", type=int)  # ?assessment=ID shows that run
+    fmap = operations_map(labels(), chosen or latest_assessment_id(session),
                           current_app.config["BASEMAP_TILE_URL"],
                           current_app.config["BASEMAP_ATTRIBUTION"])
     return page_parts(fmap)
