@@ -2,7 +2,7 @@
 
 from geoalchemy2 import Geometry
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from emergency.db import Base, UTCDateTime, utcnow
 
@@ -65,6 +65,8 @@ class HazardEvent(Base):
     actor: Mapped[str] = mapped_column(String(64), comment="username or 'system'")
     at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+    report: Mapped[HazardReport] = relationship()
 
 
 class HazardPhoto(Base):

@@ -16,7 +16,6 @@ from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
-from emergency.geo import service as geo
 from emergency.geo.models import Grid
 from emergency.hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from emergency.hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
@@ -131,15 +130,24 @@ def get_report(session, user, report_id, now=None):
 
 def _existing(session, user, client_id, now):
     """The report already stored under ``client_id`` (a retry), or None."""
-    row = session.execute(_select(session).where(T.c.client_id == client_id)).first()
-    if row is None:
+    found = session.execute(select(T.c.id, T.c.reporter_id)
+                            .where(T.c.client_id == client_id)).first()
+    if found is None:
         return None
-    reporter_id = session.scalar(select(T.c.reporter_id).where(T.c.id == row.id))
-    if reporter_id != user.id:
+    if found.reporter_id != user.id:
         # Another device's id: never reveal or merge someone else's report.
         raise Conflict("client_id already used by another report",
                        {"client_id": ["already used"]})
-    return _details(session, row, now)
+    return _details(session, _load(session, found.id), now)
+
+
+def _grid_of(session, lon, lat):
+    """(grid code, area code) of the grid containing the point, or (None, None)."""
+    g = Grid.__table__
+    row = session.execute(select(g.c.code, g.c.area_code)
+                          .where(spatial.covers_point_filter(session, g, lon, lat))
+                          .order_by(g.c.code).limit(1)).first()
+    return (row.code, row.area_code) if row else (None, None)
 
 
 def create_report(session, user, client_id, category, severity, location, description="",
@@ -152,35 +160,43 @@ def create_report(session, user, client_id, category, severity, location, descri
     if user.role not in (GRID_STAFF, ADMIN):
         raise Forbidden("only grid staff and administrators report hazards")
     lon, lat = location.x, location.y
-    grid_code = geo.grid_at(session, lon, lat)
+    grid_code, area_code = _grid_of(session, lon, lat)
     if grid_code is None:
         raise Invalid("the location is outside every management grid",
                       {"location": ["outside every management grid"]})
     if user.role == GRID_STAFF and grid_code not in user.grid_codes:
         raise Forbidden(f"grid {grid_code} is not one of your grids")
-    area_code = session.scalar(select(Grid.area_code).where(Grid.code == grid_code))
+    due_at = policy.due("reported", severity, now)
     report = HazardReport(
         client_id=client_id, category=category, severity=severity,
         description=description or "", status="reported", grid_code=grid_code,
         area_code=area_code, reporter_id=user.id, created_at=now, updated_at=now,
-        stage_started_at=now, due_at=policy.due("reported", severity, now),
-        geom=from_shape(location, srid=4326))
+        stage_started_at=now, due_at=due_at, geom=from_shape(location, srid=4326))
+    event = HazardEvent(report=report, kind="transition", from_status=None,
+                        to_status="reported", actor=user.username, at=now, note="")
     try:
         # A concurrent retry may insert the same client_id between our read and this write
         # (PostGIS); the savepoint keeps the request's transaction usable when it does.
         with session.begin_nested():
-            session.add(report)
-            session.flush()
-            session.add(HazardEvent(report_id=report.id, kind="transition", from_status=None,
-                                    to_status="reported", actor=user.username, at=now,
-                                    note=""))
+            session.add_all([report, event])
             session.flush()
     except IntegrityError:
         existing = _existing(session, user, client_id, now)
         if existing is None:
             raise
         return existing, False
-    return _details(session, _load(session, report.id), now), True
+    # Built from what was just written: the hot path of phones makes no further reads.
+    return {"id": report.id, "client_id": client_id, "category": category,
+            "category_label": CATEGORY_LABELS[category], "severity": severity,
+            "severity_label": SEVERITY_LABELS[severity], "description": report.description,
+            "status": "reported", "status_label": STATUS_LABELS["reported"],
+            "grid_code": grid_code, "area_code": area_code, "reporter": user.username,
+            "created_at": now, "updated_at": now, "due_at": due_at, "closed_at": None,
+            "overdue": False, "escalated": False, "escalated_at": None,
+            "location": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+            "photos": [],
+            "history": [{"kind": "transition", "from": None, "to": "reported",
+                         "actor": user.username, "at": now, "note": "", "photo_ids": []}]}, True
 
 
 def list_reports(session, user, status=None, category=None, grid_code=None, area_code=None,
