@@ -151,16 +151,21 @@ def _grid_of(session, lon, lat):
 
 
 def create_report(session, user, client_id, category, severity, location, description="",
-                  policy=DEFAULT_POLICY, now=None):
-    """Store a new report, or return the one stored under the same client_id: (dict, created)."""
+                  policy=DEFAULT_POLICY, now=None, reader=None):
+    """Store a new report, or return the one stored under the same client_id: (dict, created).
+
+    ``reader``, when given, is a read-only session for the look-ups, so that on SpatiaLite
+    the write lock of ``session`` is held only for the insert itself.
+    """
     now = now or utcnow()
-    existing = _existing(session, user, client_id, now)
+    reader = reader or session
+    existing = _existing(reader, user, client_id, now)
     if existing is not None:
         return existing, False
     if user.role not in (GRID_STAFF, ADMIN):
         raise Forbidden("only grid staff and administrators report hazards")
     lon, lat = location.x, location.y
-    grid_code, area_code = _grid_of(session, lon, lat)
+    grid_code, area_code = _grid_of(reader, lon, lat)
     if grid_code is None:
         raise Invalid("the location is outside every management grid",
                       {"location": ["outside every management grid"]})
