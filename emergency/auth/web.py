@@ -55,7 +55,10 @@ def _api_csrf():
 def init_app(app):
     """Bind Flask-Login and CSRF protection to the app."""
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # "strong" would drop to anonymous whenever a cookie session (e.g. one holding only the
+    # CSRF token) has no identifier yet, before the bearer-token loader is ever tried; "basic"
+    # marks such sessions non-fresh instead and lets tokens work for clients that keep cookies.
+    login_manager.session_protection = "basic"
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
     app.before_request(_api_csrf)

@@ -81,3 +81,9 @@ def test_user_validation(db, ctx):
         service.create_user(db, "li", "planner", "long enough pw")
     with pytest.raises(Invalid):
         service.create_user(db, "zhao", "grid_staff", "long enough pw", grids=["nope"])
+
+
+def test_bearer_token_works_for_clients_that_keep_cookies(client, actors):
+    header = actors.header("planner")
+    client.get("/login")  # sets a session cookie holding the CSRF token
+    assert client.get("/api/v1/areas", headers=header).status_code == 200
