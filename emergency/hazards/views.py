@@ -20,6 +20,7 @@ from maps import pages
 bp = Blueprint("hazards", __name__, template_folder="templates", static_folder="static",
                static_url_path="/hazards/static", cli_group="hazards")
 
+bp.cli.help = "Hazard reports: escalation (督办) of overdue reports."
 READERS = BUREAU | {GRID_STAFF}
 NAV = [
     ("hazards.report_page", _l("Report a hazard"), {GRID_STAFF, ADMIN}),

@@ -246,3 +246,14 @@ def test_due_times_come_from_config(app, client, staff):
         created = datetime.fromisoformat(report["created_at"])
         due = datetime.fromisoformat(report["due_at"])
         assert due - created == timedelta(hours=hours)
+
+
+def test_escalate_command(runner, staff, db):
+    from shapely.geometry import Point
+
+    grid_user, _headers = staff
+    service.create_report(db, grid_user, "late-report-cli1", "fire", "general",
+                          Point(*INSIDE_1), now=utcnow() - timedelta(days=2))
+    result = runner.invoke(args=["hazards", "escalate"])
+    assert result.exit_code == 0, result.output
+    assert "escalated 1 overdue" in result.output
