@@ -9,6 +9,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+# Cells per side of the tiles used to find the cells on the boundary (see _cells).
+TILE = 16
+
 
 def utm_epsg(lon, lat):
     """EPSG code of the WGS-84 UTM zone holding a lon/lat (north: 326zz, south: 327zz)."""
@@ -90,6 +93,55 @@ def _polygonal(geom):
     return shapely.MultiPolygon(polys) if polys else None
 
 
+def _boxes(rows, cols, size, x0, y0):
+    """Square cells (metric) of the given rows and columns."""
+    return shapely.box(x0 + cols * size, y0 + rows * size, x0 + (cols + 1) * size,
+                       y0 + (rows + 1) * size)
+
+
+def _cells(area, size, x0, y0, nrows, ncols, tile=TILE):
+    """Rows, columns, clipped geometries and "whole square" flags of the cells meeting area.
+
+    Two levels, because testing and clipping every square against a large boundary is the
+    cost: tiles of ``tile`` x ``tile`` cells wholly inside the area give whole squares with
+    no test; only the tiles on the boundary are clipped to the area (one intersection each),
+    and their cells are tested and clipped against that small piece.
+    """
+    trows, tcols = -(-nrows // tile), -(-ncols // tile)
+    tr, tc = np.divmod(np.arange(trows * tcols, dtype=np.int64), tcols)
+    tiles = _boxes(tr, tc, size * tile, x0, y0)
+    shapely.prepare(area)
+    inside = shapely.contains(area, tiles)
+    edge = np.flatnonzero(shapely.intersects(area, tiles) & ~inside)
+    offs_r, offs_c = np.divmod(np.arange(tile * tile, dtype=np.int64), tile)
+    parts = []
+    for sel, whole in ((np.flatnonzero(inside), True), (edge, False)):
+        r = (tr[sel][:, None] * tile + offs_r[None, :]).ravel()
+        c = (tc[sel][:, None] * tile + offs_c[None, :]).ravel()
+        owner = np.repeat(sel, tile * tile)
+        ok = (r < nrows) & (c < ncols)
+        parts.append((r[ok], c[ok], owner[ok], whole))
+    r_in, c_in, _o, _w = parts[0]
+    geoms_in = _boxes(r_in, c_in, size, x0, y0)
+    r_e, c_e, owner, _w = parts[1]
+    pieces = np.empty(trows * tcols, dtype=object)
+    pieces[edge] = shapely.intersection(tiles[edge], area)
+    piece = pieces[owner]
+    shapely.prepare(piece)
+    boxes = _boxes(r_e, c_e, size, x0, y0)
+    hit = shapely.intersects(piece, boxes)
+    r_e, c_e, boxes, piece = r_e[hit], c_e[hit], boxes[hit], piece[hit]
+    whole = shapely.contains(piece, boxes)
+    geoms_e = boxes.copy()
+    cut = np.flatnonzero(~whole)
+    if len(cut):
+        geoms_e[cut] = [_polygonal(g) for g in shapely.intersection(boxes[cut], piece[cut])]
+    order = np.lexsort((np.concatenate([c_in, c_e]), np.concatenate([r_in, r_e])))
+    return (np.concatenate([r_in, r_e])[order], np.concatenate([c_in, c_e])[order],
+            np.concatenate([geoms_in, geoms_e])[order],
+            np.concatenate([np.ones(len(r_in), bool), whole])[order])
+
+
 def build_grid(area_wgs84, size_m, epsg=None):
     """Square cells of ``size_m`` over the area, clipped to its boundary (metric CRS).
 
@@ -109,18 +161,7 @@ def build_grid(area_wgs84, size_m, epsg=None):
     x0, y0 = np.floor(minx / size + eps) * size, np.floor(miny / size + eps) * size
     ncols = max(int(np.ceil((maxx - x0) / size - eps)), 1)
     nrows = max(int(np.ceil((maxy - y0) / size - eps)), 1)
-    rows, cols = np.divmod(np.arange(nrows * ncols, dtype=np.int64), ncols)
-    boxes = shapely.box(x0 + cols * size, y0 + rows * size, x0 + (cols + 1) * size,
-                        y0 + (rows + 1) * size)
-    shapely.prepare(area)
-    hit = shapely.intersects(area, boxes)
-    rows, cols, boxes = rows[hit], cols[hit], boxes[hit]
-    full = shapely.contains_properly(area, boxes)
-    geoms = boxes.copy()
-    partial = np.flatnonzero(~full)
-    if len(partial):
-        clipped = shapely.intersection(boxes[partial], area)
-        geoms[partial] = [_polygonal(g) for g in clipped]
+    rows, cols, geoms, full = _cells(area, size, x0, y0, nrows, ncols)
     keep = np.array([g is not None for g in geoms]) & (shapely.area(geoms) > 0)
     rows, cols, geoms, full = rows[keep], cols[keep], geoms[keep], full[keep]
     lookup = np.full((nrows, ncols), -1, dtype=np.int64)

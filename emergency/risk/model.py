@@ -141,21 +141,49 @@ def role_index(indices, weights, default):
     return np.sum([wi * ii for wi, ii in zip(w, indices, strict=True)], axis=0) / w.sum()
 
 
-def capacity_index(grid, teams, params, tree):
+def _cells_within(grid, x, y, radius):
+    """Indices of the cells whose geometry lies within ``radius`` metres of (x, y)."""
+    size = grid.size
+    c0 = max(int(np.floor((x - radius - grid.x0) / size)), 0)
+    c1 = min(int(np.floor((x + radius - grid.x0) / size)), grid.ncols - 1)
+    r0 = max(int(np.floor((y - radius - grid.y0) / size)), 0)
+    r1 = min(int(np.floor((y + radius - grid.y0) / size)), grid.nrows - 1)
+    if c0 > c1 or r0 > r1:
+        return np.zeros(0, dtype=np.int64)
+    block = grid.lookup[r0:r1 + 1, c0:c1 + 1]
+    # Distance from the point to each whole square, by arithmetic.
+    left = grid.x0 + np.arange(c0, c1 + 1) * size
+    bottom = grid.y0 + np.arange(r0, r1 + 1) * size
+    dx = np.maximum(np.maximum(left - x, x - (left + size)), 0.0)
+    dy = np.maximum(np.maximum(bottom - y, y - (bottom + size)), 0.0)
+    near = (dy[:, None] ** 2 + dx[None, :] ** 2 <= radius * radius) & (block >= 0)
+    cells = block[near]
+    # A clipped cell may lie farther than its square: measure those exactly.
+    clipped = ~grid.full[cells]
+    if clipped.any():
+        far = shapely.distance(grid.geoms[cells[clipped]], shapely.Point(x, y)) > radius
+        cells = np.concatenate([cells[~clipped], cells[clipped][~far]])
+    return cells
+
+
+def capacity_index(grid, teams, params, tree=None):
     """Capacity in 0..1 and the number of teams reaching each cell."""
     n = len(grid)
+    total = np.zeros(n)
+    count = np.zeros(n, dtype=np.int64)
     if not teams:
-        return np.zeros(n), np.zeros(n, dtype=np.int64)
+        return total, count
     lon = np.array([t["lon"] for t in teams], dtype=float)
     lat = np.array([t["lat"] for t in teams], dtype=float)
     radius = np.array([float(t.get("service_radius_km") or 0) * 1000.0 for t in teams])
     weights = params["grade_weights"]
     grade_w = np.array([float(weights.get(str(t.get("grade")) if t.get("grade") else "none",
                                           weights.get("none", 1.0))) for t in teams])
-    x, y = xy_to_metric(lon, lat, grid.epsg)
-    team_idx, cell = tree.query(shapely.points(x, y), predicate="dwithin", distance=radius)
-    total = np.bincount(cell, weights=grade_w[team_idx], minlength=n)
-    count = np.bincount(cell, minlength=n)
+    xs, ys = xy_to_metric(lon, lat, grid.epsg)
+    for x, y, r, w in zip(xs, ys, radius, grade_w, strict=True):
+        cells = _cells_within(grid, x, y, r)
+        total[cells] += w
+        count[cells] += 1
     return 1.0 - np.exp(-total / params["capacity_ref"]), count
 
 
@@ -249,8 +277,10 @@ def assign_codes(points_wgs84, polygons, codes, depth=None):
     out = np.full(len(points_wgs84), None, dtype=object)
     if len(polygons) == 0:
         return out
-    tree = shapely.STRtree(polygons)
-    pt, poly = tree.query(points_wgs84, predicate="intersects")
+    # The tree holds the points and the polygons are the (prepared) query geometries: that
+    # way GEOS prepares each large polygon once instead of testing it point by point.
+    tree = shapely.STRtree(points_wgs84)
+    poly, pt = tree.query(polygons, predicate="intersects")
     if len(pt) == 0:
         return out
     codes = np.asarray(codes, dtype=object)
