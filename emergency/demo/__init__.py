@@ -13,6 +13,7 @@ STEPS = [
     "plans.demo:load_plans",
     "emergency.hazards.demo:load_hazards",
     "emergency.incidents.demo:load_incidents",
+    "emergency.risk.demo:load_risk",
 ]
 
 
