@@ -54,6 +54,8 @@ def legend_html(labels, counts):
 def forces_map(teams, labels, tile_url="", attribution="", districts=None):
     """A folium map of teams: clustered, coloured by category, a toggle layer per category."""
     fmap = base_map(tile_url, attribution)
+    # MarkerCluster needs the map's maxZoom, which a map without a tile layer lacks.
+    fmap.options.setdefault("max_zoom", 18)
     if districts and districts.get("features"):
         folium.GeoJson(districts, name=labels.get("districts", "districts"),
                        style_function=lambda _f: {"color": "#b71c1c", "weight": 1,
