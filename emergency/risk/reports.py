@@ -13,7 +13,7 @@ from emergency.errors import Conflict, Invalid
 from emergency.geo.models import Area, Grid
 from emergency.risk.model import COLOURS, LEVEL_NAMES_ZH
 from emergency.risk.models import RiskCell
-from emergency.risk.service import get_assessment
+from emergency.risk.service import area_and_descendants, get_assessment, in_chunks
 
 LEVELS = (1, 2, 3, 4)
 PROPS = ("hazard", "exposure", "vulnerability", "capacity", "risk")
@@ -82,9 +82,10 @@ def summary(session, assessment_id, gap_limit=500):
     for level, count in session.execute(select(t.c.level, func.count()).where(mine)
                                         .group_by(t.c.level)):
         totals[str(int(level))] = int(count)
+    codes = area_and_descendants(session, run.area_code)
     areas = {r.code: r for r in session.execute(
         select(Area.code, Area.name, Area.level, Area.parent_code)
-        .where(Area.code.startswith(run.area_code)))}
+        .where(in_chunks(Area.code, codes)))}
     per_area = {}
     for code, counts in _counts(session.execute(
             select(t.c.area_code, t.c.level, func.count()).where(mine)
@@ -99,7 +100,7 @@ def summary(session, assessment_id, gap_limit=500):
                 break
             code = areas[code].parent_code
     grid_names = dict(session.execute(select(Grid.code, Grid.name)
-                                      .where(Grid.area_code.startswith(run.area_code))).all())
+                                      .where(in_chunks(Grid.area_code, codes))).all())
     per_grid = _counts(session.execute(
         select(t.c.grid_code, t.c.level, func.count())
         .where(mine, t.c.grid_code.is_not(None)).group_by(t.c.grid_code, t.c.level)))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from emergency import spatial
 from emergency.db import utcnow
@@ -216,6 +216,7 @@ class RunInputs:
     """Everything a run reads from the database, so the computation needs none."""
 
     assessment_id: int
+    area_code: str
     area: object
     cell_size_m: int
     epsg: int
@@ -256,6 +257,25 @@ def _layer_input(session, chosen, area_bbox):
         consequence=np.array([r[2] for r in rows]) if matrix else None)
 
 
+def area_and_descendants(session, code):
+    """The code of an area and of every area below it (by parent links, not code prefixes)."""
+    children = {}
+    for child, parent in session.execute(select(Area.code, Area.parent_code)):
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [code]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def in_chunks(column, values, size=5000):
+    """``column IN values`` split in chunks (SQLite limits bound parameters)."""
+    values = list(values)
+    return or_(*(column.in_(values[i:i + size]) for i in range(0, len(values), size)))
+
+
 def load_inputs(session, assessment_id):
     """Read the area, layers, live teams, sub-areas and grids of a run."""
     run = get_assessment(session, assessment_id)
@@ -263,17 +283,24 @@ def load_inputs(session, assessment_id):
     bbox = area.bounds
     layers = [_layer_input(session, c, bbox) for c in run.layers]
     a, g = Area.__table__, Grid.__table__
+    codes = area_and_descendants(session, run.area_code)
     arows = session.execute(select(a.c.code, a.c.level, spatial.as_wkb(session, a.c.geom))
-                            .where(a.c.code.startswith(run.area_code))).all()
+                            .where(in_chunks(a.c.code, codes))).all()
     grows = session.execute(select(g.c.code, spatial.as_wkb(session, g.c.geom))
-                            .where(g.c.area_code.startswith(run.area_code))).all()
+                            .where(in_chunks(g.c.area_code, codes))).all()
     areas = ([r[0] for r in arows], [AREA_LEVELS.index(r[1]) for r in arows],
              shapely.from_wkb([bytes(r[2]) for r in arows]))
     grids = ([r[0] for r in grows], shapely.from_wkb([bytes(r[1]) for r in grows])
              if grows else np.array([], object))
-    return RunInputs(assessment_id=run.id, area=area, cell_size_m=run.cell_size_m,
-                     epsg=run.epsg, params=run.params, layers=layers,
+    return RunInputs(assessment_id=run.id, area_code=run.area_code, area=area,
+                     cell_size_m=run.cell_size_m, epsg=run.epsg, params=run.params, layers=layers,
                      teams=capacity_teams(session), areas=areas, grids=grids)
+
+
+def _metric(geoms, epsg):
+    """WGS-84 geometries (any sequence) in the run's metric CRS."""
+    geoms = np.asarray(geoms, dtype=object)
+    return gridlib.to_metric(geoms, epsg) if len(geoms) else geoms
 
 
 def compute(inputs, progress=None):
@@ -283,11 +310,13 @@ def compute(inputs, progress=None):
     report(0.1)
     result = model.assess(grid, inputs.layers, inputs.teams, inputs.params,
                           progress=lambda f: report(0.1 + 0.7 * f))
-    rep = gridlib.to_wgs84(grid.representative_points(), grid.epsg)
+    # Assign in the metric CRS, where the cells were clipped, so a point near a boundary
+    # falls on the same side as its cell did; a cell no sub-area claims is the run's own.
+    rep = grid.representative_points()
     codes, depth, polys = inputs.areas
-    area_codes = model.assign_codes(rep, np.asarray(polys, dtype=object), codes, depth)
-    grid_codes = model.assign_codes(rep, np.asarray(inputs.grids[1], dtype=object),
-                                    inputs.grids[0])
+    area_codes = model.assign_codes(rep, _metric(polys, grid.epsg), codes, depth)
+    area_codes[area_codes == None] = inputs.area_code  # noqa: E711 (numpy comparison)
+    grid_codes = model.assign_codes(rep, _metric(inputs.grids[1], grid.epsg), inputs.grids[0])
     report(0.9)
     return grid, result, area_codes, grid_codes
 

@@ -105,3 +105,21 @@ def test_summary_counts_levels_areas_grids_and_gaps(client, hand_case):
     assert summary["gaps"]["count"] == 1
     assert summary["gaps"]["cells"][0]["level"] == 1
 
+
+
+def test_summary_rolls_cells_up_the_area_tree(client, actors, place):
+    """Codes of a city's districts do not start with the city's code (500000 → 500103)."""
+    headers = actors.header("planner")
+    layer = upload(client, headers, collection([
+        (rect(0, 0, 1, 1).__class__([(106.5, 29.5), (106.6, 29.5), (106.6, 29.6),
+                                     (106.5, 29.6)]), {"value": 1})]))
+    run = start(client, headers, place["city"], 5000, [{"layer_id": layer.get_json()["id"]}])
+    assert run.status_code == 202
+    summary = client.get(f"/api/v1/risk/assessments/{run.get_json()['id']}/summary",
+                         headers=headers).get_json()
+    by_code = {a["code"]: a for a in summary["areas"]}
+    assert {place["city"], place["district"], place["street"], place["community"]} <= set(by_code)
+    assert by_code[place["city"]]["cells"] == summary["cells"]
+    assert (by_code[place["city"]]["cells"] > by_code[place["district"]]["cells"]
+            >= by_code[place["street"]]["cells"] >= by_code[place["community"]]["cells"] > 0)
+    assert {g["code"] for g in summary["grids"]} == set(place["grids"])
