@@ -205,3 +205,60 @@ def test_database_connections_killed_give_503_then_recover(backend, tmp_path):
         admin.dispose()
         app.extensions["emergency.db"]["engine"].dispose()
         drop_database(url)
+
+
+def _wait_for(proc, marker, seconds=180):
+    """Read the process's stderr until ``marker`` shows; returns what was read."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while marker not in seen and time.monotonic() < deadline:
+        chunk = proc.stderr.read1(256)
+        if not chunk and proc.poll() is not None:
+            break
+        seen += chunk
+    return seen
+
+
+def test_assessment_killed_midway_leaves_no_cells_and_can_be_retried(backend, tmp_path):
+    from emergency.risk.models import RiskAssessment, RiskCell
+    from tests.risk.risk_factories import collection, rect
+
+    url, engine = make_database(backend, tmp_path, "fault_risk")
+    try:
+        env = _env(url, tmp_path)
+        area = collection([(rect(0, 0, 30_000, 30_000), {"code": "880000", "name": "测试市"})])
+        (tmp_path / "area.geojson").write_text(json.dumps(area))
+        subprocess.run([EMERGENCY, "areas", "import", str(tmp_path / "area.geojson"),
+                        "--level", "city"], env=env, check=True, capture_output=True)
+        layer = collection([(rect(0, 0, 15_000, 30_000), {"value": 0.9}),
+                            (rect(15_000, 0, 30_000, 30_000), {"value": 0.2})])
+        (tmp_path / "hazard.geojson").write_text(json.dumps(layer))
+        subprocess.run([EMERGENCY, "risk", "import", str(tmp_path / "hazard.geojson"),
+                        "--name", "slopes", "--role", "hazard", "--value-field", "value"],
+                       env=env, check=True, capture_output=True)
+        layer_id = 1
+        # 100 m cells over 30 km × 30 km: 90,000 cells, long enough to be killed midway.
+        args = [EMERGENCY, "risk", "run", "--area", "880000", "--cell-size", "100",
+                "--layer", f"{layer_id}"]
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        seen = _wait_for(proc, b"assessment:")
+        assert proc.poll() is None, f"run ended before it could be killed: {seen[-500:]}"
+        time.sleep(1.0)
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stderr.close()
+        proc.stdout.close()
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(RiskCell)) == 0
+            statuses = list(conn.scalars(select(RiskAssessment.status)))
+        assert "done" not in statuses
+        retry = [EMERGENCY, "risk", "run", "--area", "880000", "--cell-size", "1000",
+                 "--layer", f"{layer_id}"]
+        done = subprocess.run(retry, env=env, capture_output=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(RiskCell)) > 0
+            assert "done" in set(conn.scalars(select(RiskAssessment.status)))
+    finally:
+        engine.dispose()
+        drop_database(url)
