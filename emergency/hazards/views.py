@@ -71,6 +71,17 @@ def report_page():
     return render_template("hazards/report.html", user=actor(), **_labels())
 
 
+@bp.route("/hazards/sw.js")
+@public
+def service_worker():
+    """The reporting page's service worker, allowed to control every page under /hazards/."""
+    response = bp.send_static_file("hazards/sw.js")
+    response.headers["Service-Worker-Allowed"] = "/hazards/"
+    response.headers["Cache-Control"] = "no-cache"
+    response.mimetype = "text/javascript"
+    return response
+
+
 @bp.route("/hazards/tasks")
 @allow(READERS)
 def tasks_page():

@@ -99,6 +99,16 @@ def test_report_made_offline_is_sent_when_the_network_returns(served):
             "document.querySelectorAll('#sent-list .sent-item').length === 2")
         assert _stored(app) == (2, 1, ["fire", "flood"])
         assert log.foreign() == []
+
+        # The service worker keeps the page: it opens again with the network cut.
+        page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+        page.reload()
+        _wait(page, "navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        page.reload()
+        assert page.locator("#hazard-form").is_visible()
+        _wait(page, "document.getElementById('queue-count').textContent === '0'")
+        context.set_offline(False)
         context.close()
 
 

@@ -76,6 +76,24 @@
 
   function retryable(status) { return status >= 500 || status === 401 || status === 408 || status === 429; }
 
+  // A CSRF refusal means the page's token is stale (signed in again elsewhere): fetch a
+  // fresh one and keep the report queued rather than marking it refused.
+  function csrfRefused(resp) {
+    if (resp.status !== 400) { return Promise.resolve(false); }
+    return resp.clone().json().then(function (body) {
+      return /csrf/i.test((body && body.error && body.error.message) || '');
+    }, function () { return false; }).then(function (stale) {
+      if (!stale) { return false; }
+      return fetch(window.location.pathname, { credentials: 'same-origin' }).then(function (page) {
+        return page.text();
+      }).then(function (html) {
+        var m = /name="csrf-token" content="([^"]+)"/.exec(html);
+        if (m) { csrf = m[1]; }
+        return true;
+      }, function () { return true; });
+    });
+  }
+
   function post(url, body, json) {
     var headers = { 'X-CSRFToken': csrf, 'Accept': 'application/json' };
     if (json) { headers['Content-Type'] = 'application/json'; }
@@ -96,7 +114,10 @@
       if (retryable(resp.status)) {
         throw new Retry(resp.status === 401 ? msgs.signin : 'HTTP ' + resp.status);
       }
-      return errorText(resp).then(function (text) { item.error = text; return save(item); });
+      return csrfRefused(resp).then(function (stale) {
+        if (stale) { throw new Retry(msgs.signin); }
+        return errorText(resp).then(function (text) { item.error = text; return save(item); });
+      });
     });
   }
 
@@ -113,7 +134,10 @@
             return save(item);
           }
           if (retryable(resp.status)) { throw new Retry('HTTP ' + resp.status); }
-          return errorText(resp).then(function (text) { photo.error = text; return save(item); });
+          return csrfRefused(resp).then(function (stale) {
+            if (stale) { throw new Retry(msgs.signin); }
+            return errorText(resp).then(function (text) { photo.error = text; return save(item); });
+          });
         });
       });
     });
@@ -253,6 +277,10 @@
   window.addEventListener('online', function () { render(); flush(); });
   window.addEventListener('offline', render);
   setInterval(function () { if (navigator.onLine) { flush(); } }, RETRY_MS);
+  if ('serviceWorker' in navigator) {
+    // Lets the page open with no network (needs HTTPS or localhost, like any service worker).
+    navigator.serviceWorker.register('/hazards/sw.js', { scope: '/hazards/' }).catch(function () {});
+  }
   render();
   locate();
   flush();
