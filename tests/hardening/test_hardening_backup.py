@@ -84,11 +84,25 @@ def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path):
 
 @pytest.fixture
 def small_backup(backend, tmp_path):
-    """A backup of a small database of the backend (areas, users, audit): (engine, path)."""
+    """A backup of a small database of the backend (areas, a user, audit): (engine, path)."""
+    from shapely.geometry import shape
+
+    from emergency.auth import service as auth_service
+    from emergency.db import new_session
+    from emergency.geo import service as geo
+    from tests.conftest import square
+
     url, engine = make_database(backend, tmp_path, "bk_small")
     app = create_app(app_config(url, tmp_path))
     with app.app_context():
-        load(["emergency.demo.areas:load_areas"])
+        session = new_session()
+        session.info["actor"] = "test"
+        geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
+        geo.create_area(session, "990101", "测试区", "district",
+                        shape(square(106.4, 29.4, 0.4)), "990000")
+        auth_service.create_user(session, "keeper", "admin", "correct horse battery")
+        session.commit()
+        session.close()
     path = tmp_path / "small.zip"
     backup.backup(engine, path, str(tmp_path / "uploads"))
     yield engine, path
