@@ -69,3 +69,56 @@ def test_id_number_and_phone_never_leak(client, actors, db, caplog):
                    for value in row):
                 stored.append(table.name)
     assert not stored, f"clear personal data stored in {sorted(set(stored))}"
+
+
+def test_database_file_and_backup_hold_no_clear_personal_data(backend, tmp_path):
+    from emergency import backup, create_app
+    from emergency.auth import service
+    from emergency.db import new_session
+    from tests.conftest import app_config, drop_database, make_database
+
+    url, engine = make_database(backend, tmp_path, "privacy_file")
+    try:
+        app = create_app(app_config(url, tmp_path))
+        with app.app_context():
+            session = new_session()
+            session.info["actor"] = "test"
+            tokens = {}
+            for name, role in (("boss", "admin"), ("lead", "org_admin")):
+                service.create_user(session, name, role, "correct horse battery")
+                tokens[role] = {"Authorization":
+                                f"Bearer {service.create_token(session, name, 1)}"}
+            session.commit()
+            session.close()
+        client = app.test_client()
+        org = client.post("/api/v1/orgs", json=org_body(4343), headers=tokens["org_admin"])
+        org_id = org.get_json()["id"]
+        client.post(f"/api/v1/orgs/{org_id}/review", json={"decision": "approve"},
+                    headers=tokens["admin"])
+        team = client.post(f"/api/v1/orgs/{org_id}/teams", json=team_body(),
+                           headers=tokens["org_admin"]).get_json()
+        created = client.post(f"/api/v1/teams/{team['id']}/members",
+                              json=member_body(3, id_number=NUMBER, phone=PHONE),
+                              headers=tokens["org_admin"])
+        assert created.status_code == 201
+        app.extensions["emergency.db"]["engine"].dispose()
+        archive = tmp_path / "privacy.zip"
+        backup.backup(engine, archive, None)
+        blobs = {"backup": b""}
+        with zipfile.ZipFile(archive) as zf:
+            blobs["backup"] = b"".join(zf.read(n) for n in zf.namelist())
+        if backend == "spatialite":
+            path = url.split("sqlite:///", 1)[1]
+            for suffix in ("", "-wal"):
+                try:
+                    with open(path + suffix, "rb") as fh:
+                        blobs[f"file{suffix}"] = fh.read()
+                except FileNotFoundError:
+                    pass
+        assert blobs["backup"]
+        leaks = [where for where, data in blobs.items()
+                 if NUMBER.encode() in data or PHONE.encode() in data]
+        assert not leaks, leaks
+    finally:
+        engine.dispose()
+        drop_database(url)
