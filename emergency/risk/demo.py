@@ -158,7 +158,7 @@ def load_risk(session):
         {"layer_id": existing[NAMES["geo"]].id, "weight": 1.0, "density_ref": 0.5},
         {"layer_id": existing[NAMES["flood"]].id, "weight": 1.5},
         {"layer_id": existing[NAMES["people"]].id, "weight": 1.0, "density_ref": 0.5},
-    ], {"thresholds": [0.3, 0.15, 0.06]}, actor="demo")
+    ], {"thresholds": [0.15, 0.08, 0.03]}, actor="demo")
     service.run_assessment(session, run.id)
     return [*lines, f"risk: assessment {run.id} of Chongqing at 1 km, {run.cell_count} cells "
             f"(synthetic data; capacity from {run.team_count} registered teams)"]
