@@ -49,6 +49,17 @@ def incident_time(value):
     return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 
+def _type_label(key):
+    """The incident type's label in the page's language (plans' catalogue)."""
+    try:
+        from plans.incident_types import label
+    except ImportError:
+        return key
+    from flask_babel import get_locale
+
+    return label(key, "en" if str(get_locale()).startswith("en") else "zh")
+
+
 def _labels():
     """Translated labels for templates and the console script."""
     return {"statuses": {k: str(v) for k, v in STATUS_NAMES.items()},
@@ -67,7 +78,7 @@ def list_page():
     records, total = incidents.list_incidents(get_session(), actor(), status=status,
                                               limit=200)
     return render_template("incidents/list.html", items=records, total=total, status=status,
-                           **_labels())
+                           type_label=_type_label, **_labels())
 
 
 @bp.route("/maps/incidents/<int:incident_id>")
@@ -99,4 +110,5 @@ def console_page(incident_id):
     return render_template("incidents/console.html", incident=incident, recs=recs,
                            dispatches=sent, category=category,
                            can_dispatch=user.role in (ADMIN, DISPATCHER),
+                           type_label=_type_label(incident["incident_type"]),
                            **labels, **pages.page_parts(fmap))
