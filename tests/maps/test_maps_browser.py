@@ -1,0 +1,234 @@
+"""Every map page of the contract in headless Chromium on demo data: it loads with no request
+to another host, draws its features, transfers under 5 MB, and a popup opens on a click.
+The operations map's search moves the map, and the console's dispatch button dispatches."""
+
+import time
+import types
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from emergency import create_app
+from emergency.demo import STEPS, load
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import app_config, drop_database, make_database
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+MAX_BYTES = 5 * 1024 * 1024
+YUZHONG = "500103"  # the smallest district: a quick risk run for the risk page
+
+# Leaflet layers drawn on the page's map (features, cluster icons), found from the map.
+COUNT_DRAWN = """() => {
+  const map = Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map);
+  if (!map) { return 0; }
+  let n = 0;
+  map.eachLayer(l => { if (l instanceof L.Path || l instanceof L.Marker) { n += 1; } });
+  return n;
+}"""
+# The screen position of a drawn layer with a popup or tooltip, points first (or None).
+POPUP_TARGET = """() => {
+  const map = Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map);
+  const found = [];
+  map.eachLayer(l => { if ((l.getPopup && l.getPopup()) || (l.getTooltip && l.getTooltip())) {
+    found.push(l); } });
+  found.sort((a, b) => (b.getLatLng ? 1 : 0) - (a.getLatLng ? 1 : 0));
+  const size = map.getSize(), box = map.getContainer().getBoundingClientRect();
+  for (const l of found) {
+    const ll = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+    const p = map.latLngToContainerPoint(ll);
+    const x = box.left + p.x, y = box.top + p.y;
+    if (p.x > 60 && p.y > 60 && p.x < size.x - 60 && p.y < size.y - 60) {
+      // Only where nothing else (a cluster icon, a control) lies on top of the feature.
+      const top = document.elementFromPoint(x, y);
+      if (top && (top.tagName === 'CANVAS' || top.classList.contains('leaflet-interactive'))
+          && !top.classList.contains('leaflet-marker-icon')) { return [x, y]; }
+    }
+  }
+  return null;
+}"""
+
+
+def _risk_run(session):
+    """A finished risk run over one district, with a small synthetic hazard layer."""
+    import json
+    import random
+    import tempfile
+
+    from shapely.geometry import shape
+
+    from emergency.geo import service as geo
+    from emergency.risk import service
+    from emergency.risk.layers import import_layer
+
+    area = geo.get_area(session, YUZHONG)
+    minx, miny, maxx, maxy = shape(json.loads(area["geometry"]) if isinstance(
+        area["geometry"], str) else area["geometry"]).bounds
+    rnd = random.Random(5)
+    features = [{"type": "Feature", "properties": {"value": rnd.randint(1, 5)},
+                 "geometry": {"type": "Point", "coordinates": [rnd.uniform(minx, maxx),
+                                                               rnd.uniform(miny, maxy)]}}
+                for _ in range(60)]
+    path = Path(tempfile.mkdtemp()) / "hazards.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    layer, _repaired = import_layer(session, str(path), "browser hazards", "hazard",
+                                    value_field="value")
+    run = service.create_assessment(session, YUZHONG, 250, [{"layer_id": layer.id}])
+    session.flush()
+    service.run_assessment(session, run.id)
+    return run.id
+
+
+@pytest.fixture(scope="module")
+def site(backend, tmp_path_factory):
+    """A live app on a fresh database with the demo data and a small risk run, signed in."""
+    from emergency.db import new_session
+
+    tmp = tmp_path_factory.mktemp("maps-browser")
+    url, engine = make_database(backend, tmp, "mapsbrowser")
+    engine.dispose()
+    app = create_app(app_config(url, tmp))
+    with app.app_context():
+        load(STEPS)
+        session = new_session()
+        risk_id = _risk_run(session)
+        session.commit()
+        from emergency.incidents import service as incidents
+
+        records, _total = incidents.list_incidents(session, _admin(session), limit=20)
+        live = [r["id"] for r in records if r["status"] != "closed"]
+        incident_id = live[0] if live else None
+        session.close()
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        sign_in(context.new_page(), base, "admin", "demo-admin-2026")
+        yield types.SimpleNamespace(base=base, context=context, risk_id=risk_id,
+                                    incident_id=incident_id, backend=backend)
+        context.close()
+    app.extensions["emergency.db"]["engine"].dispose()
+    drop_database(url)
+
+
+def _admin(session):
+    """The demo admin user."""
+    from emergency.auth.models import User
+
+    return session.query(User).filter_by(username="admin").one()
+
+
+def _wait(page, js, timeout=20.0):
+    """Poll a JS function until it returns something truthy (the pages' CSP forbids the
+    eval that Playwright's wait_for_function uses)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(js)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {js[:80]}")
+        page.wait_for_timeout(100)
+
+
+def _open(site, path, name):
+    """Load a map page; returns (page, request log, bytes transferred)."""
+    page = site.context.new_page()
+    log = RequestLog(page)
+    cdp = site.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sizes = []
+    cdp.on("Network.loadingFinished", lambda e: sizes.append(e.get("encodedDataLength", 0)))
+    response = page.goto(site.base + path)
+    assert response.status == 200, path
+    _wait(page, COUNT_DRAWN)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)  # clusters and chunked markers settle after the last response
+    page.screenshot(path=str(ARTIFACTS / f"maps-{name}-{site.backend}.png"))
+    return page, log, sum(sizes)
+
+
+def _popup_opens(page):
+    """Point at and click a drawn feature; its popup (or tooltip, where the page has only
+    tooltips, as the districts map) shows."""
+    target = page.evaluate(POPUP_TARGET)
+    for _attempt in range(4):  # everything clustered: open a cluster, as a user would
+        if target or not page.locator(".marker-cluster").count():
+            break
+        page.locator(".marker-cluster").first.click()
+        page.wait_for_timeout(800)
+        target = page.evaluate(POPUP_TARGET)
+    assert target, "a feature with a popup is in view"
+    page.mouse.move(*target)
+    page.mouse.click(*target)
+    shown = ".leaflet-popup-content, .leaflet-tooltip"
+    page.wait_for_selector(shown, timeout=5000)
+    return page.locator(shown).first.inner_text()
+
+
+def _page_paths(site):
+    """Every map page of the contract (and the operations map), by short name."""
+    paths = {"operations": "/", "districts": "/maps/districts", "forces": "/maps/forces",
+             "hazards": "/maps/hazards", "risk": f"/maps/risk/{site.risk_id}"}
+    if site.incident_id:
+        paths["incidents"] = f"/maps/incidents/{site.incident_id}"
+    return paths
+
+
+@pytest.mark.browser
+def test_every_map_page_draws_offline_under_5_mb_and_popups_open(site):
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert site.incident_id, "the demo has a live incident"
+    problems = []
+    for name, path in _page_paths(site).items():
+        try:
+            page, log, transferred = _open(site, path, name)
+        except AssertionError:
+            problems.append(f"{name} ({path}): no map features drawn")
+            continue
+        drawn = page.evaluate(COUNT_DRAWN)
+        try:
+            text = _popup_opens(page)
+        except (AssertionError, PlaywrightError) as exc:
+            text = f"no popup: {exc}"[:200]
+        page.screenshot(path=str(ARTIFACTS / f"maps-{name}-popup-{site.backend}.png"))
+        if log.foreign():
+            problems.append(f"{name}: requests to other hosts {log.foreign()[:3]}")
+        if transferred >= MAX_BYTES:
+            problems.append(f"{name}: {transferred} bytes")
+        if drawn < 2 or not text.strip() or text.startswith("no popup"):
+            problems.append(f"{name}: drawn {drawn}, popup {text!r}")
+        page.close()
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_operations_map_draws_its_layers_and_search_moves_the_map(site):
+    page, _log, _bytes = _open(site, "/", "operations-layers")
+    _wait(page, "() => Object.values(window.viewportLayers)[0].counts.areas > 0")
+    counts = page.evaluate("Object.values(window.viewportLayers)[0].counts")
+    assert counts["areas"] == 38
+    assert sum(v for k, v in counts.items() if k.startswith("teams:")) > 0
+    assert counts["risk"] > 0 and counts["incidents"] >= 1
+    before = page.evaluate("Object.values(window.viewportLayers)[0].map.getZoom()")
+    page.fill(".vl-search-input", "渝中")
+    page.press(".vl-search-input", "Enter")
+    _wait(page, f"() => Object.values(window.viewportLayers)[0].map.getZoom() > {before}")
+    page.wait_for_selector(".vl-results a")
+    assert "渝中" in page.inner_text(".vl-results")
+    page.screenshot(path=str(ARTIFACTS / f"maps-operations-search-{site.backend}.png"))
+    page.close()
+
+
+@pytest.mark.browser
+def test_dispatch_button_on_the_console_dispatches_a_team(site):
+    page, log, _bytes = _open(site, f"/maps/incidents/{site.incident_id}", "console")
+    button = page.locator(".dispatch-btn").first
+    team_id = button.get_attribute("data-team-id")
+    before = page.locator("#dispatches tbody tr").count()
+    button.click()
+    _wait(page, f"() => document.querySelectorAll('#dispatches tbody tr').length > {before}")
+    assert page.locator(f".dispatch-btn[data-team-id='{team_id}']").is_disabled()
+    page.reload()
+    assert page.locator("#dispatches tbody tr").count() == before + 1
+    assert log.foreign() == []
+    page.screenshot(path=str(ARTIFACTS / f"maps-console-dispatched-{site.backend}.png"))
+    page.close()
