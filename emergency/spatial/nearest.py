@@ -47,7 +47,6 @@ def nearest(session, table, lon, lat, columns, limit, offset=0, where=(), column
     col = table.c[column]
     lon, lat = float(lon), float(lat)
     deg = degree_distance(session, col, lon, lat).label("deg")
-    wanted = offset + limit
     if not _is_spatialite(session):
         stmt = (select(*columns, deg).where(*where).order_by(deg).limit(limit).offset(offset))
         return session.execute(stmt).all()
@@ -61,11 +60,11 @@ def nearest(session, table, lon, lat, columns, limit, offset=0, where=(), column
         stmt = select(*columns, deg).where(*conditions).order_by(deg).limit(limit)
         stmt = stmt.offset(offset)
         rows = session.execute(stmt).all()
-        if covers_all or len(rows) + offset >= wanted and len(rows) == limit:
+        if covers_all or len(rows) == limit:
             return rows
         # Too few rows inside the circle: rows just outside it may be nearer than the
         # next ring, so widen and ask again (index lookups are cheap; rows are few).
-        half = min(WHOLE_GLOBE_DEG, half * 4)
+        half = min(WHOLE_GLOBE_DEG, half * 2)
 
 
 def lower_bound_km(deg, lat):
