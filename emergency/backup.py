@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -175,20 +176,25 @@ def read_manifest(zf):
     for name, info in manifest.get("tables", {}).items():
         if name not in known:
             raise _bad(f"backup holds table {name!r} this version does not know")
+        digest, lines = hashlib.sha256(), 0
         try:
-            data = zf.read(f"tables/{name}.jsonl")
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            # Streamed: a risk-cell table can be hundreds of megabytes.
+            with zf.open(f"tables/{name}.jsonl") as member:
+                for chunk in iter(lambda: member.read(1 << 20), b""):
+                    digest.update(chunk)
+                    lines += chunk.count(b"\n")
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             raise _bad(f"table {name}: member unreadable ({exc})") from None
-        if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+        if digest.hexdigest() != info.get("sha256"):
             raise _bad(f"table {name}: checksum mismatch (file damaged)")
-        if data.count(b"\n") != info.get("rows"):
+        if lines != info.get("rows"):
             raise _bad(f"table {name}: row count mismatch (file damaged)")
     for rel, digest in manifest.get("uploads", {}).items():
         if rel.startswith("/") or ".." in Path(rel).parts:
             raise _bad(f"upload {rel!r}: unsafe path")
         try:
             data = zf.read(f"uploads/{rel}")
-        except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             raise _bad(f"upload {rel}: member unreadable ({exc})") from None
         if hashlib.sha256(data).hexdigest() != digest:
             raise _bad(f"upload {rel}: checksum mismatch (file damaged)")

@@ -7,7 +7,7 @@ import pytest
 import shapely
 from geoalchemy2 import Geometry
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from emergency import backup, create_app
 from emergency.auth.models import User
@@ -75,6 +75,10 @@ def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path):
         backup.backup(pg, second, str(tmp_path / "up_pg"))
         _url, back = _restore_into("spatialite", tmp_path, "bk_back", second, tmp_path / "up_sl")
         assert _rows(back) == expected
+        # The restored SpatiaLite file's spatial index holds every geometry.
+        with back.connect() as conn:
+            indexed = conn.scalar(text('SELECT count(*) FROM "idx_areas_geom"'))
+        assert indexed == len(expected["areas"])
         back.dispose()
     finally:
         pg.dispose()
