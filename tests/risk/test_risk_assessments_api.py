@@ -226,3 +226,20 @@ def test_bulk_path_indexes_every_cell(client, setup, monkeypatch, db):
         triggers = db.execute(text("SELECT count(*) FROM sqlite_master WHERE type='trigger' "
                                    "AND tbl_name='risk_cells'")).scalar()
         assert triggers == 8
+
+
+def test_reads_need_sign_in(client, setup):
+    assert client.get("/api/v1/layers").status_code == 401
+    assert client.get("/api/v1/risk/assessments").status_code == 401
+    assert client.get("/api/v1/risk/assessments/1/cells").status_code == 401
+
+
+def test_a_queued_run_has_no_cells_yet(client, ctx, db, setup):
+    run = service.create_assessment(db, setup["area"], 1000, _layers(setup))
+    db.flush()
+    body = client.get(f"/api/v1/risk/assessments/{run.id}", headers=setup["headers"])
+    assert body.get_json()["status"] == "queued" and body.get_json()["progress"] == 0.0
+    cells = client.get(f"/api/v1/risk/assessments/{run.id}/cells", headers=setup["headers"])
+    assert cells.status_code == 409
+    assert client.get(f"/api/v1/risk/assessments/{run.id}/summary",
+                      headers=setup["headers"]).status_code == 409
