@@ -9,7 +9,12 @@ latency percentiles, and the ratio to plain single-row inserts of the same rows 
 the same run (SQLAlchemy Core, one transaction per row, one thread).
 
     .venv/bin/python bench/bench_hazards.py [--backend spatialite|postgis|both] [--quick]
-        [--reports N] [--clients C] [--workers W] [--threads T]
+        [--reports N] [--clients C] [--workers W] [--threads T] [--rate R]
+
+--rate (default 100 new reports/s) paces the clients together at that offered load (open
+loop), the way phones arrive, so latency is measured at a known load; --rate 0 sends as fast
+as possible (closed loop: with 50 clients latency is then about 50 / throughput by Little's
+law, so it measures capacity, not latency).
 
 The server listens on 127.0.0.1 only, on a scratch database that is removed afterwards.
 --quick: 1,000 reports from 10 clients. Every loop is bounded; a full run of both backends
@@ -149,8 +154,13 @@ def _serve(env, port, workers, threads, log):
     raise SystemExit("the server did not start within 30 s")
 
 
-def _load(port, tokens, per_client, retry_every):
-    """Run the clients; returns (records of (start, latency, status, kind), seconds)."""
+def _load(port, tokens, per_client, retry_every, rate):
+    """Run the clients; returns (records of (start, latency, status, kind), seconds, began).
+
+    With ``rate`` > 0 the clients together offer that many new reports per second (open
+    loop, each on its own schedule) and latency counts from the scheduled send time, so a
+    server that falls behind shows it; with 0 every client sends as fast as it can.
+    """
     import requests
 
     clients = len(tokens)
@@ -171,9 +181,18 @@ def _load(port, tokens, per_client, retry_every):
             if k < len(per_client[j]) and k % retry_every == 0:
                 work.append((per_client[j][k], neighbour, "retry"))
         mine = []
+        interval = clients / rate if rate else 0.0
         barrier.wait()
+        scheduled = time.perf_counter() + (interval * i / clients)
         for payload, headers, kind in work:
-            start = time.perf_counter()
+            if interval and kind == "new":
+                pause = scheduled - time.perf_counter()
+                if pause > 0:
+                    time.sleep(min(pause, 60))
+                start = min(scheduled, time.perf_counter())
+                scheduled += interval
+            else:
+                start = time.perf_counter()
             try:
                 status = session.post(url, json=payload, headers=headers,
                                       timeout=REQUEST_TIMEOUT).status_code
@@ -250,7 +269,7 @@ def _percentile(sorted_values, q):
     return sorted_values[index]
 
 
-def run(backend, reports, clients, workers, threads):
+def run(backend, reports, clients, workers, threads, rate):
     """Benchmark one backend; returns True when every acceptance check held."""
     folder = tempfile.mkdtemp(prefix="bench-hazards-")
     url = _create_database(backend, folder)
@@ -264,7 +283,7 @@ def run(backend, reports, clients, workers, threads):
         port = _free_port()
         with log_path.open("w") as log:
             proc = _serve(env, port, workers, threads, log)
-            records, seconds, began = _load(port, tokens, per_client, retry_every=10)
+            records, seconds, began = _load(port, tokens, per_client, 10, rate)
             proc.terminate()
             proc.wait(30)
             proc = None
@@ -276,26 +295,28 @@ def run(backend, reports, clients, workers, threads):
             proc.wait(30)
     statuses = Counter(r[2] for r in records)
     latencies = sorted(r[1] * 1000 for r in records)
-    windows = Counter(int((r[0] - began) // 10) for r in records if r[3] == "new")
+    # Windows by completion time: what the server achieved, not what was offered.
+    windows = Counter(int((r[0] + r[1] - began) // 10) for r in records if r[3] == "new")
     full_windows = [n / 10 for w, n in sorted(windows.items()) if (w + 1) * 10 <= seconds]
     log_text = log_path.read_text(errors="replace")
     locked = log_text.count("database is locked")
     fivexx = sum(n for s, n in statuses.items() if s >= 500 or s == 0)
-    rate = reports / seconds
+    achieved = reports / seconds
     print(f"\n== {backend}: {reports} reports, {len(records)} requests "
           f"({len(records) - reports} concurrent retries), {clients} clients, "
-          f"gunicorn {workers} workers x {threads} threads")
+          f"gunicorn {workers} workers x {threads} threads, "
+          f"{f'offered {rate:g} new reports/s' if rate else 'as fast as possible'}")
     print(f"   statuses: {dict(sorted(statuses.items()))}")
     print(f"   stored: {stored} reports, {distinct} distinct client_ids (expected {reports})")
-    print(f"   time {seconds:.1f} s; {rate:.0f} new reports/s, "
+    print(f"   time {seconds:.1f} s; {achieved:.0f} new reports/s, "
           f"{len(records) / seconds:.0f} requests/s; per 10 s window (new reports/s): "
-          f"min {min(full_windows, default=rate):.0f}, "
-          f"max {max(full_windows, default=rate):.0f}")
+          f"min {min(full_windows, default=achieved):.0f}, "
+          f"max {max(full_windows, default=achieved):.0f}")
     print(f"   latency ms: p50 {_percentile(latencies, 50):.1f}, "
           f"p95 {_percentile(latencies, 95):.1f}, p99 {_percentile(latencies, 99):.1f}, "
           f"max {latencies[-1]:.1f}, mean {statistics.fmean(latencies):.1f}")
     print(f"   plain single-row inserts: {plain_rate:.0f} rows/s; API/plain = "
-          f"{rate / plain_rate:.3f}")
+          f"{achieved / plain_rate:.3f}")
     print(f"   5xx or failed requests: {fivexx}; 'database is locked' in server log: {locked}")
     ok = stored == distinct == reports and fivexx == 0 and locked == 0 \
         and set(statuses) <= {200, 201}
@@ -313,13 +334,19 @@ def main():
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="new reports/s offered by all clients together (open loop); "
+                        "0 = as fast as possible (closed loop)")
     args = parser.parse_args()
     reports = args.reports or (1000 if args.quick else 10_000)
     clients = args.clients or (10 if args.quick else 50)
     if not 1 <= clients <= 200 or not clients <= reports <= 1_000_000:
         parser.error("need 1..200 clients and at least one report per client")
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
-    results = [run(b, reports, clients, args.workers, args.threads) for b in backends]
+    if not 0 <= args.rate <= 10_000:
+        parser.error("--rate must be 0..10000")
+    rate = args.rate if not args.quick or args.rate != 100.0 else 50.0
+    results = [run(b, reports, clients, args.workers, args.threads, rate) for b in backends]
     sys.exit(0 if all(results) else 1)
 
 
