@@ -1,6 +1,7 @@
 """Recommendation benchmark: nearest eligible teams on SpatiaLite and PostGIS.
 
 Run: .venv/bin/python bench/bench_incidents.py [--quick | --full] [--backend spatialite|postgis]
+     [--sizes 1000000]
 
 Data: teams spread uniformly over Chongqing's bounding box (10 % of organisations not
 approved, 10 % of teams busy or unavailable, categories from common to rare: ``mountain``
@@ -332,10 +333,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="10^4 teams, few requests")
     parser.add_argument("--full", action="store_true", help="also 10^6 teams")
     parser.add_argument("--backend", choices=("spatialite", "postgis"), action="append")
+    parser.add_argument("--sizes", help="comma-separated team counts, e.g. 1000000")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
     if args.full:
         sizes.append(1_000_000)
+    if args.sizes:
+        sizes = [int(n) for n in args.sizes.split(",")]
     requests = 60 if args.quick else 300
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
