@@ -9,8 +9,9 @@ CHONGQING_CENTRE = (29.9, 107.8)
 
 def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, canvas=True):
     """An offline folium map; with no tile URL the area boundaries serve as the base."""
+    # MarkerCluster needs the map's maxZoom, which folium leaves unset without a tile layer.
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, prefer_canvas=canvas,
-                      control_scale=True)
+                      control_scale=True, max_zoom=18, min_zoom=4)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution or " ", name="base").add_to(fmap)
     return fmap
