@@ -161,21 +161,30 @@ def grids(session, user, bbox, zoom, params):
     return features, {"total": total}
 
 
+# A finished run never changes, so what is read of it for low zooms is kept per process
+# (no invalidation needed; a new run has a new id). Small: a few runs are looked at.
 _SUMMARIES: dict[int, dict] = {}
-_SUMMARY_LOCK = threading.Lock()
+_HOTSPOTS: dict[int, list] = {}
+_MEMO_LOCK = threading.Lock()
 
 
-def _risk_summary(session, assessment_id):
-    """The per-area summary of a finished run, memoised (a finished run never changes)."""
-    with _SUMMARY_LOCK:
-        found = _SUMMARIES.get(assessment_id)
+def _memo(store, key, compute):
+    """store[key], computed once per process (bounded to 16 keys)."""
+    with _MEMO_LOCK:
+        found = store.get(key)
     if found is None:
-        found = _service("emergency.risk.reports").summary(session, assessment_id, gap_limit=1)
-        with _SUMMARY_LOCK:
-            if len(_SUMMARIES) > 16:
-                _SUMMARIES.clear()
-            _SUMMARIES[assessment_id] = found
+        found = compute()
+        with _MEMO_LOCK:
+            if len(store) >= 16:
+                store.clear()
+            store[key] = found
     return found
+
+
+def _run_key(run):
+    """A memo key that no other run can share, even where ids are reused (SQLite rowids
+    after a rollback, another database in the same process)."""
+    return (run.id, str(run.created_at), run.cell_size_m, run.area_code)
 
 
 def area_risk_level(counts, share=0.1):
@@ -211,14 +220,34 @@ def risk(session, user, bbox, zoom, params):
         if total <= MAX_FEATURES:
             return _cell_features(records, zoom), {"total": total, "cells": True}
     level = "district" if zoom < 10 else "street"
-    features = _area_aggregates(session, assessment_id, bbox, zoom, level)
+    features = _area_aggregates(session, run, bbox, zoom, level)
     if features:
         return features, {"total": len(features), "aggregated": level}
     # No per-area counts at this level (the run's cells carry no such area codes): show the
     # hotspots instead, the major and high risk cells, highest risk first, capped.
-    records, total = reports.cells(session, assessment_id, bbox=bbox, max_level=2,
-                                   limit=HOTSPOT_LIMIT)
-    return _cell_features(records, zoom), {"total": total, "aggregated": "hotspots"}
+    hot = _memo(_HOTSPOTS, _run_key(run), lambda: [
+        (r, _bounds(r["geometry"])) for r in reports.cells(
+            session, assessment_id, max_level=2, limit=HOTSPOT_LIMIT)[0]])
+    minx, miny, maxx, maxy = bbox
+    records = [r for r, b in hot if b[0] <= maxx and b[2] >= minx and b[1] <= maxy
+               and b[3] >= miny]
+    return _cell_features(records, zoom), {"total": len(records), "aggregated": "hotspots"}
+
+
+def _bounds(geometry):
+    """(minx, miny, maxx, maxy) of a GeoJSON polygon or multipolygon."""
+    points = []
+
+    def walk(coords):
+        if coords and isinstance(coords[0], float | int):
+            points.append(coords)
+        else:
+            for c in coords:
+                walk(c)
+
+    walk(geometry["coordinates"])
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def _cell_features(records, zoom):
@@ -232,9 +261,10 @@ def _cell_features(records, zoom):
         "grid_code": r["properties"]["grid_code"]}) for r in records]
 
 
-def _area_aggregates(session, assessment_id, bbox, zoom, level):
+def _area_aggregates(session, run, bbox, zoom, level):
     """Areas of ``level`` in the bbox coloured by their cells' levels (from the summary)."""
-    summary = _risk_summary(session, assessment_id)
+    summary = _memo(_SUMMARIES, _run_key(run), lambda: _service(
+        "emergency.risk.reports").summary(session, run.id, gap_limit=1))
     counts = {a["code"]: a for a in summary["areas"] if a["level"] == level}
     if not counts:
         return []
@@ -288,7 +318,7 @@ def hazards(session, user, bbox, zoom, params):
         "severity": r.get("severity_label") or r.get("severity"),
         "overdue": bool(r.get("overdue")), "url": f"/hazards/{r['id']}"})
         for r in records if r["status"] in OPEN_HAZARD]
-    return features, {"total": total}
+    return features, _filtered_meta(features, total)
 
 
 @register("incidents", "point")
@@ -300,7 +330,13 @@ def incidents(session, user, bbox, zoom, params):
         "title": r["title"], "status": r["status"], "type": r["incident_type"],
         "level": r.get("response_level"), "url": f"/maps/incidents/{r['id']}"})
         for r in records if r["status"] not in ("closed", "cancelled")]
-    return features, {"total": total}
+    return features, _filtered_meta(features, total)
+
+
+def _filtered_meta(features, total):
+    """Meta of a layer filtered in Python after a capped query: truncated only if capped."""
+    capped = total > MAX_FEATURES
+    return {"total": total if capped else len(features), "truncated": capped}
 
 
 def _geometry(value):
@@ -323,9 +359,9 @@ def layer_features(session, user, name, bbox, zoom, params=None):
 
         raise NotFound(f"no map layer {name!r}")
     features, meta = layer.provider(session, user, bbox, zoom, params or {})
-    meta.update(layer=name, zoom=zoom, returned=len(features),
-                truncated=bool(meta.get("total") and meta["total"] > len(features)
-                               and not meta.get("aggregated")))
+    meta.setdefault("truncated", bool(meta.get("total") and meta["total"] > len(features)
+                                      and not meta.get("aggregated")))
+    meta.update(layer=name, zoom=zoom, returned=len(features))
     return {"type": "FeatureCollection", "features": features, "meta": meta}
 
 
