@@ -16,6 +16,22 @@ def _quote(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return str(value).translate(_ESCAPES)
+
+
 def insert_rows(session, table_name, columns, rows, geoms, geom_column="geom", srid=4326):
     """Insert ``rows`` (tuples of ``columns``) with one geometry each; returns the count.
 
@@ -32,9 +48,13 @@ def insert_rows(session, table_name, columns, rows, geoms, geom_column="geom", s
                 for start in range(0, len(rows), BATCH):
                     chunk = shapely.set_srid(list(geoms[start:start + BATCH]), srid)
                     hexes = shapely.to_wkb(chunk, hex=True, include_srid=True)
-                    for row, wkb in zip(rows[start:start + BATCH], hexes, strict=True):
-                        copy.write_row((*row, wkb))
-                        count += 1
+                    # COPY's text format written in one piece per batch: several times
+                    # cheaper than adapting row by row.
+                    lines = ["\t".join([*map(_copy_text, row), wkb])
+                             for row, wkb in zip(rows[start:start + BATCH], hexes,
+                                                 strict=True)]
+                    copy.write("\n".join(lines) + "\n")
+                    count += len(lines)
         finally:
             cursor.close()
         return count
