@@ -177,7 +177,7 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                             ["consequence", labels["consequence"]]]}
                 for layer in hazard_layers]
     if teams_url:
-        overlays.append({"label": labels["teams_layer"], "url": teams_url, "limit": 2000,
+        overlays.append({"label": labels["teams_layer"], "url": teams_url, "limit": 1000,
                          "colour": "#00897b", "radius": 6,
                          "fields": [["category", labels["category"]],
                                     ["service_radius_km", labels["radius"]],
