@@ -344,10 +344,17 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     return {"items": items, "excluded": nearby}
 
 
+def clear_caches():
+    """Forget cached search hints (after bulk changes to teams, and between tests)."""
+    _RADIUS_CACHE.clear()
+    _WINDOW_HINT.clear()
+
+
 def _largest_radius(session, category):
     """The largest service radius (km) of the category's teams, cached for a minute."""
     now = time.monotonic()
-    cached = _RADIUS_CACHE.get(category)
+    key = (str(session.get_bind().engine.url), category)
+    cached = _RADIUS_CACHE.get(key)
     if cached and now - cached[0] < RADIUS_CACHE_SECONDS:
         return cached[1]
     t = RescueTeam.__table__
@@ -356,7 +363,7 @@ def _largest_radius(session, category):
         query = query.where(t.c.category == category)
     largest = float(session.scalar(query) or 0.0)
     if largest > 0:  # an empty registry is not remembered: the first team must show up
-        _RADIUS_CACHE[category] = (now, largest)
+        _RADIUS_CACHE[key] = (now, largest)
     return largest
 
 

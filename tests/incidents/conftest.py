@@ -68,6 +68,16 @@ class Forces:
         return team
 
 
+@pytest.fixture(autouse=True)
+def _fresh_search_caches():
+    """Each test starts without the recommendation search's cached hints."""
+    from emergency.incidents import service
+
+    service.clear_caches()
+    yield
+    service.clear_caches()
+
+
 @pytest.fixture
 def forces(client, actors):
     """The force factory."""

@@ -30,13 +30,15 @@ def _teams(db, cipher):
     rng = np.random.default_rng(3)
     xs, ys = rng.uniform(105.0, 109.0, N), rng.uniform(28.0, 32.0, N)
     now = "2026-01-01T00:00:00+00:00"
-    first = (db.execute(text("SELECT coalesce(max(id), 0) FROM teams")).scalar() or 0) + 1
     bulk.insert_rows(db, "teams", ["org_id", "name", "category", "status",
                                    "service_radius_km", "created_at", "updated_at"],
                      [(org.id, f"t{i}", "mountain" if i % 2 else "water", "available", 1000,
                        now, now) for i in range(N)], shapely.points(xs, ys),
                      geom_column="location")
-    ids = list(range(first, first + N))
+    # Ids from the database: PostgreSQL sequences do not roll back with earlier tests.
+    by_name = dict(db.execute(text("SELECT name, id FROM teams WHERE org_id = :o"),
+                              {"o": org.id}).all())
+    ids = [by_name[f"t{i}"] for i in range(N)]
     conn = db.connection()
     for tid in ids:
         member = conn.execute(text(
