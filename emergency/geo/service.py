@@ -127,6 +127,21 @@ def area_lineage(session, code):
     return lineage
 
 
+def area_descendants(session, code):
+    """The code of an area and of every area below it, by parent links (a city's code is no
+    prefix of its districts': 500000 → 500103)."""
+    found, frontier = [code], [code]
+    while frontier:
+        frontier = list(session.scalars(select(Area.code).where(Area.parent_code.in_(frontier))))
+        found.extend(frontier)
+    return found
+
+
+def in_area(session, column, code):
+    """Filter: ``column`` (an area code) is the area or one of its descendants."""
+    return column.in_(area_descendants(session, code))
+
+
 def _grid_columns(bind):
     """Columns of a grid as the API shows it."""
     t = Grid.__table__
@@ -196,7 +211,7 @@ def list_grids(session, area_code=None, bbox=None, codes=None, limit=100, offset
     t = Grid.__table__
     where = []
     if area_code:
-        where.append(t.c.area_code.startswith(area_code))
+        where.append(in_area(session, t.c.area_code, area_code))
     if codes is not None:
         where.append(t.c.code.in_(list(codes)))
     if bbox:

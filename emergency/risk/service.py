@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, or_, select
 from emergency import spatial
 from emergency.db import utcnow
 from emergency.errors import Conflict, Invalid, NotFound
+from emergency.geo import service as geo_service
 from emergency.geo.models import AREA_LEVELS, Area, Grid
 from emergency.risk import grid as gridlib
 from emergency.risk import model
@@ -259,15 +260,7 @@ def _layer_input(session, chosen, area_bbox):
 
 def area_and_descendants(session, code):
     """The code of an area and of every area below it (by parent links, not code prefixes)."""
-    children = {}
-    for child, parent in session.execute(select(Area.code, Area.parent_code)):
-        children.setdefault(parent, []).append(child)
-    found, todo = [], [code]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
+    return geo_service.area_descendants(session, code)
 
 
 def in_chunks(column, values, size=5000):

@@ -144,3 +144,9 @@ def test_grid_needs_known_area(client, admin, place):
     body["area_code"] = place["community"]
     assert client.post("/api/v1/grids", json=body, headers=admin).status_code == 201
     assert client.post("/api/v1/grids", json=body, headers=admin).status_code == 409
+
+
+def test_grids_of_a_city_include_its_districts_grids(client, admin, place):
+    # The city code 990000 is no prefix of its district 990101: descendants follow parents.
+    body = client.get("/api/v1/grids?area_code=990000", headers=admin).get_json()
+    assert body["total"] == 2
