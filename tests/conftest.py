@@ -127,9 +127,12 @@ def runner(app):
 
 
 @pytest.fixture
-def ctx(app):
-    """An application context, for calling services directly."""
-    with app.app_context():
+def ctx(database, db, tmp_path):
+    """An application context for calling services directly. It belongs to a second app on
+    the same session, so HTTP requests of the ``client`` get contexts (and ``g``) of their own
+    instead of reusing this one."""
+    other = create_app(app_config(database[0], tmp_path, TEST_DB_SESSION=db))
+    with other.app_context():
         yield
 
 
