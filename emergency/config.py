@@ -1,5 +1,6 @@
 """Declared configuration: every key with its default, type and description."""
 
+import json
 import os
 import secrets
 import warnings
@@ -49,6 +50,10 @@ SETTINGS = [
     Setting("BASEMAP_TILE_URL", "", "Tile URL template for the base map (e.g. an intranet "
             "tile server). Empty: area boundaries serve as the base.", str),
     Setting("BASEMAP_ATTRIBUTION", "", "Attribution shown for BASEMAP_TILE_URL.", str),
+    Setting("INCIDENT_COMPENSATION_RATES", {}, "Overrides of the compensation rate table "
+            "(yuan), e.g. {\"local_daily_wage\": \"320.00\"}; JSON in "
+            "the environment, a dict in instance/config.py. Defaults and sources: "
+            "docs/incidents.md.", dict),
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
     Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
@@ -82,6 +87,16 @@ def _coerce(setting, raw):
         if value in {"0", "false", "no", "off", ""}:
             return False
         raise ConfigError(f"{setting.name} must be true or false, not {raw!r}")
+    if setting.kind is dict:
+        if isinstance(raw, dict):
+            return raw
+        try:
+            value = json.loads(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{setting.name} must be a JSON object, not {raw!r}") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{setting.name} must be a JSON object")
+        return value
     if setting.kind is int:
         try:
             return int(raw)

@@ -48,3 +48,14 @@ def test_development_secrets_are_generated_once(tmp_path, monkeypatch):
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert first.config["EMERGENCY_DATA_KEY"] == second.config["EMERGENCY_DATA_KEY"]
     assert (tmp_path / "data_key").stat().st_mode & 0o077 == 0
+
+
+def test_dict_settings_come_from_json(monkeypatch, tmp_path):
+    monkeypatch.setenv("INCIDENT_COMPENSATION_RATES", '{"local_daily_wage": "320.00"}')
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": "k",
+                      "EMERGENCY_DATA_KEY": "x" * 44})
+    assert app.config["INCIDENT_COMPENSATION_RATES"] == {"local_daily_wage": "320.00"}
+    monkeypatch.setenv("INCIDENT_COMPENSATION_RATES", "[1]")
+    with pytest.raises(ConfigError, match="INCIDENT_COMPENSATION_RATES"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": "k",
+                    "EMERGENCY_DATA_KEY": "x" * 44})
