@@ -4,6 +4,7 @@ import importlib
 
 import flask_smorest
 from flask import jsonify
+from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from emergency import db, errors, spatial
@@ -37,8 +38,17 @@ core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",
                                description="Service health")
 
 
+class HealthOut(Schema):
+    """Body of GET /health."""
+
+    status = fields.String(metadata={"example": "ok"})
+    database = fields.String(metadata={"description": "spatialite or postgis"})
+
+
 @core.route("/health", methods=["GET"])
 @public
+@core.response(200, HealthOut)
+@core.alt_response(503, schema=ErrorSchema, description="database unavailable")
 def health():
     """Liveness and the spatial backend in use."""
     session = db.get_session()
@@ -93,6 +103,9 @@ def init_app(app):
 
     api = Api(app, spec_kwargs={
         "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_namer())})
+    # Money and other decimals travel as strings ("1280.00"): document them so, which also
+    # turns their ranges into x-minimum/x-maximum instead of string-valued minimum/maximum.
+    api.ma_plugin.map_to_openapi_type(fields.Decimal, "string", "decimal")
     api.register_blueprint(core)
     for module in API_MODULES:
         api.register_blueprint(importlib.import_module(module).blp)

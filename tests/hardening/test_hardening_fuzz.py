@@ -13,23 +13,8 @@ EXAMPLES = 4
 # Failures already reported to their owners (operation, text in the failure, why). Anything
 # else fails the test; remove an entry once its cause is fixed.
 KNOWN = [
-    ("GET /api/v1/health", "`default` response schema",
-     "foundation emergency/api.py: health documents no 200 response"),
     ("GET /api/v1/maps/layers", "`default` response schema", "maps: no 200 response schema"),
     ("GET /api/v1/maps/search", "`default` response schema", "maps: no 200 response schema"),
-    # fields.Decimal(as_string=True) is documented by apispec as "type: number" with string
-    # minimum/maximum; responses then hold strings. One fix in emergency/api.py (an apispec
-    # attribute function for Decimal) would cure all of these.
-    ("GET /api/v1/compensations", "is not of type \"number\"", "Decimal documented as number"),
-    ("GET /api/v1/trainings", "is not of type \"number\"", "Decimal documented as number"),
-    ("GET /api/v1/dispatches", "DispatchOut/properties/distance_km", "Decimal as number"),
-    ("GET /api/v1/dispatches/{dispatch_id}", "DispatchOut/properties/distance_km",
-     "Decimal as number"),
-    ("POST /api/v1/members/{member_id}/insurance", "Invalid `maximum`", "Decimal Range"),
-    ("POST /api/v1/incidents/{incident_id}/requisitions", "Invalid `maximum`", "Decimal Range"),
-    ("POST /api/v1/dispatches/{dispatch_id}/compensation", "does not support", "Decimal Range"),
-    ("POST /api/v1/requisitions/{requisition_id}/compensation", "does not support",
-     "Decimal Range"),
 ]
 
 
