@@ -180,6 +180,26 @@ def get_member(query, member_id):
     return members.get_member(get_session(), cipher(), actor(), member_id, query["reveal"])
 
 
+@blp.route("/members/<int:member_id>", methods=["PATCH"])
+@allow(WRITERS)
+@blp.arguments(schemas.MemberPatch)
+@blp.response(200, schemas.MemberOut)
+def update_member(body, member_id):
+    """Correct a member's name, ID number, phone or skills (returned masked)."""
+    session, user = get_session(), actor()
+    members.update_member(session, cipher(), user, member_id, **body)
+    return members.get_member(session, cipher(), user, member_id)
+
+
+@blp.route("/members/<int:member_id>", methods=["DELETE"])
+@allow(WRITERS)
+@blp.response(204)
+def delete_member(member_id):
+    """Erase a member and their certificates, insurance and training attendance."""
+    members.remove_member(get_session(), actor(), member_id)
+    return ""
+
+
 @blp.route("/members/<int:member_id>/insurance", methods=["POST"])
 @allow(WRITERS)
 @blp.arguments(schemas.InsuranceIn)

@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from emergency.audit import service as audit
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
@@ -82,6 +82,44 @@ def add_member(session, cipher, user, team_id, name, id_number, phone, skills=()
                                 expires_on=cert.get("expires_on")))
     session.flush()
     return member
+
+
+def update_member(session, cipher, user, member_id, name=None, id_number=None, phone=None,
+                  skills=None):
+    """Correct a member's data (PIPL art. 46); a new ID number or phone is verified and sealed."""
+    member = _member_or_404(session, member_id)
+    check_write(user, team_org_id(session, member.team_id))
+    if id_number is not None or phone is not None:
+        new_id = id_number if id_number is not None else cipher.decrypt(member.id_number_enc)
+        new_phone = phone if phone is not None else cipher.decrypt(member.phone_enc)
+        problems = person_problems(new_id, new_phone)
+        if problems:
+            raise Invalid("invalid member", problems)
+        sealed = sealed_person(cipher, new_id, new_phone)
+        if sealed["person_hash"] != member.person_hash and session.scalar(
+                select(TeamMember.id).where(TeamMember.team_id == member.team_id,
+                                            TeamMember.person_hash == sealed["person_hash"])):
+            raise Conflict("this person is already a member of the team",
+                           {"id_number": ["already in this team"]})
+        for column, value in sealed.items():
+            setattr(member, column, value)
+    if name is not None:
+        member.name = name.strip()
+    if skills is not None:
+        member.skills = list(skills)
+    session.flush()
+    return member
+
+
+def remove_member(session, user, member_id):
+    """Erase a member with their certificates, insurance and training attendance (PIPL art. 47)."""
+    member = _member_or_404(session, member_id)
+    check_write(user, team_org_id(session, member.team_id))
+    session.execute(delete(TrainingMember).where(TrainingMember.member_id == member_id))
+    session.execute(delete(Certificate).where(Certificate.member_id == member_id))
+    session.execute(delete(InsurancePolicy).where(InsurancePolicy.member_id == member_id))
+    session.delete(member)
+    session.flush()
 
 
 def add_certificate(session, user, member_id, name, number="", expires_on=None):

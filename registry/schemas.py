@@ -165,6 +165,17 @@ class MemberIn(Schema):
     certificates = fields.List(fields.Nested(CertificateIn), load_default=list)
 
 
+class MemberPatch(Schema):
+    """Body of PATCH /members/{id}: any of the fields, to correct a member's data."""
+
+    name = fields.String(validate=validate.Length(1, 100))
+    id_number = fields.String(validate=validate.Length(1, 40),
+                              metadata={"description": "18-digit resident ID (GB 11643)"})
+    phone = fields.String(validate=validate.Length(1, 20),
+                          metadata={"description": "11-digit mainland mobile number"})
+    skills = fields.List(fields.String(validate=validate.Length(1, 100)))
+
+
 class MemberOut(Schema):
     """A member as returned: ID number and phone masked unless revealed."""
 

@@ -74,6 +74,8 @@ MATRIX = {
     "POST /api/v1/teams/{team_id}/members/import": {ADMIN, ORG},
     "GET /api/v1/teams/{team_id}/members/export": BUREAU | {ORG},
     "GET /api/v1/members/{member_id}": BUREAU | {ORG},
+    "PATCH /api/v1/members/{member_id}": {ADMIN, ORG},
+    "DELETE /api/v1/members/{member_id}": {ADMIN, ORG},
     "POST /api/v1/members/{member_id}/insurance": {ADMIN, ORG},
     "POST /api/v1/members/{member_id}/certificates": {ADMIN, ORG},
     "GET /api/v1/registry/expiring": BUREAU | {ORG},
@@ -202,6 +204,8 @@ ORG_SCOPED = {
         "ends_on": "2026-12-31", "coverage_amount": "500000.00"},
     "POST /api/v1/members/{member_id}/certificates": {
         "name": "红十字救护员证", "number": "C-1", "expires_on": "2027-06-30"},
+    "PATCH /api/v1/members/{member_id}": {"name": "改名"},
+    "DELETE /api/v1/members/{member_id}": None,  # last: it erases the member
 }
 
 
