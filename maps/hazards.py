@@ -22,7 +22,7 @@ STATUS_COLOURS = {
 # Builds each marker from a compact row; every user-supplied text goes in via textContent,
 # never as HTML, so a description cannot inject markup into the page.
 MARKER_CALLBACK = """
-var callback = function (row) {
+function (row) {
     var colours = %(colours)s;
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
         radius: row[9] ? 8 : 6, color: row[9] ? '#000' : colours[row[3]],
@@ -50,7 +50,7 @@ var callback = function (row) {
         return box;
     });
     return marker;
-};
+}
 """
 
 # Clusters holding an overdue report are drawn red so a supervisor sees them at low zoom.
@@ -102,11 +102,17 @@ def _row(record):
 
 
 def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", attribution="",
-                bounds=None):
+                bounds=None, boundaries=None):
     """A clustered map of hazard reports; ``status_labels`` maps status → legend text."""
     import json
 
     fmap = base_map(tile_url, attribution, canvas=True)
+    # Marker clustering needs a maximum zoom, which only tile layers give otherwise.
+    fmap.options["max_zoom"] = 19
+    if boundaries and boundaries.get("features"):
+        folium.GeoJson(boundaries, name="areas", style_function=lambda _f: {
+            "color": "#555", "weight": 1, "fillOpacity": 0.03},
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False)).add_to(fmap)
     rows = [_row(r) for r in records]
     callback = MARKER_CALLBACK % {"colours": json.dumps(STATUS_COLOURS),
                                   "overdue": json.dumps(str(overdue_label))}

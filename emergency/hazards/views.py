@@ -122,9 +122,22 @@ def map_page():
     records, total = service.list_reports(get_session(), actor(), limit=MAP_LIMIT, **query)
     fmap = hazard_maps.hazards_map(records, _labels()["statuses"], _("overdue"),
                                    current_app.config["BASEMAP_TILE_URL"],
-                                   current_app.config["BASEMAP_ATTRIBUTION"])
+                                   current_app.config["BASEMAP_ATTRIBUTION"],
+                                   boundaries=_districts())
     return render_template("hazards/map.html", shown=len(records), total=total,
                            filters=request.args, **_labels(), **pages.page_parts(fmap))
+
+
+def _districts():
+    """District outlines for orientation when there is no base map."""
+    import json
+
+    from emergency.geo import service as geo
+
+    records, _total = geo.list_areas(get_session(), level="district", limit=200)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
+         "properties": {"name": r["name"]}} for r in records]}
 
 
 @bp.cli.command("escalate")
