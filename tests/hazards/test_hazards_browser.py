@@ -148,3 +148,43 @@ def test_resending_a_queued_report_does_not_duplicate_it(served):
             "document.querySelectorAll('#sent-list .sent-item').length === 1")
         assert _stored(app)[0] == 1
         context.close()
+
+
+@pytest.mark.browser
+def test_map_popup_shows_the_photo(served):
+    from shapely.geometry import Point
+
+    from emergency.auth.models import User
+    from emergency.hazards import photos, service
+
+    app, base = served
+    with app.app_context():
+        session = new_session()
+        user = session.scalar(select(User).where(User.username == "phone-staff"))
+        report, _ = service.create_report(session, user, "map-popup-0001", "fire", "major",
+                                          Point(*INSIDE_1), "楼道堆物")
+        photos.add_photo(session, user, report["id"], jpeg_with_gps(),
+                         app.config["UPLOAD_FOLDER"], app.config["PHOTO_MAX_BYTES"])
+        session.commit()
+        session.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        log = RequestLog(page)
+        sign_in(page, base, "phone-staff", PASSWORD)
+        page.goto(f"{base}/maps/hazards")
+        _wait(page, "Object.keys(window).some(k => k.startsWith('fast_marker_cluster_'))")
+        page.evaluate("""() => new Promise(done => {
+            const name = Object.keys(window).find(k => k.startsWith('fast_marker_cluster_'));
+            const cluster = window[name];
+            const marker = cluster.getLayers()[0];
+            if (marker._map) { marker.openPopup(); done(); return; }
+            cluster.zoomToShowLayer(marker, () => { marker.openPopup(); done(); });
+            setTimeout(done, 5000);
+        })""")
+        _wait(page, "document.querySelector('.hazard-popup img') !== null && "
+                    "document.querySelector('.hazard-popup img').naturalWidth > 0")
+        assert f"#{report['id']}" in page.inner_text(".hazard-popup")
+        assert errors == []
+        assert log.foreign() == []
