@@ -1,7 +1,7 @@
 """HTML pages for plans: list, detail, editor, version diff, printable plan and response cards."""
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from emergency.auth.permissions import actor, allow
@@ -23,14 +23,15 @@ KIND_LABELS = {"overall": _l("Overall plan"), "special": _l("Special plan"),
                "department": _l("Department plan"), "grassroots": _l("Grassroots plan"),
                "event": _l("Major event plan")}
 STATUS_LABELS = {"draft": _l("Draft"), "in_review": _l("In review"),
-                 "published": _l("Published"), "archived": _l("Archived"),
+                 "published": lazy_pgettext("plan status", "Published"), "archived": _l("Archived"),
                  "superseded": _l("Superseded")}
 DRILL_LABELS = {"tabletop": _l("Tabletop"), "functional": _l("Functional"),
                 "full_scale": _l("Full-scale"), "double_blind": _l("Double-blind")}
 FORCE_LABELS = {"building_collapse": _l("Building collapse"), "mountain": _l("Mountain"),
                 "water": _l("Water"), "diving": _l("Diving"), "medical": _l("Emergency medical"),
                 "other": _l("Other")}
-FINDING_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done")}
+FINDING_LABELS = {"open": lazy_pgettext("finding status", "Open"), "in_progress": _l("In progress"),
+                  "done": _l("Done")}
 LEVEL_LABELS = {1: _l("Level I (most severe)"), 2: _l("Level II"), 3: _l("Level III"),
                 4: _l("Level IV")}
 # Which transitions a page offers for each status (the service enforces the rules).

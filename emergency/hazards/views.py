@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
@@ -51,7 +52,8 @@ CATEGORY_NAMES = {
 SEVERITY_NAMES = {"major": _l("Major hazard"), "general": _l("General hazard")}
 STATUS_NAMES = {
     "reported": _l("Reported"), "verified": _l("Verified"), "rectifying": _l("Rectifying"),
-    "rectified": _l("Rectified"), "closed": _l("Closed"), "rejected": _l("Rejected"),
+    "rectified": _l("Rectified"), "closed": lazy_pgettext("hazard status", "Closed"),
+    "rejected": _l("Rejected"),
 }
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER
@@ -21,7 +22,8 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 NAV = [("incident_pages.list_page", _l("Incidents"), BUREAU)]
 
 STATUS_NAMES = {
-    "open": _l("Open"), "responding": _l("Responding"), "closed": _l("Closed"),
+    "open": lazy_pgettext("incident status", "Open"), "responding": _l("Responding"),
+    "closed": lazy_pgettext("incident status", "Closed"),
     "requested": _l("Requested"), "accepted": _l("Accepted"), "declined": _l("Declined"),
     "en_route": _l("En route"), "on_scene": _l("On scene"), "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),

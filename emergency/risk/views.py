@@ -6,6 +6,7 @@ import tempfile
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from shapely.geometry import mapping
 
 from emergency.auth.permissions import actor, allow
@@ -24,7 +25,8 @@ WRITERS = {ADMIN, PLANNER}
 def _map_labels():
     """Labels of the map page (translated)."""
     return {"cells": _("Risk cells"), "legend": _("Risk level"), "gap": _("No team reaches"),
-            "risk": _("Risk"), "hazard": _("Hazard"), "exposure": _("Exposure"),
+            "risk": pgettext("risk score", "Risk"), "hazard": _("Hazard"),
+            "exposure": _("Exposure"),
             "vulnerability": _("Vulnerability"), "capacity": _("Capacity"),
             "teams": _("Teams reaching"), "likelihood": _("Likelihood"),
             "consequence": _("Consequence"), "area": _("Area"), "grid": _("Grid"),
