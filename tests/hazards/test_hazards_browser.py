@@ -175,14 +175,19 @@ def test_map_popup_shows_the_photo(served):
         sign_in(page, base, "phone-staff", PASSWORD)
         page.goto(f"{base}/maps/hazards")
         _wait(page, "Object.keys(window).some(k => k.startsWith('fast_marker_cluster_'))")
-        page.evaluate("""() => new Promise(done => {
+        # Take the marker out of its cluster and put it on the map before opening its popup:
+        # zoomToShowLayer can spin forever when several markers share one spot, which hung the
+        # whole suite once (evaluate has no timeout).
+        page.evaluate("""() => {
             const name = Object.keys(window).find(k => k.startsWith('fast_marker_cluster_'));
             const cluster = window[name];
+            const map = cluster._map;
             const marker = cluster.getLayers()[0];
-            if (marker._map) { marker.openPopup(); done(); return; }
-            cluster.zoomToShowLayer(marker, () => { marker.openPopup(); done(); });
-            setTimeout(done, 5000);
-        })""")
+            cluster.removeLayer(marker);
+            marker.addTo(map);
+            map.setView(marker.getLatLng(), map.getZoom(), {animate: false});
+            marker.openPopup();
+        }""")
         _wait(page, "document.querySelector('.hazard-popup img') !== null && "
                     "document.querySelector('.hazard-popup img').naturalWidth > 0")
         assert f"#{report['id']}" in page.inner_text(".hazard-popup")
