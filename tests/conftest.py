@@ -1,6 +1,7 @@
 """Fixtures: every database test runs on SpatiaLite and on PostGIS, inside a rolled-back
 transaction, on a schema built by the migrations."""
 
+import contextlib
 import os
 import re
 import uuid
@@ -99,6 +100,28 @@ def db(database):
     session.close()
     outer.rollback()
     connection.close()
+
+
+@contextlib.contextmanager
+def committed_app(backend, tmp_path, label, demo_steps=()):
+    """An app on its own freshly migrated scratch database whose writes really commit (browser,
+    concurrency and demo tests); the database is dropped afterwards."""
+    url, engine = make_database(backend, tmp_path, label)
+    engine.dispose()
+    app = create_app(app_config(url, tmp_path))
+    if demo_steps:
+        from emergency.demo import load
+
+        with app.app_context():
+            load(list(demo_steps))
+    try:
+        yield app
+    finally:
+        app.extensions["emergency.db"]["engine"].dispose()
+        drop_database(url)
+
+
+DEMO_SHELL = ("emergency.demo.areas:load_areas", "emergency.demo.areas:load_users")
 
 
 def app_config(url, tmp_path, **extra):

@@ -35,3 +35,18 @@ def png_bytes():
     out = io.BytesIO()
     Image.new("RGBA", (20, 10), (0, 0, 255, 128)).save(out, "PNG")
     return out.getvalue()
+
+
+def one_grid_and_staff(session, username, password="correct horse battery"):
+    """Commit a city, a district, one grid (990101-01) and a grid staff member of it."""
+    from shapely.geometry import shape
+
+    from emergency.auth import service as auth
+    from emergency.geo import service as geo
+    from tests.conftest import square
+
+    geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
+    geo.create_area(session, "990101", "测试区", "district", shape(square(106.4, 29.4, 0.4)),
+                    "990000")
+    geo.create_grid(session, "990101-01", "网格", "990101", shape(square(106.5, 29.5, 0.05)))
+    auth.create_user(session, username, "grid_staff", password, ["990101-01"])

@@ -1,14 +1,13 @@
 """The phone reporting page in headless Chromium: a report made offline is sent on reconnect."""
 
 import pytest
-from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from emergency import create_app
 from emergency.db import new_session
 from tests.browser import RequestLog, chromium, live_server, sign_in
-from tests.conftest import app_config, drop_database, make_database, square
-from tests.hazards.hazard_helpers import INSIDE_1, jpeg_with_gps
+from tests.conftest import app_config, drop_database, make_database
+from tests.hazards.hazard_helpers import INSIDE_1, jpeg_with_gps, one_grid_and_staff
 
 PASSWORD = "correct horse battery"
 
@@ -19,15 +18,8 @@ def served(backend, tmp_path):
     url, engine = make_database(backend, tmp_path, label="hazbrowser")
     app = create_app(app_config(url, tmp_path))
     with app.app_context():
-        from emergency.auth import service as auth
-        from emergency.geo import service as geo
-
         session = new_session()
-        geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
-        geo.create_area(session, "990101", "测试区", "district", shape(square(106.4, 29.4, 0.4)),
-                        "990000")
-        geo.create_grid(session, "990101-01", "网格", "990101", shape(square(106.5, 29.5, 0.05)))
-        auth.create_user(session, "phone-staff", "grid_staff", PASSWORD, ["990101-01"])
+        one_grid_and_staff(session, "phone-staff", PASSWORD)
         session.commit()
         session.close()
     with live_server(app) as base:

@@ -5,13 +5,12 @@ import uuid
 from collections import Counter
 
 import pytest
-from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from emergency import create_app
 from emergency.db import new_session
-from tests.conftest import app_config, drop_database, make_database, square
-from tests.hazards.hazard_helpers import body, png_bytes
+from tests.conftest import app_config, drop_database, make_database
+from tests.hazards.hazard_helpers import body, one_grid_and_staff, png_bytes
 
 THREADS = 6
 REPORTS = 15
@@ -24,15 +23,9 @@ def served(backend, tmp_path):
     app = create_app(app_config(url, tmp_path))
     with app.app_context():
         from emergency.auth import service as auth
-        from emergency.geo import service as geo
 
         session = new_session()
-        geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
-        geo.create_area(session, "990101", "测试区", "district", shape(square(106.4, 29.4, 0.4)),
-                        "990000")
-        geo.create_grid(session, "990101-01", "网格", "990101", shape(square(106.5, 29.5, 0.05)))
-        auth.create_user(session, "conc-staff", "grid_staff", "correct horse battery",
-                         ["990101-01"])
+        one_grid_and_staff(session, "conc-staff")
         token = auth.create_token(session, "conc-staff", 1)
         session.commit()
         session.close()

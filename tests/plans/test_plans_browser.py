@@ -2,23 +2,15 @@
 
 import pytest
 
-from emergency import create_app
-from emergency.demo import load
 from tests.browser import RequestLog, chromium, live_server, sign_in
-from tests.conftest import app_config, drop_database, make_database
+from tests.conftest import DEMO_SHELL, committed_app
 
 
 @pytest.fixture
 def plans_app(backend, tmp_path):
     """An app on a fresh database with the demo areas and users."""
-    url, engine = make_database(backend, tmp_path, "plansbrowser")
-    engine.dispose()
-    app = create_app(app_config(url, tmp_path))
-    with app.app_context():
-        load(["emergency.demo.areas:load_areas", "emergency.demo.areas:load_users"])
-    yield app
-    app.extensions["emergency.db"]["engine"].dispose()
-    drop_database(url)
+    with committed_app(backend, tmp_path, "plansbrowser", DEMO_SHELL) as app:
+        yield app
 
 
 @pytest.mark.browser

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from emergency import create_app
-from emergency.demo import load
 from tests.browser import RequestLog, chromium, live_server, sign_in
-from tests.conftest import app_config, drop_database, make_database
+from tests.conftest import DEMO_SHELL, committed_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -16,14 +14,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 @pytest.fixture
 def demo_app(backend, tmp_path):
     """An app on a fresh database of the backend with the demo areas and users."""
-    url, engine = make_database(backend, tmp_path, "browser")
-    engine.dispose()
-    app = create_app(app_config(url, tmp_path))
-    with app.app_context():
-        load(["emergency.demo.areas:load_areas", "emergency.demo.areas:load_users"])
-    yield app
-    app.extensions["emergency.db"]["engine"].dispose()
-    drop_database(url)
+    with committed_app(backend, tmp_path, "browser", DEMO_SHELL) as app:
+        yield app
 
 
 @pytest.mark.browser
