@@ -41,17 +41,14 @@ def search(session, text):
     geo = importlib.import_module("emergency.geo.service")
     found = []
     for level in SEARCH_LEVELS:
-        # geo.service has no name filter yet; the district and street lists are small.
-        records, _total = geo.list_areas(session, level=level, limit=5000)
+        records, _total = geo.list_areas(session, level=level, q=words, limit=MAX_RESULTS)
         for r in records:
-            if words in r["name"].lower() or words in (r.get("name_en") or "").lower() \
-                    or words == r["code"]:
-                geom = r["geometry"]
-                bounds = shape(json.loads(geom) if isinstance(geom, str) else geom).bounds
-                found.append({"label": r["name"], "kind": level, "code": r["code"],
-                              "lon": (bounds[0] + bounds[2]) / 2,
-                              "lat": (bounds[1] + bounds[3]) / 2,
-                              "bbox": [round(v, 6) for v in bounds]})
-                if len(found) >= MAX_RESULTS:
-                    return found
+            geom = r["geometry"]
+            bounds = shape(json.loads(geom) if isinstance(geom, str) else geom).bounds
+            found.append({"label": r["name"], "kind": level, "code": r["code"],
+                          "lon": (bounds[0] + bounds[2]) / 2,
+                          "lat": (bounds[1] + bounds[3]) / 2,
+                          "bbox": [round(v, 6) for v in bounds]})
+            if len(found) >= MAX_RESULTS:
+                return found
     return found

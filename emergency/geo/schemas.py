@@ -34,6 +34,8 @@ class AreaQuery(SpatialPageQuery):
 
     level = fields.String(validate=validate.OneOf(AREA_LEVELS))
     parent_code = fields.String(validate=validate.Length(1, 12))
+    q = fields.String(validate=validate.Length(1, 80),
+                      metadata={"description": "part of the name (or English name), or the code"})
 
 
 class GridIn(SpatialInputSchema):

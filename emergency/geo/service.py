@@ -4,7 +4,7 @@ import re
 
 import shapely
 from geoalchemy2.shape import from_shape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from emergency import spatial
 from emergency.auth.models import User, UserGrid
@@ -93,10 +93,22 @@ def get_area(session, code):
     return _area_dict(row)
 
 
-def list_areas(session, level=None, parent_code=None, bbox=None, limit=100, offset=0):
-    """Areas matching the filters, ordered by code, with the total count."""
+def _like(text):
+    """A LIKE pattern matching ``text`` anywhere, with the wildcards in it escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_areas(session, level=None, parent_code=None, bbox=None, q=None, limit=100, offset=0):
+    """Areas matching the filters (``q``: part of the name or English name, or the code),
+    ordered by code, with the total count."""
     t = Area.__table__
     where = []
+    if q:
+        pattern = _like(q.strip().lower())
+        where.append(or_(func.lower(t.c.name).like(pattern, escape="\\"),
+                         func.lower(t.c.name_en).like(pattern, escape="\\"),
+                         t.c.code == q.strip()))
     if level:
         where.append(t.c.level == level)
     if parent_code:

@@ -6,13 +6,13 @@ import json
 
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import EVERYONE
 from emergency.db import get_session
 from emergency.geojson import BBoxField
-from emergency.schemas import QuerySchema
+from emergency.schemas import FeatureCollectionSchema, QuerySchema
 from maps import layers, search
 
 blp = Blueprint("maplayers", __name__, url_prefix="/api/v1",
@@ -32,6 +32,25 @@ class SearchQuery(QuerySchema):
     """A place name or a coordinate."""
 
     q = fields.String(required=True, validate=validate.Length(1, 80))
+
+
+class LayerInfo(Schema):
+    """One layer a map page can load."""
+
+    name = fields.String()
+    kind = fields.String()
+    params = fields.List(fields.String())
+
+
+class Place(Schema):
+    """A place found by name, or a parsed coordinate."""
+
+    label = fields.String()
+    kind = fields.String(metadata={"description": "coordinate, district, street, ..."})
+    code = fields.String()
+    lon = fields.Float()
+    lat = fields.Float()
+    bbox = fields.List(fields.Float())
 
 
 def _send(body, immutable=False):
@@ -54,6 +73,8 @@ def _send(body, immutable=False):
 
 @blp.route("/maps/layers", methods=["GET"])
 @allow(EVERYONE)
+@blp.response(200, Schema.from_dict({"items": fields.List(fields.Nested(LayerInfo))},
+                                    name="LayerCatalogue"))
 def catalogue():
     """The layers a map page can load, with their extra parameters."""
     return {"items": layers.catalogue()}
@@ -62,6 +83,7 @@ def catalogue():
 @blp.route("/maps/layers/<name>", methods=["GET"])
 @allow(EVERYONE)
 @blp.arguments(LayerQuery, location="query")
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def layer(query, name):
     """One layer's features in a viewport (bbox snapped to the zoom's tile grid)."""
     bbox = layers.snap_bbox(query["bbox"], query["zoom"])
@@ -73,6 +95,8 @@ def layer(query, name):
 @blp.route("/maps/search", methods=["GET"])
 @allow(EVERYONE)
 @blp.arguments(SearchQuery, location="query")
+@blp.response(200, Schema.from_dict({"items": fields.List(fields.Nested(Place))},
+                                    name="PlaceList"))
 def place_search(query):
     """Places matching a name (districts, streets) or one parsed coordinate."""
     return {"items": search.search(get_session(), query["q"])}

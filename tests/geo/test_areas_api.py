@@ -150,3 +150,10 @@ def test_grids_of_a_city_include_its_districts_grids(client, admin, place):
     # The city code 990000 is no prefix of its district 990101: descendants follow parents.
     body = client.get("/api/v1/grids?area_code=990000", headers=admin).get_json()
     assert body["total"] == 2
+
+
+def test_areas_by_name(client, admin, place):
+    found = client.get("/api/v1/areas?q=街道", headers=admin).get_json()
+    assert [f["properties"]["code"] for f in found["features"]] == ["990101001"]
+    assert client.get("/api/v1/areas?q=990101", headers=admin).get_json()["total"] == 1
+    assert client.get("/api/v1/areas?q=%25", headers=admin).get_json()["total"] == 0

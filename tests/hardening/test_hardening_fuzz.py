@@ -12,10 +12,7 @@ EXAMPLES = 4
 
 # Failures already reported to their owners (operation, text in the failure, why). Anything
 # else fails the test; remove an entry once its cause is fixed.
-KNOWN = [
-    ("GET /api/v1/maps/layers", "`default` response schema", "maps: no 200 response schema"),
-    ("GET /api/v1/maps/search", "`default` response schema", "maps: no 200 response schema"),
-]
+KNOWN = []
 
 
 def _known(failure):
