@@ -31,8 +31,13 @@ def create_app(test_config=None):
     from emergency import cli
 
     cli.register(app)
-    app.after_request(_finish_transaction)
+    from emergency import idempotency
+
+    app.before_request(idempotency.replay)
+    # after_request hooks run in reverse order: remember the answer, then commit, then headers.
     app.after_request(_security_headers)
+    app.after_request(_finish_transaction)
+    app.after_request(idempotency.remember)
     return app
 
 

@@ -6,6 +6,7 @@ MODEL_MODULES = [
     "emergency.geo.models",
     "emergency.auth.models",
     "emergency.audit.models",
+    "emergency.idempotency",
     "plans.models",
     "emergency.hazards.models",
     "emergency.risk.models",
