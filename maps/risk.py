@@ -108,7 +108,7 @@ class RiskCells(MacroElement):
       cells.clearLayers();
       L.geoJSON(body, {
         style: function (f) {
-          var p = f.properties, s = {renderer: renderer, weight: 0.5, color: '#555',
+          var p = f.properties, s = {renderer: renderer, weight: 0.5, color: cfg.colours[p.level],
             fillColor: cfg.colours[p.level], fillOpacity: 0.65};
           if (p.gap) { Object.assign(s, cfg.gap_style); }
           return s;
