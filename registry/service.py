@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.geo import service as geo_service
 from registry import validators as v
 from registry.models import (
     CATEGORIES,
@@ -170,7 +171,7 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
     if q:
         where.append(or_(t.c.name.contains(q, autoescape=True), t.c.credit_code == q.upper()))
     if area_code:
-        where.append(t.c.area_code.startswith(area_code))
+        where.append(geo_service.in_area(session, t.c.area_code, area_code))
     if reverification_due:
         where.append(and_(t.c.status == "approved", t.c.verify_by <= date.today()))
     total = session.scalar(select(func.count()).select_from(t).where(*where))

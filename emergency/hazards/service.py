@@ -16,6 +16,7 @@ from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.geo import service as geo_service
 from emergency.geo.models import Grid
 from emergency.hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from emergency.hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
@@ -217,7 +218,7 @@ def list_reports(session, user, status=None, category=None, grid_code=None, area
     if grid_code:
         where.append(T.c.grid_code == grid_code)
     if area_code:
-        where.append(T.c.area_code.startswith(area_code))
+        where.append(geo_service.in_area(session, T.c.area_code, area_code))
     if overdue is True:
         where += [T.c.status.in_(OPEN_STATUSES), T.c.due_at < now]
     elif overdue is False:
