@@ -46,9 +46,25 @@ def in_bureau(user):
     return user.role in BUREAU
 
 
-def require_area_scope(user, area_codes):
-    """Bureau staff scoped to a district may act only on objects inside it."""
+def require_area_scope(user, area_codes, session=None):
+    """Bureau staff scoped to an area may act only on objects inside it.
+
+    Inside means the area itself or any area below it by parent links (a city code such as
+    500000 is no prefix of its districts' 5001xx/5002xx codes). Without a session the
+    request's own is used.
+    """
     if user.role == ADMIN or not user.area_code:
         return
-    if not any(code and code.startswith(user.area_code) for code in area_codes):
-        raise Forbidden("outside your district")
+    codes = [code for code in area_codes if code]
+    if any(code.startswith(user.area_code) for code in codes):
+        return  # GB/T 2260: a district's streets and communities extend its code
+    if codes:
+        from emergency.geo.service import area_descendants
+
+        if session is None:
+            from emergency.db import get_session
+
+            session = get_session()
+        if set(codes) & set(area_descendants(session, user.area_code)):
+            return
+    raise Forbidden("outside your district")

@@ -262,6 +262,23 @@ def test_district_scoped_planner_stays_in_district(client, place, actors):
     assert response.status_code == 403
 
 
+def test_city_scoped_planner_reaches_districts_by_parent_links(client, place, actors, db):
+    # 990000 is no prefix of 990101: only the parent links say the district is in the city.
+    from shapely.geometry import shape
+
+    from emergency.geo import service
+    from tests.conftest import square
+
+    scoped = actors.header("planner", area_code=place["city"])
+    response = client.post("/api/v1/plans", json=plan_body(place), headers=scoped)
+    assert response.status_code == 201
+    service.create_area(db, "980000", "别市", "city", shape(square(107.0, 30.0, 1.0)))
+    db.flush()
+    response = client.post("/api/v1/plans", json=plan_body(place, area_code="980000"),
+                           headers=scoped)
+    assert response.status_code == 403
+
+
 def test_unknown_plan_is_404(client, planner):
     assert client.get("/api/v1/plans/999999", headers=planner).status_code == 404
     assert client.post("/api/v1/plans/999999/evaluate", json={"metrics": {}},
