@@ -198,9 +198,8 @@ def measure_page(browser, url, ready_js, timeout_s):
 
 VIEWPORT_READY = ("() => { const v = Object.values(window.viewportLayers || {})[0];"
                   " return v && v.counts.risk > 0; }")
-RISK_PAGE_READY = ("() => document.querySelector('.leaflet-overlay-pane canvas') &&"
-                   " performance.getEntriesByType('resource').some(e => e.name.includes("
-                   "'/cells') && e.responseEnd > 0)")
+RISK_PAGE_READY = ("() => { const m = document.querySelector('.folium-map');"
+                   " return m && Number(m.dataset.cells) > 0; }")
 NAIVE_READY = ("() => Object.keys(window).some(k => k.startsWith('geo_json_') &&"
                " window[k].getLayers && window[k].getLayers().length > 0)")
 
@@ -218,8 +217,8 @@ def viewports(zoom, count, rnd):
     return out
 
 
-def endpoint_latencies(app, token, run_id, zooms, samples):
-    """Per zoom: p50/p95 ms, p95/max gzip KB and max features of the risk layer endpoint."""
+def endpoint_latencies(app, token, run_id, zooms, samples, layer="risk"):
+    """Per zoom: p50/p95 ms, p95/max gzip KB and max features of a layer endpoint."""
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
     rnd = random.Random(7)
@@ -228,9 +227,11 @@ def endpoint_latencies(app, token, run_id, zooms, samples):
         times, sizes, counts = [], [], []
         for bbox in viewports(zoom, samples, rnd):
             started = time.perf_counter()
-            response = client.get("/api/v1/maps/layers/risk", headers=headers, query_string={
-                "bbox": ",".join(f"{v:.5f}" for v in bbox), "zoom": zoom,
-                "assessment_id": run_id})
+            query = {"bbox": ",".join(f"{v:.5f}" for v in bbox), "zoom": zoom}
+            if layer == "risk":
+                query["assessment_id"] = run_id
+            response = client.get(f"/api/v1/maps/layers/{layer}", headers=headers,
+                                  query_string=query)
             times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.data[:300]
             sizes.append(len(response.data) / 1024)
@@ -323,18 +324,29 @@ def main(argv=None):
         browser.new_context = context_with_login
         for size in sizes:
             run_id = runs[size]
-            # Warm the server once per run (per-process memo of a finished run's low-zoom
-            # view, SQLite page cache), as a running server would be.
-            app.test_client().get("/api/v1/maps/layers/risk", headers={
+            row = {"size": size}
+            if has_risk_page:
+                # The run's first page on this process: its cells are read into memory by
+                # the page's first layer request.
+                row["risk_page_cold"] = measure_page(browser, f"{base}/maps/risk/{run_id}",
+                                                     RISK_PAGE_READY, 60)
+            # Warm the server once per run (the run's cells are read into memory once per
+            # process), as a running server would be; the time of that first read is shown.
+            started = time.perf_counter()
+            warm = app.test_client().get("/api/v1/maps/layers/risk", headers={
                 "Authorization": f"Bearer {token}"}, query_string={
                 "bbox": ",".join(map(str, CHONGQING)), "zoom": 7, "assessment_id": run_id})
+            assert warm.status_code == 200, warm.data[:300]
+            print(f"{size} m: first layer request of the run "
+                  f"{'after its page' if has_risk_page else '(cold process)'}: "
+                  f"{time.perf_counter() - started:.2f} s", flush=True)
             started = time.perf_counter()
             name, total = naive_page(app, run_id, pages)
             build_s = time.perf_counter() - started
             html_mb = (pages / name).stat().st_size / 1e6
             print(f"{size} m: {total} cells; naive page {html_mb:.1f} MB built in "
                   f"{build_s:.0f} s", flush=True)
-            row = {"size": size, "cells": total, "naive_html_mb": html_mb}
+            row.update(cells=total, naive_html_mb=html_mb)
             row["viewport"] = measure_page(browser, f"{base}/?assessment={run_id}",
                                            VIEWPORT_READY, 60)
             if has_risk_page:
@@ -348,6 +360,7 @@ def main(argv=None):
           f"{'requests':>9}")
     for row in results:
         for key, label in (("viewport", "viewport layers (/)"),
+                           ("risk_page_cold", "/maps/risk/<id> cold"),
                            ("risk_page", "/maps/risk/<id>"), ("naive", "naive folium")):
             if key in row:
                 mb, secs, requests = row[key]
@@ -362,6 +375,14 @@ def main(argv=None):
         for zoom, p50, p95, kb95, kbmax, nmax in endpoint_latencies(app, token, runs[size],
                                                                      zooms, samples):
             print(f"{zoom:>4} {p50:>8.1f} {p95:>8.1f} {kb95:>8.1f} {kbmax:>8.1f} {nmax:>13}")
+        if size == sizes[-1]:
+            print(f"\n== /api/v1/maps/layers/areas, {samples} random views per zoom (gzip) ==")
+            print(f"{'zoom':>4} {'p50 ms':>8} {'p95 ms':>8} {'p95 KB':>8} {'max KB':>8} "
+                  f"{'max features':>13}")
+            for zoom, p50, p95, kb95, kbmax, nmax in endpoint_latencies(
+                    app, token, None, zooms, samples, layer="areas"):
+                print(f"{zoom:>4} {p50:>8.1f} {p95:>8.1f} {kb95:>8.1f} {kbmax:>8.1f} "
+                      f"{nmax:>13}")
         if args.backend == "postgis":
             print(f"-- ST_AsMVT 256 px tiles of the same cells ({size} m) --")
             print(f"{'zoom':>4} {'p95 ms':>8} {'max KB gz':>10}")

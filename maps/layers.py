@@ -19,10 +19,11 @@ from shapely.geometry import mapping, shape
 from emergency.errors import Invalid
 
 MAX_FEATURES = 10_000
-HOTSPOT_LIMIT = 4_000
-# Raw risk cells are sent when a view holds at most this many: measured on SpatiaLite, the
-# cells service costs ~0.15-0.3 ms per cell, so 2,500 keeps a view under ~500 ms.
+# Raw risk cells are sent when a view holds at most this many (about 25 KB gzipped per
+# 1,000 cells and ~2 ms to format them); more are counted in bins of BIN_PX screen pixels,
+# so a 1280x800 view holds at most ~4,000 bins.
 RAW_CELL_LIMIT = 2_500
+BIN_PX = 16
 # Zoom from which each area level is drawn (districts below the first).
 AREA_LEVEL_ZOOM = ((12, "community"), (9, "street"), (0, "district"))
 GRID_MIN_ZOOM = 11
@@ -40,15 +41,17 @@ class Layer:
     kind: str  # "polygon" or "point"
     immutable: bool = False  # True when a response never changes (e.g. a finished run)
     params: tuple = field(default=())
+    # (session, params) -> a hashable key naming the data of an immutable layer, or None
+    cache_key: object = None
 
 
 LAYERS: dict[str, Layer] = {}
 
 
-def register(name, kind, immutable=False, params=()):
+def register(name, kind, immutable=False, params=(), cache_key=None):
     """Decorator adding a provider function to the registry."""
     def wrap(provider):
-        LAYERS[name] = Layer(name, provider, kind, immutable, tuple(params))
+        LAYERS[name] = Layer(name, provider, kind, immutable, tuple(params), cache_key)
         return provider
     return wrap
 
@@ -164,34 +167,14 @@ def grids(session, user, bbox, zoom, params):
     return features, {"total": total}
 
 
-# A finished run never changes, so what is read of it for low zooms is kept per process
-# (no invalidation needed; a new run has a new id). Small: a few runs are looked at.
-_SUMMARIES: dict[int, dict] = {}
-_HOTSPOTS: dict[int, list] = {}
-_MEMO_LOCK = threading.Lock()
-
-
-def _memo(store, key, compute):
-    """store[key], computed once per process (bounded to 16 keys)."""
-    with _MEMO_LOCK:
-        found = store.get(key)
-    if found is None:
-        found = compute()
-        with _MEMO_LOCK:
-            if len(store) >= 16:
-                store.clear()
-            store[key] = found
-    return found
-
-
-def _run_key(run):
-    """A memo key that no other run can share, even where ids are reused (SQLite rowids
-    after a rollback, another database in the same process)."""
-    return (run.id, str(run.created_at), run.cell_size_m, run.area_code)
+class TextFeatures(list):
+    """Features already serialised as GeoJSON Feature texts (see ``dumps``): a provider
+    reading from an in-memory store formats them straight to text, never to dicts."""
 
 
 def area_risk_level(counts, share=0.1):
-    """The most severe level (1 = major) holding at least ``share`` of an area's cells."""
+    """The most severe level (1 = major) holding, with the levels above it, at least
+    ``share`` of an area's (or a bin's) cells."""
     total = sum(counts.values()) or 1
     running = 0
     for level in ("1", "2", "3", "4"):
@@ -210,79 +193,36 @@ def _assessment_id(params):
             from None
 
 
-@register("risk", "polygon", immutable=True, params=("assessment_id",))
+def risk_bin_size(zoom, cell_size_m, lat):
+    """Degrees of longitude of the risk bins at ``zoom``: BIN_PX screen pixels, and at least
+    two cells, so a bin always stands for several cells."""
+    pixel = 360 / (256 * 2 ** zoom)
+    cell = 2 * float(cell_size_m) / (111_320 * max(math.cos(math.radians(lat)), 0.1))
+    return max(BIN_PX * pixel, cell)
+
+
+def _risk_key(session, params):
+    """The response-cache key of a risk view: the run (a done run never changes)."""
+    from emergency.risk import cellstore
+
+    run = _service("emergency.risk.service").get_assessment(session, _assessment_id(params))
+    return cellstore.run_key(session, run) if run.status == "done" else None
+
+
+@register("risk", "polygon", immutable=True, params=("assessment_id",), cache_key=_risk_key)
 def risk(session, user, bbox, zoom, params):
-    """Risk cells of a run; areas coloured by their cells when the view holds too many."""
-    assessment_id = _assessment_id(params)
-    service = _service("emergency.risk.service")
-    run = service.get_assessment(session, assessment_id)
-    expected = _bbox_area_m2(bbox) / float(run.cell_size_m) ** 2
-    reports = _service("emergency.risk.reports")
-    if expected <= RAW_CELL_LIMIT:
-        records, total = reports.cells(session, assessment_id, bbox=bbox, limit=RAW_CELL_LIMIT)
-        if total <= RAW_CELL_LIMIT:
-            return _cell_features(records, zoom), {"total": total, "cells": True}
-    level = "district" if zoom < 10 else "street"
-    features = _area_aggregates(session, run, bbox, zoom, level)
-    if features:
-        return features, {"total": len(features), "aggregated": level}
-    # No per-area counts at this level (the run's cells carry no such area codes): show the
-    # hotspots instead, the major and high risk cells, highest risk first, capped.
-    hot = _memo(_HOTSPOTS, _run_key(run), lambda: [
-        (r, _bounds(r["geometry"])) for r in reports.cells(
-            session, assessment_id, max_level=2, limit=HOTSPOT_LIMIT)[0]])
-    minx, miny, maxx, maxy = bbox
-    records = [r for r, b in hot if b[0] <= maxx and b[2] >= minx and b[1] <= maxy
-               and b[3] >= miny]
-    return _cell_features(records, zoom), {"total": len(records), "aggregated": "hotspots"}
-
-
-def _bounds(geometry):
-    """(minx, miny, maxx, maxy) of a GeoJSON polygon or multipolygon."""
-    points = []
-
-    def walk(coords):
-        if coords and isinstance(coords[0], float | int):
-            points.append(coords)
-        else:
-            for c in coords:
-                walk(c)
-
-    walk(geometry["coordinates"])
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _cell_features(records, zoom):
-    """Risk cell features with the properties a map needs, coordinates rounded by zoom."""
-    digits = _digits(zoom)
-    return [_feature(r["id"], rounded(r["geometry"], digits), {
-        "level": r["properties"]["level"],
-        "colour": RISK_COLOURS.get(r["properties"]["level"], "#999999"),
-        "risk": round(r["properties"]["risk"], 3), "teams": r["properties"]["teams"],
-        "gap": r["properties"]["gap"], "area_code": r["properties"]["area_code"],
-        "grid_code": r["properties"]["grid_code"]}) for r in records]
-
-
-def _area_aggregates(session, run, bbox, zoom, level):
-    """Areas of ``level`` in the bbox coloured by their cells' levels (from the summary)."""
-    summary = _memo(_SUMMARIES, _run_key(run), lambda: _service(
-        "emergency.risk.reports").summary(session, run.id, gap_limit=1))
-    counts = {a["code"]: a for a in summary["areas"] if a["level"] == level}
-    if not counts:
-        return []
-    geo = _service("emergency.geo.service")
-    records, _total = geo.list_areas(session, level=level, bbox=bbox, limit=MAX_FEATURES)
-    features = []
-    for r in records:
-        found = counts.get(r["code"])
-        if not found:
-            continue
-        worst = area_risk_level(found["counts"])
-        features.append(_feature(r["code"], simplified(_geometry(r["geometry"]), zoom), {
-            "name": r["name"], "code": r["code"], "level": worst,
-            "colour": RISK_COLOURS[worst], "cells": found["cells"], "counts": found["counts"]}))
-    return features
+    """Risk cells of a run when the view holds at most RAW_CELL_LIMIT; else the cells
+    counted per level in squares of BIN_PX pixels (``cell_bins``), coloured by the most
+    severe level holding a tenth of their cells. From the run's in-memory arrays."""
+    view = _service("emergency.risk.reports").cell_view(session, _assessment_id(params))
+    idx = view.in_bbox(bbox)
+    if len(idx) <= RAW_CELL_LIMIT:
+        features = TextFeatures(view.features_text(idx, _digits(zoom)))
+        return features, {"total": len(idx), "cells": True}
+    size = risk_bin_size(zoom, view.cell_size_m, view.lat0)
+    texts, cells = view.bins_text(bbox, size, _digits(zoom))
+    return TextFeatures(texts), {"total": len(texts), "aggregated": "bins", "cells": False,
+                                 "in_bins": cells, "bin_deg": round(size, 6)}
 
 
 def _round_coords(coords, digits):
@@ -366,6 +306,101 @@ def layer_features(session, user, name, bbox, zoom, params=None):
                                       and not meta.get("aggregated")))
     meta.update(layer=name, zoom=zoom, returned=len(features))
     return {"type": "FeatureCollection", "features": features, "meta": meta}
+
+
+def dumps(body):
+    """A layer body as compact JSON bytes; TextFeatures are joined as they are."""
+    import json
+
+    features = body["features"]
+    if not isinstance(features, TextFeatures):
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                          default=str).encode()
+    rest = {k: v for k, v in body.items() if k != "features"}
+    head = json.dumps(rest, ensure_ascii=False, separators=(",", ":"), default=str)
+    return (head[:-1] + ',"features":[' + ",".join(features) + "]}").encode()
+
+
+@dataclass
+class Encoded:
+    """A serialised layer response: JSON bytes, their gzip (made when first asked) and a
+    content-derived tag."""
+
+    data: bytes
+    etag: str
+    _gzipped: bytes | None = None
+
+    def gzipped(self):
+        """The gzip of ``data`` (level 4: within ~5 % of level 9's size, 3x faster)."""
+        if self._gzipped is None:
+            import gzip
+
+            self._gzipped = gzip.compress(self.data, 4)
+        return self._gzipped
+
+    def size(self):
+        """Bytes held."""
+        return len(self.data) + len(self._gzipped or b"")
+
+
+class ResponseCache:
+    """Encoded responses of immutable layers by (layer, data key, params, bbox, zoom), least
+    recently used first out, bounded in bytes. Only for data that never changes (a finished
+    run), so there is nothing to invalidate."""
+
+    def __init__(self, max_bytes=64 * 2**20):
+        from collections import OrderedDict
+
+        self.max_bytes = max_bytes
+        self.items = OrderedDict()
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        """The cached response or None."""
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, key, value):
+        """Keep a response (its gzip is counted when kept after being made)."""
+        with self.lock:
+            old = self.items.pop(key, None)
+            self.bytes -= old.size() if old else 0
+            self.items[key] = value
+            self.bytes += value.size()
+            while self.items and self.bytes > self.max_bytes:
+                _k, dropped = self.items.popitem(last=False)
+                self.bytes -= dropped.size()
+
+
+RESPONSES = ResponseCache()
+
+
+def layer_response(session, user, name, bbox, zoom, params=None, gzip=False):
+    """One layer's response for a bbox and zoom, encoded: (Encoded, immutable). Responses of
+    immutable layers come from RESPONSES when the same view was asked before."""
+    import hashlib
+
+    layer = LAYERS.get(name)
+    params = params or {}
+    key = None
+    if layer is not None and layer.immutable and layer.cache_key is not None:
+        data_key = layer.cache_key(session, params)
+        if data_key is not None:
+            key = (name, data_key, tuple(sorted(params.items())), tuple(bbox), zoom)
+            found = RESPONSES.get(key)
+            if found is not None:
+                return found, True
+    data = dumps(layer_features(session, user, name, bbox, zoom, params))
+    encoded = Encoded(data, hashlib.blake2b(data, digest_size=16).hexdigest())
+    if (gzip or key is not None) and len(data) > 200:
+        encoded.gzipped()  # kept with the response, so made before it is cached
+    if key is not None:
+        RESPONSES.put(key, encoded)
+    return encoded, layer.immutable
 
 
 def catalogue():

@@ -1,8 +1,10 @@
 """The four-colour risk map of one assessment run. Pure folium: no Flask, no database.
 
-The page never embeds cells: its script fetches them for the visible bbox from the cells
-API (highest risk first, at most ``limit`` per view), draws them on one canvas renderer,
-marks gap cells, and loads hazard layers and rescue teams the same way when toggled on.
+The page never embeds cells: its script fetches the visible bbox at the map's zoom from the
+risk map layer (``/api/v1/maps/layers/risk``: every cell of a view holding at most
+``maps.layers.RAW_CELL_LIMIT``, else the cells counted per level in squares), draws them on
+one canvas renderer, marks gap cells, and loads hazard layers and rescue teams the same way
+when toggled on.
 """
 
 import json
@@ -17,9 +19,6 @@ from maps.pages import base_map
 LEVEL_COLOURS = {1: "#e60012", 2: "#f39800", 3: "#ffe100", 4: "#0068b7"}
 LEVEL_NAMES = {1: "重大风险", 2: "较大风险", 3: "一般风险", 4: "低风险"}
 GAP_STYLE = {"color": "#000000", "dashArray": "4 3", "weight": 2}
-# 2,500 cells keep a city-wide first view well under 5 MB (5,000 measured 5.7 MB at 500 m);
-# zooming in shows every cell of the view.
-CELL_LIMIT = 2500
 
 
 class RiskCells(MacroElement):
@@ -76,7 +75,17 @@ class RiskCells(MacroElement):
     return t;
   }
   function num(v) { return (typeof v === 'number') ? v.toFixed(3) : v; }
+  function binPopup(f) {
+    var p = f.properties, box = document.createElement('div');
+    var head = document.createElement('b');
+    head.textContent = cfg.labels.count.replace('%(total)s', p.cells);
+    box.appendChild(head);
+    box.appendChild(table(cfg.levels.map(function (lv) {
+      return [lv.name, p.counts[String(lv.level)]]; }).concat([[cfg.labels.risk, num(p.risk)]])));
+    return box;
+  }
   function cellPopup(f) {
+    if (f.properties.counts) { return binPopup(f); }
     var p = f.properties, L_ = cfg.labels, box = document.createElement('div');
     var head = document.createElement('b');
     head.textContent = cfg.names[p.level] + (p.gap ? ' · ' + L_.gap : '');
@@ -102,28 +111,37 @@ class RiskCells(MacroElement):
       .then(function (r) { return r.ok ? r.json() : {features: [], total: 0}; })
       .then(done).catch(function () {});
   }
+  var pending = null;
   function loadCells() {
     if (!map.hasLayer(cells)) { return; }
-    get(cfg.cells_url, {bbox: bboxOf(), limit: cfg.limit}, function (body) {
-      cells.clearLayers();
-      L.geoJSON(body, {
-        style: function (f) {
-          var p = f.properties, s = {renderer: renderer, weight: 0.5, color: cfg.colours[p.level],
-            fillColor: cfg.colours[p.level], fillOpacity: 0.65};
-          if (p.gap) { Object.assign(s, cfg.gap_style); }
-          return s;
-        },
-        onEachFeature: function (f, layer) {
-          layer.bindPopup(function () { return cellPopup(f); });
-          cells.addLayer(layer);
-        }
-      });
-      var shown = body.features.length, total = body.total || shown;
-      status._div.textContent = shown < total
-        ? cfg.labels.truncated.replace('%(shown)s', shown).replace('%(total)s', total)
-        : cfg.labels.count.replace('%(total)s', total);
-      map.getContainer().dataset.cells = shown;
+    if (pending) { pending.abort(); }
+    pending = new AbortController();
+    fetch(cfg.cells_url + '?' + new URLSearchParams({bbox: bboxOf(), zoom: map.getZoom(),
+                                                      assessment_id: cfg.run.id}),
+          {credentials: 'same-origin', signal: pending.signal})
+      .then(function (r) { return r.ok ? r.json() : {features: [], meta: {}}; })
+      .then(drawCells).catch(function () {});
+  }
+  function drawCells(body) {
+    var meta = body.meta || {};
+    cells.clearLayers();
+    L.geoJSON(body, {
+      style: function (f) {
+        var p = f.properties, s = {renderer: renderer, weight: 0.5, color: cfg.colours[p.level],
+          fillColor: cfg.colours[p.level], fillOpacity: 0.65};
+        if (p.gap) { Object.assign(s, cfg.gap_style); }
+        return s;
+      },
+      onEachFeature: function (f, layer) {
+        layer.bindPopup(function () { return cellPopup(f); });
+        cells.addLayer(layer);
+      }
     });
+    var shown = body.features.length;
+    status._div.textContent = meta.aggregated
+      ? cfg.labels.binned.replace('%(total)s', meta.in_bins).replace('%(bins)s', shown)
+      : cfg.labels.count.replace('%(total)s', meta.total || shown);
+    map.getContainer().dataset.cells = shown;
   }
   function loadOverlay(def) {
     if (!map.hasLayer(def.group)) { return; }
@@ -166,7 +184,8 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
              teams_url=None, tile_url="", attribution=""):
     """The risk map page's folium map.
 
-    ``hazard_layers`` are dicts {label, url}; ``bounds`` is (minlon, minlat, maxlon, maxlat).
+    ``cells_url`` is the risk map layer (bbox, zoom, assessment_id); ``hazard_layers`` are
+    dicts {label, url}; ``bounds`` is (minlon, minlat, maxlon, maxlat).
     """
     fmap = base_map(tile_url, attribution, canvas=True)
     if area_geojson:
@@ -184,7 +203,7 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                          "fields": [["category", labels["category"]],
                                     ["service_radius_km", labels["radius"]],
                                     ["grade", labels["grade"]], ["status", labels["status"]]]})
-    config = {"cells_url": cells_url, "limit": CELL_LIMIT, "layers": overlays,
+    config = {"cells_url": cells_url, "layers": overlays,
               "colours": LEVEL_COLOURS, "names": LEVEL_NAMES, "gap_style": GAP_STYLE,
               "levels": [{"level": lv, "name": LEVEL_NAMES[lv], "colour": LEVEL_COLOURS[lv]}
                          for lv in (1, 2, 3, 4)],

@@ -65,6 +65,28 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
              "properties": _cell_properties(r)} for r in rows], total
 
 
+def cell_view(session, assessment_id):
+    """The cells of a done run held in memory (read once per process; runs never change):
+    an ``emergency.risk.cellstore.RunCells`` for map views by bbox."""
+    from emergency.risk import cellstore
+
+    return cellstore.run_cells(session, get_assessment(session, assessment_id))
+
+
+def cell_bins(session, assessment_id, bbox, size_deg):
+    """Cells of a done run counted per level in squares of ``size_deg`` degrees of longitude
+    (and as many metres of latitude) meeting the bbox:
+    [{bin: [bx, by], bounds: [w, s, e, n], cells, counts: {"1".."4"}, level, risk}], where
+    ``level`` is the most severe level holding, with those above it, a tenth of the cells
+    and ``risk`` the highest cell risk."""
+    (bx, by, counts, top, levels), (sx, sy) = cell_view(session, assessment_id).bins(
+        bbox, size_deg)
+    return [{"bin": [x, y], "bounds": [x * sx, y * sy, (x + 1) * sx, (y + 1) * sy],
+             "cells": sum(c), "counts": {str(lv + 1): c[lv] for lv in range(4)},
+             "level": level, "risk": round(r, 6)}
+            for x, y, c, r, level in zip(bx, by, counts, top, levels, strict=True)]
+
+
 def _counts(rows):
     """{key: {"1": n, ..., "4": n}} from (key, level, count) rows."""
     out = {}

@@ -33,8 +33,8 @@ def _map_labels():
             "value": _("Value"), "boundary": _("Boundary"), "teams_layer": _("Rescue teams"),
             "category": _("Category"), "radius": _("Service radius (km)"),
             "grade": _("Grade"), "status": _("Status"),
-            "truncated": _("Showing the %(shown)s highest-risk of %(total)s cells; zoom in "
-                           "for all", shown="%(shown)s", total="%(total)s"),
+            "binned": _("%(total)s cells in %(bins)s squares; zoom in for cells",
+                        total="%(total)s", bins="%(bins)s"),
             "count": _("%(total)s cells", total="%(total)s")}
 
 
@@ -127,7 +127,7 @@ def risk_map(assessment_id):
               for c in run.layers]
     teams_url = "/api/v1/teams" if "registry.list_teams" in current_app.view_functions else None
     fmap = build({"id": run.id, "status": run.status, "area_code": run.area_code},
-                 url_for("risk.cells", assessment_id=run.id), _map_labels(),
+                 url_for("maplayers.layer", name="risk"), _map_labels(),
                  bounds=area.bounds if area is not None else None,
                  area_geojson=mapping(area.simplify(0.0005)) if area is not None else None,
                  hazard_layers=hazard, teams_url=teams_url,

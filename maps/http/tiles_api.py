@@ -1,9 +1,5 @@
 """Map layers by viewport as GeoJSON, with ETags, gzip and place search (JSON API)."""
 
-import gzip
-import hashlib
-import json
-
 from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -53,20 +49,19 @@ class Place(Schema):
     bbox = fields.List(fields.Float())
 
 
-def _send(body, immutable=False):
+def _send(encoded, immutable=False):
     """A JSON response with a content-derived ETag (304 when unchanged), gzip when accepted."""
     from flask import Response
 
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     # The ETag is derived from the content, so every worker agrees on it without shared
     # state and it changes exactly when the data does.
-    etag = hashlib.blake2b(data, digest_size=16).hexdigest()
-    headers = {"ETag": f'"{etag}"', "Vary": "Accept-Encoding",
+    headers = {"ETag": f'"{encoded.etag}"', "Vary": "Accept-Encoding",
                "Cache-Control": "private, max-age=3600" if immutable else "private, no-cache"}
-    if etag in request.if_none_match:
+    if encoded.etag in request.if_none_match:
         return Response(status=304, headers=headers)
+    data = encoded.data
     if "gzip" in (request.headers.get("Accept-Encoding") or "") and len(data) > 200:
-        data = gzip.compress(data, 5)
+        data = encoded.gzipped()
         headers["Content-Encoding"] = "gzip"
     return Response(data, mimetype="application/geo+json", headers=headers)
 
@@ -88,8 +83,10 @@ def layer(query, name):
     """One layer's features in a viewport (bbox snapped to the zoom's tile grid)."""
     bbox = layers.snap_bbox(query["bbox"], query["zoom"])
     params = {k: query[k] for k in ("assessment_id", "category") if query.get(k) is not None}
-    body = layers.layer_features(get_session(), actor(), name, bbox, query["zoom"], params)
-    return _send(body, immutable=layers.LAYERS[name].immutable)
+    encoded, immutable = layers.layer_response(
+        get_session(), actor(), name, bbox, query["zoom"], params,
+        gzip="gzip" in (request.headers.get("Accept-Encoding") or ""))
+    return _send(encoded, immutable=immutable)
 
 
 @blp.route("/maps/search", methods=["GET"])

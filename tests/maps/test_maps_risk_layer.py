@@ -1,8 +1,12 @@
-"""The risk layer: every cell when the view holds few, hotspots when zoomed far out."""
+"""The risk layer: every cell when the view holds few, cells counted in bins when zoomed far
+out; both from the run's cells held in memory, which must say what the database says."""
+
+import json
 
 import pytest
 
 from emergency import create_app
+from maps.layers import RISK_COLOURS, area_risk_level
 from tests.conftest import app_config
 from tests.risk.risk_factories import X0, Y0, collection, lonlat, make_area, point, start, upload
 
@@ -47,13 +51,85 @@ def test_near_view_gets_every_cell_coloured_by_level(client, actors, run_id):
     assert colours.get(1, "#e60012") == "#e60012" and colours.get(4, "#0068b7") == "#0068b7"
 
 
-def test_far_view_gets_only_hotspots_and_never_too_many(client, actors, run_id):
+def test_a_view_of_more_cells_than_the_limit_gets_bins_counting_every_cell(
+        client, actors, run_id, monkeypatch):
+    from maps import layers
+
+    monkeypatch.setattr(layers, "RAW_CELL_LIMIT", 399)  # the run has 400 cells
     headers = actors.header("dispatcher")
     body = client.get("/api/v1/maps/layers/risk", headers=headers, query_string={
         "bbox": "100,20,115,35", "zoom": 5, "assessment_id": run_id}).get_json()
-    assert body["meta"]["aggregated"] in ("hotspots", "district")
+    assert body["meta"]["aggregated"] == "bins" and body["meta"]["cells"] is False
     assert 0 < len(body["features"]) < 400
-    assert {f["properties"]["level"] for f in body["features"]} <= {1, 2}
+    counted = [f["properties"] for f in body["features"]]
+    assert sum(p["cells"] for p in counted) == body["meta"]["in_bins"] == 400
+    for p in counted:
+        assert p["cells"] == sum(p["counts"].values())
+        assert p["level"] == area_risk_level(p["counts"])
+        assert p["colour"] == RISK_COLOURS[p["level"]]
+
+
+def test_bins_of_the_service_partition_the_cells(db, run_id):
+    from emergency.risk import reports
+
+    bins = reports.cell_bins(db, run_id, (100, 20, 115, 35), 0.004)
+    assert sum(b["cells"] for b in bins) == 400 and len(bins) > 1
+    for b in bins:
+        w, s, e, n = b["bounds"]
+        assert w < e and s < n and b["level"] == area_risk_level(b["counts"])
+
+
+def test_cells_in_memory_are_the_cells_of_the_database(db, run_id):
+    from emergency.risk import reports
+
+    view = reports.cell_view(db, run_id)
+    (w, s), (e, n) = lonlat(X0 + 300, Y0 + 300), lonlat(X0 + 1200, Y0 + 900)
+    expected, total = reports.cells(db, run_id, bbox=(w, s, e, n), limit=10_000)
+    idx = view.in_bbox((w, s, e, n))
+    got = [json.loads(text) for text in view.features_text(idx, digits=7)]
+    assert total == len(got) > 20
+    assert [f["id"] for f in got] == [f["id"] for f in expected]  # highest risk first
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine["geometry"]["type"] == "MultiPolygon"
+        assert _flat(mine["geometry"]["coordinates"]) == pytest.approx(
+            _flat(theirs["geometry"]["coordinates"]), abs=1e-6)
+        for key in ("level", "teams", "gap", "area_code", "grid_code"):
+            assert mine["properties"][key] == theirs["properties"][key], key
+        for key in ("risk", "hazard", "exposure", "vulnerability", "capacity"):
+            assert mine["properties"][key] == pytest.approx(theirs["properties"][key],
+                                                            abs=5e-4), key
+
+
+def test_the_same_view_again_is_the_same_response(client, actors, run_id):
+    query = {"bbox": _bbox(), "zoom": 14, "assessment_id": run_id}
+    headers = {**actors.header("planner"), "Accept-Encoding": "gzip"}
+    first = client.get("/api/v1/maps/layers/risk", headers=headers, query_string=query)
+    again = client.get("/api/v1/maps/layers/risk", headers=headers, query_string=query)
+    assert first.headers["Content-Encoding"] == "gzip"
+    assert first.data == again.data and first.headers["ETag"] == again.headers["ETag"]
+    unchanged = client.get("/api/v1/maps/layers/risk", query_string=query, headers={
+        **headers, "If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304
+
+
+def test_a_run_not_done_is_409(client, actors, db):
+    from emergency.risk import service
+
+    headers = actors.header("planner")
+    area = make_area(db)
+    layer = upload(client, headers, collection([(point(100, 100), {"value": 1})])).get_json()
+    run = service.create_assessment(db, area, 500, [{"layer_id": layer["id"]}])
+    db.flush()
+    response = client.get("/api/v1/maps/layers/risk", headers=headers,
+                          query_string={"bbox": _bbox(), "zoom": 14, "assessment_id": run.id})
+    assert response.status_code == 409
+
+
+def _flat(coords):
+    """Every number of nested coordinate lists."""
+    if coords and isinstance(coords[0], float | int):
+        return list(coords)
+    return [v for c in coords for v in _flat(c)]
 
 
 def test_a_finished_run_may_be_cached_by_the_browser(client, actors, run_id):

@@ -24,7 +24,8 @@ def test_risk_map_is_offline_and_loads_cells_by_viewport(client, actors, db):
     assert external_urls(html) == []
     for name in ("重大风险", "较大风险", "一般风险", "低风险"):
         assert name in html
-    assert f"/api/v1/risk/assessments/{run['id']}/cells" in html
+    # Cells by viewport and zoom from the risk map layer (cells, or bins when zoomed out).
+    assert "/api/v1/maps/layers/risk" in html and f'"id": {run["id"]}' in html
     assert "L.canvas" in html
     # Cells come from the API by viewport, never embedded in the page.
     assert '"row":' not in html and html.count('"Feature"') <= 1
