@@ -332,7 +332,12 @@ def main(argv=None):
             row = {"size": size}
             if has_risk_page:
                 # The run's first page on this process: its cells are read into memory by
-                # the page's first layer request.
+                # the page's first layer request (forget what signing in to / loaded).
+                from emergency.risk import cellstore
+                from maps import layers
+
+                cellstore.clear()
+                layers.RESPONSES.clear()
                 row["risk_page_cold"] = measure_page(browser, f"{base}/maps/risk/{run_id}",
                                                      RISK_PAGE_READY, 60)
             # Warm the server once per run (the run's cells are read into memory once per
