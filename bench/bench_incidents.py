@@ -19,14 +19,13 @@ Default: 10^4 and 10^5 teams (10^6 members). --quick: 10^4 teams only, fewer req
 """
 
 import argparse
-import http.client
 import os
+import selectors
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 
@@ -48,6 +47,8 @@ WEIGHTS = (0.40, 0.25, 0.15, 0.10, 0.08, 0.02)
 COMMON, RARE = "mountain", "diving"
 MEMBERS_PER_TEAM = 10
 MAX_MEMBERS = 1_000_000
+# gunicorn for 2 cores (see docs/incidents.md for how this was chosen).
+WORKERS, THREADS = 2, 8
 
 
 def percentiles(samples):
@@ -61,30 +62,49 @@ def percentiles(samples):
     return pick(0.50), pick(0.95), pick(0.99)
 
 
-def database(backend, tmp, label):
-    """A freshly migrated database: (url, engine, cleanup)."""
+def database(backend, tmp, label, keep=False):
+    """A migrated database: (url, engine, cleanup, fresh).
+
+    With ``keep`` the database has a fixed name (a file under ``tmp`` on SpatiaLite), is
+    not dropped afterwards and is reused by the next run (``fresh`` is then False, and only
+    new migrations are applied).
+    """
     if backend == "spatialite":
-        url = f"sqlite:///{tmp}/bench-incidents-{label}.sqlite"
+        path = os.path.join(tmp, f"bench-incidents-{label}.sqlite")
+        fresh = not (keep and os.path.exists(path))
+        if fresh and os.path.exists(path):
+            os.remove(path)
+        url = f"sqlite:///{path}"
         engine = spatial.make_engine(url, pool_size=4)
         migrate.upgrade(engine=engine)
-        return url, engine, engine.dispose
-    name = f"bench_incidents_{label}_{os.getpid()}"
+        return url, engine, engine.dispose, fresh
+    name = f"bench_incidents_{label}_" + ("kept" if keep else str(os.getpid()))
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        fresh = not (keep and exists)
+        if fresh:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     engine = spatial.make_engine(url, pool_size=4)
     migrate.upgrade(engine=engine)
 
     def cleanup():
-        """Drop the scratch database this run created."""
+        """Drop the scratch database this run created (unless kept)."""
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    return url, engine, cleanup
+    return url, engine, cleanup, fresh
+
+
+def loaded_teams(engine):
+    """How many teams a (kept) database holds."""
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM teams"))
 
 
 def _plain_rows(session, table, columns, rows):
@@ -160,19 +180,36 @@ def sample_points(n, seed=5):
                     rng.uniform(miny + 0.3, maxy - 0.3, n), strict=True))
 
 
-def in_process(engine, category, points):
-    """Latencies of the bare nearest query and of the service call, interleaved."""
-    from emergency.incidents import service
+def bare_query():
+    """The bare indexed nearest-neighbour query the service is compared with.
+
+    The k nearest teams of one category, ids and planar distances only, through the same
+    seam and the same kind of cached statement as the service (``nearest.Nearest``,
+    without per-row columns): ``... WHERE category = ? ORDER BY location <-> point LIMIT k``
+    on PostGIS, the growing ``SpatialIndex`` window on SpatiaLite.
+    """
+    from sqlalchemy import bindparam
+
     from registry.models import RescueTeam
 
     t = RescueTeam.__table__
+    return nn.Nearest(t, [t.c.id], [t.c.category == bindparam("category")],
+                      late_columns=False)
+
+
+def in_process(engine, category, points):
+    """Latencies of the bare nearest query and of the service call, interleaved."""
+    from emergency.incidents import service
+
+    bare_nearest = bare_query()
     bare, full = [], []
     with Session(bind=engine.execution_options(sqlite_begin="DEFERRED")) as session:
         for lon, lat in points[:5]:  # warm caches and connections
             service.recommend_teams(session, lon, lat, category, 10)
+            bare_nearest(session, lon, lat, 10, params={"category": category})
         for lon, lat in points:
             started = time.perf_counter()
-            nn.nearest(session, t, lon, lat, [t.c.id], 10, 0, [t.c.category == category])
+            bare_nearest(session, lon, lat, 10, params={"category": category})
             bare.append(time.perf_counter() - started)
             started = time.perf_counter()
             result = service.recommend_teams(session, lon, lat, category, 10)
@@ -182,31 +219,43 @@ def in_process(engine, category, points):
     return bare, full
 
 
-def plans(engine, category):
-    """The query plan of the bare nearest query; True when it never scans teams."""
-    from registry.models import RescueTeam
+# Plan lines that mean a table is read in full (SQLite: "SCAN t" without an index search;
+# PostgreSQL: a sequential scan).
+TABLES = ("teams", "organisations", "members", "insurance_policies")
 
-    t = RescueTeam.__table__
+
+def plans(engine, category):
+    """The query plans of the bare query and of the service's query; True when neither
+    scans a table in full (the subqueries that count members and policies included)."""
+    from emergency.incidents import service
+
     lon, lat = 107.0, 30.0
+    values = {"category": category, "today": date.today(), "nn_lon": lon, "nn_lat": lat,
+              "nn_limit": 20, "nn_offset": 0, "nn_half": 0.4}
+    out, ok = [], True
     with Session(bind=engine) as session:
         spatialite = spatial.backend_name(session) == "spatialite"
-        deg = nn.degree_distance(session, t.c.location, lon, lat).label("deg")
-        where = [t.c.category == category]
-        if spatialite:
-            where += [nn.window_filter(session, t, t.c.location, lon, lat, 0.4), deg <= 0.4]
-        from sqlalchemy import select
-
-        stmt = select(t.c.id, deg).where(*where).order_by(deg).limit(10)
-        compiled = stmt.compile(dialect=session.get_bind().dialect)
-        params = compiled.params
-        if compiled.positional:
-            params = tuple(params[name] for name in compiled.positiontup)
-        prefix = "EXPLAIN QUERY PLAN " if spatialite else "EXPLAIN "
-        rows = session.connection().exec_driver_sql(prefix + str(compiled), params).all()
+        dialect = session.get_bind().dialect
+        for label, query in (("bare", bare_query()),
+                             ("service", service._QUERIES[True])):
+            stmt = query._statement(spatialite, True)
+            compiled = stmt.compile(dialect=dialect)
+            params = compiled.construct_params(values)
+            if compiled.positional:
+                params = tuple(params[name] for name in compiled.positiontup)
+            prefix = "EXPLAIN QUERY PLAN " if spatialite else "EXPLAIN "
+            rows = session.connection().exec_driver_sql(prefix + str(compiled), params).all()
+            plan = "\n".join(str(r[-1]) for r in rows)
+            for line in plan.splitlines():
+                words = line.replace("->", "").split()
+                if spatialite:
+                    bad = len(words) >= 2 and words[0] == "SCAN" and words[1] in TABLES
+                else:
+                    bad = "Seq Scan on" in line and any(f" {t} " in f"{line} " for t in TABLES)
+                ok = ok and not bad
+            out.append(f"{label}:\n{plan}")
         session.rollback()
-    plan = "\n".join(str(r[-1]) for r in rows)
-    scans = ("SCAN teams" in plan) if spatialite else ("Seq Scan on teams" in plan)
-    return plan, not scans
+    return "\n".join(out), ok
 
 
 def free_port():
@@ -243,88 +292,172 @@ def make_token(engine):
     return token, ids
 
 
-def over_http(url, token, incident_ids, category, clients, requests_per_client):
-    """Latencies of GET recommendations from ``clients`` threads against gunicorn."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "EMERGENCY_DATA_KEY": KEY,
-           "SECRET_KEY": "bench", "DB_POOL_SIZE": "10"}
-    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "emergency"),
-                               "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _cpu_seconds(pid):
+    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids, total = [pid], 0.0
     try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                pids += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    """``emergency serve`` (gunicorn) on a free port, for the HTTP measurements."""
+
+    def __init__(self, url, workers, threads):
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "EMERGENCY_DATA_KEY": KEY,
+               "SECRET_KEY": "bench", "DB_POOL_SIZE": str(max(2, threads + 1))}
+        self.process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "emergency"), "serve", "--host",
+             "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--threads",
+             str(threads)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
             except OSError:
-                if time.time() > deadline:
+                if time.time() > deadline or self.process.poll() is not None:
+                    self.stop()
                     raise RuntimeError("server did not start") from None
                 time.sleep(0.3)
-        latencies, lock = [], threading.Lock()
-        headers = {"Authorization": f"Bearer {token}"}
 
-        def client(seed):
-            """One keep-alive client issuing requests one after another."""
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            mine = []
-            for i in range(requests_per_client + 3):
-                incident = incident_ids[(seed * 7 + i) % len(incident_ids)]
-                started = time.perf_counter()
-                conn.request("GET", f"/api/v1/incidents/{incident}/recommendations"
-                             f"?category={category}&limit=10", headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                elapsed = time.perf_counter() - started
-                if response.status != 200:
-                    raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
-                if i >= 3:  # the first requests of a connection warm the worker
-                    mine.append(elapsed)
-            conn.close()
-            with lock:
-                latencies.extend(mine)
+    def cpu(self):
+        """CPU seconds the server's processes have used so far."""
+        return _cpu_seconds(self.process.pid)
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return latencies
-    finally:
-        server.terminate()
-        server.wait(30)
+    def stop(self):
+        """Terminate gunicorn and wait for it."""
+        self.process.terminate()
+        self.process.wait(30)
 
 
-def run(backend, teams, requests, tmp):
-    """Every measurement for one backend and size; returns result lines."""
-    label = f"{teams}"
-    url, engine, cleanup = database(backend, tmp, label)
-    lines = []
+def over_http(port, token, paths, clients, requests_per_client, warm=3):
+    """Latencies of GETs from ``clients`` keep-alive connections, driven by one thread.
+
+    A lean load generator: one ``selectors`` loop, requests pre-encoded as bytes, responses
+    parsed only for the status and Content-Length. Each connection sends its next request
+    as soon as the previous answer is complete (closed loop); the first ``warm`` answers of
+    each connection are not counted. Returns (latencies, client CPU seconds, wall seconds).
+    """
+    requests = [(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 f"Authorization: Bearer {token}\r\n\r\n").encode() for p in paths]
+    selector = selectors.DefaultSelector()
+    latencies = []
+    conns = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for n in range(clients):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        state = {"sock": sock, "n": n, "i": 0, "buf": bytearray(), "need": None, "t": 0.0}
+        conns.append(state)
+        selector.register(sock, selectors.EVENT_READ, state)
+    todo = clients * (requests_per_client + warm)
+
+    def send(state):
+        """Send the connection's next request and start its clock."""
+        request = requests[(state["n"] * 7 + state["i"]) % len(requests)]
+        state["t"] = time.perf_counter()
+        state["sock"].sendall(request)
+
+    for state in conns:
+        send(state)
+    while todo:
+        for key, _ in selector.select(60):
+            state = key.data
+            chunk = state["sock"].recv(262144)
+            if not chunk:
+                raise RuntimeError("server closed the connection")
+            buf = state["buf"]
+            buf += chunk
+            if state["need"] is None:
+                head_end = buf.find(b"\r\n\r\n")
+                if head_end < 0:
+                    continue
+                head = bytes(buf[:head_end]).lower()
+                status = int(head[9:12])
+                at = head.find(b"\r\ncontent-length:")
+                if status != 200 or at < 0:
+                    raise RuntimeError(f"HTTP {status}: {bytes(buf[:300])!r}")
+                state["need"] = head_end + 4 + int(head[at + 17:head.find(b"\r\n", at + 2)])
+            if len(buf) < state["need"]:
+                continue
+            elapsed = time.perf_counter() - state["t"]
+            del buf[:state["need"]]
+            state["need"] = None
+            if state["i"] >= warm:
+                latencies.append(elapsed)
+            state["i"] += 1
+            todo -= 1
+            if state["i"] < requests_per_client + warm:
+                send(state)
+            else:
+                selector.unregister(state["sock"])
+                state["sock"].close()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    selector.close()
+    return latencies, cpu, wall
+
+
+def run(backend, teams, args, tmp):
+    """Every measurement for one backend and size; yields result lines."""
+    url, engine, cleanup, fresh = database(backend, tmp, f"{teams}", args.keep)
     try:
-        seconds = load(engine, teams)
+        if fresh or loaded_teams(engine) != teams:
+            seconds = load(engine, teams)
+            loaded = f"load={seconds:.1f}s"
+        else:
+            loaded = "reused"
         members = min(teams * MEMBERS_PER_TEAM, MAX_MEMBERS)
-        lines.append(f"{backend} teams={teams:,} members={members:,} load={seconds:.1f}s")
-        points = sample_points(requests)
-        for category in (COMMON, RARE):
-            bare, full = in_process(engine, category, points)
-            b, f = percentiles(bare), percentiles(full)
-            ratio = statistics.median(full) / statistics.median(bare)
-            plan, ok = plans(engine, category)
-            lines.append(f"  {category:<9} bare p50/p95/p99 {b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} ms"
-                         f" | service {f[0]:.2f}/{f[1]:.2f}/{f[2]:.2f} ms | ratio {ratio:.1f}x"
-                         f" | index plan {'ok' if ok else 'FULL SCAN'}")
-            if not ok:
-                lines.append("    " + plan.replace("\n", "\n    "))
+        yield f"{backend} teams={teams:,} members={members:,} {loaded}"
+        points = sample_points(args.requests)
+        if "inproc" in args.parts:
+            for category in (COMMON, RARE):
+                bare, full = in_process(engine, category, points)
+                b, f = percentiles(bare), percentiles(full)
+                ratio = statistics.median(full) / statistics.median(bare)
+                plan, ok = plans(engine, category)
+                yield (f"  {category:<9} bare p50/p95/p99 {b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} ms"
+                       f" | service {f[0]:.2f}/{f[1]:.2f}/{f[2]:.2f} ms | ratio {ratio:.1f}x"
+                       f" | index plan {'ok' if ok else 'FULL SCAN'}")
+                if not ok or args.show_plans:
+                    yield "    " + plan.replace("\n", "\n    ")
+        if "http" not in args.parts:
+            return
         token, ids = make_token(engine)
-        for clients in (1, 16):
-            per = max(5, requests // clients) if clients > 1 else requests
-            lat = over_http(url, token, ids, COMMON, clients, per)
-            p = percentiles(lat)
-            lines.append(f"  http {clients:>2} client(s) {len(lat)} requests p50/p95/p99 "
-                         f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms")
+        paths = [f"/api/v1/incidents/{i}/recommendations?category={COMMON}&limit=10"
+                 for i in ids]
+        server = Server(url, args.workers, args.threads)
+        try:
+            over_http(server.port, token, paths, 2, 5)  # warm both workers
+            for clients in (1, 16):
+                per = max(5, args.requests // clients) if clients > 1 else args.requests
+                cpu0 = server.cpu()
+                lat, client_cpu, wall = over_http(server.port, token, paths, clients, per)
+                server_cpu = server.cpu() - cpu0
+                p, done = percentiles(lat), clients * (per + 3)
+                yield (f"  http {clients:>2} client(s) {len(lat)} requests p50/p95/p99 "
+                       f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms | {done / wall:.0f} req/s | "
+                       f"CPU per request: server {server_cpu / done * 1000:.1f} ms, "
+                       f"load generator {client_cpu / done * 1000:.2f} ms "
+                       f"({client_cpu / (client_cpu + server_cpu) * 100:.0f} % of the CPU used)")
+        finally:
+            server.stop()
     finally:
         cleanup()
-    return lines
 
 
 def main(argv=None):
@@ -334,20 +467,31 @@ def main(argv=None):
     parser.add_argument("--full", action="store_true", help="also 10^6 teams")
     parser.add_argument("--backend", choices=("spatialite", "postgis"), action="append")
     parser.add_argument("--sizes", help="comma-separated team counts, e.g. 1000000")
+    parser.add_argument("--requests", type=int, help="requests per measurement "
+                        "(default 300, --quick 60)")
+    parser.add_argument("--keep", nargs="?", const=os.path.join(tempfile.gettempdir(),
+                                                                "bench-incidents"),
+                        metavar="DIR", help="keep the databases (SpatiaLite files in DIR) "
+                        "and reuse them in the next run instead of loading again")
+    parser.add_argument("--only", choices=("inproc", "http"), help="one part only")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads per worker")
+    parser.add_argument("--show-plans", action="store_true", help="print the query plans")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
     if args.full:
         sizes.append(1_000_000)
     if args.sizes:
         sizes = [int(n) for n in args.sizes.split(",")]
-    requests = 60 if args.quick else 300
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    args.requests = args.requests or (60 if args.quick else 300)
+    args.parts = [args.only] if args.only else ["inproc", "http"]
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
+        os.makedirs(tmp, exist_ok=True)
         for backend in args.backend or ["spatialite", "postgis"]:
             for size in sizes:
-                for line in run(backend, size, requests, tmp):
+                for line in run(backend, size, args, tmp):
                     print(line, flush=True)
-                results[(backend, size)] = True
     return 0
 
 

@@ -69,6 +69,17 @@ class RescueTeam(Base):
                              comment="base, WGS-84 lon/lat")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Readiness summary for recommendations, kept by database triggers on members and
+    # insurance_policies (migration 0008): never written here, read by emergency.incidents.
+    member_count: Mapped[int] = mapped_column(Integer, server_default="0",
+                                              comment="kept by triggers (0008)")
+    insured_members: Mapped[int] = mapped_column(
+        Integer, server_default="0",
+        comment="members insured on each day of insured_from..insured_until (kept by triggers)")
+    insured_from: Mapped[object | None] = mapped_column(
+        Date, comment="first day insured_members holds; NULL: count live")
+    insured_until: Mapped[object | None] = mapped_column(
+        Date, comment="last day insured_members holds; NULL: count live")
 
 
 class TeamEquipment(Base):

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
+from registry.models import RescueTeam
 
 INCIDENT_STATUSES = ("open", "responding", "closed")
 DISPATCH_STATUSES = ("requested", "accepted", "declined", "en_route", "on_scene", "completed",
@@ -172,3 +173,11 @@ class CompensationItem(Base):
     unit_price: Mapped[object] = mapped_column(Numeric(12, 2), comment="yuan")
     amount: Mapped[object] = mapped_column(Numeric(14, 2), comment="quantity × unit price")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# Recommendations search the nearest teams of one category. On PostGIS a GiST index on
+# (category, location) (btree_gist, migration 0008) lets the KNN scan of a rare category walk
+# only that category's teams instead of filtering every nearer team. SQLite has no use for
+# it (its R*Tree ``SpatialIndex`` does the spatial work), so there the index is empty.
+Index("ix_teams_category_location", RescueTeam.__table__.c.category,
+      RescueTeam.__table__.c.location, postgresql_using="gist", sqlite_where=text("0"))

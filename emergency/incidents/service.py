@@ -11,7 +11,7 @@ from datetime import date
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod
 from shapely.geometry import mapping
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Date, and_, bindparam, case, func, literal, select
 
 from emergency import spatial
 from emergency.auth.roles import BUREAU
@@ -29,6 +29,9 @@ MAX_SCAN = 2000
 # Without radius_km, teams farther than this are not recommended (nor listed as left out).
 DEFAULT_REACH_KM = 200.0
 _WINDOW_HINT = {}
+# Rows read per batch: at most this many, and a learnt first batch size per category.
+MAX_BATCH = 400
+_ROWS_HINT = {}
 # A radius raised less than this long ago may be missed by the search cut-off (stale cache).
 RADIUS_CACHE_SECONDS = 60
 _RADIUS_CACHE = {}
@@ -261,14 +264,6 @@ def timeline(session, user, incident_id):
 # ---------------------------------------------------------------- recommendations
 
 
-def _team_columns():
-    """The team columns a recommendation reads (Core, not ORM: this is the hot path)."""
-    t = RescueTeam.__table__
-    return (t.c.id, t.c.org_id, t.c.name, t.c.category, t.c.status, t.c.grade,
-            t.c.service_radius_km, func.ST_X(t.c.location).label("lon"),
-            func.ST_Y(t.c.location).label("lat"))
-
-
 def readiness(session, team_ids, today=None):
     """{team_id: {members, insured_members}} for a few teams (insurance valid today).
 
@@ -295,6 +290,38 @@ def readiness(session, team_ids, today=None):
     return result
 
 
+def _recommendation_query(with_category):
+    """The nearest-teams query of recommendations: one round trip per batch of rows.
+
+    Each row carries what classifying the team needs: its columns, its organisation's
+    status, its member count and how many members are insured today. The insured count is
+    the summary the database keeps on the team (triggers of migration 0008) when today lies
+    in the span it holds for, else counted live for that team only.
+    """
+    t, o = RescueTeam.__table__, Organisation.__table__
+    m, p = TeamMember.__table__, InsurancePolicy.__table__
+    today = bindparam("today", type_=Date)
+    # A correlated scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into a hashed
+    # subplan that reads every policy (measured 50+ ms); this one probes the member's index.
+    covered = select(literal(1)).where(p.c.member_id == m.c.id, p.c.starts_on <= today,
+                                       p.c.ends_on >= today).limit(1).scalar_subquery()
+    live = (select(func.count(m.c.id)).where(m.c.team_id == t.c.id, covered.is_not(None))
+            .scalar_subquery())
+    insured = case((and_(t.c.insured_from <= today, t.c.insured_until >= today),
+                    t.c.insured_members), else_=live).label("insured")
+    org_status = (select(o.c.status).where(o.c.id == t.c.org_id).scalar_subquery()
+                  .label("org_status"))
+    columns = (t.c.id, t.c.org_id, t.c.name, t.c.category, t.c.status, t.c.grade,
+               t.c.service_radius_km, func.ST_X(t.c.location).label("lon"),
+               func.ST_Y(t.c.location).label("lat"), org_status,
+               t.c.member_count.label("members"), insured)
+    where = [t.c.category == bindparam("category")] if with_category else []
+    return nn.Nearest(t, columns, where)
+
+
+_QUERIES = {True: _recommendation_query(True), False: _recommendation_query(False)}
+
+
 def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
                     require_insured=False, today=None):
     """The nearest eligible teams by geodesic distance, and nearby teams left out with why.
@@ -302,58 +329,76 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     Eligible: approved organisation, available, category matching, within the team's own
     service radius, at least one member insured (every member when ``require_insured``).
     """
-    t = RescueTeam.__table__
-    where = [t.c.category == category] if category else []
     reach_km = radius_km if radius_km is not None else DEFAULT_REACH_KM
     # No team can qualify beyond the largest service radius, so the search stops there.
     search_km = min(reach_km, _largest_radius(session, category))
-    batch = min(max(2 * limit, limit + 10), 200)
     today = today or date.today()
-    eligible, excluded, offset, bound = [], [], 0, 0.0
+    query, params = _QUERIES[bool(category)], {"today": today, "category": category}
+    # How many rows settled the last search of this category: read about that many at
+    # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
+    hint_key = (category, limit)
+    batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
+    eligible, excluded, offset, bound, degs = [], [], 0, 0.0, []
     start = _WINDOW_HINT.get(category, nn.START_DEG)
+    max_deg = nn.degrees_within(search_km, lat)
     while True:
-        rows = nn.nearest(session, t, lon, lat, _team_columns(), batch, offset, where,
-                          start_deg=start)
+        rows = query(session, lon, lat, batch, offset, start, params, max_deg)
         offset += len(rows)
         if rows:
-            _, _, dists = GEOD.inv([lon] * len(rows), [lat] * len(rows),
-                                   [r.lon for r in rows], [r.lat for r in rows])
-            bound = nn.lower_bound_km(rows[-1].deg, lat)
-            if offset == len(rows):
+            n = len(rows)
+            _, _, dists = GEOD.inv([lon] * n, [lat] * n, [r.lon for r in rows],
+                                   [r.lat for r in rows])
+            last = rows[-1].deg
+            bound = nn.lower_bound_km(last, lat)
+            if offset == n:
                 # Remember how far the first batch reached, so the next search of this
                 # category starts with a window of about the right size (SpatiaLite).
-                _WINDOW_HINT[category] = max(rows[-1].deg * 1.2, nn.START_DEG)
-            start = max(rows[-1].deg, nn.START_DEG)
-            _classify(session, rows, dists, eligible, excluded, require_insured, today)
-        eligible.sort(key=lambda r: r["distance_km"])
+                _WINDOW_HINT[category] = max(last * 1.2, nn.START_DEG)
+            start = max(last, nn.START_DEG)
+            degs.extend(r.deg for r in rows)
+            _classify(rows, dists, eligible, excluded, require_insured)
+        eligible.sort(key=_by_distance)
         settled = sum(1 for e in eligible if e["distance_km"] <= bound)
         if (len(rows) < batch or bound > search_km or settled >= limit
                 or offset >= MAX_SCAN):
             break
         # Few qualify near here (a rare category, many busy): look further in larger steps.
-        batch = min(batch * 2, 400)
-    radius_km = reach_km
-    if radius_km is not None:
-        eligible = [e for e in eligible if e["distance_km"] <= radius_km]
-        excluded = [e for e in excluded if e["distance_km"] <= radius_km]
+        batch = min(batch * 2, MAX_BATCH)
+    _remember_rows(hint_key, degs, eligible, limit, lat)
+    eligible = [e for e in eligible if e["distance_km"] <= reach_km]
     items = eligible[:limit]
-    reach = items[-1]["distance_km"] if len(items) == limit else (
-        radius_km if radius_km is not None else math.inf)
-    excluded.sort(key=lambda r: r["distance_km"])
+    reach = items[-1]["distance_km"] if len(items) == limit else reach_km
+    excluded.sort(key=_by_distance)
     nearby = [e for e in excluded if e["distance_km"] <= reach][:max(limit, 20)]
     return {"items": items, "excluded": nearby}
+
+
+def _by_distance(record):
+    """Sort key: geodesic distance."""
+    return record["distance_km"]
+
+
+def _remember_rows(key, degs, eligible, limit, lat):
+    """Remember how many rows it took to settle ``limit`` teams (the next batch size)."""
+    if len(eligible) < limit:  # fewer qualify within reach: that many rows next time
+        _ROWS_HINT[key] = len(degs) + 2
+        return
+    kth = eligible[limit - 1]["distance_km"]
+    needed = sum(1 for d in degs if nn.lower_bound_km(d, lat) <= kth) + 1
+    _ROWS_HINT[key] = int(needed * 1.25) + 2
 
 
 def clear_caches():
     """Forget cached search hints (after bulk changes to teams, and between tests)."""
     _RADIUS_CACHE.clear()
     _WINDOW_HINT.clear()
+    _ROWS_HINT.clear()
 
 
 def _largest_radius(session, category):
     """The largest service radius (km) of the category's teams, cached for a minute."""
     now = time.monotonic()
-    key = (str(session.get_bind().engine.url), category)
+    key = (session.get_bind().engine.url, category)
     cached = _RADIUS_CACHE.get(key)
     if cached and now - cached[0] < RADIUS_CACHE_SECONDS:
         return cached[1]
@@ -367,17 +412,11 @@ def _largest_radius(session, category):
     return largest
 
 
-def _classify(session, rows, dists, eligible, excluded, require_insured, today):
+def _classify(rows, dists, eligible, excluded, require_insured):
     """Sort rows into eligible teams (with why) and excluded ones (with the reason)."""
-    ids = [r.id for r in rows]
-    org_ids = {r.org_id for r in rows}
-    orgs = dict(session.execute(select(Organisation.id, Organisation.status)
-                                .where(Organisation.id.in_(org_ids))).all())
-    ready = readiness(session, ids, today)
     for row, metres in zip(rows, dists, strict=True):
         km = round(metres / 1000.0, 3)
-        counts = ready.get(row.id, {})
-        members, insured = counts.get("members", 0), counts.get("insured_members", 0)
+        members, insured = row.members, int(row.insured or 0)
         radius = float(row.service_radius_km or 0)
         record = {"team_id": row.id, "name": row.name, "category": row.category,
                   "distance_km": km, "grade": row.grade, "members": members,
@@ -385,8 +424,8 @@ def _classify(session, rows, dists, eligible, excluded, require_insured, today):
                   "service_radius_km": radius, "location": {"type": "Point",
                                                             "coordinates": [row.lon, row.lat]}}
         reason = None
-        if orgs.get(row.org_id) != "approved":
-            reason = ("not_approved", f"organisation is {orgs.get(row.org_id)}")
+        if row.org_status != "approved":
+            reason = ("not_approved", f"organisation is {row.org_status}")
         elif row.status == "dispatched":
             reason = ("busy", "on another dispatch")
         elif row.status != "available":
@@ -397,23 +436,34 @@ def _classify(session, rows, dists, eligible, excluded, require_insured, today):
         elif insured == 0 or (require_insured and insured < members):
             reason = ("uninsured", f"{insured} of {members} members insured")
         if reason:
-            excluded.append({**record, "reason": reason[0], "detail": reason[1]})
+            record["reason"], record["detail"] = reason
+            excluded.append(record)
             continue
         why = ["organisation approved", "team available",
                f"{km:.1f} km, within its service radius of {radius:g} km",
                f"{insured} of {members} members insured"]
         if row.grade:
             why.append(f"official grade {row.grade}")
-        warnings = [f"{members - insured} members uninsured"] if insured < members else []
-        eligible.append({**record, "why": why, "warnings": warnings})
+        record["why"] = why
+        record["warnings"] = ([f"{members - insured} members uninsured"]
+                              if insured < members else [])
+        eligible.append(record)
 
 
 def incident_recommendations(session, user, incident_id, category=None, limit=10,
                              radius_km=None, require_insured=False):
     """Recommendations for an incident."""
     check_read(user)
-    incident = incident_or_404(session, incident_id)
-    lon, lat = _lonlat(incident)
-    result = recommend_teams(session, lon, lat, category, limit, radius_km, require_insured)
-    return {"incident_id": incident.id, "category": category, "limit": limit,
+    # Only the place is needed: a Core row, not the incident with its JSON columns.
+    place = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).first()
+    if place is None:
+        raise NotFound(f"incident {incident_id} not found")
+    result = recommend_teams(session, place.lon, place.lat, category, limit, radius_km,
+                             require_insured)
+    return {"incident_id": incident_id, "category": category, "limit": limit,
             "radius_km": radius_km, **result}
+
+
+_INCIDENT_PLACE = select(func.ST_X(Incident.__table__.c.location).label("lon"),
+                         func.ST_Y(Incident.__table__.c.location).label("lat")).where(
+    Incident.__table__.c.id == bindparam("incident_id"))

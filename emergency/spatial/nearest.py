@@ -10,7 +10,7 @@ backends; callers compute exact geodesic distances only for the rows they get.
 
 import math
 
-from sqlalchemy import Float, func, literal, select
+from sqlalchemy import Float, Integer, bindparam, func, literal, select
 
 from emergency.spatial import _index_rowids, _is_spatialite, make_envelope, make_point
 
@@ -67,9 +67,108 @@ def nearest(session, table, lon, lat, columns, limit, offset=0, where=(), column
         half = min(WHOLE_GLOBE_DEG, half * 2)
 
 
+class Nearest:
+    """A nearest-neighbour query built once and run many times with bound parameters.
+
+    Same rows and order as :func:`nearest`, for hot paths: the statement (one per backend)
+    is constructed once, so a call costs one execution of a cached compiled statement.
+    ``columns`` may hold correlated subqueries or other per-row work: with ``late_columns``
+    they are computed only for the rows returned (SpatiaLite first picks the ids, then
+    reads those rows; PostgreSQL computes them as its KNN scan hands rows to the LIMIT).
+    ``where`` may use ``bindparam``s, given to :meth:`__call__` as ``params``.
+    """
+
+    def __init__(self, table, columns, where=(), column="location", late_columns=True):
+        self.table, self.columns, self.where = table, tuple(columns), tuple(where)
+        self.column = table.c[column]
+        self.late_columns = late_columns
+        self._statements = {}
+
+    def _statement(self, spatialite, windowed):
+        """The statement for a backend (and, on SpatiaLite, with or without a window)."""
+        key = (spatialite, windowed)
+        if key in self._statements:
+            return self._statements[key]
+        lon, lat = bindparam("nn_lon", type_=Float), bindparam("nn_lat", type_=Float)
+        limit, offset = bindparam("nn_limit", type_=Integer), bindparam("nn_offset",
+                                                                          type_=Integer)
+        col, t = self.column, self.table
+        if not spatialite:
+            point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+            deg = col.op("<->", return_type=Float)(point).label("deg")
+            conditions = list(self.where)
+            if windowed:  # a box the GiST scan prunes with, so it ends at ``max_deg``
+                half = bindparam("nn_half", type_=Float)
+                conditions.append(col.op("&&")(func.ST_MakeEnvelope(
+                    lon - half, lat - half, lon + half, lat + half, 4326)))
+            stmt = (select(*self.columns, deg).where(*conditions).order_by(deg)
+                    .limit(limit).offset(offset))
+            self._statements[key] = stmt
+            return stmt
+        deg = func.ST_Distance(col, func.MakePoint(lon, lat, 4326))
+        conditions = list(self.where)
+        if windowed:
+            half = bindparam("nn_half", type_=Float)
+            envelope = func.BuildMbr(lon - half, lat - half, lon + half, lat + half, 4326)
+            conditions += [t.c.id.in_(_index_rowids(t, col, envelope)), deg <= half]
+        if self.late_columns:
+            # Pick ids and distances first, then read only those rows: SQLite computes
+            # every result column of every row inside the window before sorting.
+            picked = (select(t.c.id.label("nn_id"), deg.label("deg")).where(*conditions)
+                      .order_by(deg).limit(limit).offset(offset).subquery("nn"))
+            stmt = (select(*self.columns, picked.c.deg)
+                    .join_from(t, picked, t.c.id == picked.c.nn_id).order_by(picked.c.deg))
+        else:
+            deg = deg.label("deg")
+            stmt = (select(*self.columns, deg).where(*conditions).order_by(deg)
+                    .limit(limit).offset(offset))
+        self._statements[key] = stmt
+        return stmt
+
+    def __call__(self, session, lon, lat, limit, offset=0, start_deg=START_DEG, params=None,
+                 max_deg=None):
+        """Up to ``limit`` rows after ``offset`` nearest to lon/lat (as :func:`nearest`).
+
+        With ``max_deg`` only rows within that planar distance are wanted: SpatiaLite then
+        stops growing its window there (PostGIS streams rows from its KNN scan and the
+        caller stops reading) instead of searching the globe for rows nobody needs.
+        """
+        values = {**(params or {}), "nn_lon": float(lon), "nn_lat": float(lat),
+                  "nn_limit": int(limit), "nn_offset": int(offset)}
+        largest = min(float(max_deg), WHOLE_GLOBE_DEG) if max_deg else WHOLE_GLOBE_DEG
+        if not _is_spatialite(session):
+            values["nn_half"] = largest
+            return session.execute(self._statement(False, largest < WHOLE_GLOBE_DEG),
+                                   values).all()
+        half = min(max(float(start_deg), 1e-6), largest)
+        while True:
+            covers_all = half >= WHOLE_GLOBE_DEG
+            values["nn_half"] = half
+            rows = session.execute(self._statement(True, not covers_all), values).all()
+            if covers_all or len(rows) == limit or half >= largest:
+                return rows
+            half = min(largest, half * 2)
+
+
 def lower_bound_km(deg, lat):
     """A lower bound of the geodesic km to any point at ``deg`` planar degrees from lat."""
     # A degree of longitude shrinks with latitude: the farthest latitude reachable within
     # ``deg`` bounds the shortest possible km per degree (1% margin for the ellipsoid).
     reach = min(89.9, abs(lat) + deg)
     return deg * 110.57 * max(math.cos(math.radians(reach)), 0.001) * 0.99
+
+
+def degrees_within(km, lat):
+    """A planar distance in degrees beyond which every point is farther than ``km``.
+
+    The inverse of :func:`lower_bound_km`: ``lower_bound_km(degrees_within(km, lat), lat)
+    >= km`` (or the whole globe when no such distance exists).
+    """
+    deg = km / 110.57
+    for _ in range(50):
+        if lower_bound_km(deg, lat) >= km:
+            return deg
+        deg *= 1.05
+        if deg >= WHOLE_GLOBE_DEG:
+            break
+    return WHOLE_GLOBE_DEG
