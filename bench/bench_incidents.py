@@ -236,9 +236,16 @@ def plans(engine, category):
     with Session(bind=engine) as session:
         spatialite = spatial.backend_name(session) == "spatialite"
         dialect = session.get_bind().dialect
-        for label, query in (("bare", bare_query()),
-                             ("service", service._QUERIES[True])):
-            stmt = query._statement(spatialite, True)
+        from sqlalchemy import bindparam, func, select
+
+        from registry.models import RescueTeam
+
+        t = RescueTeam.__table__
+        largest = select(func.max(t.c.service_radius_km)).where(
+            t.c.category == bindparam("category"))
+        for label, stmt in (("bare", bare_query()._statement(spatialite, True)),
+                            ("service", service._QUERIES[True]._statement(spatialite, True)),
+                            ("largest radius (cached a minute)", largest)):
             compiled = stmt.compile(dialect=dialect)
             params = compiled.construct_params(values)
             if compiled.positional:

@@ -181,3 +181,7 @@ class CompensationItem(Base):
 # it (its R*Tree ``SpatialIndex`` does the spatial work), so there the index is empty.
 Index("ix_teams_category_location", RescueTeam.__table__.c.category,
       RescueTeam.__table__.c.location, postgresql_using="gist", sqlite_where=text("0"))
+# The search stops at the largest service radius of the category's teams: an index answers
+# that maximum without reading the table (it is asked once a minute per process).
+Index("ix_teams_category_radius", RescueTeam.__table__.c.category,
+      RescueTeam.__table__.c.service_radius_km)

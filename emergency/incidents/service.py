@@ -396,17 +396,24 @@ def clear_caches():
 
 
 def _largest_radius(session, category):
-    """The largest service radius (km) of the category's teams, cached for a minute."""
+    """The largest service radius (km) of the category's teams, cached for a minute.
+
+    One index lookup per category (``ix_teams_category_radius``); without a category, the
+    largest of every category's.
+    """
     now = time.monotonic()
     key = (session.get_bind().engine.url, category)
     cached = _RADIUS_CACHE.get(key)
     if cached and now - cached[0] < RADIUS_CACHE_SECONDS:
         return cached[1]
+    from registry.models import CATEGORIES
+
     t = RescueTeam.__table__
-    query = select(func.max(t.c.service_radius_km))
-    if category:
-        query = query.where(t.c.category == category)
-    largest = float(session.scalar(query) or 0.0)
+    largest = 0.0
+    for name in [category] if category else CATEGORIES:
+        found = session.scalar(select(func.max(t.c.service_radius_km))
+                               .where(t.c.category == name))
+        largest = max(largest, float(found or 0.0))
     if largest > 0:  # an empty registry is not remembered: the first team must show up
         _RADIUS_CACHE[key] = (now, largest)
     return largest

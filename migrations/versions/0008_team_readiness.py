@@ -19,9 +19,11 @@ teams a write touches, whatever writes (the registry, the roster import, bulk lo
 restores). PostgreSQL uses statement-level triggers with transition tables (one set-based
 update per statement, so a COPY of a million rows stays fast); SQLite row-level ones.
 
-PostGIS also gets a GiST index on ``teams (category, location)`` (btree_gist), so the KNN
-search of a rare category walks only that category's teams. On SQLite the same index is
-declared empty (``WHERE 0``): the R*Tree ``SpatialIndex`` does the spatial work there.
+An index on ``teams (category, service_radius_km)`` answers the largest service radius of
+a category (where the search may stop) without reading the table. PostGIS also gets a GiST
+index on ``teams (category, location)`` (btree_gist), so the KNN search of a rare category
+walks only that category's teams. On SQLite that index is declared empty (``WHERE 0``):
+the R*Tree ``SpatialIndex`` does the spatial work there.
 """
 
 from alembic import op
@@ -140,6 +142,8 @@ def upgrade():
                                      comment='first day insured_members holds; NULL: count live'))
     op.add_column('teams', sa.Column('insured_until', sa.Date(), nullable=True,
                                      comment='last day insured_members holds; NULL: count live'))
+    op.create_index('ix_teams_category_radius', 'teams', ['category', 'service_radius_km'],
+                    unique=False)
     if postgres:
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         op.create_index('ix_teams_category_location', 'teams', ['category', 'location'],
@@ -175,6 +179,7 @@ def downgrade():
         for name, _, _, _ in _lite_triggers():
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index('ix_teams_category_location', table_name='teams')
+    op.drop_index('ix_teams_category_radius', table_name='teams')
     for column in ('insured_until', 'insured_from', 'insured_members', 'member_count'):
         if postgres:
             op.drop_column('teams', column)
