@@ -32,6 +32,7 @@ class RiskCells(MacroElement):
 .risk-legend i{display:inline-block;width:14px;height:14px;margin-right:5px;
  vertical-align:-2px;border:1px solid #666}
 .risk-legend i.gap{background:#fff;border:2px dashed #000}
+.risk-note{max-width:210px;font-size:11px;line-height:1.3;color:#444;margin-top:3px}
 .risk-status{background:rgba(255,255,255,.9);padding:2px 6px;font-size:12px;border-radius:3px}
 .risk-popup th{padding-right:8px;font-weight:600;white-space:nowrap}
 </style>
@@ -62,6 +63,8 @@ class RiskCells(MacroElement):
     var gap = document.createElement('div'), gi = document.createElement('i');
     gi.className = 'gap'; gap.appendChild(gi);
     gap.appendChild(document.createTextNode(cfg.labels.gap)); div.appendChild(gap);
+    var note = document.createElement('div'); note.className = 'risk-note';
+    note.textContent = cfg.labels.bins_note; div.appendChild(note);
     return div;
   };
   legend.addTo(map);
@@ -129,6 +132,8 @@ class RiskCells(MacroElement):
       style: function (f) {
         var p = f.properties, s = {renderer: renderer, weight: 0.5, color: cfg.colours[p.level],
           fillColor: cfg.colours[p.level], fillOpacity: 0.65};
+        // A square of many cells is outlined in the colour of its most severe cell.
+        if (p.worst && p.worst < p.level) { s.color = cfg.colours[p.worst]; s.weight = 1.5; }
         if (p.gap) { Object.assign(s, cfg.gap_style); }
         return s;
       },

@@ -126,8 +126,9 @@ class ViewportLayers(JSCSSMixin, MacroElement):
     L.geoJSON(body, {
       style: function (f) {
         var c = colourOf(def, f.properties);
-        return {renderer: renderer, color: def.fill > 0.3 ? c : def.colour, weight: 1,
-                fillColor: c, fillOpacity: def.fill};
+        var p = f.properties, stroke = p.stroke && p.stroke !== c;
+        return {renderer: renderer, color: stroke ? p.stroke : (def.fill > 0.3 ? c : def.colour),
+                weight: stroke ? 1.5 : 1, fillColor: c, fillOpacity: def.fill};
       },
       pointToLayer: function (f, latlng) {
         var c = colourOf(def, f.properties);

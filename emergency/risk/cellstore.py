@@ -33,10 +33,10 @@ _FEATURE = ('{"type":"Feature","id":%d,"geometry":{"type":"MultiPolygon","coordi
             '"likelihood":%s,"consequence":%s,"area_code":%s,"grid_code":%s}}')
 _BIN = ('{"type":"Feature","id":"bin:%d:%d","geometry":{"type":"Polygon","coordinates":'
         '[[[%s,%s],[%s,%s],[%s,%s],[%s,%s],[%s,%s]]]},"properties":{"level":%d,"colour":"%s",'
-        '"cells":%d,"counts":{"1":%d,"2":%d,"3":%d,"4":%d},"risk":%.3f}}')
+        '"worst":%d,"stroke":"%s","cells":%d,"counts":{"1":%d,"2":%d,"3":%d,"4":%d},"risk":%.3f}}')
 
 
-def worst_level(counts, share=0.1):
+def share_level(counts, share=0.1):
     """Per row of an (n, 4) array of counts by level: the most severe level (1 = major)
     holding, with the levels above it, at least ``share`` of the row's cells."""
     counts = np.asarray(counts, dtype=np.float64)
@@ -170,26 +170,28 @@ class RunCells:
 
     def bins(self, bbox, size_lon):
         """The bins of ``bin_grid(size_lon)`` meeting a bbox: (bx, by, counts, max risk,
-        worst_level) as lists, and (sx, sy)."""
+        share_level, most severe level present) as lists, and (sx, sy)."""
         bx, by, counts, top, sx, sy = self.bin_grid(size_lon)
         minx, miny, maxx, maxy = bbox
         hit = np.flatnonzero((bx >= math.floor(minx / sx)) & (bx <= math.floor(maxx / sx))
                              & (by >= math.floor(miny / sy)) & (by <= math.floor(maxy / sy)))
         return (bx[hit].tolist(), by[hit].tolist(), counts[hit].tolist(), top[hit].tolist(),
-                worst_level(counts[hit]).tolist()), (sx, sy)
+                share_level(counts[hit]).tolist(),
+                (np.argmax(counts[hit] > 0, axis=1) + 1).tolist()), (sx, sy)
 
     def bins_text(self, bbox, size_lon, digits=4):
-        """GeoJSON Feature texts of the bins meeting a bbox, coloured by worst_level; and
-        the number of cells they hold."""
-        (bx, by, counts, top, levels), (sx, sy) = self.bins(bbox, size_lon)
+        """GeoJSON Feature texts of the bins meeting a bbox, filled in the colour of their
+        share_level and outlined (``stroke``) in that of their most severe cell; and the
+        number of cells they hold."""
+        (bx, by, counts, top, levels, worst), (sx, sy) = self.bins(bbox, size_lon)
         out, cells = [], 0
         f = f"%.{int(digits)}f"
-        for x, y, c, r, lv in zip(bx, by, counts, top, levels, strict=True):
+        for x, y, c, r, lv, wv in zip(bx, by, counts, top, levels, worst, strict=True):
             w, s, e, n = f % (x * sx), f % (y * sy), f % ((x + 1) * sx), f % ((y + 1) * sy)
             total = c[0] + c[1] + c[2] + c[3]
             cells += total
-            out.append(_BIN % (x, y, w, s, e, s, e, n, w, n, w, s, lv, MAP_COLOURS[lv],
-                               total, c[0], c[1], c[2], c[3], r))
+            out.append(_BIN % (x, y, w, s, e, s, e, n, w, n, w, s, lv, MAP_COLOURS[lv], wv,
+                               MAP_COLOURS[wv], total, c[0], c[1], c[2], c[3], r))
         return out, cells
 
 

@@ -76,15 +76,15 @@ def cell_view(session, assessment_id):
 def cell_bins(session, assessment_id, bbox, size_deg):
     """Cells of a done run counted per level in squares of ``size_deg`` degrees of longitude
     (and as many metres of latitude) meeting the bbox:
-    [{bin: [bx, by], bounds: [w, s, e, n], cells, counts: {"1".."4"}, level, risk}], where
-    ``level`` is the most severe level holding, with those above it, a tenth of the cells
-    and ``risk`` the highest cell risk."""
-    (bx, by, counts, top, levels), (sx, sy) = cell_view(session, assessment_id).bins(
+    [{bin: [bx, by], bounds: [w, s, e, n], cells, counts: {"1".."4"}, level, worst, risk}],
+    where ``level`` is the most severe level holding, with those above it, a tenth of the
+    cells, ``worst`` the most severe level present and ``risk`` the highest cell risk."""
+    (bx, by, counts, top, levels, worst), (sx, sy) = cell_view(session, assessment_id).bins(
         bbox, size_deg)
     return [{"bin": [x, y], "bounds": [x * sx, y * sy, (x + 1) * sx, (y + 1) * sy],
              "cells": sum(c), "counts": {str(lv + 1): c[lv] for lv in range(4)},
-             "level": level, "risk": round(r, 6)}
-            for x, y, c, r, level in zip(bx, by, counts, top, levels, strict=True)]
+             "level": level, "worst": w, "risk": round(r, 6)}
+            for x, y, c, r, level, w in zip(bx, by, counts, top, levels, worst, strict=True)]
 
 
 def _counts(rows):

@@ -35,6 +35,8 @@ def _map_labels():
             "grade": _("Grade"), "status": _("Status"),
             "binned": _("%(total)s cells in %(bins)s squares; zoom in for cells",
                         total="%(total)s", bins="%(bins)s"),
+            "bins_note": _("Zoomed out, squares of cells: filled in the most severe level "
+                           "of a tenth of their cells, outlined in that of their worst cell."),
             "count": _("%(total)s cells", total="%(total)s")}
 
 

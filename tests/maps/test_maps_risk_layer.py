@@ -67,6 +67,9 @@ def test_a_view_of_more_cells_than_the_limit_gets_bins_counting_every_cell(
         assert p["cells"] == sum(p["counts"].values())
         assert p["level"] == area_risk_level(p["counts"])
         assert p["colour"] == RISK_COLOURS[p["level"]]
+        # outlined in the colour of the most severe cell it holds
+        assert p["worst"] == min(int(k) for k, n in p["counts"].items() if n) <= p["level"]
+        assert p["stroke"] == RISK_COLOURS[p["worst"]]
 
 
 def test_bins_of_the_service_partition_the_cells(db, run_id):
@@ -77,6 +80,7 @@ def test_bins_of_the_service_partition_the_cells(db, run_id):
     for b in bins:
         w, s, e, n = b["bounds"]
         assert w < e and s < n and b["level"] == area_risk_level(b["counts"])
+        assert b["worst"] == min(int(k) for k, c in b["counts"].items() if c)
 
 
 def test_cells_in_memory_are_the_cells_of_the_database(db, run_id):
