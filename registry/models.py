@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -77,9 +78,11 @@ class RescueTeam(Base):
         Integer, server_default="0",
         comment="members insured on each day of insured_from..insured_until (kept by triggers)")
     insured_from: Mapped[object | None] = mapped_column(
-        Date, comment="first day insured_members holds; NULL: count live")
+        Date, server_default=text("'0001-01-01'"),
+        comment="first day insured_members holds; NULL: count live")
     insured_until: Mapped[object | None] = mapped_column(
-        Date, comment="last day insured_members holds; NULL: count live")
+        Date, server_default=text("'9999-12-31'"),
+        comment="last day insured_members holds; NULL: count live")
 
 
 class TeamEquipment(Base):

@@ -353,8 +353,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
             if offset == n:
                 # Remember how far the first batch reached, so the next search of this
                 # category starts with a window of about the right size (SpatiaLite).
-                _WINDOW_HINT[category] = max(last * 1.2, nn.START_DEG)
-            start = max(last, nn.START_DEG)
+                _WINDOW_HINT[category] = max(last * 1.2, nn.MIN_DEG)
+            start = max(last, nn.MIN_DEG)
             degs.extend(r.deg for r in rows)
             _classify(rows, dists, eligible, excluded, require_insured)
         eligible.sort(key=_by_distance)

@@ -16,6 +16,8 @@ from emergency.spatial import _index_rowids, _is_spatialite, make_envelope, make
 
 # Window half-size to start from, and the largest one (beyond it, the whole globe).
 START_DEG = 0.1
+# The smallest window worth starting from when a caller learnt the right size (~100 m).
+MIN_DEG = 0.001
 WHOLE_GLOBE_DEG = 360.0
 
 
@@ -147,7 +149,10 @@ class Nearest:
             rows = session.execute(self._statement(True, not covers_all), values).all()
             if covers_all or len(rows) == limit or half >= largest:
                 return rows
-            half = min(largest, half * 2)
+            # Rows grow with the area: aim at enough rows at once (at least double the
+            # area, at most 16 times), not one doubling per round trip.
+            grow = 1.2 * math.sqrt((limit + offset) / max(len(rows) + offset, 1))
+            half = min(largest, half * min(4.0, max(1.4, grow)))
 
 
 def lower_bound_km(deg, lat):

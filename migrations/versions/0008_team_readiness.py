@@ -138,9 +138,12 @@ def upgrade():
                                      nullable=False,
                                      comment='members insured on each day of insured_from..'
                                              'insured_until (kept by triggers)'))
+    # A new team has no members: nothing is insured on any day until a member is added.
     op.add_column('teams', sa.Column('insured_from', sa.Date(), nullable=True,
+                                     server_default=sa.text("'0001-01-01'"),
                                      comment='first day insured_members holds; NULL: count live'))
     op.add_column('teams', sa.Column('insured_until', sa.Date(), nullable=True,
+                                     server_default=sa.text("'9999-12-31'"),
                                      comment='last day insured_members holds; NULL: count live'))
     op.create_index('ix_teams_category_radius', 'teams', ['category', 'service_radius_km'],
                     unique=False)
