@@ -217,6 +217,18 @@ def viewports(zoom, count, rnd):
     return out
 
 
+GC_PAUSES = []  # seconds of each full (generation 2) collection while timing endpoints
+_GC_STARTED = [0.0]
+
+
+def _gc_watch(phase, info):
+    """Record the length of full garbage collections (they stall a request)."""
+    if phase == "start":
+        _GC_STARTED[0] = time.perf_counter()
+    elif info["generation"] == 2:
+        GC_PAUSES.append(time.perf_counter() - _GC_STARTED[0])
+
+
 def endpoint_latencies(app, token, run_id, zooms, samples, layer="risk"):
     """Per zoom: p50/p95 ms, p95/max gzip KB and max features of a layer endpoint over
     random views, and the p50 ms of the same views asked again (another user, a pan back)."""
@@ -377,6 +389,12 @@ def main(argv=None):
                 print(f"{row['cells']:>8} {label:<22} {mb / 1e6:>15.2f} {secs:>17.2f} "
                       f"{requests:>9}")
     zooms = [7, 8, 9, 10, 11, 12, 13, 14] if not args.quick else [7, 10, 12, 14]
+    # The naive pages were built in this (the server's) process, which a server never does:
+    # collect their garbage first, then report the full collections met while timing.
+    import gc
+
+    gc.collect()
+    gc.callbacks.append(_gc_watch)
     for size in sizes:
         print(f"\n== /api/v1/maps/layers/risk, {size} m run, {samples} random views per zoom "
               "(gzip) ==")
@@ -386,6 +404,10 @@ def main(argv=None):
                 app, token, runs[size], zooms, samples):
             print(f"{zoom:>4} {p50:>8.1f} {p95:>8.1f} {kb95:>8.1f} {kbmax:>8.1f} {nmax:>13} "
                   f"{rep:>10.1f}")
+        if GC_PAUSES:
+            print(f"   ({len(GC_PAUSES)} full GC while timing, longest "
+                  f"{max(GC_PAUSES) * 1000:.0f} ms)")
+            GC_PAUSES.clear()
         if size == sizes[-1]:
             print(f"\n== /api/v1/maps/layers/areas, {samples} random views per zoom (gzip) ==")
             print(f"{'zoom':>4} {'p50 ms':>8} {'p95 ms':>8} {'p95 KB':>8} {'max KB':>8} "
