@@ -105,19 +105,32 @@ def _digits(zoom):
 
 
 def simplified(geometry, zoom):
-    """A GeoJSON geometry (a mapping or GeoJSON text) simplified and rounded for drawing at
-    ``zoom``. Results for text are memoised by a digest of the text itself, so a changed
-    geometry is a new key: nothing to invalidate, and every process agrees."""
-    if isinstance(geometry, str):
-        import hashlib
+    """A GeoJSON geometry mapping simplified and rounded for drawing at ``zoom``."""
+    return _simplify(_geometry(geometry), zoom)
 
-        key = (hashlib.blake2b(geometry.encode(), digest_size=16).digest(), zoom)
-        found = _SIMPLIFIED.get(key)
-        if found is None:
-            found = _simplify(_geometry(geometry), zoom)
-            _SIMPLIFIED.put(key, found)
-        return found
-    return _simplify(geometry, zoom)
+
+def simplified_text(geometry, zoom):
+    """GeoJSON text of a geometry given as GeoJSON text, simplified and rounded for drawing
+    at ``zoom``; memoised by a digest of the text itself, so a changed geometry is a new key
+    (nothing to invalidate, every process agrees). Kept as text: a str costs the garbage
+    collector nothing, nested coordinate lists did (full collections of ~100 ms)."""
+    import hashlib
+    import json
+
+    key = (hashlib.blake2b(geometry.encode(), digest_size=16).digest(), zoom)
+    found = _SIMPLIFIED.get(key)
+    if found is None:
+        found = json.dumps(_simplify(_geometry(geometry), zoom), separators=(",", ":"))
+        _SIMPLIFIED.put(key, found)
+    return found
+
+
+def _feature_text(fid, geometry_text, properties):
+    """A GeoJSON Feature as text around an already serialised geometry."""
+    import json
+
+    return (f'{{"type":"Feature","id":{json.dumps(fid)},"geometry":{geometry_text},'
+            f'"properties":{json.dumps(properties, ensure_ascii=False, separators=(",", ":"))}}}')
 
 
 class _Memo:
@@ -144,8 +157,8 @@ class _Memo:
                 self.items.popitem(last=False)
 
 
-# Simplified area and grid geometries by (digest of their text, zoom): ~40% of an areas
-# response's time went to parsing and simplifying the same boundaries again.
+# Simplified area and grid geometries (GeoJSON text) by (digest of their source text, zoom):
+# ~40% of an areas response's time went to parsing and simplifying the same boundaries.
 _SIMPLIFIED = _Memo(20_000)
 
 
@@ -187,15 +200,25 @@ def _bbox_area_m2(bbox):
 # ---------------------------------------------------------------- providers
 
 
+def _geometry_text(geometry, zoom):
+    """simplified_text() of GeoJSON text or a mapping."""
+    if not isinstance(geometry, str):
+        import json
+
+        geometry = json.dumps(geometry)
+    return simplified_text(geometry, zoom)
+
+
 @register("areas", "polygon")
 def areas(session, user, bbox, zoom, params):
     """Districts, streets or communities (by zoom) meeting the bbox, simplified."""
     level = next(name for z, name in AREA_LEVEL_ZOOM if zoom >= z)
     geo = _service("emergency.geo.service")
     records, total = geo.list_areas(session, level=level, bbox=bbox, limit=MAX_FEATURES)
-    features = [_feature(r["code"], simplified(r["geometry"], zoom),
-                         {"code": r["code"], "name": r["name"], "level": r["level"]})
-                for r in records]
+    features = TextFeatures(
+        _feature_text(r["code"], _geometry_text(r["geometry"], zoom),
+                      {"code": r["code"], "name": r["name"], "level": r["level"]})
+        for r in records)
     return features, {"total": total, "level": level}
 
 
@@ -206,9 +229,10 @@ def grids(session, user, bbox, zoom, params):
         return [], {"total": None, "zoom_in": GRID_MIN_ZOOM}
     geo = _service("emergency.geo.service")
     records, total = geo.list_grids(session, bbox=bbox, limit=MAX_FEATURES)
-    features = [_feature(r["code"], simplified(r["geometry"], zoom),
-                         {"code": r["code"], "name": r["name"], "area_code": r["area_code"]})
-                for r in records]
+    features = TextFeatures(
+        _feature_text(r["code"], _geometry_text(r["geometry"], zoom),
+                      {"code": r["code"], "name": r["name"], "area_code": r["area_code"]})
+        for r in records)
     return features, {"total": total}
 
 
