@@ -239,7 +239,7 @@ def demo_load():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
 def serve(host, port, workers, threads):
     """Serve the app with gunicorn (a production WSGI server)."""
     from emergency.server import run

@@ -37,6 +37,8 @@ SETTINGS = [
     Setting("DB_POOL_SIZE", 10, "Connections kept open per process (PostGIS).", int),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 30000, "How long a SpatiaLite writer waits for the lock.",
             int),
+    Setting("SQLITE_MMAP_BYTES", 1 << 30, "SpatiaLite: bytes of the database file read through a "
+            "memory map (address space, not memory in use); 0 turns it off.", int),
     Setting("TOKEN_DEFAULT_DAYS", 90, "Lifetime of an API token when --days is not given.", int),
     Setting("LOGIN_MAX_FAILURES", 5, "Failed sign-ins per user within LOGIN_WINDOW_SECONDS "
             "before further attempts get 429.", int),

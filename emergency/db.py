@@ -41,9 +41,12 @@ def init_app(app):
             app.config["DATABASE_URL"],
             pool_size=app.config["DB_POOL_SIZE"],
             busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            mmap_bytes=app.config["SQLITE_MMAP_BYTES"],
         )
-        app.extensions["emergency.db"] = {"engine": engine, "factory": sessionmaker(engine),
-                                          "session": None}
+        # One option-engine for reads, made once: reads need no write lock on SQLite.
+        reader = engine.execution_options(sqlite_begin="DEFERRED")
+        app.extensions["emergency.db"] = {"engine": engine, "reader": reader,
+                                          "factory": sessionmaker(engine), "session": None}
     app.teardown_appcontext(_close_session)
 
 
@@ -63,13 +66,31 @@ def get_session() -> Session:
             g.db_session.flush()
             g.db_request_savepoint = g.db_session.begin_nested()
         else:
-            bind = ext["engine"]
             # Reads need no write lock on SQLite; writes take it at BEGIN (see spatial.engine).
-            if request and request.method in ("GET", "HEAD", "OPTIONS"):
-                bind = bind.execution_options(sqlite_begin="DEFERRED")
-            g.db_session = Session(bind=bind)
+            reading = request and request.method in ("GET", "HEAD", "OPTIONS")
+            g.db_session = Session(bind=ext["reader"] if reading else ext["engine"])
         g.db_session.info["actor_resolver"] = _request_actor
     return g.db_session
+
+
+def read_session() -> Session:
+    """A session for the look-ups a write request makes before it writes.
+
+    On SpatiaLite the request's own session takes the database's single write lock at its
+    first statement (BEGIN IMMEDIATE), so reads done there hold every other writer back.
+    This one reads without the lock (BEGIN DEFERRED) on its own connection; when it is not
+    the request's session, end it with ``rollback()`` before the request writes, so a request
+    never holds two connections. On PostGIS, where readers never block writers, it is the
+    request's session itself (one connection, one transaction). Objects loaded here belong
+    to this session. It is closed with the request.
+    """
+    ext = current_app.extensions["emergency.db"]
+    session = get_session()
+    if ext["session"] is not None or not spatial.writes_lock_out_writers_at_begin(session):
+        return session
+    if "db_read_session" not in g:
+        g.db_read_session = Session(bind=ext["reader"])
+    return g.db_read_session
 
 
 def _request_actor():
@@ -86,10 +107,7 @@ def new_session(readonly=False) -> Session:
     ext = current_app.extensions["emergency.db"]
     if ext["session"] is not None:
         return ext["session"]
-    bind = ext["engine"]
-    if readonly:
-        bind = bind.execution_options(sqlite_begin="DEFERRED")
-    return Session(bind=bind)
+    return Session(bind=ext["reader"] if readonly else ext["engine"])
 
 
 def finish_request(ok):
@@ -107,6 +125,9 @@ def finish_request(ok):
 
 def _close_session(_exc):
     """Roll back whatever the request did not commit and return the connection."""
+    reader = g.pop("db_read_session", None)
+    if reader is not None:
+        reader.close()
     session = g.get("db_session")
     if session is None:
         return

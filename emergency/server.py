@@ -1,6 +1,10 @@
 """Production serving with gunicorn."""
 
+import logging
+
 from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
 
 
 class _Server(BaseApplication):
@@ -22,8 +26,44 @@ class _Server(BaseApplication):
         return create_app()
 
 
-def run(host, port, workers=2, threads=8):
+def warm_up(app, connections):
+    """Open the worker's database connections and walk one request through the app before the
+    worker takes traffic.
+
+    A cold worker pays for its first connections (SpatiaLite loads its extension on each,
+    PostGIS authenticates) and for first-use work in Flask and SQLAlchemy; measured, the first
+    report a cold worker stored took 56 ms on SpatiaLite and 128 ms on PostGIS against 6-8 ms
+    warm, and a burst of phones arriving at a restarted server set the whole run's p99.
+    """
+    from sqlalchemy import text
+
+    engine = app.extensions["emergency.db"]["engine"]
+    held = []
+    try:
+        for _ in range(max(1, connections)):
+            conn = engine.connect()
+            held.append(conn)
+            conn.execute(text("SELECT 1"))
+            conn.rollback()
+    finally:
+        for conn in held:
+            conn.close()
+    client = app.test_client()
+    client.get("/api/v1/health")
+    # An unknown token walks the bearer-token look-up (401) without touching any account.
+    client.get("/api/v1/areas?limit=1", headers={"Authorization": "Bearer em_warm-up"})
+
+
+def _post_worker_init(worker):
+    """gunicorn hook: warm the worker up once its app is loaded, before it accepts."""
+    try:
+        warm_up(worker.wsgi, worker.cfg.threads)
+    except Exception:  # a database still starting must not keep the worker from serving
+        log.exception("worker warm-up failed; serving cold")
+
+
+def run(host, port, workers=2, threads=4):
     """Serve until interrupted."""
     _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
              "worker_class": "gthread", "timeout": 120, "accesslog": "-",
-             "graceful_timeout": 20}).run()
+             "graceful_timeout": 20, "post_worker_init": _post_worker_init}).run()

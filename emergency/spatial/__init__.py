@@ -9,7 +9,11 @@ from geoalchemy2 import Geometry  # noqa: F401  (re-exported for models)
 from sqlalchemy import column, func, literal, select
 from sqlalchemy import table as table_clause
 
-from emergency.spatial.engine import backend_name, make_engine  # noqa: F401
+from emergency.spatial.engine import (  # noqa: F401
+    backend_name,
+    make_engine,
+    writes_lock_out_writers_at_begin,
+)
 
 
 def _is_spatialite(bind):

