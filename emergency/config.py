@@ -60,6 +60,9 @@ SETTINGS = [
             "with uninsured members.", bool),
     Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
             "them instead of a background thread (tests, tiny installations).", bool),
+    Setting("RISK_RUN_MAX_SECONDS", 3600, "A run still queued or running this long after it "
+            "was queued is taken as interrupted (its process died) and marked failed when the "
+            "next run starts.", int),
     Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
             "(POST /layers) in bytes; it streams to disk, never held in memory.", int),
     Setting("HAZARD_DUE_REPORTED_HOURS", "2,24", "Hours to verify a new hazard report: "

@@ -19,6 +19,7 @@ PROGRESS_STEP = 0.05
 
 def start(app, session, assessment_id, actor=""):
     """Start a queued run: inline in ``session`` or in a background thread."""
+    service.fail_interrupted(session, app.config["RISK_RUN_MAX_SECONDS"])
     if app.config.get("RISK_RUN_INLINE"):
         run_inline(session, assessment_id)
         return None

@@ -7,6 +7,7 @@ write). ``run_assessment`` chains them in one session for the CLI, the demo and 
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import shapely
@@ -208,6 +209,22 @@ def set_state(session, assessment_id, status=None, progress=None, error=None):
         run.error = str(error)[:2000]
     session.flush()
     return run
+
+
+def fail_interrupted(session, max_seconds, now=None):
+    """Mark failed every run still queued or running ``max_seconds`` after it was queued:
+    its worker died with its process (a restart, the OOM killer). Returns how many."""
+    now = now or utcnow()
+    limit = now - timedelta(seconds=max_seconds)
+    stale = session.scalars(select(RiskAssessment).where(
+        RiskAssessment.status.in_(("queued", "running")), RiskAssessment.created_at < limit))
+    count = 0
+    for run in stale:
+        set_state(session, run.id, status="failed",
+                  error=f"interrupted: still {run.status} after {max_seconds} s; run it again "
+                        f"with `emergency risk run --id {run.id}`")
+        count += 1
+    return count
 
 
 # ---- running --------------------------------------------------------------------------

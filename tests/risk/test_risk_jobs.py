@@ -52,3 +52,50 @@ def test_background_run_reports_progress_and_finishes(live):
     assert run["cell_count"] == 24
     cells = client.get(f"/api/v1/risk/assessments/{run['id']}/cells", headers=headers)
     assert cells.get_json()["total"] == 24
+
+
+def test_a_run_whose_process_died_is_failed_when_the_next_starts(live):
+    from datetime import timedelta
+
+    from emergency.auth import service as auth
+    from emergency.db import new_session, utcnow
+    from emergency.geo import service as geo
+    from emergency.risk import service as risk
+
+    with live.app_context():
+        session = new_session()
+        geo.create_area(session, "880000", "测试风险市", "city", rect(0, 0, 3000, 2000))
+        auth.create_user(session, "planner-dead", "planner", "correct horse battery")
+        token = auth.create_token(session, "planner-dead", 1)
+        session.commit()
+        session.close()
+    client = live.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    layer_id = upload(client, headers, collection([(rect(0, 0, 1500, 2000), {"value": 3})]))
+    layer_id = layer_id.get_json()["id"]
+    with live.app_context():
+        # Two runs left behind by a worker that died: one queued, one half-way through.
+        session = new_session()
+        dead = [risk.create_assessment(session, "880000", 500, [{"layer_id": layer_id}], {},
+                                       actor="planner-dead") for _ in range(2)]
+        risk.set_state(session, dead[1].id, status="running", progress=0.4)
+        long_ago = utcnow() - timedelta(seconds=live.config["RISK_RUN_MAX_SECONDS"] + 60)
+        for run in dead:
+            run.created_at = long_ago
+        session.commit()
+        ids = [run.id for run in dead]
+        session.close()
+    response = start(client, headers, "880000", 500, [{"layer_id": layer_id}])
+    assert response.status_code == 202
+    new = response.get_json()
+    for _ in range(600):  # let the new run end before its database goes away
+        new = client.get(f"/api/v1/risk/assessments/{new['id']}", headers=headers).get_json()
+        if new["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert new["status"] == "done", new
+    for run_id in ids:
+        run = client.get(f"/api/v1/risk/assessments/{run_id}", headers=headers).get_json()
+        assert run["status"] == "failed"
+        assert "interrupted" in run["error"] and f"--id {run_id}" in run["error"]
+        assert run["finished_at"]
