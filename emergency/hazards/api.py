@@ -60,13 +60,17 @@ def _release_read_lock(session, user):
     On SpatiaLite a POST's session begins IMMEDIATE (the write lock) at its first statement,
     which is the token look-up; phones post many reports at once, so the look-ups of a report
     run on a read-only session and the lock is taken only for the insert. Nothing has been
-    written yet, so ending the transaction loses nothing.
+    written yet, so ending the transaction loses nothing. The signed-in user is detached
+    first, fully loaded, so that nothing (the audit log asks for the username) reloads it
+    inside the write transaction.
     """
     reporter = SimpleNamespace(id=user.id, username=user.username, role=user.role,
                                grid_codes=user.grid_codes, area_code=user.area_code)
     if current_app.extensions["emergency.db"]["session"] is None:  # not a test's shared session
         session.info["actor"] = user.username
         session.info["remote_addr"] = request.remote_addr or ""
+        if user in session:
+            session.expunge(user)
         session.rollback()
     return reporter
 
@@ -152,7 +156,7 @@ def bulletin(query):
     """Counts by category, status and area; new, closed and overdue reports of a period."""
     session = get_session()
     content = bulletins.build(session, query["from_"], query["to"],
-                              service.scope_filters(actor()))
+                              service.scope_filters(session, actor()))
     if query["format"] == "html":
         page = render_template("hazards/bulletin.html", bulletin=content, title="",
                                published=None)

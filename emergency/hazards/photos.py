@@ -3,6 +3,7 @@
 import hashlib
 import io
 import os
+import uuid
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -81,7 +82,9 @@ def _write(folder, relative, data):
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Unique per writer: threads of one worker share the pid, and two of them may store the
+    # same bytes at once (a phone's retries); a shared name made one replace() fail.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -100,7 +103,7 @@ def add_photo(session, user, report_id, data, folder, max_bytes):
     report = session.get(HazardReport, report_id)
     if report is None:
         raise NotFound(f"no hazard report {report_id}")
-    _check_visible(user, report.grid_code, report.area_code)
+    _check_visible(session, user, report.grid_code, report.area_code)
     _may_upload(user)
     if len(data) > max_bytes:
         raise TooLarge(f"photo larger than {max_bytes} bytes",
@@ -149,7 +152,7 @@ def photo_file(session, user, report_id, photo_id, folder, thumb=False):
     if photo is None or photo.report_id != report_id:
         raise NotFound(f"no photo {photo_id} of hazard report {report_id}")
     report = session.get(HazardReport, report_id)
-    _check_visible(user, report.grid_code, report.area_code)
+    _check_visible(session, user, report.grid_code, report.area_code)
     relative = photo.thumb_path if thumb else photo.path
     path = Path(folder) / relative
     if not path.is_file():

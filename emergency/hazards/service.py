@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from emergency import spatial
 from emergency.auth.models import User
-from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
@@ -38,18 +37,22 @@ def _photo_url(report_id, photo_id, thumb=False):
     return f"/api/v1/hazards/{report_id}/photos/{photo_id}" + ("?thumb=1" if thumb else "")
 
 
-def scope_filters(user):
-    """WHERE clauses limiting reports to what ``user`` may see; Forbidden for other roles."""
+def scope_filters(session, user):
+    """WHERE clauses limiting reports to what ``user`` may see; Forbidden for other roles.
+
+    A bureau account scoped to an area sees the reports of that area and of every area
+    below it by parent links (a city's code is no prefix of its districts' codes).
+    """
     if user.role == GRID_STAFF:
         return [T.c.grid_code.in_(user.grid_codes)]
     if user.role not in BUREAU:
         raise Forbidden("hazard reports are for bureau staff and grid staff")
     if user.role != ADMIN and user.area_code:
-        return [T.c.area_code.startswith(user.area_code)]
+        return [geo_service.in_area(session, T.c.area_code, user.area_code)]
     return []
 
 
-def _check_visible(user, grid_code, area_code):
+def _check_visible(session, user, grid_code, area_code):
     """Forbidden when the user may not see a report in that grid and area."""
     if user.role == GRID_STAFF:
         if grid_code not in user.grid_codes:
@@ -57,7 +60,9 @@ def _check_visible(user, grid_code, area_code):
         return
     if user.role not in BUREAU:
         raise Forbidden("hazard reports are for bureau staff and grid staff")
-    require_area_scope(user, [area_code])
+    if user.role != ADMIN and user.area_code and \
+            area_code not in geo_service.area_descendants(session, user.area_code):
+        raise Forbidden("outside your district")
 
 
 def _columns(bind):
@@ -125,7 +130,7 @@ def photo_dict(photo):
 def get_report(session, user, report_id, now=None):
     """One report the user may see, with photos and history."""
     row = _load(session, report_id)
-    _check_visible(user, row.grid_code, row.area_code)
+    _check_visible(session, user, row.grid_code, row.area_code)
     return _details(session, row, now or utcnow())
 
 
@@ -156,7 +161,8 @@ def create_report(session, user, client_id, category, severity, location, descri
     """Store a new report, or return the one stored under the same client_id: (dict, created).
 
     ``reader``, when given, is a read-only session for the look-ups, so that on SpatiaLite
-    the write lock of ``session`` is held only for the insert itself.
+    the write lock of ``session`` is held only for the insert itself; its transaction is
+    ended before the insert, so a request never holds two connections at once.
     """
     now = now or utcnow()
     reader = reader or session
@@ -167,6 +173,8 @@ def create_report(session, user, client_id, category, severity, location, descri
         raise Forbidden("only grid staff and administrators report hazards")
     lon, lat = location.x, location.y
     grid_code, area_code = _grid_of(reader, lon, lat)
+    if reader is not session:
+        reader.rollback()  # read-only: ends the snapshot and returns the connection
     if grid_code is None:
         raise Invalid("the location is outside every management grid",
                       {"location": ["outside every management grid"]})
@@ -210,7 +218,7 @@ def list_reports(session, user, status=None, category=None, grid_code=None, area
                  now=None):
     """Reports the user may see, newest first, with the total count."""
     now = now or utcnow()
-    where = scope_filters(user)
+    where = scope_filters(session, user)
     if status:
         where.append(T.c.status == status)
     if category:
@@ -260,7 +268,7 @@ def transition(session, user, report_id, to, note="", photo_ids=(), policy=DEFAU
     report = session.get(HazardReport, report_id, with_for_update=True)
     if report is None:
         raise NotFound(f"no hazard report {report_id}")
-    _check_visible(user, report.grid_code, report.area_code)
+    _check_visible(session, user, report.grid_code, report.area_code)
     if not may_step(user.role, to):
         raise Forbidden(f"role {user.role} may not move a report to {to}")
     if to not in TRANSITIONS.get(report.status, ()):
@@ -316,7 +324,7 @@ def escalate_overdue(session, now=None, actor="system"):
 def my_tasks(session, user, limit=200, now=None):
     """What this user must act on next, most urgent first: (records, total)."""
     now = now or utcnow()
-    where = scope_filters(user)
+    where = scope_filters(session, user)
     if user.role == GRID_STAFF:
         where.append(T.c.status.in_(("verified", "rectifying")))
     elif user.role in (ADMIN, PLANNER):
