@@ -48,7 +48,7 @@ COMMON, RARE = "mountain", "diving"
 MEMBERS_PER_TEAM = 10
 MAX_MEMBERS = 1_000_000
 # gunicorn for 2 cores (see docs/incidents.md for how this was chosen).
-WORKERS, THREADS = 2, 8
+WORKERS, THREADS = 2, 2
 
 
 def percentiles(samples):
@@ -215,7 +215,7 @@ def in_process(engine, category, points):
     from emergency.incidents import service
 
     bare_nearest = bare_query()
-    bare, full = [], []
+    bare, full, stats = [], [], {}
     with Session(bind=engine.execution_options(sqlite_begin="DEFERRED")) as session:
         for lon, lat in points[:5]:  # warm caches and connections
             service.recommend_teams(session, lon, lat, category, 10)
@@ -225,11 +225,11 @@ def in_process(engine, category, points):
             bare_nearest(session, lon, lat, 10, category)
             bare.append(time.perf_counter() - started)
             started = time.perf_counter()
-            result = service.recommend_teams(session, lon, lat, category, 10)
+            result = service.recommend_teams(session, lon, lat, category, 10, stats=stats)
             full.append(time.perf_counter() - started)
             assert result["items"], "no recommendation found"
         session.rollback()
-    return bare, full
+    return bare, full, {k: v / len(points) for k, v in stats.items()}
 
 
 # Plan lines that mean a table is read in full (SQLite: "SCAN t" without an index search;
@@ -446,13 +446,14 @@ def run(backend, teams, args, tmp):
         points = sample_points(args.requests)
         if "inproc" in args.parts:
             for category in (COMMON, RARE):
-                bare, full = in_process(engine, category, points)
+                bare, full, stats = in_process(engine, category, points)
                 b, f = percentiles(bare), percentiles(full)
                 ratio = statistics.median(full) / statistics.median(bare)
                 plan, ok = plans(engine, category)
                 yield (f"  {category:<9} bare p50/p95/p99 {b[0]:.2f}/{b[1]:.2f}/{b[2]:.2f} ms"
                        f" | service {f[0]:.2f}/{f[1]:.2f}/{f[2]:.2f} ms | ratio {ratio:.1f}x"
-                       f" | index plan {'ok' if ok else 'FULL SCAN'}")
+                       f" | index plan {'ok' if ok else 'FULL SCAN'} | service read "
+                       f"{stats['rows']:.0f} rows in {stats['batches']:.2f} batches per call")
                 if not ok or args.show_plans:
                     yield "    " + plan.replace("\n", "\n    ")
         if "http" not in args.parts:

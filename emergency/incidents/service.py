@@ -323,11 +323,12 @@ _QUERIES = {True: _recommendation_query(True), False: _recommendation_query(Fals
 
 
 def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
-                    require_insured=False, today=None):
+                    require_insured=False, today=None, stats=None):
     """The nearest eligible teams by geodesic distance, and nearby teams left out with why.
 
     Eligible: approved organisation, available, category matching, within the team's own
     service radius, at least one member insured (every member when ``require_insured``).
+    ``stats``, a dict, receives the rows read and the round trips (for the benchmark).
     """
     reach_km = radius_km if radius_km is not None else DEFAULT_REACH_KM
     # No team can qualify beyond the largest service radius, so the search stops there.
@@ -338,23 +339,27 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
     hint_key = (category, limit)
     batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
-    eligible, excluded, offset, bound, degs = [], [], 0, 0.0, []
-    start = _WINDOW_HINT.get(category, nn.START_DEG)
+    eligible, excluded, offset, bound, degs, batches = [], [], 0, 0.0, [], 0
+    # SpatiaLite's window: rows grow with its area, so size it from how far the last
+    # search of the category reached for how many rows (an overshoot costs a few index
+    # entries; a window too small costs another round trip).
+    reached = _WINDOW_HINT.get(category)
+    start = (nn.START_DEG if reached is None
+             else max(reached[0] * math.sqrt(batch / reached[1]) * 1.25, nn.MIN_DEG))
     max_deg = nn.degrees_within(search_km, lat)
     while True:
         rows = query(session, lon, lat, batch, offset, start, params, max_deg)
-        offset += len(rows)
+        offset, batches = offset + len(rows), batches + 1
         if rows:
             n = len(rows)
             _, _, dists = GEOD.inv([lon] * n, [lat] * n, [r.lon for r in rows],
                                    [r.lat for r in rows])
             last = rows[-1].deg
             bound = nn.lower_bound_km(last, lat)
-            if offset == n:
-                # Remember how far the first batch reached, so the next search of this
-                # category starts with a window of about the right size (SpatiaLite).
-                _WINDOW_HINT[category] = max(last * 1.2, nn.MIN_DEG)
-            start = max(last, nn.MIN_DEG)
+            if offset == n and n == batch:
+                _WINDOW_HINT[category] = (max(last, nn.MIN_DEG), n)
+            # The next batch needs the window of ``offset + batch`` rows.
+            start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1, nn.MIN_DEG)
             degs.extend(r.deg for r in rows)
             _classify(rows, dists, eligible, excluded, require_insured)
         eligible.sort(key=_by_distance)
@@ -365,6 +370,9 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
         # Few qualify near here (a rare category, many busy): look further in larger steps.
         batch = min(batch * 2, MAX_BATCH)
     _remember_rows(hint_key, degs, eligible, limit, lat)
+    if stats is not None:
+        stats["rows"] = stats.get("rows", 0) + offset
+        stats["batches"] = stats.get("batches", 0) + batches
     eligible = [e for e in eligible if e["distance_km"] <= reach_km]
     items = eligible[:limit]
     reach = items[-1]["distance_km"] if len(items) == limit else reach_km
