@@ -257,6 +257,7 @@ def _load(port, tokens, per_client, retry_every, rate):
 
         async def sender(conn, jobs):
             # Sequential on one connection: a job waits while the previous one is answered.
+            await asyncio.sleep(max(0.0, began - time.perf_counter()))  # start together
             for when, raw, kind in jobs:
                 if interval:
                     pause = when - time.perf_counter()
