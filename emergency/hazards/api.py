@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
-from emergency.db import get_session, new_session
+from emergency.db import get_session, read_session
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.hazards import bulletins, photos, schemas, service
 from emergency.hazards.workflow import DuePolicy
@@ -43,36 +43,37 @@ def to_feature(record):
 def create_hazard(body):
     """Report a hazard; resending the same client_id returns the stored report (200)."""
     session = get_session()
-    reporter = _release_read_lock(session, actor())
-    reader = new_session(readonly=True)
-    try:
-        record, created = service.create_report(session, reporter, policy=policy(),
-                                                 reader=reader, **body)
-    finally:
-        if reader is not session:
-            reader.close()
+    reader = read_session()
+    reporter = _reporter(actor())
+    if reader is not session:
+        _release_write_lock(session, actor())
+    record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
+                                             **body)
     return record, 201 if created else 200
 
 
-def _release_read_lock(session, user):
-    """End the transaction that signing in opened, keeping what the report needs of the user.
+def _reporter(user):
+    """What the report needs of the signed-in user, independent of any session."""
+    return SimpleNamespace(id=user.id, username=user.username, role=user.role,
+                           grid_codes=user.grid_codes, area_code=user.area_code)
+
+
+def _release_write_lock(session, user):
+    """End the transaction that signing in opened (SpatiaLite only, see db.read_session).
 
     On SpatiaLite a POST's session begins IMMEDIATE (the write lock) at its first statement,
     which is the token look-up; phones post many reports at once, so the look-ups of a report
-    run on a read-only session and the lock is taken only for the insert. Nothing has been
-    written yet, so ending the transaction loses nothing. The signed-in user is detached
+    run on the lock-free read session and the lock is taken only for the insert. Nothing has
+    been written yet, so ending the transaction loses nothing. The signed-in user is detached
     first, fully loaded, so that nothing (the audit log asks for the username) reloads it
-    inside the write transaction.
+    inside the write transaction. On PostGIS the read session is the request's own and this
+    is not called: one connection, one transaction.
     """
-    reporter = SimpleNamespace(id=user.id, username=user.username, role=user.role,
-                               grid_codes=user.grid_codes, area_code=user.area_code)
-    if current_app.extensions["emergency.db"]["session"] is None:  # not a test's shared session
-        session.info["actor"] = user.username
-        session.info["remote_addr"] = request.remote_addr or ""
-        if user in session:
-            session.expunge(user)
-        session.rollback()
-    return reporter
+    session.info["actor"] = user.username
+    session.info["remote_addr"] = request.remote_addr or ""
+    if user in session:
+        session.expunge(user)
+    session.rollback()
 
 
 @blp.route("/hazards", methods=["GET"])
