@@ -133,33 +133,46 @@ def _feature_text(fid, geometry_text, properties):
             f'"properties":{json.dumps(properties, ensure_ascii=False, separators=(",", ":"))}}}')
 
 
-class _Memo:
-    """A small thread-safe LRU of computed values, bounded in entries."""
+class LRU:
+    """A thread-safe least-recently-used store bounded by the total weight of its values
+    (``weigh(value)``, 1 each unless given: a count of entries)."""
 
-    def __init__(self, size):
+    def __init__(self, max_weight, weigh=None):
         from collections import OrderedDict
 
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+        self.max_weight, self.weigh = max_weight, weigh or (lambda _value: 1)
+        self.items, self.weight, self.lock = OrderedDict(), 0, threading.Lock()
 
     def get(self, key):
         """The value or None."""
         with self.lock:
             found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self.items.move_to_end(key)
+            return found[0]
 
     def put(self, key, value):
-        """Keep a value, dropping the least recently used beyond the size."""
+        """Keep a value, dropping the least recently used beyond the bound."""
+        weight = self.weigh(value)
         with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            old = self.items.pop(key, None)
+            self.weight += weight - (old[1] if old else 0)
+            self.items[key] = (value, weight)
+            while self.items and self.weight > self.max_weight:
+                _key, (_value, dropped) = self.items.popitem(last=False)
+                self.weight -= dropped
+
+    def clear(self):
+        """Forget everything."""
+        with self.lock:
+            self.items.clear()
+            self.weight = 0
 
 
 # Simplified area and grid geometries (GeoJSON text) by (digest of their source text, zoom):
 # ~40% of an areas response's time went to parsing and simplifying the same boundaries.
-_SIMPLIFIED = _Memo(20_000)
+_SIMPLIFIED = LRU(20_000)
 
 
 def _simplify(geometry, zoom):
@@ -412,46 +425,9 @@ class Encoded:
         return len(self.data) + len(self._gzipped or b"")
 
 
-class ResponseCache:
-    """Encoded responses of immutable layers by (layer, data key, params, bbox, zoom), least
-    recently used first out, bounded in bytes. Only for data that never changes (a finished
-    run), so there is nothing to invalidate."""
-
-    def __init__(self, max_bytes=64 * 2**20):
-        from collections import OrderedDict
-
-        self.max_bytes = max_bytes
-        self.items = OrderedDict()
-        self.bytes = 0
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        """The cached response or None."""
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-            return found
-
-    def clear(self):
-        """Forget every response."""
-        with self.lock:
-            self.items.clear()
-            self.bytes = 0
-
-    def put(self, key, value):
-        """Keep a response (its gzip is counted when kept after being made)."""
-        with self.lock:
-            old = self.items.pop(key, None)
-            self.bytes -= old.size() if old else 0
-            self.items[key] = value
-            self.bytes += value.size()
-            while self.items and self.bytes > self.max_bytes:
-                _k, dropped = self.items.popitem(last=False)
-                self.bytes -= dropped.size()
-
-
-RESPONSES = ResponseCache()
+# Encoded responses of immutable layers by (layer, data key, params, bbox, zoom), bounded in
+# bytes. Only for data that never changes (a finished run), so there is nothing to invalidate.
+RESPONSES = LRU(64 * 2**20, weigh=lambda encoded: encoded.size())
 
 
 def layer_response(session, user, name, bbox, zoom, params=None, gzip=False):
