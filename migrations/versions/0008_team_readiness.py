@@ -74,7 +74,14 @@ $$
 _PG_MEMBERS = """
 CREATE OR REPLACE FUNCTION members_readiness() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+  IF TG_OP = 'INSERT' THEN
+    -- A new member has no policy yet (policies reference members): only the count moves.
+    -- Recomputing the team instead made a roster import quadratic in the team's size.
+    UPDATE teams t SET member_count = t.member_count + n.added
+    FROM (SELECT team_id, count(*) AS added FROM new_rows GROUP BY team_id) n
+    WHERE t.id = n.team_id;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
     PERFORM teams_refresh_readiness(ARRAY(SELECT DISTINCT team_id FROM new_rows));
   END IF;
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
@@ -116,7 +123,10 @@ def _lite_triggers():
     """SQLite row-level triggers: (name, table, event, statements)."""
     of_member = "SELECT team_id FROM members WHERE id = {}.member_id"
     return [
-        ("members_readiness_ins", "members", "INSERT", _lite_refresh("NEW.team_id")),
+        # A new member has no policy yet (policies reference members): only the count moves.
+        # Recomputing the team instead made a roster import quadratic in the team's size.
+        ("members_readiness_ins", "members", "INSERT",
+         "UPDATE teams SET member_count = member_count + 1 WHERE id = NEW.team_id;"),
         ("members_readiness_del", "members", "DELETE", _lite_refresh("OLD.team_id")),
         ("members_readiness_upd", "members", "UPDATE OF team_id",
          _lite_refresh("OLD.team_id") + _lite_refresh("NEW.team_id")),
