@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from emergency import migrate, spatial
 from emergency.audit import service as audit
+from emergency.spatial import bulk
 from registry import crypto, roster, service
 from registry import validators as v
 from registry.models import RescueTeam, TeamMember
@@ -196,7 +197,8 @@ def bench_import(engine, cipher, team_id, data, count):
 
     def run_plain():
         with session_for(engine) as session:
-            session.execute(insert(TeamMember.__table__), rows)
+            # The same statements as the import (see spatial.bulk.insert_many).
+            bulk.insert_many(session, TeamMember.__table__, rows)
             session.flush()
             session.rollback()
 

@@ -5,10 +5,11 @@ import re
 
 from openpyxl import Workbook
 from python_calamine import CalamineError, CalamineWorkbook
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from emergency.audit import service as audit
 from emergency.errors import Invalid
+from emergency.spatial import bulk
 from registry import validators as v
 from registry.members import check_reveal, member_dicts, person_problems, sealed_person
 from registry.models import TeamMember
@@ -107,7 +108,7 @@ def import_roster(session, cipher, user, team_id, fileobj):
     if bad:
         raise Invalid(f"{len(bad)} bad row(s); nothing was imported",
                       {"rows": bad[:1000], "bad_rows": [b["row"] for b in bad]})
-    # Sealed and inserted in chunks: memory stays bounded, one executemany per chunk.
+    # Sealed and inserted in chunks: memory stays bounded.
     for start in range(0, len(valid), CHUNK):
         payload = []
         for number, cells in valid[start:start + CHUNK]:
@@ -116,7 +117,9 @@ def import_roster(session, cipher, user, team_id, fileobj):
             payload.append({"team_id": team_id, "name": cells["name"], "skills": skills,
                             **sealed_person(cipher, cells["id_number"], cells["phone"],
                                             hashes[number])})
-        session.execute(insert(TeamMember.__table__), payload)
+        # Not a plain executemany: on PostGIS each of its statements would fire the team
+        # readiness trigger of migration 0008 (see spatial.bulk.insert_many).
+        bulk.insert_many(session, TeamMember.__table__, payload)
     audit.record(session, "member.import", "team", team_id, {"rows": len(valid)})
     session.flush()
     return len(valid)

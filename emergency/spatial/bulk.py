@@ -127,3 +127,26 @@ def _resume_triggers(conn, table_name, geom_column, trigger_sql, last, geoms):
         (table_name, geom_column))
     for sql in trigger_sql:
         conn.exec_driver_sql(sql)
+
+
+ROWS_PER_STATEMENT = 500
+
+
+def insert_many(session, table, rows):
+    """Insert ``rows`` (dicts of column values, no geometry) into a Core ``table``.
+
+    SQLite: one executemany (prepared once, fastest there). PostgreSQL: multi-row INSERT
+    statements of ``ROWS_PER_STATEMENT`` rows, because psycopg sends an executemany as one
+    statement per row and every statement fires the table's statement-level triggers (the
+    team readiness summary of migration 0008: 100,000 members took 200 s instead of 18 s).
+    """
+    from sqlalchemy import insert
+
+    if not rows:
+        return 0
+    if backend_name(session) == "spatialite":
+        session.execute(insert(table), rows)
+        return len(rows)
+    for first in range(0, len(rows), ROWS_PER_STATEMENT):
+        session.execute(insert(table).values(rows[first:first + ROWS_PER_STATEMENT]))
+    return len(rows)

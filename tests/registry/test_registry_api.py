@@ -207,6 +207,20 @@ def test_import_is_all_or_nothing_with_row_numbers(client, forces):
     assert members["items"][1]["skills"] == ["绳索", "急救"]
 
 
+def test_import_of_many_rows_keeps_the_team_member_count(client, forces, db):
+    # More rows than one multi-row statement holds (spatial.bulk.insert_many), counted by
+    # the readiness trigger of migration 0008 on both backends.
+    url = f"/api/v1/teams/{forces['team']['id']}/members/import"
+    rows = [(f"队员{i}", id_number(1000 + i), f"139{i:08d}", "") for i in range(1203)]
+    response = client.post(url, data={"file": (_roster(rows), "r.xlsx")},
+                           headers=forces["org_headers"])
+    assert response.status_code == 201 and response.get_json() == {"imported": 1203}
+    counts = db.execute(text("SELECT member_count, (SELECT count(*) FROM members m "
+                             "WHERE m.team_id = t.id) FROM teams t WHERE t.id = :id"),
+                        {"id": forces["team"]["id"]}).one()
+    assert counts[0] == counts[1] >= 1203
+
+
 def test_import_rejects_non_xlsx(client, forces):
     url = f"/api/v1/teams/{forces['team']['id']}/members/import"
     response = client.post(url, data={"file": (io.BytesIO(b"not a spreadsheet"), "x.xlsx")},
