@@ -56,8 +56,6 @@ def require_area_scope(user, area_codes, session=None):
     if user.role == ADMIN or not user.area_code:
         return
     codes = [code for code in area_codes if code]
-    if any(code.startswith(user.area_code) for code in codes):
-        return  # GB/T 2260: a district's streets and communities extend its code
     if codes:
         from emergency.geo.service import area_descendants
 

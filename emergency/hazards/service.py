@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from emergency import spatial
 from emergency.auth.models import User
+from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
@@ -60,9 +61,7 @@ def _check_visible(session, user, grid_code, area_code):
         return
     if user.role not in BUREAU:
         raise Forbidden("hazard reports are for bureau staff and grid staff")
-    if user.role != ADMIN and user.area_code and \
-            area_code not in geo_service.area_descendants(session, user.area_code):
-        raise Forbidden("outside your district")
+    require_area_scope(user, [area_code], session)
 
 
 def _columns(bind):
