@@ -20,34 +20,43 @@ def live(backend, tmp_path):
     drop_database(url)
 
 
-def test_background_run_reports_progress_and_finishes(live):
+def _planner_headers(app, username):
+    """A planner of a small city on the committed database, as bearer headers."""
     from emergency.auth import service as auth
     from emergency.db import new_session
     from emergency.geo import service as geo
 
-    with live.app_context():
+    with app.app_context():
         session = new_session()
         geo.create_area(session, "880000", "测试风险市", "city", rect(0, 0, 3000, 2000))
-        auth.create_user(session, "planner-bg", "planner", "correct horse battery")
-        token = auth.create_token(session, "planner-bg", 1)
+        auth.create_user(session, username, "planner", "correct horse battery")
+        token = auth.create_token(session, username, 1)
         session.commit()
         session.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _until_ended(client, headers, run):
+    """Poll a run until it is done or failed (at most 30 s); the last state seen."""
+    for _ in range(600):
+        run = client.get(f"/api/v1/risk/assessments/{run['id']}", headers=headers).get_json()
+        assert 0.0 <= run["progress"] <= 1.0
+        if run["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    return run
+
+
+def test_background_run_reports_progress_and_finishes(live):
+    headers = _planner_headers(live, "planner-bg")
     client = live.test_client()
-    headers = {"Authorization": f"Bearer {token}"}
     layer = upload(client, headers, collection([(rect(0, 0, 1500, 2000), {"value": 3})]))
     assert layer.status_code == 201, layer.get_json()
     response = start(client, headers, "880000", 500, [{"layer_id": layer.get_json()["id"]}])
     assert response.status_code == 202
     run = response.get_json()
     assert run["status"] in ("queued", "running", "done")
-    seen = {run["status"]}
-    for _ in range(600):
-        run = client.get(f"/api/v1/risk/assessments/{run['id']}", headers=headers).get_json()
-        seen.add(run["status"])
-        assert 0.0 <= run["progress"] <= 1.0
-        if run["status"] in ("done", "failed"):
-            break
-        time.sleep(0.05)
+    run = _until_ended(client, headers, run)
     assert run["status"] == "done", run
     assert run["cell_count"] == 24
     cells = client.get(f"/api/v1/risk/assessments/{run['id']}/cells", headers=headers)
@@ -57,20 +66,11 @@ def test_background_run_reports_progress_and_finishes(live):
 def test_a_run_whose_process_died_is_failed_when_the_next_starts(live):
     from datetime import timedelta
 
-    from emergency.auth import service as auth
     from emergency.db import new_session, utcnow
-    from emergency.geo import service as geo
     from emergency.risk import service as risk
 
-    with live.app_context():
-        session = new_session()
-        geo.create_area(session, "880000", "测试风险市", "city", rect(0, 0, 3000, 2000))
-        auth.create_user(session, "planner-dead", "planner", "correct horse battery")
-        token = auth.create_token(session, "planner-dead", 1)
-        session.commit()
-        session.close()
+    headers = _planner_headers(live, "planner-dead")
     client = live.test_client()
-    headers = {"Authorization": f"Bearer {token}"}
     layer_id = upload(client, headers, collection([(rect(0, 0, 1500, 2000), {"value": 3})]))
     layer_id = layer_id.get_json()["id"]
     with live.app_context():
@@ -87,12 +87,8 @@ def test_a_run_whose_process_died_is_failed_when_the_next_starts(live):
         session.close()
     response = start(client, headers, "880000", 500, [{"layer_id": layer_id}])
     assert response.status_code == 202
-    new = response.get_json()
-    for _ in range(600):  # let the new run end before its database goes away
-        new = client.get(f"/api/v1/risk/assessments/{new['id']}", headers=headers).get_json()
-        if new["status"] in ("done", "failed"):
-            break
-        time.sleep(0.05)
+    # Let the new run end before its database goes away.
+    new = _until_ended(client, headers, response.get_json())
     assert new["status"] == "done", new
     for run_id in ids:
         run = client.get(f"/api/v1/risk/assessments/{run_id}", headers=headers).get_json()
