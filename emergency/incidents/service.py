@@ -4,8 +4,10 @@ No Flask here. Dispatches and requisitions live in ``dispatch.py``, claims in
 ``compensation.py``.
 """
 
+import bisect
 import math
 import time
+from collections import namedtuple
 from datetime import date
 
 from geoalchemy2.shape import from_shape, to_shape
@@ -320,6 +322,10 @@ def _recommendation_query(with_category):
 
 
 _QUERIES = {True: _recommendation_query(True), False: _recommendation_query(False)}
+# A row of that query as a plain named tuple: its fields are read a dozen times per row,
+# and a SQLAlchemy Row's attribute access costs ten times a tuple's.
+_Candidate = namedtuple("_Candidate", "id org_id name category status grade service_radius_km "
+                                      "lon lat org_status members insured deg")
 
 
 def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
@@ -339,6 +345,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
     hint_key = (category, limit)
     batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
+    # (km, row) pairs: classification is cheap comparisons; the output records (with their
+    # reasons and explanations) are built only for the rows returned.
     eligible, excluded, offset, bound, degs, batches = [], [], 0, 0.0, [], 0
     # SpatiaLite's window: rows grow with its area, so size it from how far the last
     # search of the category reached for how many rows (an overshoot costs a few index
@@ -348,7 +356,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
              else max(reached[0] * math.sqrt(batch / reached[1]) * 1.25, nn.MIN_DEG))
     max_deg = nn.degrees_within(search_km, lat)
     while True:
-        rows = query(session, lon, lat, batch, offset, start, params, max_deg)
+        rows = [_Candidate._make(r)
+                for r in query(session, lon, lat, batch, offset, start, params, max_deg)]
         offset, batches = offset + len(rows), batches + 1
         if rows:
             n = len(rows)
@@ -361,9 +370,14 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
             # The next batch needs the window of ``offset + batch`` rows.
             start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1, nn.MIN_DEG)
             degs.extend(r.deg for r in rows)
-            _classify(rows, dists, eligible, excluded, require_insured)
-        eligible.sort(key=_by_distance)
-        settled = sum(1 for e in eligible if e["distance_km"] <= bound)
+            for row, metres in zip(rows, dists, strict=True):
+                km = round(metres / 1000.0, 3)
+                if _reason(row, km, require_insured):
+                    excluded.append((km, row))
+                else:
+                    eligible.append((km, row))
+        eligible.sort(key=_first)
+        settled = bisect.bisect_right(eligible, bound, key=_first)
         if (len(rows) < batch or bound > search_km or settled >= limit
                 or offset >= MAX_SCAN):
             break
@@ -373,17 +387,18 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     if stats is not None:
         stats["rows"] = stats.get("rows", 0) + offset
         stats["batches"] = stats.get("batches", 0) + batches
-    eligible = [e for e in eligible if e["distance_km"] <= reach_km]
-    items = eligible[:limit]
+    items = [_record(row, km, require_insured)
+             for km, row in eligible[:limit] if km <= reach_km]
     reach = items[-1]["distance_km"] if len(items) == limit else reach_km
-    excluded.sort(key=_by_distance)
-    nearby = [e for e in excluded if e["distance_km"] <= reach][:max(limit, 20)]
+    excluded.sort(key=_first)
+    nearby = [_record(row, km, require_insured)
+              for km, row in excluded[:max(limit, 20)] if km <= reach]
     return {"items": items, "excluded": nearby}
 
 
-def _by_distance(record):
-    """Sort key: geodesic distance."""
-    return record["distance_km"]
+def _first(pair):
+    """Sort key of (km, row) pairs: the geodesic distance."""
+    return pair[0]
 
 
 def _remember_rows(key, degs, eligible, limit, lat):
@@ -391,8 +406,9 @@ def _remember_rows(key, degs, eligible, limit, lat):
     if len(eligible) < limit:  # fewer qualify within reach: that many rows next time
         _ROWS_HINT[key] = len(degs) + 2
         return
-    kth = eligible[limit - 1]["distance_km"]
-    needed = sum(1 for d in degs if nn.lower_bound_km(d, lat) <= kth) + 1
+    kth = eligible[limit - 1][0]
+    # Rows come in planar order, and the bound grows with the planar distance.
+    needed = bisect.bisect_right(degs, kth, key=lambda d: nn.lower_bound_km(d, lat)) + 1
     _ROWS_HINT[key] = int(needed * 1.25) + 2
 
 
@@ -427,42 +443,53 @@ def _largest_radius(session, category):
     return largest
 
 
-def _classify(rows, dists, eligible, excluded, require_insured):
-    """Sort rows into eligible teams (with why) and excluded ones (with the reason)."""
-    for row, metres in zip(rows, dists, strict=True):
-        km = round(metres / 1000.0, 3)
-        members, insured = row.members, int(row.insured or 0)
-        radius = float(row.service_radius_km or 0)
-        record = {"team_id": row.id, "name": row.name, "category": row.category,
-                  "distance_km": km, "grade": row.grade, "members": members,
-                  "insured_members": insured, "status": row.status, "org_id": row.org_id,
-                  "service_radius_km": radius, "location": {"type": "Point",
-                                                            "coordinates": [row.lon, row.lat]}}
-        reason = None
-        if row.org_status != "approved":
-            reason = ("not_approved", f"organisation is {row.org_status}")
-        elif row.status == "dispatched":
-            reason = ("busy", "on another dispatch")
-        elif row.status != "available":
-            reason = ("unavailable", f"team is {row.status}")
-        elif km > radius:
-            reason = ("out_of_radius", f"{km:.1f} km is beyond its service radius "
-                                       f"of {radius:g} km")
-        elif insured == 0 or (require_insured and insured < members):
-            reason = ("uninsured", f"{insured} of {members} members insured")
-        if reason:
-            record["reason"], record["detail"] = reason
-            excluded.append(record)
-            continue
-        why = ["organisation approved", "team available",
-               f"{km:.1f} km, within its service radius of {radius:g} km",
-               f"{insured} of {members} members insured"]
-        if row.grade:
-            why.append(f"official grade {row.grade}")
-        record["why"] = why
-        record["warnings"] = ([f"{members - insured} members uninsured"]
-                              if insured < members else [])
-        eligible.append(record)
+def _reason(row, km, require_insured):
+    """Why a team is left out (a reason code), or None when it qualifies."""
+    if row.org_status != "approved":
+        return "not_approved"
+    if row.status == "dispatched":
+        return "busy"
+    if row.status != "available":
+        return "unavailable"
+    if km > float(row.service_radius_km or 0):
+        return "out_of_radius"
+    insured = int(row.insured or 0)
+    if insured == 0 or (require_insured and insured < row.members):
+        return "uninsured"
+    return None
+
+
+def _record(row, km, require_insured):
+    """A team as recommendations return it: with why it qualifies, or why it is left out."""
+    members, insured = row.members, int(row.insured or 0)
+    radius = float(row.service_radius_km or 0)
+    record = {"team_id": row.id, "name": row.name, "category": row.category,
+              "distance_km": km, "grade": row.grade, "members": members,
+              "insured_members": insured, "status": row.status, "org_id": row.org_id,
+              "service_radius_km": radius, "location": {"type": "Point",
+                                                        "coordinates": [row.lon, row.lat]}}
+    reason = _reason(row, km, require_insured)
+    if reason:
+        record["reason"] = reason
+        if reason == "not_approved":
+            record["detail"] = f"organisation is {row.org_status}"
+        elif reason == "busy":
+            record["detail"] = "on another dispatch"
+        elif reason == "unavailable":
+            record["detail"] = f"team is {row.status}"
+        elif reason == "out_of_radius":
+            record["detail"] = f"{km:.1f} km is beyond its service radius of {radius:g} km"
+        else:
+            record["detail"] = f"{insured} of {members} members insured"
+        return record
+    why = ["organisation approved", "team available",
+           f"{km:.1f} km, within its service radius of {radius:g} km",
+           f"{insured} of {members} members insured"]
+    if row.grade:
+        why.append(f"official grade {row.grade}")
+    record["why"] = why
+    record["warnings"] = [f"{members - insured} members uninsured"] if insured < members else []
+    return record
 
 
 def incident_recommendations(session, user, incident_id, category=None, limit=10,
