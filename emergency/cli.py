@@ -53,6 +53,7 @@ def _extra_commands():
 # Domains that add their own command group (a click group named ``cli`` in the module).
 CLI_MODULES = [
     "emergency.risk.cli",
+    "registry.cli",
 ]
 
 

@@ -420,6 +420,27 @@ def team_readiness(session, team_ids, today=None):
     return result
 
 
+def refresh_readiness(session, everything=False, batch=1000):
+    """Re-centre the stored readiness summary of teams; returns how many were refreshed.
+
+    The summary on each team (migration 0008) holds its insured count for a span of days;
+    readers count live outside it, so answers stay right, but recommendations get slower
+    as spans lapse. Run daily (``emergency registry refresh-readiness``): it refreshes the
+    teams whose span no longer holds the database's today, or every team with
+    ``everything`` (after restoring a backup taken with another clock, say).
+    """
+    t = RescueTeam.__table__
+    query = select(t.c.id).order_by(t.c.id)
+    if not everything:
+        today = func.current_date()
+        query = query.where(or_(t.c.insured_from.is_(None), t.c.insured_until.is_(None),
+                                t.c.insured_from > today, t.c.insured_until < today))
+    ids = session.scalars(query).all()
+    for start in range(0, len(ids), batch):
+        spatial.refresh_team_readiness(session, ids[start:start + batch])
+    return len(ids)
+
+
 def expiring(session, user, days=30, org_id=None, today=None):
     """Insurance policies and certificates ending within ``days``, in the user's scope."""
     today = today or date.today()

@@ -14,6 +14,7 @@ from emergency.spatial.engine import (  # noqa: F401
     make_engine,
     writes_lock_out_writers_at_begin,
 )
+from emergency.spatial.summaries import refresh_team_readiness  # noqa: F401
 
 
 def _is_spatialite(bind):

@@ -113,3 +113,26 @@ def test_recommendations_are_exactly_what_the_schema_dumps(app, db):
             assert type(record["distance_km"]) is float
             assert type(record["service_radius_km"]) is float
             assert type(record["members"]) is int and type(record["insured_members"]) is int
+
+
+def test_refresh_readiness_recentres_only_lapsed_spans(app, db, runner):
+    """A span that no longer holds today is recomputed by the daily refresh; others stay."""
+    from registry import service
+
+    with app.app_context():
+        _, team_id, other_id, _, day = _arrange(db)
+        held = tuple(_summary(db, other_id))
+        # As if the span ended yesterday and its count went stale meanwhile.
+        db.execute(text("UPDATE teams SET insured_members = 7, insured_until = :d "
+                        "WHERE id = :t"), {"d": day - timedelta(days=1), "t": team_id})
+        assert service.refresh_readiness(db) == 1
+        assert tuple(_summary(db, team_id)) == (3, 1, day - timedelta(days=2),
+                                                day + timedelta(days=4))
+        assert tuple(_summary(db, other_id)) == held
+        assert service.refresh_readiness(db) == 0
+        db.execute(text("UPDATE teams SET insured_members = 5 WHERE id = :t"),
+                   {"t": other_id})
+        result = runner.invoke(args=["registry", "refresh-readiness", "--all"])
+        assert result.exit_code == 0, result.output
+        assert "refreshed the readiness of 2 team(s)" in result.output
+        assert tuple(_summary(db, other_id)) == held

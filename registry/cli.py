@@ -1,0 +1,28 @@
+"""``emergency registry ...``: upkeep of the registry from the command line (or cron)."""
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("registry")
+def cli():
+    """Registry of social rescue forces."""
+
+
+@cli.command("refresh-readiness")
+@click.option("--all", "everything", is_flag=True,
+              help="refresh every team, not only those whose stored span has lapsed")
+@with_appcontext
+def refresh_readiness_command(everything):
+    """Re-centre the teams' stored readiness (insured members); run it daily from cron."""
+    from emergency.db import new_session
+    from registry import service
+
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        count = service.refresh_readiness(session, everything=everything)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"refreshed the readiness of {count} team(s)")
