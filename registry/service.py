@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, literal, or_, select
 
 from emergency import spatial
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
@@ -392,19 +392,26 @@ def capacity_teams(session, bbox=None):
 
 
 def team_readiness(session, team_ids, today=None):
-    """{team_id: {members, insured_members, valid_certificates}} as of today."""
+    """{team_id: {members, insured_members, valid_certificates}} as of today.
+
+    Insured members are counted with one probe of each member's policies through their
+    index, not by collecting every policy valid today (that read every policy: 100+ ms at
+    10^5 policies; this is about a millisecond for the few teams a page or a dispatch asks).
+    """
     today = today or date.today()
     team_ids = list(team_ids)
     result = {tid: {"members": 0, "insured_members": 0, "valid_certificates": 0}
               for tid in team_ids}
     if not team_ids:
         return result
-    m = TeamMember.__table__
-    insured = (select(InsurancePolicy.member_id)
-               .where(InsurancePolicy.starts_on <= today, InsurancePolicy.ends_on >= today))
+    m, p = TeamMember.__table__, InsurancePolicy.__table__
+    # A correlated scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into a hashed
+    # subplan that reads every policy (measured 50+ ms); this one probes the member's index.
+    covered = select(literal(1)).where(p.c.member_id == m.c.id, p.c.starts_on <= today,
+                                       p.c.ends_on >= today).limit(1).scalar_subquery()
     rows = session.execute(
         select(m.c.team_id, func.count(m.c.id),
-               func.sum(case((m.c.id.in_(insured), 1), else_=0)))
+               func.sum(case((covered.is_not(None), 1), else_=0)))
         .where(m.c.team_id.in_(team_ids)).group_by(m.c.team_id))
     for tid, members, insured_count in rows:
         result[tid]["members"] = members

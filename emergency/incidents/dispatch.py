@@ -13,6 +13,7 @@ from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.incidents import service as incidents
 from emergency.incidents.models import ACTIVE_DISPATCH, Dispatch, Requisition
+from registry import service as registry
 from registry.models import Organisation, RescueTeam
 
 GEOD = Geod(ellps="WGS84")
@@ -57,7 +58,7 @@ def create_dispatch(session, user, incident_id, team_id, task="", members_reques
     if active or team.status != "available":
         raise Conflict(f"team {team_id} is {team.status}" +
                        (f" (dispatch {active})" if active else ""), code="team_busy")
-    counts = incidents.readiness(session, [team_id]).get(team_id, {})
+    counts = registry.team_readiness(session, [team_id]).get(team_id, {})
     members, insured = counts.get("members", 0), counts.get("insured_members", 0)
     warnings = []
     if insured < members or members == 0:

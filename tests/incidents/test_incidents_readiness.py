@@ -80,12 +80,13 @@ def test_triggers_keep_counts_and_the_span_they_hold_for(app, db):
 def test_recommendations_count_live_outside_the_span(app, db):
     """On any day the insured count equals the live count, inside the span or not."""
     from emergency.incidents import service
+    from registry.service import team_readiness
 
     with app.app_context():
         _, team_id, _, _, day = _arrange(db)
         for offset in (-120, -50, -4, -2, 0, 3, 4, 5, 6, 19, 20, 21, 99, 100, 101, 400):
             today = day + timedelta(days=offset)
-            live = service.readiness(db, [team_id], today)[team_id]
+            live = team_readiness(db, [team_id], today)[team_id]
             result = service.recommend_teams(db, 106.5, 29.5, "mountain", 5, today=today)
             rows = {r["team_id"]: r for r in result["items"] + result["excluded"]}
             assert rows[team_id]["members"] == live["members"] == 3
