@@ -157,7 +157,7 @@ def bulletin(query):
     """Counts by category, status and area; new, closed and overdue reports of a period."""
     session = get_session()
     content = bulletins.build(session, query["from_"], query["to"],
-                              service.scope_filters(session, actor()))
+                              service.scope_filters(session, actor()), policy=policy())
     if query["format"] == "html":
         page = render_template("hazards/bulletin.html", bulletin=content, title="",
                                published=None)
@@ -171,7 +171,8 @@ def bulletin(query):
 @blp.response(201, description="the published bulletin")
 def publish_bulletin(body):
     """Publish the bulletin of a period; it can then be shown publicly."""
-    return bulletins.publish(get_session(), actor(), body["from_"], body["to"], body["title"])
+    return bulletins.publish(get_session(), actor(), body["from_"], body["to"], body["title"],
+                             policy=policy())
 
 
 @blp.route("/hazards/bulletins", methods=["GET"])

@@ -3,13 +3,20 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from emergency.db import utcnow
 from emergency.errors import Invalid, NotFound
 from emergency.geo.models import Area
-from emergency.hazards.models import CATEGORIES, OPEN_STATUSES, STATUSES, HazardBulletin
+from emergency.hazards.models import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    STATUSES,
+    HazardBulletin,
+    HazardEvent,
+)
 from emergency.hazards.service import CATEGORY_LABELS, STATUS_LABELS, T
+from emergency.hazards.workflow import DEFAULT_POLICY
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 OVERDUE_LIST_LIMIT = 500
@@ -27,41 +34,70 @@ def period_bounds(date_from, date_to):
     return start, end
 
 
-def _counts(session, column, *where):
-    """{value: count} of reports grouped by a column."""
-    rows = session.execute(select(column, func.count()).where(*where).group_by(column))
-    return {key: n for key, n in rows}
+def _counts(rows, key):
+    """{key(row): count} over rows."""
+    counts = {}
+    for row in rows:
+        counts[key(row)] = counts.get(key(row), 0) + 1
+    return counts
 
 
-def build(session, date_from, date_to, scope=(), now=None):
-    """The bulletin of a period: no personal data (no reporters, no descriptions)."""
+def _district(row):
+    """The district code of a report (the first six digits of its area code)."""
+    return row.area_code[:DISTRICT_DIGITS]
+
+
+def build(session, date_from, date_to, scope=(), now=None, policy=DEFAULT_POLICY):
+    """The bulletin of a period, as of its end: no personal data (no reporters, no
+    descriptions).
+
+    Statuses, open and overdue reports are those at the end of the period (or now, for a
+    period that has not ended), read from each report's recorded steps, so the bulletin of
+    a past month does not change as its reports move on. A report was overdue then when its
+    stage at that time had passed its deadline (``policy``, as the live workflow sets it).
+    """
     now = now or utcnow()
     start, end = period_bounds(date_from, date_to)
+    as_of = min(end, now)
     scope = list(scope)
-    in_period = [T.c.created_at >= start, T.c.created_at < end, *scope]
-    closed_in = [T.c.closed_at >= start, T.c.closed_at < end, T.c.status == "closed", *scope]
-    overdue = [T.c.status.in_(OPEN_STATUSES), T.c.due_at < now, *scope]
-    by_category = _counts(session, T.c.category, *in_period)
-    by_status = _counts(session, T.c.status, *in_period)
-    district = func.substr(T.c.area_code, 1, DISTRICT_DIGITS)
-    new_by_area = _counts(session, district, *in_period)
-    closed_by_area = _counts(session, district, *closed_in)
-    open_by_area = _counts(session, district, T.c.status.in_(OPEN_STATUSES), *scope)
-    overdue_by_area = _counts(session, district, *overdue)
+    E = HazardEvent.__table__
+    step = (select(E.c.to_status, E.c.at).where(E.c.report_id == T.c.id,
+                                                 E.c.kind == "transition", E.c.at < as_of)
+            .order_by(E.c.at.desc(), E.c.id.desc()).limit(1))
+    status_then = step.with_only_columns(E.c.to_status).scalar_subquery()
+    stage_then = step.with_only_columns(E.c.at).scalar_subquery()
+    # Every report that existed at the end of the period and was new in it or still open
+    # then: one row each with its status and the start of its stage at that time.
+    reports = session.execute(
+        select(T.c.id, T.c.category, T.c.severity, T.c.grid_code, T.c.area_code,
+               T.c.created_at, T.c.closed_at, status_then.label("status"),
+               stage_then.label("stage_started"))
+        .where(T.c.created_at < as_of,
+               or_(T.c.created_at >= start, T.c.closed_at.is_(None),
+                   T.c.closed_at >= start), *scope)).all()
+    new = [r for r in reports if r.created_at >= start]
+    open_then = [r for r in reports if r.status in OPEN_STATUSES]
+    overdue = sorted(((policy.due(r.status, r.severity, r.stage_started), r)
+                      for r in open_then), key=lambda pair: (pair[0], pair[1].id))
+    overdue = [(due, r) for due, r in overdue if due is not None and due < as_of]
+    closed = session.execute(
+        select(T.c.area_code).where(T.c.closed_at >= start, T.c.closed_at < end,
+                                    T.c.closed_at < as_of, T.c.status == "closed", *scope)).all()
+    by_category = _counts(new, lambda r: r.category)
+    by_status = _counts(new, lambda r: r.status)
+    new_by_area = _counts(new, _district)
+    closed_by_area = _counts(closed, _district)
+    open_by_area = _counts(open_then, _district)
+    overdue_by_area = _counts((r for _due, r in overdue), _district)
     codes = sorted(set(new_by_area) | set(closed_by_area) | set(open_by_area)
                    | set(overdue_by_area))
     names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
-    overdue_total = sum(overdue_by_area.values())
-    overdue_rows = session.execute(
-        select(T.c.id, T.c.category, T.c.severity, T.c.status, T.c.grid_code, T.c.area_code,
-               T.c.created_at, T.c.due_at).where(*overdue)
-        .order_by(T.c.due_at, T.c.id).limit(OVERDUE_LIST_LIMIT)).all()
+    listed = overdue[:OVERDUE_LIST_LIMIT]
     return {
         "from": date_from.isoformat(), "to": date_to.isoformat(),
-        "generated_at": now.isoformat(),
-        "totals": {"new": sum(by_category.values()),
-                   "closed": sum(closed_by_area.values()),
-                   "open": sum(open_by_area.values()), "overdue": overdue_total},
+        "as_of": as_of.isoformat(), "generated_at": now.isoformat(),
+        "totals": {"new": len(new), "closed": len(closed), "open": len(open_then),
+                   "overdue": len(overdue)},
         "by_category": [{"category": c, "label": CATEGORY_LABELS[c],
                          "count": by_category.get(c, 0)} for c in CATEGORIES],
         "by_status": [{"status": s, "label": STATUS_LABELS[s], "count": by_status.get(s, 0)}
@@ -74,16 +110,16 @@ def build(session, date_from, date_to, scope=(), now=None):
                      "category_label": CATEGORY_LABELS[r.category], "severity": r.severity,
                      "status": r.status, "status_label": STATUS_LABELS[r.status],
                      "grid_code": r.grid_code, "area_code": r.area_code,
-                     "created_at": r.created_at.isoformat(), "due_at": r.due_at.isoformat(),
-                     "overdue_hours": round((now - r.due_at).total_seconds() / 3600, 1)}
-                    for r in overdue_rows],
-        "overdue_listed": len(overdue_rows),
+                     "created_at": r.created_at.isoformat(), "due_at": due.isoformat(),
+                     "overdue_hours": round((as_of - due).total_seconds() / 3600, 1)}
+                    for due, r in listed],
+        "overdue_listed": len(listed),
     }
 
 
-def publish(session, user, date_from, date_to, title="", now=None):
+def publish(session, user, date_from, date_to, title="", now=None, policy=DEFAULT_POLICY):
     """Freeze the bulletin of a period so it can be shown publicly."""
-    content = build(session, date_from, date_to, now=now)
+    content = build(session, date_from, date_to, now=now, policy=policy)
     bulletin = HazardBulletin(period_from=date_from.isoformat(), period_to=date_to.isoformat(),
                               title=title or f"安全隐患通报 {date_from} 至 {date_to}",
                               content=content, published_by=user.username,

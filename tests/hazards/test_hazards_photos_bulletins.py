@@ -160,6 +160,44 @@ def test_bulletin_counts_and_printable_page(client, staff, actors, report, app):
                       query_string={"from": "yesterday"}).status_code == 422
 
 
+def test_bulletin_of_a_past_period_counts_statuses_as_of_its_end(db, staff, actors):
+    """A report new in a past week, verified after it and closed since, is counted as it
+    stood at the week's end: reported, open and overdue then; the week after counts it as
+    verified and closed, and today's bulletin lists it nowhere as open."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from shapely.geometry import Point
+
+    from emergency.hazards import bulletins, service
+    from emergency.hazards.workflow import DEFAULT_POLICY
+    from tests.hazards.hazard_helpers import INSIDE_1
+
+    grid_user, _ = staff
+    admin, _ = actors.make("admin")
+    local = ZoneInfo("Asia/Shanghai")
+    monday = date.today() - timedelta(days=date.today().weekday() + 21)
+    created = datetime.combine(monday, time(10), local)
+    record, _ = service.create_report(db, grid_user, "past-week-1", "fire", "general",
+                                      Point(*INSIDE_1), now=created)
+    steps = [("verified", 8), ("rectifying", 9), ("rectified", 10), ("closed", 11)]
+    for to, day in steps:
+        service.transition(db, admin, record["id"], to,
+                           now=datetime.combine(monday + timedelta(days=day), time(9), local))
+    week = bulletins.build(db, monday, monday + timedelta(days=6))
+    assert week["totals"] == {"new": 1, "closed": 0, "open": 1, "overdue": 1}
+    assert {r["status"]: r["count"] for r in week["by_status"]}["reported"] == 1
+    [late] = week["overdue"]
+    assert late["id"] == record["id"] and late["status"] == "reported"
+    due = DEFAULT_POLICY.due("reported", "general", created)
+    assert datetime.fromisoformat(late["due_at"]) == due < datetime.combine(
+        monday + timedelta(days=7), time(0), local)
+    following = bulletins.build(db, monday + timedelta(days=7), monday + timedelta(days=13))
+    assert following["totals"] == {"new": 0, "closed": 1, "open": 0, "overdue": 0}
+    now = bulletins.build(db, date.today(), date.today())
+    assert now["totals"]["open"] == 0 and now["totals"]["overdue"] == 0
+
+
 def test_published_bulletin_is_public_without_personal_data(client, staff, actors, report):
     admin = actors.header("admin")
     today = date.today().isoformat()
