@@ -54,6 +54,7 @@ def _extra_commands():
 CLI_MODULES = [
     "emergency.risk.cli",
     "registry.cli",
+    "registry.keys",
 ]
 
 

@@ -113,7 +113,9 @@ class TeamMember(Base):
     phone_enc: Mapped[str] = mapped_column(String(200), info={"personal": True},
                                            comment="mobile, AES-GCM sealed")
     phone_masked: Mapped[str] = mapped_column(String(11), comment="138****5678")
-    person_hash: Mapped[str] = mapped_column(String(64), index=True, info={"secret": True},
+    person_hash: Mapped[str] = mapped_column(String(64), index=True,
+                                             info={"secret": True,
+                                                   "lookup_hash_of": "id_number_enc"},
                                              comment="HMAC-SHA256 of the ID number: one person "
                                              "across organisations")
     skills: Mapped[list] = mapped_column(JSON, default=list)

@@ -150,3 +150,32 @@ def insert_many(session, table, rows):
     for first in range(0, len(rows), ROWS_PER_STATEMENT):
         session.execute(insert(table).values(rows[first:first + ROWS_PER_STATEMENT]))
     return len(rows)
+
+
+def update_many(session, table, rows, key="id"):
+    """Update rows of a Core ``table`` by ``key``; ``rows`` are dicts with the key and the
+    same other columns.
+
+    SQLite: one executemany of ``UPDATE ... WHERE key = ?`` (its triggers are row-level
+    anyway, and it has no column aliases for a VALUES list). PostgreSQL: one
+    ``UPDATE ... FROM (VALUES ...)`` per ``ROWS_PER_STATEMENT`` rows, so statement-level
+    triggers fire once per statement, not once per row (see :func:`insert_many`).
+    """
+    from sqlalchemy import bindparam, column, update, values
+
+    if not rows:
+        return 0
+    names = [n for n in rows[0] if n != key]
+    if backend_name(session) == "spatialite":
+        statement = (update(table).where(table.c[key] == bindparam("b_" + key))
+                     .values({n: bindparam("b_" + n) for n in names}))
+        session.connection().execute(statement, [{"b_" + k: v for k, v in r.items()}
+                                                 for r in rows])
+        return len(rows)
+    shape = values(*[column(n, table.c[n].type) for n in [key, *names]], name="new_values")
+    for first in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = shape.data([tuple(r[n] for n in [key, *names])
+                            for r in rows[first:first + ROWS_PER_STATEMENT]])
+        session.execute(update(table).where(table.c[key] == chunk.c[key])
+                        .values({n: chunk.c[n] for n in names}))
+    return len(rows)
