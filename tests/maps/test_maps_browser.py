@@ -140,7 +140,9 @@ def _open(site, path, name):
     response = page.goto(site.base + path)
     assert response.status == 200, path
     _wait(page, COUNT_DRAWN)
-    page.wait_for_load_state("networkidle")
+    # Features are drawn; waiting for the network to go quiet only completes the byte count.
+    # Under a full parallel suite on two slow cores that took over 30 s once (alone: ~5 s).
+    page.wait_for_load_state("networkidle", timeout=120_000)
     page.wait_for_timeout(500)  # clusters and chunked markers settle after the last response
     page.screenshot(path=str(ARTIFACTS / f"maps-{name}-{site.backend}.png"))
     return page, log, sum(sizes)
