@@ -391,6 +391,18 @@ def capacity_teams(session, bbox=None):
              "category": r.category} for r in rows]
 
 
+def insured_on(member_id, day):
+    """True where a policy of the member ``member_id`` (a column) covers ``day``.
+
+    A correlated scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into a hashed
+    subplan that reads every policy (measured 50+ ms); this one probes the member's index.
+    """
+    p = InsurancePolicy.__table__
+    covering = select(literal(1)).where(p.c.member_id == member_id, p.c.starts_on <= day,
+                                        p.c.ends_on >= day).limit(1).scalar_subquery()
+    return covering.is_not(None)
+
+
 def team_readiness(session, team_ids, today=None):
     """{team_id: {members, insured_members, valid_certificates}} as of today.
 
@@ -404,14 +416,10 @@ def team_readiness(session, team_ids, today=None):
               for tid in team_ids}
     if not team_ids:
         return result
-    m, p = TeamMember.__table__, InsurancePolicy.__table__
-    # A correlated scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into a hashed
-    # subplan that reads every policy (measured 50+ ms); this one probes the member's index.
-    covered = select(literal(1)).where(p.c.member_id == m.c.id, p.c.starts_on <= today,
-                                       p.c.ends_on >= today).limit(1).scalar_subquery()
+    m = TeamMember.__table__
     rows = session.execute(
         select(m.c.team_id, func.count(m.c.id),
-               func.sum(case((covered.is_not(None), 1), else_=0)))
+               func.sum(case((insured_on(m.c.id, today), 1), else_=0)))
         .where(m.c.team_id.in_(team_ids)).group_by(m.c.team_id))
     for tid, members, insured_count in rows:
         result[tid]["members"] = members

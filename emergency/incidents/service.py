@@ -13,7 +13,7 @@ from datetime import date
 from geoalchemy2.shape import from_shape, to_shape
 from pyproj import Geod
 from shapely.geometry import mapping
-from sqlalchemy import Date, and_, bindparam, case, func, literal, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 
 from emergency import spatial
 from emergency.auth.roles import BUREAU
@@ -21,7 +21,8 @@ from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
 from emergency.spatial import nearest as nn
-from registry.models import InsurancePolicy, Organisation, RescueTeam, TeamMember
+from registry.models import Organisation, RescueTeam, TeamMember
+from registry.service import insured_on
 
 GEOD = Geod(ellps="WGS84")
 INCIDENT_STEPS = {"open": ("responding", "closed"), "responding": ("closed", "open"),
@@ -275,13 +276,9 @@ def _recommendation_query(with_category):
     in the span it holds for, else counted live for that team only.
     """
     t, o = RescueTeam.__table__, Organisation.__table__
-    m, p = TeamMember.__table__, InsurancePolicy.__table__
+    m = TeamMember.__table__
     today = bindparam("today", type_=Date)
-    # A correlated scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into a hashed
-    # subplan that reads every policy (measured 50+ ms); this one probes the member's index.
-    covered = select(literal(1)).where(p.c.member_id == m.c.id, p.c.starts_on <= today,
-                                       p.c.ends_on >= today).limit(1).scalar_subquery()
-    live = (select(func.count(m.c.id)).where(m.c.team_id == t.c.id, covered.is_not(None))
+    live = (select(func.count(m.c.id)).where(m.c.team_id == t.c.id, insured_on(m.c.id, today))
             .scalar_subquery())
     insured = case((and_(t.c.insured_from <= today, t.c.insured_until >= today),
                     t.c.insured_members), else_=live).label("insured")
@@ -319,8 +316,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
     hint_key = (category, limit)
     batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
-    # (km, row) pairs: classification is cheap comparisons; the output records (with their
-    # reasons and explanations) are built only for the rows returned.
+    # (km, row, reason) triples: classification is cheap comparisons; the output records
+    # (with their explanations) are built only for the rows returned.
     eligible, excluded, offset, bound, degs, batches = [], [], 0, 0.0, [], 0
     # SpatiaLite's window: rows grow with its area, so size it from how far the last
     # search of the category reached for how many rows (an overshoot costs a few index
@@ -346,10 +343,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
             degs.extend(r.deg for r in rows)
             for row, metres in zip(rows, dists, strict=True):
                 km = round(metres / 1000.0, 3)
-                if _reason(row, km, require_insured):
-                    excluded.append((km, row))
-                else:
-                    eligible.append((km, row))
+                reason = _reason(row, km, require_insured)
+                (excluded if reason else eligible).append((km, row, reason))
         eligible.sort(key=_first)
         settled = bisect.bisect_right(eligible, bound, key=_first)
         if (len(rows) < batch or bound > search_km or settled >= limit
@@ -361,18 +356,16 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     if stats is not None:
         stats["rows"] = stats.get("rows", 0) + offset
         stats["batches"] = stats.get("batches", 0) + batches
-    items = [_record(row, km, require_insured)
-             for km, row in eligible[:limit] if km <= reach_km]
+    items = [_record(*team) for team in eligible[:limit] if team[0] <= reach_km]
     reach = items[-1]["distance_km"] if len(items) == limit else reach_km
     excluded.sort(key=_first)
-    nearby = [_record(row, km, require_insured)
-              for km, row in excluded[:max(limit, 20)] if km <= reach]
+    nearby = [_record(*team) for team in excluded[:max(limit, 20)] if team[0] <= reach]
     return {"items": items, "excluded": nearby}
 
 
-def _first(pair):
-    """Sort key of (km, row) pairs: the geodesic distance."""
-    return pair[0]
+def _first(team):
+    """Sort key of (km, row, reason) triples: the geodesic distance."""
+    return team[0]
 
 
 def _remember_rows(key, degs, eligible, limit, lat):
@@ -433,8 +426,9 @@ def _reason(row, km, require_insured):
     return None
 
 
-def _record(row, km, require_insured):
-    """A team as recommendations return it: with why it qualifies, or why it is left out."""
+def _record(km, row, reason):
+    """A team as recommendations return it: with why it qualifies, or why it is left out
+    (``reason``, from :func:`_reason`)."""
     members, insured = row.members, int(row.insured or 0)
     radius = float(row.service_radius_km or 0)
     record = {"team_id": row.id, "name": row.name, "category": row.category,
@@ -442,7 +436,6 @@ def _record(row, km, require_insured):
               "insured_members": insured, "status": row.status, "org_id": row.org_id,
               "service_radius_km": radius, "location": {"type": "Point",
                                                         "coordinates": [row.lon, row.lat]}}
-    reason = _reason(row, km, require_insured)
     if reason:
         record["reason"] = reason
         if reason == "not_approved":
