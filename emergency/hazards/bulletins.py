@@ -1,5 +1,6 @@
 """Periodic hazard bulletins: counts by category, status and area; new, closed, overdue."""
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,14 +35,6 @@ def period_bounds(date_from, date_to):
     return start, end
 
 
-def _counts(rows, key):
-    """{key(row): count} over rows."""
-    counts = {}
-    for row in rows:
-        counts[key(row)] = counts.get(key(row), 0) + 1
-    return counts
-
-
 def _district(row):
     """The district code of a report (the first six digits of its area code)."""
     return row.area_code[:DISTRICT_DIGITS]
@@ -61,34 +54,35 @@ def build(session, date_from, date_to, scope=(), now=None, policy=DEFAULT_POLICY
     as_of = min(end, now)
     scope = list(scope)
     E = HazardEvent.__table__
-    step = (select(E.c.to_status, E.c.at).where(E.c.report_id == T.c.id,
-                                                 E.c.kind == "transition", E.c.at < as_of)
-            .order_by(E.c.at.desc(), E.c.id.desc()).limit(1))
-    status_then = step.with_only_columns(E.c.to_status).scalar_subquery()
-    stage_then = step.with_only_columns(E.c.at).scalar_subquery()
+    # Each report's last step before ``as_of``: its status then and when that stage began.
+    step = E.alias("step")
+    last_step = (select(E.c.id).where(E.c.report_id == T.c.id, E.c.kind == "transition",
+                                      E.c.at < as_of)
+                 .order_by(E.c.at.desc(), E.c.id.desc()).limit(1).scalar_subquery())
     # Every report that existed at the end of the period and was new in it or still open
     # then: one row each with its status and the start of its stage at that time.
     reports = session.execute(
         select(T.c.id, T.c.category, T.c.severity, T.c.grid_code, T.c.area_code,
-               T.c.created_at, T.c.closed_at, status_then.label("status"),
-               stage_then.label("stage_started"))
+               T.c.created_at, step.c.to_status.label("status"),
+               step.c.at.label("stage_started"))
+        .select_from(T.outerjoin(step, step.c.id == last_step))
         .where(T.c.created_at < as_of,
                or_(T.c.created_at >= start, T.c.closed_at.is_(None),
                    T.c.closed_at >= start), *scope)).all()
     new = [r for r in reports if r.created_at >= start]
     open_then = [r for r in reports if r.status in OPEN_STATUSES]
-    overdue = sorted(((policy.due(r.status, r.severity, r.stage_started), r)
-                      for r in open_then), key=lambda pair: (pair[0], pair[1].id))
-    overdue = [(due, r) for due, r in overdue if due is not None and due < as_of]
+    dues = ((policy.due(r.status, r.severity, r.stage_started), r) for r in open_then)
+    overdue = sorted(((due, r) for due, r in dues if due is not None and due < as_of),
+                     key=lambda pair: (pair[0], pair[1].id))
     closed = session.execute(
         select(T.c.area_code).where(T.c.closed_at >= start, T.c.closed_at < end,
                                     T.c.closed_at < as_of, T.c.status == "closed", *scope)).all()
-    by_category = _counts(new, lambda r: r.category)
-    by_status = _counts(new, lambda r: r.status)
-    new_by_area = _counts(new, _district)
-    closed_by_area = _counts(closed, _district)
-    open_by_area = _counts(open_then, _district)
-    overdue_by_area = _counts((r for _due, r in overdue), _district)
+    by_category = Counter(r.category for r in new)
+    by_status = Counter(r.status for r in new)
+    new_by_area = Counter(map(_district, new))
+    closed_by_area = Counter(map(_district, closed))
+    open_by_area = Counter(map(_district, open_then))
+    overdue_by_area = Counter(_district(r) for _due, r in overdue)
     codes = sorted(set(new_by_area) | set(closed_by_area) | set(open_by_area)
                    | set(overdue_by_area))
     names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
