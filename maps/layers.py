@@ -104,11 +104,6 @@ def _digits(zoom):
     return max(3, min(7, math.ceil(math.log10(256 * 2 ** zoom / 360)) + 1))
 
 
-def simplified(geometry, zoom):
-    """A GeoJSON geometry mapping simplified and rounded for drawing at ``zoom``."""
-    return _simplify(_geometry(geometry), zoom)
-
-
 def simplified_text(geometry, zoom):
     """GeoJSON text of a geometry given as GeoJSON text, simplified and rounded for drawing
     at ``zoom``; memoised by a digest of the text itself, so a changed geometry is a new key
@@ -176,7 +171,7 @@ _SIMPLIFIED = LRU(20_000)
 
 
 def _simplify(geometry, zoom):
-    """simplified() of a mapping."""
+    """A GeoJSON geometry mapping simplified and rounded for drawing at ``zoom``."""
     geom = shape(geometry)
     if geom.geom_type != "Point":
         geom = geom.simplify(tolerance(zoom), preserve_topology=True)
