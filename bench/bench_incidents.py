@@ -12,7 +12,9 @@ For each backend and size it measures, in the same run and on the same database:
 - the service call ``recommend_teams`` (classification, readiness, exact geodesic order),
   in-process, for a common and a rare category, with the ratio service / bare;
 - GET /api/v1/incidents/{id}/recommendations over HTTP against ``emergency serve``
-  (gunicorn), with 1 and 16 concurrent clients (p50/p95/p99);
+  (gunicorn), with 1 and 16 concurrent clients (p50/p95/p99), for each server set-up of
+  --servers: ``sync:3x1`` (sync workers, one connection per request, as gunicorn sees
+  clients behind nginx) and ``gthread:2x2`` (keep-alive clients straight at gthread workers);
 - the query plans (no sequential scan of teams may appear).
 Default: 10^4 and 10^5 teams (10^6 members). --quick: 10^4 teams only, fewer requests.
 --full: adds 10^6 teams (10^7 members, so every size has the same mix of teams).
@@ -49,8 +51,8 @@ CATEGORIES = ("mountain", "water", "medical", "building_collapse", "other", "div
 WEIGHTS = (0.40, 0.25, 0.15, 0.10, 0.08, 0.02)
 COMMON, RARE = "mountain", "diving"
 MEMBERS_PER_TEAM = 10
-# gunicorn for 2 cores (see docs/incidents.md for how this was chosen).
-WORKERS, THREADS = 2, 2
+# gunicorn set-ups measured, as worker-class:WORKERSxTHREADS (see docs/incidents.md).
+SERVERS = "sync:3x1,gthread:2x2"
 
 
 def percentiles(samples):
@@ -354,6 +356,31 @@ def plans(engine, category):
     return "\n".join(out), ok
 
 
+def warm_cache(engine):
+    """Bring a reused database into the OS page cache before measuring.
+
+    A database loaded in this run is in the cache already; a kept one may have been pushed
+    out by other loads, and a cold 10^6-team file made the first measured calls read from
+    disk (SpatiaLite 10^6 ran 2.7x slower than 10^4 cold, 1.15x warm). A serving database's
+    working set stays cached, so both sizes are measured warm: SQLite's file is read through
+    once, PostgreSQL's tables and indexes are read with pg_prewarm.
+    """
+    if engine.dialect.name == "sqlite":
+        with open(engine.url.database, "rb") as f:
+            while f.read(1 << 24):
+                pass
+        return
+    with engine.connect() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        conn.execute(text(
+            "SELECT pg_prewarm(c.oid, 'read') FROM pg_class c "
+            "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.relkind IN ('r', 'i') AND coalesce(i.indrelid, c.oid) IN "
+            "(SELECT oid FROM pg_class WHERE relname IN "
+            "('teams', 'organisations', 'members', 'insurance_policies'))"))
+        conn.commit()
+
+
 def free_port():
     """A free loopback port."""
     with socket.socket() as s:
@@ -411,14 +438,15 @@ def _cpu_seconds(pid):
 class Server:
     """``emergency serve`` (gunicorn) on a free port, for the HTTP measurements."""
 
-    def __init__(self, url, workers, threads):
+    def __init__(self, url, worker_class, workers, threads):
         self.port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "EMERGENCY_DATA_KEY": KEY,
                "SECRET_KEY": "bench", "DB_POOL_SIZE": str(max(2, threads + 1))}
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "emergency"), "serve", "--host",
              "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--threads",
-             str(threads)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             str(threads), "--worker-class", worker_class], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while True:
             try:
@@ -440,35 +468,48 @@ class Server:
         self.process.wait(30)
 
 
-def over_http(port, token, paths, clients, requests_per_client, warm=3):
-    """Latencies of GETs from ``clients`` keep-alive connections, driven by one thread.
+def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_alive=True):
+    """Latencies of GETs from ``clients`` concurrent clients, driven by one thread.
 
     A lean load generator: one ``selectors`` loop, requests pre-encoded as bytes, responses
-    parsed only for the status and Content-Length. Each connection sends its next request
-    as soon as the previous answer is complete (closed loop); the first ``warm`` answers of
-    each connection are not counted. Returns (latencies, client CPU seconds, wall seconds).
+    parsed only for the status and Content-Length. Each client sends its next request as
+    soon as the previous answer is complete (closed loop); the first ``warm`` answers of
+    each client are not counted. With ``keep_alive`` a client keeps one connection; without,
+    it opens a new one for every request (its clock starts before the connect), as nginx
+    does towards its upstream by default. Returns (latencies, client CPU seconds, wall
+    seconds).
     """
+    close = b"" if keep_alive else b"Connection: close\r\n"
     requests = [(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 f"Authorization: Bearer {token}\r\n\r\n").encode() for p in paths]
+                 f"Authorization: Bearer {token}\r\n").encode() + close + b"\r\n"
+                for p in paths]
     selector = selectors.DefaultSelector()
     latencies = []
     conns = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    for n in range(clients):
+
+    def connect(state):
+        """Open the client's connection and watch it."""
         sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
-        state = {"sock": sock, "n": n, "i": 0, "buf": bytearray(), "need": None, "t": 0.0}
-        conns.append(state)
+        state["sock"] = sock
         selector.register(sock, selectors.EVENT_READ, state)
-    todo = clients * (requests_per_client + warm)
 
     def send(state):
-        """Send the connection's next request and start its clock."""
+        """Send the client's next request (on a new connection unless kept alive)."""
         request = requests[(state["n"] * 7 + state["i"]) % len(requests)]
         state["t"] = time.perf_counter()
+        if state["sock"] is None:
+            connect(state)
         state["sock"].sendall(request)
 
+    for n in range(clients):
+        state = {"sock": None, "n": n, "i": 0, "buf": bytearray(), "need": None, "t": 0.0}
+        conns.append(state)
+        if keep_alive:
+            connect(state)
+    todo = clients * (requests_per_client + warm)
     for state in conns:
         send(state)
     while todo:
@@ -498,11 +539,13 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3):
                 latencies.append(elapsed)
             state["i"] += 1
             todo -= 1
-            if state["i"] < requests_per_client + warm:
-                send(state)
-            else:
+            last = state["i"] >= requests_per_client + warm
+            if last or not keep_alive:
                 selector.unregister(state["sock"])
                 state["sock"].close()
+                state["sock"] = None
+            if not last:
+                send(state)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     selector.close()
     return latencies, cpu, wall
@@ -520,7 +563,8 @@ def run(backend, teams, args, tmp):
             check_readiness(engine)
             how = f"load={seconds:.1f}s"
         else:
-            how = "reused"
+            warm_cache(engine)
+            how = "reused, read into the page cache"
         members = teams * MEMBERS_PER_TEAM
         yield f"{backend} teams={teams:,} members={members:,} {how}"
         points = sample_points(args.requests)
@@ -541,24 +585,35 @@ def run(backend, teams, args, tmp):
         token, ids = make_token(engine)
         paths = [f"/api/v1/incidents/{i}/recommendations?category={COMMON}&limit=10"
                  for i in ids]
-        server = Server(url, args.workers, args.threads)
-        try:
-            over_http(server.port, token, paths, 2, 5)  # warm both workers
-            for clients in (1, 16):
-                per = max(5, args.requests // clients) if clients > 1 else args.requests
-                cpu0 = server.cpu()
-                lat, client_cpu, wall = over_http(server.port, token, paths, clients, per)
-                server_cpu = server.cpu() - cpu0
-                p, done = percentiles(lat), clients * (per + 3)
-                yield (f"  http {clients:>2} client(s) {len(lat)} requests p50/p95/p99 "
-                       f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms | {done / wall:.0f} req/s | "
-                       f"CPU per request: server {server_cpu / done * 1000:.1f} ms, "
-                       f"load generator {client_cpu / done * 1000:.2f} ms "
-                       f"({client_cpu / (client_cpu + server_cpu) * 100:.0f} % of the CPU used)")
-        finally:
-            server.stop()
+        for setup in args.servers:
+            yield from _over_http_with(url, setup, token, paths, args.requests)
     finally:
         cleanup()
+
+
+def _over_http_with(url, setup, token, paths, requests):
+    """HTTP measurements against one gunicorn set-up (``class:WxT``); yields result lines."""
+    worker_class, shape = setup.split(":")
+    workers, threads = (int(n) for n in shape.split("x"))
+    keep_alive = worker_class != "sync"  # sync workers answer one request per connection
+    server = Server(url, worker_class, workers, threads)
+    try:
+        over_http(server.port, token, paths, 2 * workers, 5, keep_alive=keep_alive)  # warm
+        for clients in (1, 16):
+            per = max(5, requests // clients) if clients > 1 else requests
+            cpu0 = server.cpu()
+            lat, client_cpu, wall = over_http(server.port, token, paths, clients, per,
+                                              keep_alive=keep_alive)
+            server_cpu = server.cpu() - cpu0
+            p, done = percentiles(lat), clients * (per + 3)
+            yield (f"  http {setup} {'keep-alive' if keep_alive else 'per-request'} "
+                   f"{clients:>2} client(s) {len(lat)} requests p50/p95/p99 "
+                   f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms | {done / wall:.0f} req/s | "
+                   f"CPU per request: server {server_cpu / done * 1000:.1f} ms, "
+                   f"load generator {client_cpu / done * 1000:.2f} ms "
+                   f"({client_cpu / (client_cpu + server_cpu) * 100:.0f} % of the CPU used)")
+    finally:
+        server.stop()
 
 
 def main(argv=None):
@@ -575,8 +630,9 @@ def main(argv=None):
                         metavar="DIR", help="keep the databases (SpatiaLite files in DIR) "
                         "and reuse them in the next run instead of loading again")
     parser.add_argument("--only", choices=("inproc", "http"), help="one part only")
-    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=THREADS, help="threads per worker")
+    parser.add_argument("--servers", default=SERVERS,
+                        help="gunicorn set-ups to measure over HTTP, comma-separated "
+                        "worker-class:WORKERSxTHREADS (default %(default)s)")
     parser.add_argument("--show-plans", action="store_true", help="print the query plans")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
@@ -586,6 +642,11 @@ def main(argv=None):
         sizes = [int(n) for n in args.sizes.split(",")]
     args.requests = args.requests or (60 if args.quick else 300)
     args.parts = [args.only] if args.only else ["inproc", "http"]
+    args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    for setup in args.servers:
+        kind, _, shape = setup.partition(":")
+        if kind not in ("sync", "gthread") or not shape.replace("x", "", 1).isdigit():
+            parser.error(f"--servers: {setup!r} is not worker-class:WORKERSxTHREADS")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
         os.makedirs(tmp, exist_ok=True)

@@ -241,12 +241,20 @@ def demo_load():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
-def serve(host, port, workers, threads):
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="threads per gthread worker (sync workers have one)")
+@click.option("--worker-class", "worker_class", type=click.Choice(["gthread", "sync"]),
+              default="gthread", show_default=True,
+              help="gthread keeps connections alive, each pinned to its worker; sync serves "
+                   "one request per connection in arrival order (behind a proxy such as "
+                   "nginx, see docs/operations.md)")
+def serve(host, port, workers, threads, worker_class):
     """Serve the app with gunicorn (a production WSGI server)."""
     from emergency.server import run
 
-    run(host, port, workers, threads)
+    if worker_class == "sync" and threads != 1:
+        threads = 1  # gunicorn would otherwise turn a threaded sync worker into gthread
+    run(host, port, workers, threads, worker_class)
 
 
 @click.group("config")

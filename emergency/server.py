@@ -68,8 +68,14 @@ def _post_worker_init(worker):
         log.exception("worker warm-up failed; serving cold")
 
 
-def run(host, port, workers=2, threads=4):
-    """Serve until interrupted."""
+def run(host, port, workers=2, threads=4, worker_class="gthread"):
+    """Serve until interrupted.
+
+    ``gthread`` workers keep connections alive, and each connection stays with the worker
+    that accepted it; ``sync`` workers take one request per connection, whichever worker is
+    free takes the next, so CPU-bound requests are served in arrival order (meant behind a
+    buffering proxy; see docs/operations.md).
+    """
     _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-             "worker_class": "gthread", "timeout": 120, "accesslog": "-",
+             "worker_class": worker_class, "timeout": 120, "accesslog": "-",
              "graceful_timeout": 20, "post_worker_init": _post_worker_init}).run()

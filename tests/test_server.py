@@ -1,9 +1,19 @@
-"""Serving: workers warmed up before traffic, and write requests' lock-free reads."""
+"""Serving: workers warmed up before traffic, write requests' lock-free reads, and the two
+gunicorn worker classes."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import text
 
-from tests.conftest import BACKENDS, committed_app
+from tests.conftest import BACKENDS, DATA_KEY, committed_app, drop_database, make_database
 
 pytestmark = pytest.mark.committing
 
@@ -44,3 +54,46 @@ def test_read_session_of_a_write_request_leaves_the_write_lock_free(backend, tmp
             session.execute(text("DELETE FROM login_attempts"))
             session.commit()
         assert engine.pool.checkedout() == 0
+
+
+def _answers(port, keep_alive_requests):
+    """Send requests on one keep-alive connection; which responses closed it."""
+    seen = []
+    with requests.Session() as http:
+        for _ in range(keep_alive_requests):
+            response = http.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10)
+            assert response.status_code == 200
+            seen.append("close" in response.headers.get("Connection", "").lower())
+    return seen
+
+
+@pytest.mark.parametrize("worker_class, closes", [("sync", True), ("gthread", False)])
+def test_serve_worker_classes(worker_class, closes, tmp_path):
+    """``--worker-class sync`` answers one request per connection even when threads are asked
+    for (gunicorn would silently make a threaded sync worker gthread); gthread keeps the
+    connection alive. The worker class does not depend on the database: SpatiaLite only."""
+    url, engine = make_database("spatialite", tmp_path, "serve")
+    engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "serve-test",
+           "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("emergency")), "serve", "--port", str(port),
+         "--workers", "2", "--threads", "3", "--worker-class", worker_class],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline and proc.poll() is None, "no server"
+                time.sleep(0.3)
+        assert _answers(port, 3) == [closes] * 3
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        drop_database(url)
