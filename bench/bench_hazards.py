@@ -11,7 +11,8 @@ machine during the load, and the ratio to plain single-row inserts of the same r
 in the same run (SQLAlchemy Core, one transaction per row, one thread).
 
     .venv/bin/python bench/bench_hazards.py [--backend spatialite|postgis|both] [--quick]
-        [--reports N] [--clients C] [--workers W] [--threads T] [--rate R] [--warmup K]
+        [--reports N] [--clients C] [--workers W] [--threads T] [--worker-class sync|gthread]
+        [--rate R] [--warmup K]
 
 --rate (default 100 new reports/s) paces the clients together at that offered load (open
 loop), the way phones arrive, so latency is measured at a known load (from the scheduled send
@@ -146,12 +147,13 @@ def _payloads(clients, reports, prefix="", seed=7):
     return per_client
 
 
-def _serve(env, port, workers, threads, log):
+def _serve(env, port, workers, threads, log, worker_class="gthread"):
     """Start `emergency serve` (gunicorn) on 127.0.0.1 and wait until it answers."""
     import http.client
 
     command = [str(Path(sys.executable).parent / "emergency"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--threads", str(threads)]
+               "--port", str(port), "--workers", str(workers), "--threads", str(threads),
+               "--worker-class", worker_class]
     proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log,
                             cwd=ROOT)
     for _ in range(300):
@@ -389,7 +391,7 @@ def _percentile(sorted_values, q):
     return sorted_values[index]
 
 
-def run(backend, reports, clients, workers, threads, rate, warmup):
+def run(backend, reports, clients, workers, threads, rate, warmup, worker_class="gthread"):
     """Benchmark one backend; returns True when every acceptance check held."""
     folder = tempfile.mkdtemp(prefix="bench-hazards-")
     url = _create_database(backend, folder)
@@ -402,7 +404,7 @@ def run(backend, reports, clients, workers, threads, rate, warmup):
         per_client = _payloads(clients, reports)
         port = _free_port()
         with log_path.open("w") as log:
-            proc = _serve(env, port, workers, threads, log)
+            proc = _serve(env, port, workers, threads, log, worker_class)
             cold = []
             if warmup:
                 # A server that has just started is slow for about a second (each worker
@@ -436,7 +438,8 @@ def run(backend, reports, clients, workers, threads, rate, warmup):
     achieved = reports / seconds
     print(f"\n== {backend}: {reports} reports, {len(records)} requests "
           f"({len(records) - reports} concurrent retries), {clients} clients, "
-          f"gunicorn {workers} workers x {threads} threads, "
+          f"gunicorn {workers} {worker_class} workers x "
+          f"{1 if worker_class == 'sync' else threads} threads, "
           f"{f'offered {rate:g} new reports/s' if rate else 'as fast as possible'}")
     print(f"   statuses: {dict(sorted(statuses.items()))}")
     if cold:
@@ -488,6 +491,9 @@ def main():
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
+                        help="gunicorn worker class; sync answers one request per connection "
+                        "(the clients then reconnect for every report, as nginx does upstream)")
     parser.add_argument("--warmup", type=int, default=2,
                         help="reports per client sent right after the server starts, before "
                         "the measured run (stored, printed apart); 0 = measure from a cold start")
@@ -505,8 +511,8 @@ def main():
     rate = args.rate if not args.quick or args.rate != 100.0 else 50.0
     if not 0 <= args.warmup <= 100:
         parser.error("--warmup must be 0..100")
-    results = [run(b, reports, clients, args.workers, args.threads, rate, args.warmup)
-               for b in backends]
+    results = [run(b, reports, clients, args.workers, args.threads, rate, args.warmup,
+                   args.worker_class) for b in backends]
     sys.exit(0 if all(results) else 1)
 
 
