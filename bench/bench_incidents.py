@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import importlib.util
 import os
+import re
 import selectors
 import socket
 import statistics
@@ -644,8 +645,7 @@ def main(argv=None):
     args.parts = [args.only] if args.only else ["inproc", "http"]
     args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     for setup in args.servers:
-        kind, _, shape = setup.partition(":")
-        if kind not in ("sync", "gthread") or not shape.replace("x", "", 1).isdigit():
+        if not re.fullmatch(r"(sync|gthread):[1-9][0-9]*x[1-9][0-9]*", setup):
             parser.error(f"--servers: {setup!r} is not worker-class:WORKERSxTHREADS")
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.keep or scratch
