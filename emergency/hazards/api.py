@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from flask import Response, current_app, render_template, request, send_file
 from flask_smorest import Blueprint
 
+from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_session, read_session
@@ -44,7 +45,7 @@ def create_hazard(body):
     """Report a hazard; resending the same client_id returns the stored report (200)."""
     session = get_session()
     reader = read_session()
-    reporter = _reporter(actor())
+    reporter = _reporter(reader, actor())
     if reader is not session:
         _release_write_lock(session, actor())
     record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
@@ -52,10 +53,12 @@ def create_hazard(body):
     return record, 201 if created else 200
 
 
-def _reporter(user):
-    """What the report needs of the signed-in user, independent of any session."""
+def _reporter(reader, user):
+    """What the report needs of the signed-in user, independent of any session (only grid
+    staff need their grids, read on the lock-free session)."""
+    grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
     return SimpleNamespace(id=user.id, username=user.username, role=user.role,
-                           grid_codes=user.grid_codes, area_code=user.area_code)
+                           grid_codes=grids, area_code=user.area_code)
 
 
 def _release_write_lock(session, user):

@@ -8,6 +8,7 @@ filter built here routes through the ``SpatialIndex`` virtual table on that back
 from geoalchemy2 import Geometry  # noqa: F401  (re-exported for models)
 from sqlalchemy import column, func, literal, select
 from sqlalchemy import table as table_clause
+from sqlalchemy.sql import ClauseElement
 
 from emergency.spatial.engine import (  # noqa: F401
     backend_name,
@@ -34,11 +35,17 @@ def _index_rowids(table, geom_column, frame):
                                   si.search_frame == frame).scalar_subquery()
 
 
+def _coordinate(value):
+    """A coordinate as a bound float; a SQL expression (a ``bindparam`` of a statement built
+    once and run many times) is used as it is."""
+    return value if isinstance(value, ClauseElement) else literal(float(value))
+
+
 def make_point(bind, lon, lat):
-    """A WGS-84 point expression."""
+    """A WGS-84 point expression; lon and lat are numbers or bind parameters."""
     if _is_spatialite(bind):
-        return func.MakePoint(literal(float(lon)), literal(float(lat)), 4326)
-    return func.ST_SetSRID(func.ST_MakePoint(float(lon), float(lat)), 4326)
+        return func.MakePoint(_coordinate(lon), _coordinate(lat), 4326)
+    return func.ST_SetSRID(func.ST_MakePoint(_coordinate(lon), _coordinate(lat)), 4326)
 
 
 def make_envelope(bind, minx, miny, maxx, maxy):
@@ -62,9 +69,9 @@ def bbox_filter(bind, table, bbox, column="geom"):
 
 
 def covers_point_filter(bind, table, lon, lat, column="geom"):
-    """Filter rows of ``table`` whose (polygon) geometry contains or touches a point."""
+    """Filter rows of ``table`` whose (polygon) geometry contains or touches a point (lon and
+    lat are numbers or bind parameters)."""
     col = table.c[column]
-    lon, lat = float(lon), float(lat)
     point = make_point(bind, lon, lat)
     if _is_spatialite(bind):
         return table.c.id.in_(_index_rowids(table, col, point)) & (
