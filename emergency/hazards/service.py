@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Float, and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from emergency import spatial
@@ -17,7 +17,6 @@ from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo import service as geo_service
-from emergency.geo.models import Grid
 from emergency.hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from emergency.hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
 
@@ -148,26 +147,6 @@ def _existing(session, user, client_id, now):
     return _details(session, _load(session, found.id), now)
 
 
-# The grid look-up of every new report, built once per backend: composing the spatial
-# filter and its cache key cost about three times the query itself on SpatiaLite.
-_GRID_OF = {}
-
-
-def _grid_of(session, lon, lat):
-    """(grid code, area code) of the grid containing the point, or (None, None)."""
-    backend = spatial.backend_name(session)
-    statement = _GRID_OF.get(backend)
-    if statement is None:
-        g = Grid.__table__
-        point = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
-        statement = _GRID_OF[backend] = (
-            select(g.c.code, g.c.area_code)
-            .where(spatial.covers_point_filter(session, g, *point))
-            .order_by(g.c.code).limit(1))
-    row = session.execute(statement, {"lon": float(lon), "lat": float(lat)}).first()
-    return (row.code, row.area_code) if row else (None, None)
-
-
 def create_report(session, user, client_id, category, severity, location, description="",
                   policy=DEFAULT_POLICY, now=None, reader=None):
     """Store a new report, or return the one stored under the same client_id: (dict, created).
@@ -184,7 +163,7 @@ def create_report(session, user, client_id, category, severity, location, descri
     if user.role not in (GRID_STAFF, ADMIN):
         raise Forbidden("only grid staff and administrators report hazards")
     lon, lat = location.x, location.y
-    grid_code, area_code = _grid_of(reader, lon, lat)
+    grid_code, area_code = geo_service.grid_and_area_at(reader, lon, lat)
     if reader is not session:
         reader.rollback()  # read-only: ends the snapshot and returns the connection
     if grid_code is None:

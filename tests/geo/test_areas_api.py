@@ -55,6 +55,9 @@ def test_grid_at_finds_the_grid_under_a_point(db, place):
     assert service.grid_at(db, 106.52, 29.52) == place["grids"][0]
     assert service.grid_at(db, 106.57, 29.52) == place["grids"][1]
     assert service.grid_at(db, 120.0, 30.0) is None
+    assert service.grid_and_area_at(db, 106.57, 29.52) == (place["grids"][1],
+                                                            place["community"])
+    assert service.grid_and_area_at(db, 120.0, 30.0) == (None, None)
     assert service.areas_at(db, 106.52, 29.52) == [
         "990101001001", "990101001", "990101", "990000"]
 
