@@ -4,7 +4,13 @@ transaction, on a schema built by the migrations."""
 import contextlib
 import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -224,3 +230,37 @@ def error_of(response):
     assert set(body["error"]) == {"code", "message", "details"}, body
     assert re.match(r"^[a-z_]+$", body["error"]["code"])
     return body["error"]
+
+
+EMERGENCY = str(Path(sys.executable).with_name("emergency"))
+
+
+def cli_env(url, tmp_path):
+    """Environment of a CLI or server subprocess on that database."""
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "subprocess-test",
+            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url, tmp_path, port, *options):
+    """Start `emergency serve` (in its own process group) and wait until it answers."""
+    import requests
+
+    proc = subprocess.Popen([EMERGENCY, "serve", "--port", str(port), *options],
+                            env=cli_env(url, tmp_path), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise AssertionError("server did not start")

@@ -3,17 +3,19 @@ gunicorn worker classes."""
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import text
 
-from tests.conftest import BACKENDS, DATA_KEY, committed_app, drop_database, make_database
+from tests.conftest import (
+    BACKENDS,
+    committed_app,
+    drop_database,
+    free_port,
+    make_database,
+    serve,
+)
 
 pytestmark = pytest.mark.committing
 
@@ -74,24 +76,10 @@ def test_serve_worker_classes(worker_class, closes, tmp_path):
     connection alive. The worker class does not depend on the database: SpatiaLite only."""
     url, engine = make_database("spatialite", tmp_path, "serve")
     engine.dispose()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "serve-test",
-           "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("emergency")), "serve", "--port", str(port),
-         "--workers", "2", "--threads", "3", "--worker-class", worker_class],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    port = free_port()
+    proc = serve(url, tmp_path, port, "--workers", "2", "--threads", "3", "--worker-class",
+                 worker_class)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline and proc.poll() is None, "no server"
-                time.sleep(0.3)
         assert _answers(port, 3) == [closes] * 3
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -4,12 +4,9 @@ acknowledged write; a database connection that vanishes gives 503 and then recov
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,17 +15,18 @@ from sqlalchemy import create_engine, func, select, text
 from emergency import create_app
 from emergency.auth import service as auth_service
 from emergency.geo.models import Area
-from tests.conftest import DATA_KEY, PG_ADMIN_URL, app_config, drop_database, make_database
+from tests.conftest import (
+    EMERGENCY,
+    PG_ADMIN_URL,
+    app_config,
+    cli_env,
+    drop_database,
+    free_port,
+    make_database,
+    serve,
+)
 
 pytestmark = pytest.mark.committing
-
-EMERGENCY = str(Path(sys.executable).with_name("emergency"))
-
-
-def _env(url, tmp_path):
-    """Environment of a CLI or server subprocess on that database."""
-    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "fault-test",
-            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
 def _area_file(path, count):
@@ -55,7 +53,7 @@ def test_import_killed_midway_leaves_nothing_and_can_be_retried(backend, tmp_pat
     try:
         source = _area_file(tmp_path / "areas.geojson", 1500)
         args = [EMERGENCY, "areas", "import", str(source), "--level", "province"]
-        proc = subprocess.Popen(args, env=_env(url, tmp_path), stdout=subprocess.PIPE,
+        proc = subprocess.Popen(args, env=cli_env(url, tmp_path), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         # Wait until the import loop reports progress, then kill the process outright.
         seen = b""
@@ -73,36 +71,12 @@ def test_import_killed_midway_leaves_nothing_and_can_be_retried(backend, tmp_pat
         proc.stdout.close()
         assert _count_areas(engine) == 0
         # The retry imports everything exactly once.
-        done = subprocess.run(args, env=_env(url, tmp_path), capture_output=True, timeout=600)
+        done = subprocess.run(args, env=cli_env(url, tmp_path), capture_output=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
         assert _count_areas(engine) == 1500
     finally:
         engine.dispose()
         drop_database(url)
-
-
-def _free_port():
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(url, tmp_path, port):
-    """Start `emergency serve` and wait until it answers; returns the process."""
-    proc = subprocess.Popen([EMERGENCY, "serve", "--port", str(port), "--workers", "2",
-                             "--threads", "4"], env=_env(url, tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).ok:
-                return proc
-        except requests.RequestException:
-            time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError("server did not start")
 
 
 def test_server_killed_under_load_loses_no_acknowledged_write(backend, tmp_path):
@@ -117,7 +91,7 @@ def test_server_killed_under_load_loses_no_acknowledged_write(backend, tmp_path)
         session.commit()
         session.close()
     headers = {"Authorization": f"Bearer {token}"}
-    port = _free_port()
+    port = free_port()
     acknowledged, lock, stop = [], threading.Lock(), threading.Event()
 
     def writer(n):
@@ -140,7 +114,7 @@ def test_server_killed_under_load_loses_no_acknowledged_write(backend, tmp_path)
                 with lock:
                     acknowledged.append(code)
 
-    server = _serve(url, tmp_path, port)
+    server = serve(url, tmp_path, port, "--workers", "2", "--threads", "4")
     try:
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
         for t in threads:
@@ -151,7 +125,7 @@ def test_server_killed_under_load_loses_no_acknowledged_write(backend, tmp_path)
         os.killpg(server.pid, signal.SIGKILL)  # no graceful shutdown at all
         server.wait(timeout=30)
         before_restart = len(acknowledged)
-        server = _serve(url, tmp_path, port)
+        server = serve(url, tmp_path, port, "--workers", "2", "--threads", "4")
         deadline = time.monotonic() + 30
         while len(acknowledged) < before_restart + 20 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -225,7 +199,7 @@ def test_assessment_killed_midway_leaves_no_cells_and_can_be_retried(backend, tm
 
     url, engine = make_database(backend, tmp_path, "fault_risk")
     try:
-        env = _env(url, tmp_path)
+        env = cli_env(url, tmp_path)
         area = collection([(rect(0, 0, 30_000, 30_000), {"code": "880000", "name": "测试市"})])
         (tmp_path / "area.geojson").write_text(json.dumps(area))
         subprocess.run([EMERGENCY, "areas", "import", str(tmp_path / "area.geojson"),
