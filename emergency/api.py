@@ -7,7 +7,7 @@ from flask import jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
-from emergency import db, errors, spatial
+from emergency import db, errors, jsonbody, spatial
 from emergency.auth.permissions import public
 from emergency.schemas import ErrorSchema
 
@@ -34,7 +34,7 @@ API_MODULES = [
     "maps.http.tiles_api",
 ]
 
-core = flask_smorest.Blueprint("core", __name__, url_prefix="/api/v1",
+core = jsonbody.Blueprint("core", __name__, url_prefix="/api/v1",
                                description="Service health")
 
 

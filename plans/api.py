@@ -1,10 +1,9 @@
 """JSON API for plans, their versions, response-level evaluation and drills."""
 
-from flask_smorest import Blueprint
-
 from emergency.auth.permissions import actor, allow, require_area_scope
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
+from emergency.jsonbody import Blueprint
 from emergency.schemas import items_schema
 from plans import drills, incident_types, schemas, service
 

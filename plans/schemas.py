@@ -16,6 +16,9 @@ from plans.models import (
     VERSION_STATUSES,
 )
 
+# Metrics in one evaluation: plans name a handful; the bound keeps the work per request small.
+METRICS_MAX = 100
+
 
 def flatten(messages, prefix=""):
     """Nested marshmallow messages as ``{"a.0.b": [msgs]}``, the contract's details keys."""
@@ -210,7 +213,8 @@ class PlanEvaluateIn(PlanFlatSchema):
     """Body of POST /plans/{id}/evaluate."""
 
     metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
-                          values=fields.Raw(), required=True)
+                          values=fields.Raw(), required=True,
+                          validate=validate.Length(max=METRICS_MAX))
 
     @validates("metrics")
     def _numbers(self, metrics, **_kwargs):

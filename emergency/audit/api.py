@@ -1,12 +1,12 @@
 """Read-only JSON API of the audit log (there is deliberately no write or delete route)."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from emergency.audit import service
 from emergency.auth.permissions import allow
 from emergency.auth.roles import ADMIN, AUDITOR
 from emergency.db import get_session
+from emergency.jsonbody import Blueprint
 from emergency.schemas import PageQuery, items_schema
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit log")

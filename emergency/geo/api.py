@@ -2,13 +2,12 @@
 
 import json
 
-from flask_smorest import Blueprint
-
 from emergency.auth.permissions import allow
 from emergency.auth.roles import ADMIN, EVERYONE
 from emergency.db import get_session
 from emergency.geo import schemas, service
 from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1",

@@ -3,7 +3,6 @@
 from types import SimpleNamespace
 
 from flask import Response, current_app, render_template, request, send_file
-from flask_smorest import Blueprint
 
 from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
@@ -12,6 +11,7 @@ from emergency.db import get_session, read_session
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.hazards import bulletins, photos, schemas, service
 from emergency.hazards.workflow import DuePolicy
+from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, PageQuery, items_schema
 
 blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1",

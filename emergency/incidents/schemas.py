@@ -23,7 +23,8 @@ class IncidentIn(SpatialInputSchema):
                                   metadata={"example": "geological"})
     location = GeometryField(("Point",), required=True)
     occurred_at = fields.AwareDateTime(required=True)
-    metrics = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
+                          validate=validate.Length(max=100), load_default=dict,
                           metadata={"example": {"deaths": 2, "injured": 5}})
 
 
@@ -31,7 +32,8 @@ class IncidentPatch(Schema):
     """Body of PATCH /incidents/{id}: new metrics are merged and the level re-evaluated."""
 
     title = fields.String(validate=validate.Length(1, 200))
-    metrics = fields.Dict(keys=fields.String(), values=fields.Raw())
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
+                          validate=validate.Length(max=100))
     status = fields.String(validate=validate.OneOf(INCIDENT_STATUSES))
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 

@@ -5,7 +5,6 @@ import os
 import tempfile
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow
@@ -13,6 +12,7 @@ from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
 from emergency.geojson import feature_collection, geojson_response
+from emergency.jsonbody import Blueprint
 from emergency.risk import jobs, layers, reports, schemas, service
 from emergency.schemas import FeatureCollectionSchema
 
@@ -86,7 +86,9 @@ def layer_features(query, layer_id):
 def create_assessment(body):
     """Queue an assessment and start it off the request thread; poll it for progress."""
     session = get_session()
-    run = service.create_assessment(session, actor=actor().username, **body)
+    run = service.create_assessment(
+        session, actor=actor().username, max_active=current_app.config["RISK_MAX_ACTIVE_RUNS"],
+        stale_after=current_app.config["RISK_RUN_MAX_SECONDS"], **body)
     jobs.start(current_app._get_current_object(), session, run.id, actor().username)
     session.refresh(run)
     return service.assessment_dict(run)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select
 
 from emergency import spatial
 from emergency.db import utcnow
-from emergency.errors import Conflict, Invalid, NotFound
+from emergency.errors import Conflict, Invalid, NotFound, TooMany
 from emergency.geo import service as geo_service
 from emergency.geo.models import AREA_LEVELS, Area, Grid
 from emergency.risk import grid as gridlib
@@ -125,8 +125,19 @@ def _check_params(params, layers):
     return merged
 
 
-def create_assessment(session, area_code, cell_size_m, layers, params=None, actor=""):
-    """A queued assessment; the run itself is started by the caller (jobs.start)."""
+def create_assessment(session, area_code, cell_size_m, layers, params=None, actor="",
+                      max_active=None, stale_after=3600):
+    """A queued assessment; the run itself is started by the caller (jobs.start).
+    ``max_active`` bounds the runs queued or running at once (TooMany beyond it); runs older
+    than ``stale_after`` seconds are dead (see fail_interrupted) and do not count."""
+    if max_active is not None:
+        active = session.scalar(select(func.count(RiskAssessment.id)).where(
+            RiskAssessment.status.in_(("queued", "running")),
+            RiskAssessment.created_at >= utcnow() - timedelta(seconds=stale_after)))
+        if active >= max_active:
+            raise TooMany(f"{active} assessments are already running; start this one when "
+                          "one of them has finished", {"_request": [
+                              f"at most {max_active} assessments run at once"]})
     area = area_geometry(session, area_code)
     if area is None:
         raise Invalid(f"unknown area {area_code}", {"area_code": [f"no area {area_code}"]})

@@ -102,7 +102,9 @@ def start_assessment():
         size = request.form.get("cell_size_m", "")
         run = service.create_assessment(session, request.form.get("area_code", "").strip(),
                                         int(size) if size.isdigit() else 0, chosen, params,
-                                        actor=actor().username)
+                                        actor=actor().username,
+                                        max_active=current_app.config["RISK_MAX_ACTIVE_RUNS"],
+                                        stale_after=current_app.config["RISK_RUN_MAX_SECONDS"])
         jobs.start(current_app._get_current_object(), session, run.id, actor().username)
         flash(_("Assessment %(id)s started.", id=run.id), "success")
     except (DomainError, ValueError) as exc:

@@ -1,13 +1,13 @@
 """Map layers by viewport as GeoJSON, with ETags, gzip and place search (JSON API)."""
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import EVERYONE
 from emergency.db import get_session
 from emergency.geojson import BBoxField
+from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, QuerySchema
 from maps import layers, search
 
