@@ -26,6 +26,7 @@ class Api(flask_smorest.Api):
 API_MODULES = [
     "emergency.geo.api",
     "emergency.audit.api",
+    "emergency.auth.api",
     "emergency.hazards.api",
     "plans.api",
     "registry.api",

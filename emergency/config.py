@@ -40,9 +40,28 @@ SETTINGS = [
     Setting("SQLITE_MMAP_BYTES", 1 << 30, "SpatiaLite: bytes of the database file read through a "
             "memory map (address space, not memory in use); 0 turns it off.", int),
     Setting("TOKEN_DEFAULT_DAYS", 90, "Lifetime of an API token when --days is not given.", int),
-    Setting("LOGIN_MAX_FAILURES", 5, "Failed sign-ins per user within LOGIN_WINDOW_SECONDS "
-            "before further attempts get 429.", int),
-    Setting("LOGIN_WINDOW_SECONDS", 900, "Window for counting failed sign-ins.", int),
+    Setting("LOGIN_MAX_FAILURES", 5, "Failed sign-ins of one user name from one client "
+            "address (within LOGIN_WINDOW_SECONDS) before that pair is backed off (429 with "
+            "Retry-After); other addresses are not affected.", int),
+    Setting("LOGIN_ACCOUNT_MAX_FAILURES", 50, "Failed sign-ins of one user name from all "
+            "addresses before it is backed off for addresses it never signed in from "
+            "(distributed guessing); addresses with a recent successful sign-in are spared.",
+            int),
+    Setting("LOGIN_ADDRESS_MAX_FAILURES", 10, "Failed sign-ins from one client address over "
+            "all user names before that address is backed off (password sprays).", int),
+    Setting("LOGIN_BACKOFF_SECONDS", 30, "First wait after a limit is reached; it doubles "
+            "with each further failure.", int),
+    Setting("LOGIN_BACKOFF_MAX_SECONDS", 300, "Longest wait a back-off can reach.", int),
+    Setting("LOGIN_WINDOW_SECONDS", 900, "Window for counting failed sign-ins (a success "
+            "from the same pair, account or address also starts the count afresh).", int),
+    Setting("LOGIN_KNOWN_ADDRESS_DAYS", 30, "An address a user signed in from this recently "
+            "is spared the account-wide limit.", int),
+    Setting("LOGIN_HASH_CONCURRENCY", 2, "Password hashes (argon2, ~0.2 s of CPU each) "
+            "computed at once per process; more sign-ins wait.", int),
+    Setting("LOGIN_HASH_WAIT_SECONDS", 2, "How long a sign-in waits for a hashing slot before "
+            "it gets 503 with Retry-After.", int),
+    Setting("SESSION_MAX_HOURS", 24, "A browser session ends this long after sign-in, "
+            "whatever its activity.", int),
     Setting("SESSION_COOKIE_SECURE", False, "Send the session cookie only over HTTPS "
             "(set true behind a TLS proxy).", bool),
     Setting("PROXY_FIX_HOPS", 0, "Number of reverse proxies in front of the app whose "

@@ -17,10 +17,12 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from emergency.auth import service as auth_service
+from emergency.auth import sessions as auth_sessions
+from emergency.auth import throttle
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import EVERYONE, ROLE_LABELS
+from emergency.auth.web import SID_KEY
 from emergency.db import get_session
-from emergency.errors import TooMany
 
 bp = Blueprint("web", __name__)
 
@@ -52,24 +54,33 @@ def login():
     status = 200
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:64]
-        password = request.form.get("password") or ""
+        # No stored password is longer than 1024 characters: a longer one cannot match, and
+        # hashing megabytes would only cost CPU.
+        password = (request.form.get("password") or "")[:1025]
         db = get_session()
+        addr = request.remote_addr or ""
+        config = current_app.config
         try:
             user = auth_service.authenticate(
-                db, username, password, request.remote_addr or "",
-                current_app.config["LOGIN_MAX_FAILURES"],
-                current_app.config["LOGIN_WINDOW_SECONDS"])
-        except TooMany:
-            flash(_("Too many failed sign-ins. Please wait and try again."), "danger")
-            return render_template("login.html"), 429
-        db.commit()
+                db, username, password, addr, throttle.Policy.from_config(config),
+                throttle.hash_gate(current_app), config["LOGIN_HASH_WAIT_SECONDS"])
+        except (throttle.Throttled, throttle.Busy) as exc:
+            if isinstance(exc, throttle.Busy):
+                flash(_("Signing in is busy. Please try again in a moment."), "warning")
+            else:
+                flash(_("Too many failed sign-ins. Please wait and try again."), "danger")
+            return render_template("login.html"), exc.status, {
+                "Retry-After": str(exc.retry_after)}
         if user is not None:
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
             login_user(user)
+            session[SID_KEY] = auth_sessions.start(db, user, addr, config["SESSION_MAX_HOURS"])
+            db.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+        db.commit()
         flash(_("Wrong user name or password."), "danger")
         status = 401
     return render_template("login.html"), status
@@ -78,8 +89,13 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @allow(EVERYONE)
 def logout():
-    """Sign out."""
+    """Sign out: the server-side session ends, so a copy of the cookie is worthless too."""
+    auth_sessions.revoke(get_session(), session.get(SID_KEY))
+    lang = session.get("lang")
     logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("web.login"))
 
 

@@ -1,4 +1,4 @@
-"""Users, their grid scopes, API tokens and sign-in attempts."""
+"""Users, their grid scopes, API tokens, server-side sessions and sign-in attempts."""
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -87,6 +87,23 @@ class LoginAttempt(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
-    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="", index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class UserSession(Base):
+    """A signed-in browser session; the cookie holds its id, this row says it is still good."""
+
+    __tablename__ = "user_sessions"
+    # Every sign-in would add an entry; revocations show up as the user's own change instead.
+    __audit__ = False
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True,
+                                    comment="sha256 hex of the random id in the cookie")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime,
+                                                      comment="set by sign-out, deactivation, "
+                                                      "role or password change")

@@ -1,11 +1,11 @@
 """Sign-in machinery: Flask-Login for sessions and bearer tokens, CSRF for cookie writes."""
 
-from flask import request
+from flask import current_app, g, request, session
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from emergency.auth import service
-from emergency.auth.models import User
+from emergency.auth import service, sessions, throttle
+from emergency.config import ConfigError
 from emergency.db import get_session
 from emergency.errors import Unauthorized
 
@@ -13,25 +13,32 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+SID_KEY = "_sid"  # the server-side session id inside the signed cookie
 
 
 @login_manager.user_loader
 def _load_session_user(user_id):
-    """The user of a signed session cookie."""
+    """The user of a signed session cookie whose server-side session is still live."""
     try:
-        user = get_session().get(User, int(user_id))
+        user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.is_active else None
+    return sessions.user_for(get_session(), user_id, session.get(SID_KEY),
+                             current_app.config["SESSION_MAX_HOURS"])
+
+
+def _bearer_user(req):
+    """The user of a valid ``Authorization: Bearer`` token, else None."""
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    return service.user_for_token(get_session(), header[7:].strip())
 
 
 @login_manager.request_loader
 def _load_token_user(req):
     """The user of an ``Authorization: Bearer`` token."""
-    header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    return service.user_for_token(get_session(), header[7:].strip())
+    return _bearer_user(req)
 
 
 @login_manager.unauthorized_handler
@@ -41,19 +48,38 @@ def _unauthorized():
 
 
 def _api_csrf():
-    """Cookie-authenticated writes to the API need the CSRF header; token clients do not."""
+    """Cookie-authenticated writes to the API need the CSRF header; token clients do not.
+
+    Only a *valid* bearer token lifts the check, and then the token's user is the one who acts
+    (not the cookie's): any other Authorization header, bogus or not Bearer at all, leaves the
+    request to its cookie and so to CSRF protection.
+    """
     if request.method not in UNSAFE or not request.path.startswith("/api/"):
         return
     if request.headers.get("Authorization"):
-        return
-    from flask import session
-
+        user = _bearer_user(request)
+        if user is not None:
+            g._login_user = user  # Flask-Login's per-request user: the token authenticates
+            return
     if session.get("_user_id"):
         csrf.protect()
 
 
+def _check_config(config):
+    """The throttling and session settings must make sense."""
+    for name in ("LOGIN_MAX_FAILURES", "LOGIN_ACCOUNT_MAX_FAILURES", "LOGIN_ADDRESS_MAX_FAILURES",
+                 "LOGIN_BACKOFF_SECONDS", "LOGIN_BACKOFF_MAX_SECONDS", "LOGIN_WINDOW_SECONDS",
+                 "LOGIN_HASH_CONCURRENCY", "SESSION_MAX_HOURS"):
+        if config[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if config["LOGIN_HASH_WAIT_SECONDS"] < 0 or config["LOGIN_KNOWN_ADDRESS_DAYS"] < 0:
+        raise ConfigError("LOGIN_HASH_WAIT_SECONDS and LOGIN_KNOWN_ADDRESS_DAYS must be >= 0")
+
+
 def init_app(app):
     """Bind Flask-Login and CSRF protection to the app."""
+    _check_config(app.config)
+    throttle.hash_gate(app)
     login_manager.init_app(app)
     # "strong" would drop to anonymous whenever a cookie session (e.g. one holding only the
     # CSRF token) has no identifier yet, before the bearer-token loader is ever tried; "basic"

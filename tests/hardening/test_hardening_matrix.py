@@ -31,6 +31,9 @@ MATRIX = {
     "GET /api/v1/grids/{code}": ALL,
     # audit log: admin, auditor
     "GET /api/v1/audit": {ADMIN, AUDITOR},
+    # users: admin only
+    "GET /api/v1/users": {ADMIN}, "POST /api/v1/users": {ADMIN},
+    "GET /api/v1/users/{user_id}": {ADMIN}, "PATCH /api/v1/users/{user_id}": {ADMIN},
     # hazard reports: read bureau + grid staff (own grids); create grid staff, admin;
     # workflow admin, planner (+ grid staff for rectifying/rectified)
     "POST /api/v1/hazards": {ADMIN, GRID},
