@@ -34,6 +34,9 @@ def create_app(test_config=None):
     from emergency import idempotency
 
     app.before_request(idempotency.replay)
+    from emergency import csp
+
+    csp.init_app(app)  # the per-request script nonce in templates
     # after_request hooks run in reverse order: remember the answer, then commit, then headers.
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
@@ -76,10 +79,8 @@ def _security_headers(response):
         # Served behind TLS: browsers must never fall back to plain HTTP (session theft).
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
-        # folium writes inline scripts and styles, so 'unsafe-inline' stays; no other origin.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:" + tile_origin +
-            "; font-src 'self' data:; connect-src 'self'; frame-ancestors 'self'")
+        # Scripts only from this origin or with this response's nonce (emergency/csp.py).
+        from emergency import csp
+
+        response.headers.setdefault("Content-Security-Policy", csp.policy(tile_origin.strip()))
     return response

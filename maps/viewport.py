@@ -1,6 +1,7 @@
-"""Layers loaded by viewport: a folium element whose script fetches each visible layer for
-the current bbox and zoom from /api/v1/maps/layers/<name>, draws it on one canvas renderer,
-clusters points, and adds a layer control, a legend and place search. Pure (no Flask).
+"""Layers loaded by viewport: a folium element whose static script (maps/static/maps/
+viewport.js) fetches each visible layer for the current bbox and zoom from
+/api/v1/maps/layers/<name>, draws it on one canvas renderer, clusters points, and adds a layer
+control, a legend and place search. Pure (no Flask).
 
 Usage in any page builder::
 
@@ -8,11 +9,10 @@ Usage in any page builder::
     ViewportLayers([layer_def("risk", "Risk", params={"assessment_id": 7})]).add_to(fmap)
 """
 
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
-from folium.template import Template
 
 from maps.assets import local_asset_url
+from maps.data import MapData
 
 API_PREFIX = "/api/v1/maps"
 
@@ -34,215 +34,22 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
             "popup_fields": [[k, str(v)] for k, v in (popup_fields or [])]}
 
 
-class ViewportLayers(JSCSSMixin, MacroElement):
-    """Loads, draws and refreshes viewport layers; optional search box and legend."""
+class ViewportLayers(JSCSSMixin, MapData):
+    """Loads, draws and refreshes viewport layers; optional search box and legend.
+
+    The drawing code is static (maps/static/maps/viewport.js); labels are map data.
+    """
 
     default_js = [("markerclusterjs", local_asset_url("markerclusterjs"))]
     default_css = [("markerclustercss", local_asset_url("markerclustercss")),
                    ("markerclusterdefaultcss", local_asset_url("markerclusterdefaultcss"))]
 
-    _template = Template("""
-{% macro header(this, kwargs) %}
-<style>
-.vl-search{background:#fff;padding:4px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)}
-.vl-search input{width:190px;font-size:13px}
-.vl-results a{display:block;font-size:13px;cursor:pointer;padding:1px 2px}
-.vl-legend{background:#fff;padding:6px 8px;border-radius:4px;font-size:12px;
- box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:220px}
-.vl-legend i{display:inline-block;width:11px;height:11px;margin-right:4px;border-radius:2px}
-.vl-status{background:rgba(255,255,255,.85);padding:2px 6px;font-size:12px;border-radius:3px}
-.vl-popup th{padding-right:6px;font-weight:600}
-</style>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var cfg = {{ this.config_json }};
-  // markercluster needs a maxZoom, which a map without a tile layer does not have.
-  if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
-  var renderer = L.canvas({padding: 0.3});
-  var control = L.control.layers(null, null, {collapsed: cfg.collapsed}).addTo(map);
-  var counts = {};
-  window.viewportLayers = window.viewportLayers || {};
-  window.viewportLayers[map._container.id] = {map: map, counts: counts, defs: cfg.layers};
-  var status = L.control({position: 'bottomright'});
-  status.onAdd = function () {
-    this._div = L.DomUtil.create('div', 'vl-status'); return this._div; };
-  status.addTo(map);
-  function colourOf(def, props) {
-    if (props.colour) { return props.colour; }
-    var key = def.colour_by ? props[def.colour_by] : null;
-    return (key && def.colours[key]) || def.colour;
-  }
-  function popupOf(def, f) {
-    var p = f.properties, box = document.createElement('div');
-    box.className = 'vl-popup';
-    var title = document.createElement(p.url ? 'a' : 'b');
-    if (p.url) { title.href = p.url; }
-    title.textContent = p.name || p.title || ('#' + f.id);
-    box.appendChild(title);
-    var table = document.createElement('table');
-    def.popup_fields.forEach(function (pair) {
-      var value = p[pair[0]];
-      if (value === undefined || value === null || value === '') { return; }
-      if (typeof value === 'object') {
-        value = Object.keys(value).map(function (k) { return k + ':' + value[k]; }).join(' ');
-      }
-      var row = table.insertRow(), th = document.createElement('th');
-      th.textContent = pair[1]; row.appendChild(th);
-      row.insertCell().textContent = String(value);
-    });
-    box.appendChild(table);
-    return box;
-  }
-  var clusters = {};
-  function clusterOf(def) {
-    if (!def.cluster) { return null; }
-    if (!clusters[def.cluster]) {
-      clusters[def.cluster] = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 45,
-                                                   showCoverageOnHover: false}).addTo(map);
-    }
-    return clusters[def.cluster];
-  }
-  function clear(def) {
-    var cluster = clusterOf(def);
-    if (cluster) { cluster.removeLayers(def.drawn); } else { def.group.clearLayers(); }
-    def.drawn = [];
-  }
-  cfg.layers.forEach(function (def) {
-    def.key = def.name + (def.params.category ? ':' + def.params.category : '');
-    def.group = L.layerGroup();
-    def.drawn = [];
-    control.addOverlay(def.group, def.label);
-    if (def.show) { def.group.addTo(map); }
-  });
-  map.on('overlayremove', function (e) {
-    cfg.layers.forEach(function (def) {
-      if (e.layer === def.group) { clear(def); counts[def.key] = 0; }
-    });
-  });
-  function draw(def, body) {
-    var layers = [];
-    L.geoJSON(body, {
-      style: function (f) {
-        var c = colourOf(def, f.properties);
-        var p = f.properties, stroke = p.stroke && p.stroke !== c;
-        return {renderer: renderer, color: stroke ? p.stroke : (def.fill > 0.3 ? c : def.colour),
-                weight: stroke ? 1.5 : 1, fillColor: c, fillOpacity: def.fill};
-      },
-      pointToLayer: function (f, latlng) {
-        var c = colourOf(def, f.properties);
-        return L.circleMarker(latlng, {renderer: renderer, radius: def.radius, color: '#fff',
-                                       weight: 1, fillColor: c, fillOpacity: 0.9});
-      },
-      onEachFeature: function (f, layer) {
-        layer.bindPopup(function () { return popupOf(def, f); });
-        layers.push(layer);
-      }
-    });
-    clear(def);
-    var cluster = clusterOf(def);
-    if (cluster) { cluster.addLayers(layers); }
-    else { layers.forEach(function (l) { def.group.addLayer(l); }); }
-    def.drawn = layers;
-    counts[def.key] = layers.length;
-    var note = [];
-    cfg.layers.forEach(function (d) {
-      if (!d.meta || !map.hasLayer(d.group)) { return; }
-      if (d.meta.zoom_in) { note.push(d.label + ' ≥ z' + d.meta.zoom_in); }
-      if (d.meta.truncated) { note.push(d.label + ' ' + d.meta.returned + '/' + d.meta.total); }
-    });
-    status._div.textContent = note.join(' · ');
-    map.getContainer().dataset.loaded = Object.keys(counts).length;
-  }
-  function load() {
-    var b = map.getBounds(), z = map.getZoom();
-    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
-      return v.toFixed(5); }).join(',');
-    cfg.layers.forEach(function (def) {
-      if (!map.hasLayer(def.group)) { return; }
-      if (def.controller) { def.controller.abort(); }
-      def.controller = new AbortController();
-      var q = new URLSearchParams(Object.assign({bbox: bbox, zoom: z}, def.params));
-      fetch(cfg.api + '/layers/' + def.name + '?' + q, {credentials: 'same-origin',
-            signal: def.controller.signal})
-        .then(function (r) { return r.ok ? r.json() : {features: [], meta: {}}; })
-        .then(function (body) { def.meta = body.meta || {}; draw(def, body); })
-        .catch(function () {});
-    });
-  }
-  map.on('moveend overlayadd', load);
-  map.whenReady(load);
-  if (cfg.legend && cfg.legend.length) {
-    var legend = L.control({position: 'bottomleft'});
-    legend.onAdd = function () {
-      var div = L.DomUtil.create('div', 'vl-legend');
-      cfg.legend.forEach(function (item) {
-        var row = document.createElement('div'), sw = document.createElement('i');
-        sw.style.background = item[1]; row.appendChild(sw);
-        row.appendChild(document.createTextNode(item[0])); div.appendChild(row);
-      });
-      return div;
-    };
-    legend.addTo(map);
-  }
-  if (cfg.search) {
-    var search = L.control({position: 'topleft'});
-    search.onAdd = function () {
-      var div = L.DomUtil.create('div', 'vl-search');
-      var form = document.createElement('form'), input = document.createElement('input');
-      input.type = 'search'; input.name = 'q'; input.placeholder = cfg.search;
-      input.className = 'vl-search-input';
-      var results = document.createElement('div'); results.className = 'vl-results';
-      form.appendChild(input); div.appendChild(form); div.appendChild(results);
-      L.DomEvent.disableClickPropagation(div);
-      var pin = null;
-      function go(item) {
-        var b = item.bbox;
-        if (b) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); }
-        else { map.setView([item.lat, item.lon], 15); }
-        if (pin) { map.removeLayer(pin); }
-        pin = L.circleMarker([item.lat, item.lon], {radius: 9, color: '#000', weight: 2,
-                                                    fillOpacity: 0}).addTo(map);
-      }
-      form.addEventListener('submit', function (e) {
-        e.preventDefault();
-        fetch(cfg.api + '/search?' + new URLSearchParams({q: input.value}),
-              {credentials: 'same-origin'})
-          .then(function (r) { return r.ok ? r.json() : {items: []}; })
-          .then(function (body) {
-            results.textContent = '';
-            body.items.forEach(function (item) {
-              var a = document.createElement('a'); a.textContent = item.label;
-              a.addEventListener('click', function () { go(item); });
-              results.appendChild(a);
-            });
-            if (body.items.length) { go(body.items[0]); }
-            else { results.textContent = cfg.not_found; }
-          });
-      });
-      return div;
-    };
-    search.addTo(map);
-  }
-})();
-{% endmacro %}
-""")
-
     def __init__(self, layers, legend=(), search=None, not_found="—", collapsed=False,
                  api=API_PREFIX):
         """``layers`` from layer_def(); ``search`` is the box's placeholder (None: no box)."""
-        super().__init__()
+        super().__init__("viewport", {
+            "api": api, "layers": list(layers), "collapsed": collapsed,
+            "legend": [[str(label), colour] for label, colour in legend],
+            "search": str(search) if search else None, "not_found": str(not_found)},
+            scripts=("viewport.js",))
         self._name = "ViewportLayers"
-        self.config = {"api": api, "layers": list(layers), "collapsed": collapsed,
-                       "legend": [[str(label), colour] for label, colour in legend],
-                       "search": str(search) if search else None,
-                       "not_found": str(not_found)}
-
-    @property
-    def config_json(self):
-        """The configuration as a JavaScript literal (safe inside a script element)."""
-        import json
-
-        text = json.dumps(self.config, ensure_ascii=False)
-        return text.replace("</", "<\\/")

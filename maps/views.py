@@ -11,7 +11,9 @@ from emergency.db import get_session
 from emergency.geo import service as geo
 from maps import pages
 
-bp = Blueprint("maps", __name__, url_prefix="/maps", template_folder="templates")
+# static/maps/*.js draw every map page's data (maps/data.py), at /maps/static/maps/.
+bp = Blueprint("maps", __name__, url_prefix="/maps", template_folder="templates",
+               static_folder="static")
 
 NAV = [("maps.districts", _l("Districts map"), None)]
 

@@ -16,9 +16,10 @@ LABELS["categories"] = {"water": "水域救援"}
 
 
 def _config(parts):
-    """The ViewportLayers configuration embedded in a rendered map script."""
-    match = re.search(r"var cfg = (\{.*?\});\n", parts["script"])
-    return json.loads(match.group(1))
+    """The ViewportLayers configuration: map data in the page body (maps.data)."""
+    found = re.findall(r'<script type="application/json" class="map-data" id="[^"]+">(.*?)'
+                       r"</script>", parts["html"], re.S)
+    return next(c for c in map(json.loads, found) if c["kind"] == "viewport")
 
 
 def test_operations_map_loads_every_layer_by_viewport_and_is_offline():
@@ -42,7 +43,9 @@ def test_without_a_finished_run_there_is_no_risk_layer():
 def test_script_cannot_be_closed_by_a_label():
     labels = {**LABELS, "hazards": "</script><script>alert(1)</script>"}
     parts = page_parts(operations_map(labels))
-    assert "</script><script>alert(1)" not in parts["script"]
+    assert "alert(1)" not in parts["script"]  # labels are data, never in the script
+    assert "</script><script>alert(1)" not in parts["html"]
+    assert _config(parts)["layers"][-2]["label"] == labels["hazards"]
 
 
 def test_snapped_bbox_covers_the_view_on_the_tile_grid():
