@@ -233,8 +233,10 @@ def expiring(query):
 @blp.arguments(schemas.PersonLookupIn)
 @blp.response(200, schemas.PersonLookupOut)
 def person_lookup(body):
-    """Every membership of one person across organisations (found by keyed hash)."""
-    return {"items": members.find_person(get_session(), cipher(), body["id_number"])}
+    """Every membership of one person across organisations in the caller's district (found
+    by keyed hash)."""
+    return {"items": members.find_person(get_session(), cipher(), body["id_number"],
+                                         actor())}
 
 
 @blp.route("/trainings", methods=["POST"])

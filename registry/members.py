@@ -19,9 +19,22 @@ from registry.models import (
     TrainingMember,
     TrainingTeam,
 )
-from registry.service import check_read, check_write, team_org_id
+from registry.service import (
+    check_read,
+    check_write,
+    district_scoped,
+    orgs_in_district,
+    team_org_id,
+)
 
 REVEAL_ROLES = frozenset({ADMIN, DISPATCHER})
+
+
+def _district_filter(session, user, org_column):
+    """WHERE clauses keeping only organisations in a district-scoped user's district."""
+    if user is not None and district_scoped(user):
+        return [org_column.in_(orgs_in_district(session, user))]
+    return []
 
 
 def check_reveal(user, org_id):
@@ -63,7 +76,7 @@ def add_member(session, cipher, user, team_id, name, id_number, phone, skills=()
                certificates=()):
     """Add a member to a team; the same person twice in one team is a conflict."""
     org_id = team_org_id(session, team_id)
-    check_write(user, org_id)
+    check_write(user, org_id, session)
     problems = person_problems(id_number, phone)
     if problems:
         raise Invalid("invalid member", problems)
@@ -88,7 +101,7 @@ def update_member(session, cipher, user, member_id, name=None, id_number=None, p
                   skills=None):
     """Correct a member's data (PIPL art. 46); a new ID number or phone is verified and sealed."""
     member = _member_or_404(session, member_id)
-    check_write(user, team_org_id(session, member.team_id))
+    check_write(user, team_org_id(session, member.team_id), session)
     if id_number is not None or phone is not None:
         new_id = id_number if id_number is not None else cipher.decrypt(member.id_number_enc)
         new_phone = phone if phone is not None else cipher.decrypt(member.phone_enc)
@@ -114,7 +127,7 @@ def update_member(session, cipher, user, member_id, name=None, id_number=None, p
 def remove_member(session, user, member_id):
     """Erase a member with their certificates, insurance and training attendance (PIPL art. 47)."""
     member = _member_or_404(session, member_id)
-    check_write(user, team_org_id(session, member.team_id))
+    check_write(user, team_org_id(session, member.team_id), session)
     session.execute(delete(TrainingMember).where(TrainingMember.member_id == member_id))
     session.execute(delete(Certificate).where(Certificate.member_id == member_id))
     session.execute(delete(InsurancePolicy).where(InsurancePolicy.member_id == member_id))
@@ -125,7 +138,7 @@ def remove_member(session, user, member_id):
 def add_certificate(session, user, member_id, name, number="", expires_on=None):
     """Record a certificate for a member."""
     member = _member_or_404(session, member_id)
-    check_write(user, team_org_id(session, member.team_id))
+    check_write(user, team_org_id(session, member.team_id), session)
     cert = Certificate(member_id=member_id, name=name, number=number or "",
                        expires_on=expires_on)
     session.add(cert)
@@ -137,7 +150,7 @@ def add_insurance(session, user, member_id, insurer, policy_number, starts_on, e
                   coverage_amount):
     """Record an accident insurance policy covering a member from starts_on to ends_on."""
     member = _member_or_404(session, member_id)
-    check_write(user, team_org_id(session, member.team_id))
+    check_write(user, team_org_id(session, member.team_id), session)
     if ends_on < starts_on:
         raise Invalid("policy ends before it starts", {"ends_on": ["before starts_on"]})
     amount = Decimal(str(coverage_amount))
@@ -180,8 +193,9 @@ def _details(session, member_ids, today):
     return certs, policies
 
 
-def _other_memberships(session, members):
-    """For each member, the other teams (and orgs) the same person serves in."""
+def _other_memberships(session, user, members):
+    """For each member, the other teams (and orgs) the same person serves in, within the
+    user's district when scoped."""
     hashes = {m.person_hash for m in members}
     found = defaultdict(list)
     if not hashes:
@@ -189,7 +203,8 @@ def _other_memberships(session, members):
     rows = session.execute(select(TeamMember.id, TeamMember.person_hash, TeamMember.team_id,
                                   RescueTeam.org_id)
                            .join(RescueTeam, RescueTeam.id == TeamMember.team_id)
-                           .where(TeamMember.person_hash.in_(hashes)))
+                           .where(TeamMember.person_hash.in_(hashes),
+                                  *_district_filter(session, user, RescueTeam.org_id)))
     by_hash = defaultdict(list)
     for mid, phash, tid, oid in rows:
         by_hash[phash].append((mid, tid, oid))
@@ -204,7 +219,7 @@ def member_dicts(session, cipher, user, members, org_id, reveal=False, today=Non
     today = today or date.today()
     ids = [m.id for m in members]
     certs, policies = _details(session, ids, today)
-    others = _other_memberships(session, members) if user.role in BUREAU else {}
+    others = _other_memberships(session, user, members) if user.role in BUREAU else {}
     hours = training_hours(session, ids, today.year)
     out = []
     for m in members:
@@ -234,7 +249,7 @@ def get_member(session, cipher, user, member_id, reveal=False):
     """One member, within scope; ``reveal`` unmasks for allowed roles and is audited."""
     member = _member_or_404(session, member_id)
     org_id = team_org_id(session, member.team_id)
-    check_read(user, org_id)
+    check_read(user, org_id, session)
     if reveal:
         check_reveal(user, org_id)
     return member_dicts(session, cipher, user, [member], org_id, reveal)[0]
@@ -243,7 +258,7 @@ def get_member(session, cipher, user, member_id, reveal=False):
 def list_members(session, cipher, user, team_id, reveal=False, limit=100, offset=0):
     """A team's members, within scope; ``reveal`` as for one member."""
     org_id = team_org_id(session, team_id)
-    check_read(user, org_id)
+    check_read(user, org_id, session)
     if reveal:
         check_reveal(user, org_id)
     where = TeamMember.team_id == team_id
@@ -253,15 +268,18 @@ def list_members(session, cipher, user, team_id, reveal=False, limit=100, offset
     return member_dicts(session, cipher, user, members, org_id, reveal), total
 
 
-def find_person(session, cipher, id_number):
-    """Every membership of one person across organisations, found by the keyed hash."""
+def find_person(session, cipher, id_number, user=None):
+    """Every membership of one person across organisations (within the user's district when
+    scoped), found by the keyed hash."""
     problem = v.id_number_problem(id_number)
     if problem:
         raise Invalid("invalid ID number", {"id_number": [problem]})
     phash = cipher.lookup_hash(v.normalise_id(id_number))
     rows = session.execute(select(TeamMember.id, TeamMember.team_id, RescueTeam.org_id)
                            .join(RescueTeam, RescueTeam.id == TeamMember.team_id)
-                           .where(TeamMember.person_hash == phash).order_by(TeamMember.id))
+                           .where(TeamMember.person_hash == phash,
+                                  *_district_filter(session, user, RescueTeam.org_id))
+                           .order_by(TeamMember.id))
     return [{"member_id": mid, "team_id": tid, "org_id": oid} for mid, tid, oid in rows]
 
 
@@ -282,7 +300,7 @@ def create_training(session, user, held_on, hours, topic, team_ids=(), member_id
     if missing:
         raise Invalid("unknown teams", {"team_ids": [f"no team {t}" for t in missing]})
     for org_id in set(teams.values()):
-        check_write(user, org_id)
+        check_write(user, org_id, session)
     member_teams = dict(session.execute(select(TeamMember.id, TeamMember.team_id)
                                         .where(TeamMember.id.in_(member_ids))).all())
     bad = [m for m in member_ids if member_teams.get(m) not in teams]
@@ -319,6 +337,11 @@ def list_trainings(session, user, team_id=None, year=None, limit=100, offset=0):
             RescueTeam, RescueTeam.id == TrainingTeam.team_id).where(
             RescueTeam.org_id == (user.org_id or -1))
         query = query.where(Training.id.in_(own))
+    elif district_scoped(user):  # sessions with at least one team of the district
+        near = select(TrainingTeam.training_id).join(
+            RescueTeam, RescueTeam.id == TrainingTeam.team_id).where(
+            RescueTeam.org_id.in_(orgs_in_district(session, user)))
+        query = query.where(Training.id.in_(near))
     if team_id:
         query = query.where(Training.id.in_(select(TrainingTeam.training_id)
                                             .where(TrainingTeam.team_id == team_id)))

@@ -8,6 +8,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, case, delete, func, literal, or_, select
 
 from emergency import spatial
+from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
@@ -40,22 +41,52 @@ def can_write_org(user, org_id):
     return user.role == ADMIN or (user.role == ORG_ADMIN and user.org_id == org_id)
 
 
-def check_read(user, org_id):
+def district_scoped(user):
+    """True for bureau staff limited to a district (``--area``); admins never are."""
+    return user.role in BUREAU and user.role != ADMIN and bool(user.area_code)
+
+
+def check_district(session, user, org_id):
+    """Forbidden when a district-scoped user asks for an organisation outside the district.
+
+    An organisation, its teams and their members belong to the district of the
+    organisation's registered office (``area_code``, found from its location); inside
+    means that area or one below it by parent links.
+    """
+    if district_scoped(user):
+        if session is None:  # callers that predate the district scope: the request's session
+            from emergency.db import get_session
+
+            session = get_session()
+        area = session.scalar(select(Organisation.area_code).where(Organisation.id == org_id))
+        require_area_scope(user, [area], session)
+
+
+def check_read(user, org_id, session=None):
     """Forbidden unless the user may read this organisation's records."""
     if not can_read_org(user, org_id):
         raise Forbidden("outside your organisation")
+    check_district(session, user, org_id)
 
 
-def check_write(user, org_id):
+def check_write(user, org_id, session=None):
     """Forbidden unless the user may change this organisation's records."""
     if not can_write_org(user, org_id):
         raise Forbidden("outside your organisation")
+    check_district(session, user, org_id)
 
 
-def _scope_filter(user, org_column):
-    """A WHERE clause limiting lists to what the user may read."""
+def orgs_in_district(session, user):
+    """A subquery of the ids of the organisations in the user's district."""
+    o = Organisation.__table__
+    return select(o.c.id).where(geo_service.in_area(session, o.c.area_code, user.area_code))
+
+
+def _scope_filter(session, user, org_column):
+    """A WHERE clause limiting lists to what the user may read (own org, district)."""
     if user.role in BUREAU:
-        return None
+        return org_column.in_(orgs_in_district(session, user)) if district_scoped(user) \
+            else None
     if user.role == ORG_ADMIN and user.org_id:
         return org_column == user.org_id
     return org_column == -1
@@ -152,7 +183,7 @@ def _org_or_404(session, org_id):
 def get_org(session, user, org_id):
     """One organisation as a dict, within the user's scope."""
     _org_or_404(session, org_id)
-    check_read(user, org_id)
+    check_read(user, org_id, session)
     row = session.execute(select(*_org_columns(session))
                           .where(Organisation.id == org_id)).one()
     record = _org_dict(row)
@@ -165,7 +196,7 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
               limit=100, offset=0):
     """Organisations the user may see, newest submission first, with the total."""
     t = Organisation.__table__
-    where = [c for c in [_scope_filter(user, t.c.id)] if c is not None]
+    where = [c for c in [_scope_filter(session, user, t.c.id)] if c is not None]
     if status:
         where.append(t.c.status == status)
     if q:
@@ -184,7 +215,7 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
 def update_org(session, cipher, user, org_id, **changes):
     """Edit an organisation's details (own org or admin); the credit code stays checked."""
     org = _org_or_404(session, org_id)
-    check_write(user, org_id)
+    check_write(user, org_id, session)
     _check_org_fields(changes)
     if "credit_code" in changes and changes["credit_code"] != org.credit_code:
         if session.scalar(select(Organisation.id).where(
@@ -207,7 +238,7 @@ def update_org(session, cipher, user, org_id, **changes):
 def resubmit_org(session, user, org_id, note=""):
     """Send a rejected (or re-verification due) organisation back to the review queue."""
     org = _org_or_404(session, org_id)
-    check_write(user, org_id)
+    check_write(user, org_id, session)
     due = org.status == "approved" and org.verify_by and org.verify_by <= date.today()
     if org.status != "rejected" and not due:
         raise Conflict(f"an organisation that is {org.status} cannot be resubmitted",
@@ -298,7 +329,7 @@ def create_team(session, user, org_id, name, category, location, service_radius_
                 equipment=(), grade=None, graded_on=None):
     """Add a team (status available) to an organisation."""
     _org_or_404(session, org_id)
-    check_write(user, org_id)
+    check_write(user, org_id, session)
     _check_team_fields({"category": category, "grade": grade, "graded_on": graded_on,
                         "service_radius_km": service_radius_km})
     team = RescueTeam(org_id=org_id, name=name, category=category, status="available",
@@ -322,7 +353,7 @@ def team_org_id(session, team_id):
 
 def get_team(session, user, team_id):
     """One team with its equipment and readiness, within the user's scope."""
-    check_read(user, team_org_id(session, team_id))
+    check_read(user, team_org_id(session, team_id), session)
     t, o = RescueTeam.__table__, Organisation.__table__
     row = session.execute(select(*_team_columns(session)).join(o, o.c.id == t.c.org_id)
                           .where(t.c.id == team_id)).one()
@@ -335,7 +366,7 @@ def list_teams(session, user, category=None, status=None, org_id=None, bbox=None
                limit=100, offset=0):
     """Teams the user may see (filters category, status, org, bbox), with the total."""
     t, o = RescueTeam.__table__, Organisation.__table__
-    where = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    where = [c for c in [_scope_filter(session, user, t.c.org_id)] if c is not None]
     if category:
         where.append(t.c.category == category)
     if status:
@@ -356,7 +387,7 @@ def update_team(session, user, team_id, **changes):
     team = session.get(RescueTeam, team_id)
     if team is None:
         raise NotFound(f"no team {team_id}")
-    check_write(user, team.org_id)
+    check_write(user, team.org_id, session)
     merged = {"grade": team.grade, "graded_on": team.graded_on, **changes}
     _check_team_fields(merged)
     for key in ("name", "category", "status", "grade", "graded_on"):
@@ -461,7 +492,7 @@ def expiring(session, user, days=30, org_id=None, today=None):
     today = today or date.today()
     until = today + timedelta(days=days)
     m, t = TeamMember.__table__, RescueTeam.__table__
-    scope = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    scope = [c for c in [_scope_filter(session, user, t.c.org_id)] if c is not None]
     if org_id:
         scope.append(t.c.org_id == org_id)
     base = [m.c.id.label("member_id"), m.c.name.label("member_name"), m.c.team_id,
@@ -491,7 +522,7 @@ def statuses():
 def map_teams(session, user, category=None, status=None, limit=5000):
     """Teams for the forces map (lon/lat and readiness), capped; returns (teams, total)."""
     t, o = RescueTeam.__table__, Organisation.__table__
-    where = [c for c in [_scope_filter(user, t.c.org_id)] if c is not None]
+    where = [c for c in [_scope_filter(session, user, t.c.org_id)] if c is not None]
     if category:
         where.append(t.c.category == category)
     if status:

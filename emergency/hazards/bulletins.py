@@ -16,7 +16,7 @@ from emergency.hazards.models import (
     HazardBulletin,
     HazardEvent,
 )
-from emergency.hazards.service import CATEGORY_LABELS, STATUS_LABELS, T
+from emergency.hazards.service import CATEGORY_LABELS, STATUS_LABELS, T, scope_filters
 from emergency.hazards.workflow import DEFAULT_POLICY
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -112,8 +112,10 @@ def build(session, date_from, date_to, scope=(), now=None, policy=DEFAULT_POLICY
 
 
 def publish(session, user, date_from, date_to, title="", now=None, policy=DEFAULT_POLICY):
-    """Freeze the bulletin of a period so it can be shown publicly."""
-    content = build(session, date_from, date_to, now=now, policy=policy)
+    """Freeze the bulletin of a period so it can be shown publicly; a district-scoped
+    planner publishes their district's."""
+    content = build(session, date_from, date_to, scope_filters(session, user), now=now,
+                    policy=policy)
     bulletin = HazardBulletin(period_from=date_from.isoformat(), period_to=date_to.isoformat(),
                               title=title or f"安全隐患通报 {date_from} 至 {date_to}",
                               content=content, published_by=user.username,

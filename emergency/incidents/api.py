@@ -134,7 +134,7 @@ def create_dispatch(body, incident_id):
 def incident_dispatches(incident_id):
     """Dispatches of an incident."""
     session = get_session()
-    incidents.incident_or_404(session, incident_id)
+    incidents.incident_in_scope(session, actor(), incident_id)
     items, total = dispatches.list_dispatches(session, actor(), incident_id=incident_id,
                                               limit=1000)
     return {"items": items, "total": total}
@@ -185,7 +185,7 @@ def create_requisition(body, incident_id):
 @blp.response(200, schemas.RequisitionList)
 def list_requisitions(incident_id):
     """The register of what was requisitioned for an incident."""
-    items = dispatches.list_requisitions(get_session(), incident_id)
+    items = dispatches.list_requisitions(get_session(), actor(), incident_id)
     return {"items": items, "total": len(items)}
 
 
@@ -194,8 +194,8 @@ def list_requisitions(incident_id):
 @blp.response(200, schemas.RequisitionOut)
 def get_requisition(requisition_id):
     """One requisition."""
-    return dispatches.requisition_dict(dispatches.requisition_or_404(get_session(),
-                                                                     requisition_id))
+    return dispatches.requisition_dict(dispatches.get_requisition(get_session(), actor(),
+                                                                  requisition_id))
 
 
 @blp.route("/requisitions/<int:requisition_id>/return", methods=["POST"])

@@ -47,7 +47,7 @@ def rates(overrides=None):
 def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
     """Pre-filled personnel, meals and lodging items of a dispatch from its duration."""
     dispatch = dispatches.dispatch_or_404(session, dispatch_id)
-    dispatches.check_dispatch_read(user, dispatch)
+    dispatches.check_dispatch_read(session, user, dispatch)
     table = rates(rate_overrides)
     days = dispatches.duration_days(dispatch, now)
     members = dispatch.members_requested
@@ -136,7 +136,7 @@ def _open_claim(session, **source):
 def claim_for_dispatch(session, user, dispatch_id, items):
     """Submit a claim for a dispatch (dispatcher, admin, or its organisation's admin)."""
     dispatch = dispatches.dispatch_or_404(session, dispatch_id)
-    dispatches.check_dispatch_read(user, dispatch)
+    dispatches.check_dispatch_read(session, user, dispatch)
     if user.role not in (ADMIN, DISPATCHER, ORG_ADMIN):
         raise Forbidden(f"role {user.role} may not submit claims")
     if dispatch.accepted_at is None:
@@ -158,6 +158,7 @@ def claim_for_requisition(session, user, requisition_id, items):
     if user.role not in (ADMIN, DISPATCHER):
         raise Forbidden("requisition claims are submitted by the bureau")
     requisition = dispatches.requisition_or_404(session, requisition_id)
+    incidents.check_incident_id(session, user, requisition.incident_id)
     existing = _open_claim(session, requisition_id=requisition_id)
     if existing:
         raise Conflict(f"claim {existing} is already open for this requisition",
@@ -176,10 +177,13 @@ def claim_or_404(session, claim_id, lock=False):
     return claim
 
 
-def check_claim_read(user, claim):
-    """Bureau roles read every claim; an org_admin their organisation's."""
-    if user.role in BUREAU or (user.role == ORG_ADMIN and claim.org_id and
-                               user.org_id == claim.org_id):
+def check_claim_read(session, user, claim):
+    """Bureau roles read the claims of the incidents in their district (all when not
+    scoped); an org_admin their organisation's."""
+    if user.role in BUREAU:
+        incidents.check_incident_id(session, user, claim.incident_id)
+        return
+    if user.role == ORG_ADMIN and claim.org_id and user.org_id == claim.org_id:
         return
     raise Forbidden("not your organisation's claim")
 
@@ -232,7 +236,7 @@ def claim_dict(session, claim):
 def get_claim(session, user, claim_id):
     """One claim within the user's scope."""
     claim = claim_or_404(session, claim_id)
-    check_claim_read(user, claim)
+    check_claim_read(session, user, claim)
     return claim_dict(session, claim)
 
 
@@ -250,6 +254,8 @@ def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None
         where.append(c.c.org_id == (user.org_id or -1))
     elif user.role not in BUREAU:
         raise Forbidden("the compensation ledger is for bureau staff")
+    elif incidents.district_scoped(user):
+        where.append(c.c.incident_id.in_(incidents.incidents_in_district(session, user)))
     if status:
         where.append(c.c.status == status)
     if date_from:

@@ -39,8 +39,13 @@ def _is_unique_violation(exc):
 
 def create_dispatch(session, user, incident_id, team_id, task="", members_requested=1,
                     require_insured=False):
-    """Request a team for an incident; a team on an active dispatch cannot be booked again."""
+    """Request a team for an incident; a team on an active dispatch cannot be booked again.
+
+    A district-scoped dispatcher sends only their district's teams to their district's
+    incidents; help from another district is sent by a dispatcher above both.
+    """
     incident = incidents.incident_or_404(session, incident_id)
+    incidents.check_district(session, user, incident.area_code)
     if incident.status == "closed":
         raise Conflict("the incident is closed")
     # Lock the team row (PostGIS) so concurrent requests queue here; the partial unique
@@ -48,6 +53,7 @@ def create_dispatch(session, user, incident_id, team_id, task="", members_reques
     team = session.get(RescueTeam, team_id, with_for_update=True, populate_existing=True)
     if team is None:
         raise Invalid("no such team", {"team_id": [f"team {team_id} does not exist"]})
+    registry.check_district(session, user, team.org_id)
     org_status = session.scalar(select(Organisation.status).where(Organisation.id ==
                                                                   team.org_id))
     if org_status != "approved":
@@ -102,9 +108,13 @@ def dispatch_or_404(session, dispatch_id, lock=False):
     return dispatch
 
 
-def check_dispatch_read(user, dispatch):
-    """Bureau roles read every dispatch; an org_admin those of their own teams."""
-    if user.role in BUREAU or (user.role == ORG_ADMIN and user.org_id == dispatch.org_id):
+def check_dispatch_read(session, user, dispatch):
+    """Bureau roles read the dispatches of the incidents in their district (all when not
+    scoped); an org_admin those of their own teams."""
+    if user.role in BUREAU:
+        incidents.check_incident_id(session, user, dispatch.incident_id)
+        return
+    if user.role == ORG_ADMIN and user.org_id == dispatch.org_id:
         return
     raise Forbidden("not your organisation's dispatch")
 
@@ -112,7 +122,7 @@ def check_dispatch_read(user, dispatch):
 def transition(session, user, dispatch_id, to, note=""):
     """Move a dispatch along its workflow; the team's status follows."""
     dispatch = dispatch_or_404(session, dispatch_id, lock=True)
-    check_dispatch_read(user, dispatch)
+    check_dispatch_read(session, user, dispatch)
     if user.role == ORG_ADMIN:
         if to not in ORG_STEPS:
             raise Forbidden("organisation admins answer and advance dispatches only")
@@ -152,7 +162,7 @@ def dispatch_dict(session, dispatch, team_name=None):
 def get_dispatch(session, user, dispatch_id):
     """One dispatch, within the user's scope."""
     dispatch = dispatch_or_404(session, dispatch_id)
-    check_dispatch_read(user, dispatch)
+    check_dispatch_read(session, user, dispatch)
     return dispatch_dict(session, dispatch)
 
 
@@ -164,6 +174,8 @@ def list_dispatches(session, user, incident_id=None, status=None, team_id=None, 
         where.append(Dispatch.org_id == (user.org_id or -1))
     elif user.role not in BUREAU:
         raise Forbidden("dispatches are read by bureau staff and organisation admins")
+    elif incidents.district_scoped(user):
+        where.append(Dispatch.incident_id.in_(incidents.incidents_in_district(session, user)))
     if incident_id is not None:
         where.append(Dispatch.incident_id == incident_id)
     if status:
@@ -200,6 +212,7 @@ def create_requisition(session, cipher, user, incident_id, owner_name, owner_con
                        property, quantity, starts_at, valuation, ends_at=None):
     """Requisition property for an incident under a numbered written order."""
     incident = incidents.incident_or_404(session, incident_id)
+    incidents.check_district(session, user, incident.area_code)
     if incident.status == "closed":
         raise Conflict("the incident is closed")
     if ends_at is not None and ends_at < starts_at:
@@ -228,9 +241,18 @@ def requisition_or_404(session, requisition_id):
     return requisition
 
 
+def get_requisition(session, user, requisition_id):
+    """One requisition, if its incident is in the user's district."""
+    incidents.check_read(user)
+    requisition = requisition_or_404(session, requisition_id)
+    incidents.check_incident_id(session, user, requisition.incident_id)
+    return requisition
+
+
 def return_requisition(session, user, requisition_id, condition, note="", returned_at=None):
     """Record the return of requisitioned property and its condition."""
     requisition = requisition_or_404(session, requisition_id)
+    incidents.check_incident_id(session, user, requisition.incident_id)
     if requisition.status == "returned":
         raise Conflict("already returned")
     if condition not in RETURN_CONDITIONS:
@@ -260,9 +282,9 @@ def requisition_dict(requisition):
             "created_at": requisition.created_at}
 
 
-def list_requisitions(session, incident_id):
-    """Requisitions of an incident."""
-    incidents.incident_or_404(session, incident_id)
+def list_requisitions(session, user, incident_id):
+    """Requisitions of an incident in the user's district."""
+    incidents.incident_in_scope(session, user, incident_id)
     rows = session.scalars(select(Requisition).where(Requisition.incident_id == incident_id)
                            .order_by(Requisition.id))
     return [requisition_dict(r) for r in rows]

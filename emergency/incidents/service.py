@@ -16,13 +16,15 @@ from shapely.geometry import mapping
 from sqlalchemy import Date, and_, bindparam, case, func, select
 
 from emergency import spatial
+from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import BUREAU
 from emergency.db import utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.geo.service import in_area
 from emergency.incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
 from emergency.spatial import nearest as nn
 from registry.models import Organisation, RescueTeam, TeamMember
-from registry.service import insured_on
+from registry.service import district_scoped, insured_on, orgs_in_district
 
 GEOD = Geod(ellps="WGS84")
 INCIDENT_STEPS = {"open": ("responding", "closed"), "responding": ("closed", "open"),
@@ -115,10 +117,12 @@ def create_incident(session, user, title, incident_type, location, occurred_at,
     if types is not None and incident_type not in types:
         raise Invalid("unknown incident type", {"incident_type": ["not a known type"]})
     _check_metrics(metrics)
+    area_code = _area_of(session, location.x, location.y)
+    check_district(session, user, area_code)
     incident = Incident(title=title, incident_type=incident_type, status="open",
                         location=from_shape(location, srid=4326), occurred_at=occurred_at,
                         metrics=dict(metrics or {}), created_by=user.username,
-                        area_code=_area_of(session, location.x, location.y))
+                        area_code=area_code)
     _evaluate(session, incident, location.x, location.y)
     session.add(incident)
     session.flush()
@@ -141,6 +145,46 @@ def check_read(user):
         raise Forbidden("incidents are read by bureau staff")
 
 
+def in_district(session, user):
+    """WHERE clauses keeping incidents in a district-scoped user's district.
+
+    An incident belongs to the most local area containing its location; inside the
+    district means that area or any below it by parent links.
+    """
+    if not district_scoped(user):
+        return []
+    return [in_area(session, Incident.__table__.c.area_code, user.area_code)]
+
+
+def incidents_in_district(session, user):
+    """A subquery of the ids of the incidents in the user's district, or None unscoped."""
+    if not district_scoped(user):
+        return None
+    t = Incident.__table__
+    return select(t.c.id).where(*in_district(session, user))
+
+
+def check_district(session, user, area_code):
+    """Forbidden when an incident in ``area_code`` lies outside the user's district."""
+    if district_scoped(user):
+        require_area_scope(user, [area_code], session)
+
+
+def incident_in_scope(session, user, incident_id):
+    """The incident if the user may see it: NotFound, or Forbidden outside the district."""
+    check_read(user)
+    incident = incident_or_404(session, incident_id)
+    check_district(session, user, incident.area_code)
+    return incident
+
+
+def check_incident_id(session, user, incident_id):
+    """Forbidden when the incident ``incident_id`` lies outside the user's district."""
+    if district_scoped(user):
+        area = session.scalar(select(Incident.area_code).where(Incident.id == incident_id))
+        require_area_scope(user, [area], session)
+
+
 def _lonlat(incident):
     """The incident's lon/lat."""
     point = to_shape(incident.location)
@@ -151,6 +195,7 @@ def update_incident(session, user, incident_id, title=None, metrics=None, status
                     note=""):
     """Change title, metrics (re-evaluating the level) or status; each change is logged."""
     incident = incident_or_404(session, incident_id, lock=True)
+    check_district(session, user, incident.area_code)
     if incident.status == "closed" and (metrics is not None or title is not None):
         raise Conflict("the incident is closed")
     if title is not None:
@@ -225,8 +270,7 @@ def forces_status(session, incident):
 
 def get_incident(session, user, incident_id):
     """One incident as a dict."""
-    check_read(user)
-    return incident_dict(session, incident_or_404(session, incident_id))
+    return incident_dict(session, incident_in_scope(session, user, incident_id))
 
 
 def list_incidents(session, user, status=None, since=None, bbox=None, incident_type=None,
@@ -234,7 +278,7 @@ def list_incidents(session, user, status=None, since=None, bbox=None, incident_t
     """Incidents, newest first, as (records, total); records carry GeoJSON text."""
     check_read(user)
     t = Incident.__table__
-    where = []
+    where = in_district(session, user)
     if status:
         where.append(t.c.status == status)
     if since:
@@ -255,8 +299,7 @@ def list_incidents(session, user, status=None, since=None, bbox=None, incident_t
 
 def timeline(session, user, incident_id):
     """The incident's timeline, oldest first."""
-    check_read(user)
-    incident_or_404(session, incident_id)
+    incident_in_scope(session, user, incident_id)
     events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id ==
                                                          incident_id)
                              .order_by(IncidentEvent.at, IncidentEvent.id))
@@ -300,11 +343,13 @@ _Candidate = namedtuple("_Candidate", "id org_id name category status grade serv
 
 
 def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
-                    require_insured=False, today=None, stats=None):
+                    require_insured=False, today=None, stats=None, org_ids=None):
     """The nearest eligible teams by geodesic distance, and nearby teams left out with why.
 
     Eligible: approved organisation, available, category matching, within the team's own
     service radius, at least one member insured (every member when ``require_insured``).
+    ``org_ids``, when a set, keeps only those organisations' teams (a district's); others
+    are neither offered nor listed as left out.
     ``stats``, a dict, receives the rows read and the round trips (for the benchmark).
     """
     reach_km = radius_km if radius_km is not None else DEFAULT_REACH_KM
@@ -342,6 +387,8 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
             start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1, nn.MIN_DEG)
             degs.extend(r.deg for r in rows)
             for row, metres in zip(rows, dists, strict=True):
+                if org_ids is not None and row.org_id not in org_ids:
+                    continue
                 km = round(metres / 1000.0, 3)
                 reason = _reason(row, km, require_insured)
                 (excluded if reason else eligible).append((km, row, reason))
@@ -459,6 +506,13 @@ def _record(km, row, reason):
     return record
 
 
+def district_orgs(session, user):
+    """The ids of the organisations in a district-scoped user's district, or None."""
+    if not district_scoped(user):
+        return None
+    return set(session.scalars(orgs_in_district(session, user)))
+
+
 def incident_recommendations(session, user, incident_id, category=None, limit=10,
                              radius_km=None, require_insured=False):
     """Recommendations for an incident."""
@@ -467,12 +521,14 @@ def incident_recommendations(session, user, incident_id, category=None, limit=10
     place = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).first()
     if place is None:
         raise NotFound(f"incident {incident_id} not found")
+    check_district(session, user, place.area_code)
     result = recommend_teams(session, place.lon, place.lat, category, limit, radius_km,
-                             require_insured)
+                             require_insured, org_ids=district_orgs(session, user))
     return {"incident_id": incident_id, "category": category, "limit": limit,
             "radius_km": radius_km, **result}
 
 
 _INCIDENT_PLACE = select(func.ST_X(Incident.__table__.c.location).label("lon"),
-                         func.ST_Y(Incident.__table__.c.location).label("lat")).where(
+                         func.ST_Y(Incident.__table__.c.location).label("lat"),
+                         Incident.__table__.c.area_code).where(
     Incident.__table__.c.id == bindparam("incident_id"))

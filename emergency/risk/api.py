@@ -7,7 +7,7 @@ import tempfile
 from flask import current_app, request, send_file
 
 from emergency.audit import service as audit
-from emergency.auth.permissions import actor, allow
+from emergency.auth.permissions import actor, allow, require_area_scope
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
@@ -86,6 +86,8 @@ def layer_features(query, layer_id):
 def create_assessment(body):
     """Queue an assessment and start it off the request thread; poll it for progress."""
     session = get_session()
+    # A district-scoped planner assesses their district or an area below it (as for plans).
+    require_area_scope(actor(), [body["area_code"]], session)
     run = service.create_assessment(
         session, actor=actor().username, max_active=current_app.config["RISK_MAX_ACTIVE_RUNS"],
         stale_after=current_app.config["RISK_RUN_MAX_SECONDS"], **body)
