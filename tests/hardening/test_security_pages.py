@@ -6,13 +6,16 @@ draw with those names shown as text and nothing of them running."""
 import json
 import re
 import tempfile
+import time
 import types
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from shapely.geometry import shape
 
-from tests.conftest import square
+from tests.browser import chromium, live_server, sign_in
+from tests.conftest import committed_app, square
 from tests.hazards.hazard_helpers import INSIDE_1
 from tests.hazards.hazard_helpers import body as hazard_body
 from tests.registry.registry_factories import member_body, org_body, team_body
@@ -101,40 +104,60 @@ def _hostile_layer(session, area_code):
     return run.id
 
 
-def make_hostile_world(client, session, actors, place, with_run=False):
-    """An approved organisation, a team, an incident, a hazard report, a district and a
-    layer, each named HOSTILE; returns the ids and the admin."""
-    from emergency.geo import service as geo
-
+def hostile_actors(actors, place):
+    """An admin, an organisation admin and a grid staff member of the place's first grid."""
     admin_user, admin = actors.make("admin")
-    org_user, org_headers = actors.make("org_admin")
+    _org_user, org_admin = actors.make("org_admin")
+    _grid_user, grid_staff = actors.make("grid_staff", grids=place["grids"][:1])
+    return types.SimpleNamespace(admin=admin_user.username, admin_headers=admin,
+                                 org_admin=org_admin, grid_staff=grid_staff)
+
+
+def hostile_records(client, users):
+    """Through the API: an approved organisation, its team and member, an incident and a
+    hazard report, each named (or described) HOSTILE; returns their ids."""
     org = client.post("/api/v1/orgs", json=org_body(951, name=HOSTILE),
-                      headers=org_headers).get_json()
-    client.post(f"/api/v1/orgs/{org['id']}/review", json={"decision": "approve"}, headers=admin)
+                      headers=users.org_admin).get_json()
+    client.post(f"/api/v1/orgs/{org['id']}/review", json={"decision": "approve"},
+                headers=users.admin_headers)
     team = client.post(f"/api/v1/orgs/{org['id']}/teams", json=team_body(name=HOSTILE),
-                       headers=org_headers).get_json()
+                       headers=users.org_admin).get_json()
     assert "id" in team, team
     client.post(f"/api/v1/teams/{team['id']}/members", json=member_body(951, name=HOSTILE),
-                headers=org_headers)
+                headers=users.org_admin)
     incident = client.post("/api/v1/incidents", json={
         "title": HOSTILE, "incident_type": "flood", "occurred_at": "2026-06-01T08:00:00+08:00",
         "location": {"type": "Point", "coordinates": [106.56, 29.56]}, "metrics": {}},
-        headers=admin).get_json()
+        headers=users.admin_headers).get_json()
     assert "id" in incident, incident
-    _grid_user, grid_headers = actors.make("grid_staff", grids=place["grids"][:1])
     hazard = client.post("/api/v1/hazards", json=hazard_body(INSIDE_1, description=HOSTILE),
-                         headers=grid_headers).get_json()
+                         headers=users.grid_staff).get_json()
     assert "id" in hazard, hazard
+    return {"org": org["id"], "team": team["id"], "incident": incident["id"],
+            "hazard": hazard["id"]}
+
+
+def hostile_spatial(session, place, with_run=False):
+    """A district and a hazard layer named HOSTILE, and a risk assessment using the layer
+    (run to the end when ``with_run``); returns the assessment's id."""
+    from emergency.geo import service as geo
+    from emergency.risk import service
+
     geo.create_area(session, "990102", HOSTILE, "district", shape(square(106.0, 29.0, 0.3)),
                     place["city"])
     risk_id = _hostile_layer(session, place["district"])
     if with_run:
-        from emergency.risk import service
-
         service.run_assessment(session, risk_id)
     session.flush()
-    return types.SimpleNamespace(admin=admin_user.username, org=org["id"], team=team["id"],
-                                 incident=incident["id"], hazard=hazard["id"], risk=risk_id)
+    return risk_id
+
+
+def make_hostile_world(client, session, actors, place):
+    """Every hostile record, in the test's rolled-back session."""
+    users = hostile_actors(actors, place)
+    records = hostile_records(client, users)
+    return types.SimpleNamespace(admin=users.admin, risk=hostile_spatial(session, place),
+                                 **records)
 
 
 def page_paths(world):
@@ -200,3 +223,127 @@ def test_nonce_differs_per_response(client, db, actors, place):
     assert [s for s in first if s.startswith("'nonce-")] != \
         [s for s in second if s.startswith("'nonce-")]
     assert "'self'" in first
+
+
+def _place(session):
+    """The conftest ``place`` tree (city, district, street, community, two grids), committed
+    apps having no such fixture."""
+    from emergency.geo import service
+
+    for code, name, level, geometry, parent in (
+            ("990000", "测试市", "city", square(106.0, 29.0, 1.0), None),
+            ("990101", "测试区", "district", square(106.4, 29.4, 0.4), "990000"),
+            ("990101001", "测试街道", "street", square(106.45, 29.45, 0.2), "990101"),
+            ("990101001001", "测试社区", "community", square(106.5, 29.5, 0.1), "990101001")):
+        service.create_area(session, code, name, level, shape(geometry), parent)
+    grids = ["990101001001-01", "990101001001-02"]
+    for code, lon in zip(grids, (106.5, 106.55), strict=True):
+        service.create_grid(session, code, code, "990101001001", shape(square(lon, 29.5, 0.05)))
+    session.flush()
+    return {"city": "990000", "district": "990101", "grids": grids}
+
+
+@pytest.fixture(scope="module")
+def hostile_site(backend, tmp_path_factory):
+    """A live app on a scratch database holding the hostile records, with a finished risk run."""
+    from emergency.db import new_session
+    from tests.conftest import Actors
+
+    tmp = tmp_path_factory.mktemp("security-pages")
+    with committed_app(backend, tmp, "secpages") as app:
+        # Each step commits before the next: the HTTP requests work in sessions of their own.
+        with app.app_context():
+            session = new_session()
+            place = _place(session)
+            users = hostile_actors(Actors(session), place)
+            session.commit()
+            session.close()
+        records = hostile_records(app.test_client(), users)
+        with app.app_context():
+            session = new_session()
+            risk = hostile_spatial(session, place, with_run=True)
+            session.commit()
+            session.close()
+        world = types.SimpleNamespace(admin=users.admin, risk=risk, **records)
+        with live_server(app) as base:
+            yield types.SimpleNamespace(base=base, world=world)
+
+
+# Leaflet layers drawn on the page's map (0 when the page has no map).
+COUNT_DRAWN = """() => {
+  if (typeof L === 'undefined') { return 0; }
+  const map = Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map);
+  let n = 0;
+  if (map) {
+    map.eachLayer(l => { if (l instanceof L.Path || l instanceof L.Marker) { n += 1; } });
+  }
+  return n;
+}"""
+# Opens every tooltip bound on the map (for a group, over each of its layers, as hovering
+# would) and returns the texts they show.
+TOOLTIP_TEXTS = """() => {
+  if (typeof L === 'undefined') { return []; }
+  const map = Object.keys(window).map(k => window[k]).find(v => v instanceof L.Map);
+  const texts = [];
+  if (!map) { return texts; }
+  map.eachLayer(l => {
+    const tip = l.getTooltip && l.getTooltip();
+    if (!tip || (L.MarkerCluster && l instanceof L.MarkerCluster)) { return; }
+    const group = l instanceof L.FeatureGroup;
+    (group ? l.getLayers() : [l]).forEach(t => {
+      const at = t.getLatLng ? t.getLatLng() : t.getBounds().getCenter();
+      if (group) { l.fire('mouseover', {latlng: at, layer: t}); } else { l.openTooltip(); }
+      if (tip.getElement()) { texts.push(tip.getElement().textContent); }
+      l.closeTooltip();
+    });
+  });
+  return texts;
+}"""
+MAP_PAGES = ("forces", "console", "risk", "hazards", "districts", "home")
+
+
+def _wait(page, js, timeout=20.0):
+    """Poll a JS function until it returns something truthy (Playwright's wait_for_function
+    uses eval, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(js)):
+        if time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(200)
+    return value
+
+
+@pytest.mark.browser
+def test_pages_show_hostile_names_as_text_and_run_none_of_them(hostile_site):
+    base, world = hostile_site.base, hostile_site.world
+    problems = []
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        sign_in(context.new_page(), base, world.admin, PASSWORD)
+        for name, path in page_paths(world).items():
+            page = context.new_page()
+            dialogs, errors, violations = [], [], []
+            page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+            page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
+            page.on("console", lambda m, seen=violations: seen.append(m.text) if (
+                m.type == "error" and "Content Security Policy" in m.text) else None)
+            response = page.goto(base + path)
+            if response.status != 200:
+                problems.append(f"{name}: HTTP {response.status}")
+                continue
+            if name in MAP_PAGES and not _wait(page, COUNT_DRAWN):
+                problems.append(f"{name}: the map drew nothing")
+            shown = page.evaluate("document.body.innerText") + "\n".join(
+                page.evaluate(TOOLTIP_TEXTS))
+            if HOSTILE not in shown and name not in ("home", "review"):
+                problems.append(f"{name}: the hostile name is not shown as text")
+            page.wait_for_timeout(300)  # a handler injected as markup would fire by now
+            if page.evaluate("typeof window.__pwned") != "undefined":
+                problems.append(f"{name}: window.__pwned was set")
+            for kind, seen in (("dialogs", dialogs), ("script errors", errors),
+                               ("CSP violations", violations)):
+                if seen:
+                    problems.append(f"{name}: {kind} {seen[:3]}")
+            page.close()
+        context.close()
+    assert problems == []
