@@ -3,6 +3,7 @@ areas, incidents and hazards never reach an executable script, every page carrie
 Content-Security-Policy whose script-src has no 'unsafe-inline', and in Chromium the map pages
 draw with those names shown as text and nothing of them running."""
 
+import ast
 import json
 import re
 import tempfile
@@ -223,6 +224,42 @@ def test_nonce_differs_per_response(client, db, actors, place):
     assert [s for s in first if s.startswith("'nonce-")] != \
         [s for s in second if s.startswith("'nonce-")]
     assert "'self'" in first
+
+
+MAPS = Path(__file__).resolve().parents[2] / "maps"
+# folium and branca elements that carry text into folium's generated script (and through its
+# second Jinja pass); page builders hand such text to maps.data.MapData instead, which with
+# maps.assets (constant links only) is the one module allowed to build elements.
+TEXT_ELEMENTS = {"Tooltip", "Popup", "GeoJson", "GeoJsonTooltip", "GeoJsonPopup", "Marker",
+                 "Element", "Html", "IFrame", "DivIcon", "Choropleth", "TopoJson"}
+
+
+def _folium_calls(path):
+    """(line, element name, keyword names) of every folium/branca call in a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {alias.asname or alias.name for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    ("folium", "branca")) for alias in node.names}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                func.value.id in ("folium", "plugins", "branca"):
+            name = func.attr
+        elif isinstance(func, ast.Name) and func.id in imported:
+            name = func.id
+        else:
+            continue
+        yield node.lineno, name, {k.arg for k in node.keywords}
+
+
+def test_map_builders_give_folium_no_text():
+    offenders = [f"{p.name}:{line} {name}" for p in sorted(MAPS.rglob("*.py"))
+                 if p.name not in ("data.py", "assets.py")
+                 for line, name, keywords in _folium_calls(p)
+                 if name in TEXT_ELEMENTS or keywords & {"tooltip", "popup"}]
+    assert offenders == []
 
 
 def _place(session):
