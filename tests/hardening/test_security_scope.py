@@ -352,3 +352,99 @@ def test_risk_runs_are_started_only_for_the_district(client, world):
     inside = client.post("/api/v1/risk/assessments", json={**body, "area_code": A_STREET},
                          headers=me)
     assert inside.status_code == 422, inside.get_json()
+
+
+# ---------------------------------------------------------------- every operation on an object
+
+# Each operation on one incident, dispatch, requisition, claim, organisation, team or member:
+# a body (or a function of the side giving it) for the district-scoped dispatcher, or why no
+# district-scoped user can reach it. A new such operation without a row fails the first test.
+WRITERS_ONLY = "admin and org_admin only; neither is ever district-scoped"
+ADMIN_ONLY = "admin only; admins are never district-scoped"
+DISTRICT_ROWS = {
+    "GET /api/v1/incidents/{incident_id}": None,
+    "PATCH /api/v1/incidents/{incident_id}": {"title": "renamed"},
+    "POST /api/v1/incidents/{incident_id}/transition": {"to": "open", "note": "x"},
+    "GET /api/v1/incidents/{incident_id}/timeline": None,
+    "GET /api/v1/incidents/{incident_id}/recommendations": None,
+    "GET /api/v1/incidents/{incident_id}/dispatches": None,
+    "POST /api/v1/incidents/{incident_id}/dispatches": lambda side: {
+        "team_id": side["spare"]["id"]},
+    "GET /api/v1/incidents/{incident_id}/requisitions": None,
+    "POST /api/v1/incidents/{incident_id}/requisitions": {
+        "owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
+        "starts_at": NOW, "valuation": "10.00"},
+    "GET /api/v1/dispatches/{dispatch_id}": None,
+    "POST /api/v1/dispatches/{dispatch_id}/transition": {"to": "en_route"},
+    "GET /api/v1/dispatches/{dispatch_id}/compensation/prefill": None,
+    "POST /api/v1/dispatches/{dispatch_id}/compensation": {"items": [
+        {"kind": "fuel", "quantity": 1, "unit_price": "1.00"}]},  # A's: 409, one is open
+    "GET /api/v1/requisitions/{requisition_id}": None,
+    "POST /api/v1/requisitions/{requisition_id}/return": {"condition": "intact"},
+    "POST /api/v1/requisitions/{requisition_id}/compensation": {"items": [
+        {"kind": "property", "quantity": 1, "unit_price": "10.00"}]},
+    "GET /api/v1/compensations/{claim_id}": None,
+    "POST /api/v1/compensations/{claim_id}/review": ADMIN_ONLY,
+    "POST /api/v1/compensations/{claim_id}/pay": ADMIN_ONLY,
+    "GET /api/v1/orgs/{org_id}": None,
+    "PATCH /api/v1/orgs/{org_id}": WRITERS_ONLY,
+    "POST /api/v1/orgs/{org_id}/review": ADMIN_ONLY,
+    "POST /api/v1/orgs/{org_id}/resubmit": WRITERS_ONLY,
+    "POST /api/v1/orgs/{org_id}/teams": WRITERS_ONLY,
+    "GET /api/v1/teams/{team_id}": None,
+    "PATCH /api/v1/teams/{team_id}": WRITERS_ONLY,
+    "GET /api/v1/teams/{team_id}/members": None,
+    "POST /api/v1/teams/{team_id}/members": WRITERS_ONLY,
+    "GET /api/v1/teams/{team_id}/members/export": None,
+    "POST /api/v1/teams/{team_id}/members/import": WRITERS_ONLY,
+    "GET /api/v1/members/{member_id}": None,
+    "PATCH /api/v1/members/{member_id}": WRITERS_ONLY,
+    "DELETE /api/v1/members/{member_id}": WRITERS_ONLY,
+    "POST /api/v1/members/{member_id}/certificates": WRITERS_ONLY,
+    "POST /api/v1/members/{member_id}/insurance": WRITERS_ONLY,
+}
+OBJECT_IDS = ("incident_id", "dispatch_id", "requisition_id", "claim_id", "org_id", "team_id",
+              "member_id")
+
+
+def _ids(side):
+    """The path parameters naming one district's objects."""
+    return {"incident_id": side["incident"]["id"], "dispatch_id": side["dispatch"]["id"],
+            "requisition_id": side["requisition"]["id"], "claim_id": side["claim"]["id"],
+            "org_id": side["org"]["id"], "team_id": side["team"]["id"],
+            "member_id": side["member"]["id"]}
+
+
+def _operations(client):
+    """Every operation of the OpenAPI document on one district-bound object."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    return sorted(f"{method.upper()} {path}" for path, ops in doc["paths"].items()
+                  for method in ops if method in ("get", "post", "patch", "put", "delete")
+                  and any(f"{{{name}}}" in path for name in OBJECT_IDS))
+
+
+def test_every_operation_on_a_district_object_has_a_row(client):
+    missing = [op for op in _operations(client) if op not in DISTRICT_ROWS]
+    assert not missing, f"operations without a district-scope row: {missing}"
+
+
+def test_every_operation_on_a_district_object_is_scoped(client, world):
+    import re
+
+    me, wrong = world["dispatcher"], []
+    for op, row in DISTRICT_ROWS.items():
+        if isinstance(row, str):
+            continue
+        method, path = op.split(" ", 1)
+        for side, expect_refused in ((world["b"], True), (world["a"], False)):
+            ids = _ids(side)
+            url = re.sub(r"\{(\w+)\}", lambda m, ids=ids: str(ids[m.group(1)]), path)
+            kwargs = {"headers": me}
+            if method != "GET":
+                kwargs["json"] = row(side) if callable(row) else row
+            status = client.open(url, method=method, **kwargs).status_code
+            if expect_refused and status != 403:
+                wrong.append((op, "district B", status))
+            if not expect_refused and (status in (401, 403, 404) or status >= 500):
+                wrong.append((op, "district A", status))
+    assert not wrong, wrong
