@@ -92,6 +92,9 @@ SETTINGS = [
             "MAJOR,GENERAL."),
     Setting("HAZARD_DUE_RECTIFIED_HOURS", "24,72", "Hours to re-inspect and close a rectified "
             "hazard: MAJOR,GENERAL."),
+    Setting("SERVED_BBOX", "73.4,3.8,135.1,53.6", "The served region as minlon,minlat,maxlon,"
+            "maxlat (WGS-84): team and organisation locations outside it are refused (a "
+            "swapped latitude and longitude is named). Default: China's extent."),
 ]
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -127,6 +130,18 @@ def _coerce(setting, raw):
         except (TypeError, ValueError):
             raise ConfigError(f"{setting.name} must be an integer, not {raw!r}") from None
     return raw
+
+
+def _bbox(raw):
+    """SERVED_BBOX text (or a sequence) as a (minlon, minlat, maxlon, maxlat) tuple of floats."""
+    try:
+        parts = tuple(float(p) for p in (raw.split(",") if isinstance(raw, str) else raw))
+    except (TypeError, ValueError):
+        parts = ()
+    if len(parts) != 4 or not (-180 <= parts[0] < parts[2] <= 180
+                               and -90 <= parts[1] < parts[3] <= 90):
+        raise ConfigError(f"SERVED_BBOX must be minlon,minlat,maxlon,maxlat, not {raw!r}")
+    return parts
 
 
 def _instance_secret(instance_path, filename, make):
@@ -179,6 +194,7 @@ def validate(app):
         cfg["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
     if cfg["BABEL_DEFAULT_LOCALE"] not in {"zh", "en"}:
         raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
+    cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "PHOTO_MAX_BYTES", "DB_POOL_SIZE"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -23,6 +23,11 @@ def cipher():
     return crypto.cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
 
 
+def region():
+    """The served region (SERVED_BBOX) that team and organisation locations must lie in."""
+    return current_app.config["SERVED_BBOX"]
+
+
 @blp.route("/orgs", methods=["POST"])
 @allow(WRITERS)
 @blp.arguments(schemas.OrgIn)
@@ -30,7 +35,7 @@ def cipher():
 def register_org(body):
     """Register an organisation (status submitted); an org_admin without one becomes its admin."""
     session, user = get_session(), actor()
-    org = service.register_org(session, cipher(), user, **body)
+    org = service.register_org(session, cipher(), user, region=region(), **body)
     return service.get_org(session, user, org.id)
 
 
@@ -59,7 +64,7 @@ def get_org(org_id):
 def update_org(body, org_id):
     """Edit an organisation's registration details."""
     session, user = get_session(), actor()
-    service.update_org(session, cipher(), user, org_id, **body)
+    service.update_org(session, cipher(), user, org_id, region=region(), **body)
     return service.get_org(session, user, org_id)
 
 
@@ -92,7 +97,7 @@ def resubmit_org(body, org_id):
 def create_team(body, org_id):
     """Add a team to an organisation (status available)."""
     session, user = get_session(), actor()
-    team = service.create_team(session, user, org_id, **body)
+    team = service.create_team(session, user, org_id, region=region(), **body)
     return service.get_team(session, user, team.id)
 
 
@@ -123,7 +128,7 @@ def get_team(team_id):
 def update_team(body, team_id):
     """Change a team (status, grade, location, radius, equipment...)."""
     session, user = get_session(), actor()
-    service.update_team(session, user, team_id, **body)
+    service.update_team(session, user, team_id, region=region(), **body)
     return service.get_team(session, user, team_id)
 
 
@@ -246,8 +251,9 @@ def person_lookup(body):
 def create_training(body):
     """Record a training session or joint drill."""
     session = get_session()
-    training = members.create_training(session, actor(), **body)
-    return members.training_dict(session, training)
+    user = actor()
+    training = members.create_training(session, user, **body)
+    return members.training_dict(session, training, user)
 
 
 @blp.route("/trainings", methods=["GET"])

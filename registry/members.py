@@ -280,7 +280,12 @@ def find_person(session, cipher, id_number, user=None):
                            .where(TeamMember.person_hash == phash,
                                   *_district_filter(session, user, RescueTeam.org_id))
                            .order_by(TeamMember.id))
-    return [{"member_id": mid, "team_id": tid, "org_id": oid} for mid, tid, oid in rows]
+    found = [{"member_id": mid, "team_id": tid, "org_id": oid} for mid, tid, oid in rows]
+    # A search by a personal identifier is audited like a reveal, with the number masked.
+    audit.record(session, "member.lookup", "member", None,
+                 {"id_number": v.mask_id(v.normalise_id(id_number)), "matches": len(found),
+                  "member_ids": [f["member_id"] for f in found]})
+    return found
 
 
 # ---------------------------------------------------------------- training
@@ -318,12 +323,25 @@ def create_training(session, user, held_on, hours, topic, team_ids=(), member_id
     return training
 
 
-def training_dict(session, training):
-    """A training session as the API shows it."""
+def _member_scope(session, user):
+    """WHERE clauses on RescueTeam keeping the members a user may read (none: every one)."""
+    where = _district_filter(session, user, RescueTeam.org_id)
+    if user is not None and user.role not in BUREAU:
+        where.append(RescueTeam.org_id == (user.org_id or -1))
+    return where
+
+
+def training_dict(session, training, user=None):
+    """A training session as the API shows it: attending members only those the user may read."""
     teams = session.scalars(select(TrainingTeam.team_id)
                             .where(TrainingTeam.training_id == training.id)).all()
+    # A joint drill lists the teams of every organisation, but another organisation's
+    # members stay out of sight (their ids lead to personal data).
     members = session.scalars(select(TrainingMember.member_id)
-                              .where(TrainingMember.training_id == training.id)).all()
+                              .join(TeamMember, TeamMember.id == TrainingMember.member_id)
+                              .join(RescueTeam, RescueTeam.id == TeamMember.team_id)
+                              .where(TrainingMember.training_id == training.id,
+                                     *_member_scope(session, user))).all()
     return {"id": training.id, "held_on": training.held_on, "hours": f"{training.hours:.1f}",
             "topic": training.topic, "with_professional": training.with_professional,
             "note": training.note, "team_ids": sorted(teams), "member_ids": sorted(members)}
@@ -351,7 +369,7 @@ def list_trainings(session, user, team_id=None, year=None, limit=100, offset=0):
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Training.held_on.desc(), Training.id.desc())
                            .limit(limit).offset(offset)).all()
-    return [training_dict(session, t) for t in rows], total
+    return [training_dict(session, t, user) for t in rows], total
 
 
 def training_hours(session, member_ids, year):

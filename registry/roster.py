@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from emergency.audit import service as audit
 from emergency.errors import Invalid
+from emergency.exports import append_row
 from emergency.spatial import bulk
 from registry import validators as v
 from registry.members import check_reveal, member_dicts, person_problems, sealed_person
@@ -145,9 +146,9 @@ def export_roster(session, cipher, user, team_id, reveal=False):
     sheet = book.create_sheet("roster")
     sheet.append(list(EXPORT_TITLES))
     for r in records:
-        sheet.append([r["name"], r["id_number"], r["phone"], "、".join(r["skills"]),
-                      "yes" if r["insured_today"] else "no", r["valid_certificates"],
-                      r["training_hours_this_year"]])
+        append_row(sheet, [r["name"], r["id_number"], r["phone"], "、".join(r["skills"]),
+                           "yes" if r["insured_today"] else "no", r["valid_certificates"],
+                           r["training_hours_this_year"]])
     audit.record(session, "member.export", "team", team_id,
                  {"rows": len(records), "revealed": bool(reveal)})
     out = io.BytesIO()

@@ -1,12 +1,59 @@
 """Input validation and output shapes of the registry API."""
 
-from marshmallow import Schema, fields, validate
+from flask import current_app, has_app_context
+from marshmallow import Schema, ValidationError, fields, validate
 
 from emergency.geojson import GeometryField, SpatialInputSchema
 from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery, items_schema
+from registry import validators as v
 from registry.models import CATEGORIES, ORG_STATUSES, TEAM_STATUSES
 
 POINT = ("Point",)
+# Bounds of list fields: far above any real team, far below what costs the server.
+MAX_SKILLS = 50
+MAX_CERTIFICATES = 50
+MAX_EQUIPMENT = 500
+MAX_TRAINING_TEAMS = 200
+MAX_TRAINING_MEMBERS = 5000
+
+
+def served_bbox():
+    """The configured served region, or China's extent outside a request."""
+    return current_app.config["SERVED_BBOX"] if has_app_context() else v.CHINA_BBOX
+
+
+class ServedPoint(GeometryField):
+    """A GeoJSON Point inside the served region (SERVED_BBOX); a swapped lon/lat is named."""
+
+    def __init__(self, **kwargs):
+        super().__init__(POINT, **kwargs)
+        self.metadata["description"] = ("GeoJSON Point [longitude, latitude] inside the served "
+                                        "region (SERVED_BBOX)")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """Parse the point, then place it (before any CRS shift of a few hundred metres)."""
+        try:
+            point = super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            swapped = _swapped(value)
+            if swapped:  # latitude first reads as a latitude above 90 in China
+                raise ValidationError(swapped) from None
+            raise
+        problem = v.location_problem(point.x, point.y, served_bbox())
+        if problem:
+            raise ValidationError(problem)
+        return point
+
+
+def _swapped(value):
+    """The 'swapped' message for [lat, lon] coordinates of the served region, else None."""
+    try:
+        lon, lat = (float(c) for c in value["coordinates"][:2])
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError):
+        return None
+    if v.looks_swapped(lon, lat, served_bbox()):
+        return v.location_problem(lon, lat, served_bbox())
+    return None
 
 
 class OrgIn(SpatialInputSchema):
@@ -21,7 +68,7 @@ class OrgIn(SpatialInputSchema):
     contact_phone = fields.String(required=True, validate=validate.Length(1, 20),
                                   metadata={"example": "13812345678"})
     address = fields.String(load_default="", validate=validate.Length(0, 300))
-    location = GeometryField(POINT, required=True)
+    location = ServedPoint(required=True)
 
 
 class OrgPatch(SpatialInputSchema):
@@ -32,7 +79,7 @@ class OrgPatch(SpatialInputSchema):
     contact_name = fields.String(validate=validate.Length(1, 100))
     contact_phone = fields.String(validate=validate.Length(1, 20))
     address = fields.String(validate=validate.Length(0, 300))
-    location = GeometryField(POINT)
+    location = ServedPoint()
 
 
 class OrgOut(Schema):
@@ -90,9 +137,10 @@ class TeamIn(SpatialInputSchema):
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    location = GeometryField(POINT, required=True)
+    location = ServedPoint(required=True)
     service_radius_km = fields.Float(load_default=50, validate=validate.Range(0.1, 1000))
-    equipment = fields.List(fields.Nested(TeamEquipmentIn), load_default=list)
+    equipment = fields.List(fields.Nested(TeamEquipmentIn), load_default=list,
+                            validate=validate.Length(max=MAX_EQUIPMENT))
     grade = fields.Integer(allow_none=True, validate=validate.OneOf((1, 2, 3)),
                            metadata={"description": "official grade, 1 is the highest"})
     graded_on = fields.Date(allow_none=True)
@@ -104,9 +152,10 @@ class TeamPatch(SpatialInputSchema):
     name = fields.String(validate=validate.Length(1, 200))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     status = fields.String(validate=validate.OneOf(TEAM_STATUSES))
-    location = GeometryField(POINT)
+    location = ServedPoint()
     service_radius_km = fields.Float(validate=validate.Range(0.1, 1000))
-    equipment = fields.List(fields.Nested(TeamEquipmentIn))
+    equipment = fields.List(fields.Nested(TeamEquipmentIn),
+                            validate=validate.Length(max=MAX_EQUIPMENT))
     grade = fields.Integer(allow_none=True, validate=validate.OneOf((1, 2, 3)))
     graded_on = fields.Date(allow_none=True)
 
@@ -161,8 +210,10 @@ class MemberIn(Schema):
                               metadata={"description": "18-digit resident ID (GB 11643)"})
     phone = fields.String(required=True, validate=validate.Length(1, 20),
                           metadata={"description": "11-digit mainland mobile number"})
-    skills = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list)
-    certificates = fields.List(fields.Nested(CertificateIn), load_default=list)
+    skills = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list,
+                         validate=validate.Length(max=MAX_SKILLS))
+    certificates = fields.List(fields.Nested(CertificateIn), load_default=list,
+                               validate=validate.Length(max=MAX_CERTIFICATES))
 
 
 class MemberPatch(Schema):
@@ -173,7 +224,30 @@ class MemberPatch(Schema):
                               metadata={"description": "18-digit resident ID (GB 11643)"})
     phone = fields.String(validate=validate.Length(1, 20),
                           metadata={"description": "11-digit mainland mobile number"})
-    skills = fields.List(fields.String(validate=validate.Length(1, 100)))
+    skills = fields.List(fields.String(validate=validate.Length(1, 100)),
+                         validate=validate.Length(max=MAX_SKILLS))
+
+
+class MemberCertificateOut(Schema):
+    """A certificate inside a member, valid today or not."""
+
+    id = fields.Integer()
+    name = fields.String()
+    number = fields.String()
+    expires_on = fields.Date(allow_none=True)
+    valid = fields.Boolean()
+
+
+class MemberInsuranceOut(Schema):
+    """An insurance policy inside a member, active today or not."""
+
+    id = fields.Integer()
+    insurer = fields.String()
+    policy_number = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    coverage_amount = fields.String(metadata={"example": "500000.00"})
+    active = fields.Boolean()
 
 
 class MemberOut(Schema):
@@ -186,8 +260,8 @@ class MemberOut(Schema):
     id_number = fields.String(metadata={"example": "500103********123X"})
     phone = fields.String(metadata={"example": "138****5678"})
     skills = fields.List(fields.String())
-    certificates = fields.List(fields.Dict())
-    insurance = fields.List(fields.Dict())
+    certificates = fields.List(fields.Nested(MemberCertificateOut))
+    insurance = fields.List(fields.Nested(MemberInsuranceOut))
     insured_today = fields.Boolean()
     valid_certificates = fields.Integer()
     training_hours_this_year = fields.String()
@@ -241,8 +315,10 @@ class TrainingIn(Schema):
     held_on = fields.Date(required=True)
     hours = fields.Decimal(required=True, places=1, as_string=True)
     topic = fields.String(required=True, validate=validate.Length(1, 200))
-    team_ids = fields.List(fields.Integer(), required=True)
-    member_ids = fields.List(fields.Integer(), load_default=list)
+    team_ids = fields.List(fields.Integer(), required=True,
+                           validate=validate.Length(1, MAX_TRAINING_TEAMS))
+    member_ids = fields.List(fields.Integer(), load_default=list,
+                             validate=validate.Length(max=MAX_TRAINING_MEMBERS))
     with_professional = fields.Boolean(load_default=False,
                                        metadata={"description": "professional teams took part"})
     note = fields.String(load_default="", validate=validate.Length(0, 2000))

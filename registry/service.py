@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import and_, case, delete, func, literal, or_, select
+from sqlalchemy import and_, case, column, delete, func, literal, or_, select, table
 
 from emergency import spatial
 from emergency.auth.permissions import require_area_scope
@@ -27,6 +27,13 @@ from registry.models import (
 )
 
 REVERIFY_AFTER_DAYS = 365
+# The dispatch workflow (emergency.incidents) owns a team's 'dispatched' status: it sets it
+# when the team is booked and clears it when the dispatch ends. The registry sits below
+# incidents and may not import it, so it reads the dispatches table as plain Core columns;
+# a test holds these states equal to incidents' ACTIVE_DISPATCH.
+ACTIVE_DISPATCH_STATES = ("requested", "accepted", "en_route", "on_scene")
+_DISPATCHES = table("dispatches", column("id"), column("team_id"), column("incident_id"),
+                    column("status"))
 
 # ---------------------------------------------------------------- scope
 
@@ -129,6 +136,13 @@ def _district_of(session, point):
     return next((c for c in codes if len(c) == 6 and not c.endswith("00")), None)
 
 
+def check_location(point, region=None):
+    """Invalid unless a point lies in the served region (SERVED_BBOX; a swap is named)."""
+    problem = v.location_problem(point.x, point.y, region or v.CHINA_BBOX)
+    if problem:
+        raise Invalid("location outside the served region", {"location": [problem]})
+
+
 def _check_org_fields(data):
     """Validate credit code and phone; raise Invalid naming every bad field."""
     problems = {}
@@ -147,10 +161,11 @@ def _check_org_fields(data):
 
 
 def register_org(session, cipher, user, name, credit_code, contact_name, contact_phone,
-                 location, address=""):
+                 location, address="", region=None):
     """Register an organisation (status submitted); an org_admin without one becomes its admin."""
     data = {"credit_code": credit_code, "contact_phone": contact_phone}
     _check_org_fields(data)
+    check_location(location, region)
     if user.role == ORG_ADMIN and user.org_id:
         raise Conflict("you already administer an organisation",
                        {"org_id": [str(user.org_id)]})
@@ -212,11 +227,13 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
     return [_org_dict(r) for r in rows], total
 
 
-def update_org(session, cipher, user, org_id, **changes):
+def update_org(session, cipher, user, org_id, region=None, **changes):
     """Edit an organisation's details (own org or admin); the credit code stays checked."""
     org = _org_or_404(session, org_id)
     check_write(user, org_id, session)
     _check_org_fields(changes)
+    if changes.get("location") is not None:
+        check_location(changes["location"], region)
     if "credit_code" in changes and changes["credit_code"] != org.credit_code:
         if session.scalar(select(Organisation.id).where(
                 Organisation.credit_code == changes["credit_code"])):
@@ -326,12 +343,13 @@ def _set_equipment(session, team_id, equipment):
 
 
 def create_team(session, user, org_id, name, category, location, service_radius_km=50,
-                equipment=(), grade=None, graded_on=None):
+                equipment=(), grade=None, graded_on=None, region=None):
     """Add a team (status available) to an organisation."""
     _org_or_404(session, org_id)
     check_write(user, org_id, session)
     _check_team_fields({"category": category, "grade": grade, "graded_on": graded_on,
                         "service_radius_km": service_radius_km})
+    check_location(location, region)
     team = RescueTeam(org_id=org_id, name=name, category=category, status="available",
                       grade=grade, graded_on=graded_on if grade else None,
                       service_radius_km=Decimal(str(service_radius_km)).quantize(Decimal("0.01")),
@@ -382,7 +400,24 @@ def list_teams(session, user, category=None, status=None, org_id=None, bbox=None
     return [_team_dict(r, equipment[r.id]) for r in rows], total
 
 
-def update_team(session, user, team_id, **changes):
+def _check_status_change(session, team, status):
+    """A team on an active dispatch keeps 'dispatched'; only a dispatch makes a team so."""
+    if status is None or status == team.status:
+        return
+    active = session.execute(select(_DISPATCHES.c.id, _DISPATCHES.c.incident_id)
+                             .where(_DISPATCHES.c.team_id == team.id,
+                                    _DISPATCHES.c.status.in_(ACTIVE_DISPATCH_STATES))
+                             .order_by(_DISPATCHES.c.id).limit(1)).first()
+    if active:
+        message = (f"the team is on dispatch {active.id} (incident {active.incident_id}); "
+                   "its status follows the dispatch until it ends")
+        raise Conflict(message, {"status": [message]}, code="team_dispatched")
+    if status == "dispatched":
+        raise Invalid("only a dispatch makes a team dispatched",
+                      {"status": ["set by a dispatch: choose available or unavailable"]})
+
+
+def update_team(session, user, team_id, region=None, **changes):
     """Change a team's fields (own org or admin); equipment, when given, is replaced."""
     team = session.get(RescueTeam, team_id)
     if team is None:
@@ -390,6 +425,9 @@ def update_team(session, user, team_id, **changes):
     check_write(user, team.org_id, session)
     merged = {"grade": team.grade, "graded_on": team.graded_on, **changes}
     _check_team_fields(merged)
+    if changes.get("location") is not None:
+        check_location(changes["location"], region)
+    _check_status_change(session, team, changes.get("status"))
     for key in ("name", "category", "status", "grade", "graded_on"):
         if key in changes:
             setattr(team, key, changes[key])

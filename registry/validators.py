@@ -14,6 +14,13 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 ID_RE = re.compile(r"^[1-9][0-9]{16}[0-9X]$")
 PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+# GB/T 2260 province-level codes, and 81/82/83 of the residence permits of Hong Kong, Macao
+# and Taiwan residents (GB 11643 numbers issued since 2018).
+PROVINCES = frozenset("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
+                      "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split())
+# The served region when SERVED_BBOX is not configured: mainland China with its islands
+# (minlon, minlat, maxlon, maxlat).
+CHINA_BBOX = (73.4, 3.8, 135.1, 53.6)
 
 
 def credit_check_char(first17):
@@ -61,10 +68,16 @@ def id_number_problem(number):
     number = (number or "").strip().upper()
     if not ID_RE.match(number):
         return "must be 18 characters: 17 digits and a digit or X"
+    if number[:2] not in PROVINCES:
+        return "unknown province code (GB/T 2260) in the first two digits"
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return "birth date is not a real date"
+    if born > date.today():
+        return "birth date is in the future"
+    if born.year < 1900:
+        return "birth date is before 1900"
     if id_check_digit(number[:17]) != number[17]:
         return "check digit does not match (GB 11643)"
     return None
@@ -74,6 +87,29 @@ def make_id_number(area6, born, sequence3):
     """A valid resident ID number from area code, birth date and sequence (demo, tests)."""
     first17 = f"{area6}{born:%Y%m%d}{sequence3:03d}"
     return first17 + id_check_digit(first17)
+
+
+def in_region(lon, lat, bbox=CHINA_BBOX):
+    """True when lon/lat lies in the bbox (minlon, minlat, maxlon, maxlat); NaN never does."""
+    minlon, minlat, maxlon, maxlat = bbox
+    return minlon <= lon <= maxlon and minlat <= lat <= maxlat
+
+
+def looks_swapped(lon, lat, bbox=CHINA_BBOX):
+    """True when a point lies outside the bbox but would lie inside with lon and lat swapped."""
+    return not in_region(lon, lat, bbox) and in_region(lat, lon, bbox)
+
+
+def location_problem(lon, lat, bbox=CHINA_BBOX):
+    """Why a lon/lat lies outside the served region (and whether it looks swapped), or None."""
+    minlon, minlat, maxlon, maxlat = bbox
+    if in_region(lon, lat, bbox):
+        return None
+    if looks_swapped(lon, lat, bbox):
+        return ("latitude and longitude look swapped: give [longitude, latitude], "
+                f"did you mean [{lat}, {lon}]?")
+    return (f"outside the served region (longitude {minlon}..{maxlon}, "
+            f"latitude {minlat}..{maxlat})")
 
 
 def phone_problem(phone):

@@ -16,6 +16,7 @@ from emergency.geo import service as geo
 from maps import forces
 from maps.views import render_map
 from registry import members, roster, service
+from registry import validators as v
 from registry.api import cipher
 from registry.models import CATEGORIES, TEAM_STATUSES
 
@@ -51,14 +52,24 @@ def _labels():
     return {"category_labels": category_labels, "status_labels": status_labels}
 
 
+def _region():
+    """The served region (SERVED_BBOX) that team and organisation locations must lie in."""
+    return current_app.config["SERVED_BBOX"]
+
+
 def _point(form, problems):
     """A WGS-84 point from the form's lon/lat (and crs), recording problems."""
     try:
         lon, lat = float(form.get("lon", "")), float(form.get("lat", ""))
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValueError
     except ValueError:
         problems["location"] = [_("Give a longitude and latitude, or use your location.")]
+        return None
+    if v.looks_swapped(lon, lat, _region()):
+        problems["location"] = [_("Latitude and longitude look swapped: give the longitude "
+                                  "first.")]
+        return None
+    if not v.in_region(lon, lat, _region()):
+        problems["location"] = [_("The location is outside the served region.")]
         return None
     crs = form.get("crs", "wgs84")
     if crs in ("gcj02", "bd09"):
@@ -93,7 +104,8 @@ def register():
         return _form_error(Invalid(_("Please correct the marked fields."), missing),
                            "registry/register.html", 422)
     try:
-        org = service.register_org(get_session(), cipher(), user, location=location, **fields)
+        org = service.register_org(get_session(), cipher(), user, location=location,
+                                   region=_region(), **fields)
     except Invalid as exc:
         return _form_error(exc, "registry/register.html", 422)
     except Conflict as exc:
@@ -168,7 +180,7 @@ def org(org_id):
     try:
         team = service.create_team(session, user, org_id, request.form.get("name", "").strip()
                                    or _("Team"), request.form.get("category", ""), location,
-                                   radius)
+                                   radius, region=_region())
     except Invalid as exc:
         return _form_error(exc, "registry/org.html", 422, **context)
     flash(_("Team added."), "success")
@@ -181,7 +193,9 @@ def _team_context(session, user, team_id):
     items, total = members.list_members(session, cipher(), user, team_id, limit=1000)
     return {"team": record, "members": items, "total": total,
             "can_write": service.can_write_org(user, record["org_id"]),
-            "statuses": TEAM_STATUSES}
+            # 'dispatched' comes and goes with a dispatch: offered only to keep it.
+            "statuses": [s for s in TEAM_STATUSES
+                         if s != "dispatched" or record["status"] == "dispatched"]}
 
 
 @bp.route("/registry/teams/<int:team_id>")
@@ -251,7 +265,7 @@ def team_status(team_id):
     try:
         service.update_team(get_session(), actor(), team_id,
                             status=request.form.get("status"))
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:
         flash(exc.message, "danger")
     return redirect(url_for("registry_pages.team", team_id=team_id))
 

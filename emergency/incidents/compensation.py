@@ -299,6 +299,8 @@ def ledger_xlsx(book):
     """The ledger as an .xlsx workbook (claims, items, per organisation, per incident)."""
     from openpyxl import Workbook
 
+    from emergency.exports import append_row
+
     wb = Workbook()
     ws = wb.active
     ws.title = "claims"
@@ -307,21 +309,21 @@ def ledger_xlsx(book):
     for c in book["items"]:
         source = f"dispatch {c['dispatch_id']}" if c["dispatch_id"] else \
             f"requisition {c['requisition_id']}"
-        ws.append([c["id"], f"{c['incident_id']} {c['incident_title']}", c["claimant"],
-                   source, c["status"], _local(c["submitted_at"]), _local(c["paid_at"]),
-                   c["total"]])
+        append_row(ws, [c["id"], f"{c['incident_id']} {c['incident_title']}", c["claimant"],
+                        source, c["status"], _local(c["submitted_at"]), _local(c["paid_at"]),
+                        c["total"]])
     items = wb.create_sheet("items")
     items.append(["claim", "kind", "quantity", "unit_price", "amount", "note"])
     for c in book["items"]:
         for i in c["items"]:
-            items.append([c["id"], i["kind"], i["quantity"], i["unit_price"], i["amount"],
-                          i["note"]])
+            append_row(items, [c["id"], i["kind"], i["quantity"], i["unit_price"],
+                               i["amount"], i["note"]])
     for title, rows, key in (("by_organisation", book["by_organisation"], "claimant"),
                              ("by_incident", book["by_incident"], "incident")):
         sheet = wb.create_sheet(title)
         sheet.append([key, "claims", "total (yuan)", "paid (yuan)"])
         for row in rows:
-            sheet.append([row[key], row["claims"], row["total"], row["paid"]])
+            append_row(sheet, [row[key], row["claims"], row["total"], row["paid"]])
     for sheet in wb.worksheets:
         for row in sheet.iter_rows(min_row=2):
             for cell in row:

@@ -207,30 +207,33 @@ def summary_xlsx(session, assessment_id):
     """The summary as an .xlsx workbook (bytes)."""
     from openpyxl import Workbook
 
+    from emergency.exports import append_row
+
     data = summary(session, assessment_id, gap_limit=100_000)
     wb = Workbook()
     ws = wb.active
     ws.title = "总体 Overall"
     ws.append(["风险等级 Level", "名称 Name", "颜色 Colour", "网格单元数 Cells"])
     for k, v in data["levels"].items():
-        ws.append([int(k), v["name"], v["colour"], v["count"]])
+        append_row(ws, [int(k), v["name"], v["colour"], v["count"]])
     ws.append(["合计 Total", "", "", data["cells"]])
     heads = ["重大 1", "较大 2", "一般 3", "低 4", "合计 Total"]
     ws = wb.create_sheet("区域 Areas")
     ws.append(["代码 Code", "名称 Name", "级别 Level", *heads])
     for a in data["areas"]:
-        ws.append([a["code"], a["name"], a["level"], *(a["counts"][str(lv)] for lv in LEVELS),
-                   a["cells"]])
+        append_row(ws, [a["code"], a["name"], a["level"],
+                        *(a["counts"][str(lv)] for lv in LEVELS), a["cells"]])
     ws = wb.create_sheet("网格 Grids")
     ws.append(["网格 Grid", "名称 Name", *heads])
     for g in data["grids"]:
-        ws.append([g["code"], g["name"], *(g["counts"][str(lv)] for lv in LEVELS), g["cells"]])
+        append_row(ws, [g["code"], g["name"], *(g["counts"][str(lv)] for lv in LEVELS),
+                        g["cells"]])
     ws = wb.create_sheet("缺口 Gaps")
     ws.append(["单元 Cell", "等级 Level", "风险 Risk", "区域 Area", "网格 Grid", "经度 Lon",
                "纬度 Lat"])
     for g in data["gaps"]["cells"]:
-        ws.append([g["cell_id"], g["level"], g["risk"], g["area_code"], g["grid_code"],
-                   g["lon"], g["lat"]])
+        append_row(ws, [g["cell_id"], g["level"], g["risk"], g["area_code"], g["grid_code"],
+                        g["lon"], g["lat"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue(), f"risk-assessment-{assessment_id}-summary.xlsx"
