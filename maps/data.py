@@ -22,22 +22,28 @@ def page_json(value):
     return str(htmlsafe_json_dumps(value, ensure_ascii=False))
 
 
+def _present(**fields):
+    """The fields that are set (pages with thousands of features carry no empty keys)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def circle(lat, lon, style, tooltip=None, popup=None, group=None):
-    """A circle marker; ``popup`` is {title, url, rows: [[label, value]], lines, images}."""
-    return {"type": "circle", "at": [lat, lon], "style": style, "tooltip": tooltip,
-            "popup": popup, "group": group}
+    """A circle marker; ``popup`` is {title, url, rows: [[label, value]], lines, images};
+    ``style`` is Leaflet path options, or the key of a style in the data's ``styles``."""
+    return _present(type="circle", at=[lat, lon], style=style, tooltip=tooltip, popup=popup,
+                    group=group)
 
 
 def line(points, style, tooltip=None, group=None):
     """A polyline through (lat, lon) points."""
-    return {"type": "line", "points": [list(p) for p in points], "style": style,
-            "tooltip": tooltip, "group": group}
+    return _present(type="line", points=[list(p) for p in points], style=style,
+                    tooltip=tooltip, group=group)
 
 
 def geojson(data, style, highlight=None, tooltip_fields=(), group=None):
     """A GeoJSON layer; ``tooltip_fields`` are properties shown, as text, on hover."""
-    return {"type": "geojson", "data": data, "style": style, "highlight": highlight,
-            "tooltip_fields": list(tooltip_fields), "group": group}
+    return _present(type="geojson", data=data, style=style, highlight=highlight,
+                    tooltip_fields=list(tooltip_fields) or None, group=group)
 
 
 class _JsonScript(Element):

@@ -32,23 +32,33 @@ function (cluster) {
 """
 
 
+def _styles():
+    """Marker styles by status, and ``<status>:late`` for overdue reports (drawn bolder)."""
+    styles = {}
+    for status, colour in STATUS_COLOURS.items():
+        styles[status] = {"radius": 6, "color": colour, "weight": 1, "fillColor": colour,
+                          "fillOpacity": 0.85, "overdue": False}
+        # ``overdue`` rides in the marker's options for the cluster icon (CLUSTER_ICON).
+        styles[f"{status}:late"] = {**styles[status], "radius": 8, "color": "#000",
+                                    "weight": 2, "overdue": True}
+    return styles
+
+
 def _marker(record, overdue_label):
-    """One report as map data: a circle coloured by status, its popup text and photos."""
+    """One report as map data: a circle styled by status, its popup text and photos."""
     lon, lat = record["location"]["coordinates"][:2]
     due = record["due_at"]
     due_text = due if isinstance(due, str) or due is None else due.isoformat()
-    late, colour = bool(record["overdue"]), STATUS_COLOURS.get(record["status"], "#757575")
-    # ``overdue`` rides in the marker's options for the cluster icon (CLUSTER_ICON).
-    style = {"radius": 8 if late else 6, "color": "#000" if late else colour,
-             "weight": 2 if late else 1, "fillColor": colour, "fillOpacity": 0.85,
-             "overdue": late}
+    late = bool(record["overdue"])
+    status = record["status"] if record["status"] in STATUS_COLOURS else "rejected"
     popup = {"class": "hazard-popup", "url": f"/hazards/{int(record['id'])}",
              "title": f"#{record['id']} {record['category_label']} · "
                       f"{record['severity_label']}",
              "lines": [record["status_label"] + (f" ⚠ {overdue_label}" if late else ""),
                        record["grid_code"] or "", (due_text or "")[:16].replace("T", " ")],
              "images": list(record.get("photos", []))[:3]}
-    return circle(round(lat, 6), round(lon, 6), style, popup=popup, group="hazards")
+    return circle(round(lat, 6), round(lon, 6), f"{status}:late" if late else status,
+                  popup=popup, group="hazards")
 
 
 def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", attribution="",
@@ -68,7 +78,8 @@ def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", at
     cluster = FastMarkerCluster([], name="hazards", icon_create_function=CLUSTER_ICON,
                                 chunkedLoading=True).add_to(fmap)
     features += [_marker(r, str(overdue_label)) for r in records]
-    MapData("features", {"features": features}, groups={"hazards": cluster}).add_to(fmap)
+    MapData("features", {"features": features, "styles": _styles()},
+            groups={"hazards": cluster}).add_to(fmap)
     MapData("legend", {"id": "hazard-legend", "items": [
         [str(status_labels.get(s, s)), c] for s, c in STATUS_COLOURS.items()]}).add_to(fmap)
     points = [f["at"] for f in features if f["type"] == "circle"]

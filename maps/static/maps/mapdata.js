@@ -60,14 +60,14 @@
     };
   }
 
-  function build(f) {
-    var layer;
+  function build(f, styles) {
+    var layer, style = typeof f.style === 'string' ? styles[f.style] : f.style;
     if (f.type === 'circle') {
-      layer = L.circleMarker(f.at, f.style);
+      layer = L.circleMarker(f.at, style);
     } else if (f.type === 'line') {
-      layer = L.polyline(f.points, f.style);
+      layer = L.polyline(f.points, style);
     } else if (f.type === 'geojson') {
-      layer = L.geoJSON(f.data, {style: function () { return f.style; }});
+      layer = L.geoJSON(f.data, {style: function () { return style; }});
       if (f.highlight) {
         layer.on('mouseover', function (e) { e.layer.setStyle(f.highlight); });
         layer.on('mouseout', function (e) { layer.resetStyle(e.layer); });
@@ -88,11 +88,12 @@
     return layer;
   }
 
-  // Features, each into its group (a folium layer named in cfg.groups) or onto the map.
+  // Features, each into its group (a folium layer named in cfg.groups) or onto the map;
+  // a feature's style may name one of cfg.styles (shared by thousands of markers).
   draw.features = function (map, cfg, groups) {
-    var batches = {};
+    var batches = {}, styles = cfg.styles || {};
     cfg.features.forEach(function (f) {
-      var layer = build(f), key = groups[f.group] ? f.group : '';
+      var layer = build(f, styles), key = groups[f.group] ? f.group : '';
       if (layer) { (batches[key] = batches[key] || []).push(layer); }
     });
     Object.keys(batches).forEach(function (key) {
