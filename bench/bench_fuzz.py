@@ -14,45 +14,13 @@ With the default 40 examples a run of both backends takes roughly 10-20 minutes 
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import DATA_KEY, scratch_database
 
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
-DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 ROLES = ("admin", "planner", "dispatcher", "grid_staff", "org_admin", "auditor")
-
-
-def _database(backend, tmp):
-    """A scratch database URL of the backend (PostGIS: created here)."""
-    if backend == "spatialite":
-        return f"sqlite:///{tmp}/fuzz.sqlite"
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_fuzz_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop(url):
-    """Drop a scratch PostGIS database."""
-    if not url.startswith("postgresql"):
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _headers(app):
@@ -93,21 +61,17 @@ def run(backend, examples, only):
     from tests.hardening.hardening_fuzz import fuzz
     from tests.hardening.test_hardening_fuzz import _known
 
-    with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as tmp:
-        url = _database(backend, tmp)
-        try:
-            app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
-                              "EMERGENCY_DATA_KEY": DATA_KEY,
-                              "UPLOAD_FOLDER": f"{tmp}/uploads"})
-            with app.app_context():
-                migrate.upgrade()
-                load()
-                headers = _headers(app)
-            started = time.monotonic()
-            failures, calls = fuzz(app, headers, max_examples=examples, only=only)
-            took = time.monotonic() - started
-        finally:
-            _drop(url)
+    with (tempfile.TemporaryDirectory(prefix="bench-fuzz-") as tmp,
+          scratch_database(backend, tmp, "fuzz") as url):
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
+                          "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": f"{tmp}/uploads"})
+        with app.app_context():
+            migrate.upgrade()
+            load()
+            headers = _headers(app)
+        started = time.monotonic()
+        failures, calls = fuzz(app, headers, max_examples=examples, only=only)
+        took = time.monotonic() - started
     new = [f for f in failures if not _known(f)]
     print(f"\n== {backend}: {calls} calls in {took:.0f} s, {len(failures)} failures "
           f"({len(new)} not yet known)")

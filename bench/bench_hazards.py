@@ -37,9 +37,7 @@ backends takes about five minutes on two cores.
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,49 +45,22 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import (
+    DATA_KEY,
+    cli_env,
+    create_database,
+    drop_database,
+    free_port,
+    percentile,
+    serve,
+    server_cpu,
+    stop,
+)
 
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
-DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 GRID_SIZE = 0.01
 ORIGIN = (106.40, 29.40)
 REQUEST_TIMEOUT = 30
 WARMUP_PREFIX = "warmup-"
-
-
-def _free_port():
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _create_database(backend, folder):
-    """A scratch database URL for the backend."""
-    if backend == "spatialite":
-        return f"sqlite:///{folder}/bench-hazards.sqlite"
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_hazards_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(url):
-    """Remove a PostGIS scratch database (SpatiaLite files go with the temp folder)."""
-    if not url.startswith("postgresql"):
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _square(lon, lat, size):
@@ -145,32 +116,6 @@ def _payloads(clients, reports, prefix="", seed=7):
             "description": "基准测试隐患", "crs": "wgs84",
             "location": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}})
     return per_client
-
-
-def _serve(env, port, workers, threads, log, worker_class="gthread"):
-    """Start `emergency serve` (gunicorn) on 127.0.0.1 and wait until it answers."""
-    import http.client
-
-    command = [str(Path(sys.executable).parent / "emergency"), "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--threads", str(threads),
-               "--worker-class", worker_class]
-    proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=log,
-                            cwd=ROOT)
-    for _ in range(300):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/v1/health")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            if ok:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit("the server exited; see its log")
-        time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("the server did not start within 30 s")
 
 
 def _request_bytes(port, token, payload):
@@ -352,27 +297,6 @@ def _stored(url):
     return total, distinct, warmed
 
 
-def _ticks(pid):
-    """CPU seconds (user + system) a process has used so far, or 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu(master):
-    """CPU seconds of the gunicorn master and its workers (they live through the run)."""
-    pids = [master]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return sum(_ticks(pid) for pid in pids)
-
-
 def _machine_cpu():
     """Busy CPU seconds of the whole machine since boot, all cores together."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -382,29 +306,23 @@ def _machine_cpu():
 def _cpu_sample(master):
     """CPU counters at one moment: generator process, server processes, whole machine."""
     own = os.times()
-    return own.user + own.system, _server_cpu(master), _machine_cpu(), time.perf_counter()
-
-
-def _percentile(sorted_values, q):
-    """The q-th percentile of sorted values (nearest rank)."""
-    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[index]
+    return own.user + own.system, server_cpu(master), _machine_cpu(), time.perf_counter()
 
 
 def run(backend, reports, clients, workers, threads, rate, warmup, worker_class="gthread"):
     """Benchmark one backend; returns True when every acceptance check held."""
     folder = tempfile.mkdtemp(prefix="bench-hazards-")
-    url = _create_database(backend, folder)
-    env = {"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "EMERGENCY_DATA_KEY": DATA_KEY,
-           "UPLOAD_FOLDER": f"{folder}/uploads"}
+    url, _fresh = create_database(backend, folder, "hazards")
+    env = cli_env(url, folder)
     log_path = Path(folder) / "server.log"
     proc = None
     try:
         tokens = _seed(env, clients)
         per_client = _payloads(clients, reports)
-        port = _free_port()
+        port = free_port()
         with log_path.open("w") as log:
-            proc = _serve(env, port, workers, threads, log, worker_class)
+            proc = serve(env, port, "--workers", str(workers), "--threads", str(threads),
+                         "--worker-class", worker_class, log=log)
             cold = []
             if warmup:
                 # A server that has just started is slow for about a second (each worker
@@ -417,15 +335,14 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
             before = _cpu_sample(proc.pid)
             records, seconds, began = _load(port, tokens, per_client, 10, rate)
             after = _cpu_sample(proc.pid)
-            proc.terminate()
-            proc.wait(30)
+            stop(proc)
             proc = None
         stored, distinct, warmed = _stored(url)
         plain_rate = _plain_inserts(url, per_client)
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(30)
+            stop(proc)
+        drop_database(url)
     statuses = Counter(r[2] for r in records)
     latencies = sorted(r[1] * 1000 for r in records)
     # Windows by completion time: what the server achieved, not what was offered.
@@ -446,7 +363,7 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
         part = sorted(r[1] * 1000 for r in cold)
         print(f"   warm-up right after start, not in the figures below: {len(cold)} reports "
               f"({warmup} per client at once), statuses {dict(Counter(r[2] for r in cold))}, "
-              f"p50 {_percentile(part, 50):.0f}, p99 {_percentile(part, 99):.0f}, "
+              f"p50 {percentile(part, 50):.0f}, p99 {percentile(part, 99):.0f}, "
               f"max {part[-1]:.0f} ms")
     print(f"   stored: {stored} reports, {distinct} distinct client_ids (expected {reports}); "
           f"warm-up reports: {warmed} (expected {len(cold)})")
@@ -454,13 +371,13 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
           f"{len(records) / seconds:.0f} requests/s; per 10 s window (new reports/s): "
           f"min {min(full_windows, default=achieved):.0f}, "
           f"max {max(full_windows, default=achieved):.0f}")
-    print(f"   latency ms: p50 {_percentile(latencies, 50):.1f}, "
-          f"p95 {_percentile(latencies, 95):.1f}, p99 {_percentile(latencies, 99):.1f}, "
+    print(f"   latency ms: p50 {percentile(latencies, 50):.1f}, "
+          f"p95 {percentile(latencies, 95):.1f}, p99 {percentile(latencies, 99):.1f}, "
           f"max {latencies[-1]:.1f}, mean {statistics.fmean(latencies):.1f}")
     for kind in ("new", "retry"):
         part = sorted(r[1] * 1000 for r in records if r[3] == kind)
-        print(f"   {kind:>5}: p50 {_percentile(part, 50):.1f}, p95 {_percentile(part, 95):.1f}, "
-              f"p99 {_percentile(part, 99):.1f} ms over {len(part)} requests")
+        print(f"   {kind:>5}: p50 {percentile(part, 50):.1f}, p95 {percentile(part, 95):.1f}, "
+              f"p99 {percentile(part, 99):.1f} ms over {len(part)} requests")
     slow = Counter(int((r[0] - began) // 10) * 10 for r in records if r[1] > 0.2)
     print(f"   requests over 200 ms by 10 s window (start s: count): "
           f"{dict(sorted(slow.items())) or 'none'}")
@@ -478,7 +395,6 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
     ok = stored == distinct == reports and warmed == len(cold) and fivexx == 0 \
         and locked == 0 and set(statuses) | {r[2] for r in cold} <= {200, 201}
     print(f"   {'OK' if ok else 'FAILED'}")
-    _drop_database(url)
     return ok
 
 

@@ -28,7 +28,6 @@ import re
 import selectors
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,17 +35,26 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
-from sqlalchemy import create_engine, text
+from common import (
+    DATA_KEY,
+    ROOT,
+    cli_env,
+    create_database,
+    drop_database,
+    free_port,
+    migrated_engine,
+    percentile,
+    serve,
+    server_cpu,
+    stop,
+)
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from emergency import migrate, spatial
+from emergency import spatial
 from emergency.spatial import bulk
 from emergency.spatial import nearest as nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 CHONGQING = (105.3, 28.2, 110.2, 32.2)
 CATEGORIES = ("mountain", "water", "medical", "building_collapse", "other", "diving")
 WEIGHTS = (0.40, 0.25, 0.15, 0.10, 0.08, 0.02)
@@ -59,51 +67,18 @@ SERVERS = "sync:3x1,gthread:2x2"
 def percentiles(samples):
     """p50, p95, p99 in milliseconds."""
     ms = sorted(s * 1000 for s in samples)
-
-    def pick(q):
-        """The q-quantile (nearest rank)."""
-        return ms[min(len(ms) - 1, int(round(q * (len(ms) - 1))))]
-
-    return pick(0.50), pick(0.95), pick(0.99)
+    return percentile(ms, 50), percentile(ms, 95), percentile(ms, 99)
 
 
-def database(backend, tmp, label, keep=False, reset=False):
-    """A migrated database: (url, engine, cleanup, fresh).
+def database(backend, tmp, teams, keep, reset=False):
+    """The migrated database of a size: (url, engine, fresh).
 
-    With ``keep`` the database has a fixed name (a file under ``tmp`` on SpatiaLite), is
-    not dropped afterwards and is reused by the next run (``fresh`` is then False, and only
-    new migrations are applied); ``reset`` starts it afresh all the same.
+    With ``keep`` it has a fixed name (a file under ``tmp`` on SpatiaLite), is not dropped
+    afterwards and is reused by the next run (``fresh`` is then False, and only new
+    migrations are applied); ``reset`` starts it afresh all the same.
     """
-    if backend == "spatialite":
-        path = os.path.join(tmp, f"bench-incidents-{label}.sqlite")
-        fresh = reset or not (keep and os.path.exists(path))
-        if fresh and os.path.exists(path):
-            os.remove(path)
-        url = f"sqlite:///{path}"
-        engine = spatial.make_engine(url, pool_size=4)
-        migrate.upgrade(engine=engine)
-        return url, engine, engine.dispose, fresh
-    name = f"bench_incidents_{label}_" + ("kept" if keep else str(os.getpid()))
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        fresh = reset or not (keep and exists)
-        if fresh:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    engine = spatial.make_engine(url, pool_size=4)
-    migrate.upgrade(engine=engine)
-
-    def cleanup():
-        """Drop the scratch database this run created (unless kept)."""
-        engine.dispose()
-        if not keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, engine, cleanup, fresh
+    url, fresh = create_database(backend, tmp, f"incidents-{teams}", keep, reset)
+    return url, migrated_engine(url, pool_size=4), fresh
 
 
 def loaded(engine):
@@ -382,20 +357,13 @@ def warm_cache(engine):
         conn.commit()
 
 
-def free_port():
-    """A free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_token(engine):
     """A dispatcher with a token, and incidents at sample points; returns (token, ids)."""
     from emergency import create_app
     from emergency.auth import service as auth
 
     app = create_app({"DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
-                      "SECRET_KEY": "bench", "EMERGENCY_DATA_KEY": KEY})
+                      "SECRET_KEY": "bench", "EMERGENCY_DATA_KEY": DATA_KEY})
     ids = []
     with app.app_context():
         from emergency.db import new_session
@@ -414,59 +382,6 @@ def make_token(engine):
         session.close()
     app.extensions["emergency.db"]["engine"].dispose()
     return token, ids
-
-
-def _cpu_seconds(pid):
-    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    pids, total = [pid], 0.0
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                pids += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except OSError:
-            pass
-    return total
-
-
-class Server:
-    """``emergency serve`` (gunicorn) on a free port, for the HTTP measurements."""
-
-    def __init__(self, url, worker_class, workers, threads):
-        self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "EMERGENCY_DATA_KEY": KEY,
-               "SECRET_KEY": "bench", "DB_POOL_SIZE": str(max(2, threads + 1))}
-        self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "emergency"), "serve", "--host",
-             "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--threads",
-             str(threads), "--worker-class", worker_class], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if time.time() > deadline or self.process.poll() is not None:
-                    self.stop()
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.3)
-
-    def cpu(self):
-        """CPU seconds the server's processes have used so far."""
-        return _cpu_seconds(self.process.pid)
-
-    def stop(self):
-        """Terminate gunicorn and wait for it."""
-        self.process.terminate()
-        self.process.wait(30)
 
 
 def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_alive=True):
@@ -554,10 +469,11 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
 
 def run(backend, teams, args, tmp):
     """Every measurement for one backend and size; yields result lines."""
-    url, engine, cleanup, fresh = database(backend, tmp, f"{teams}", args.keep)
+    keep = bool(args.keep)
+    url, engine, fresh = database(backend, tmp, teams, keep)
     if not fresh and loaded(engine) != (teams, teams * MEMBERS_PER_TEAM):  # a partial load
         engine.dispose()
-        url, engine, cleanup, fresh = database(backend, tmp, f"{teams}", args.keep, reset=True)
+        url, engine, fresh = database(backend, tmp, teams, keep, reset=True)
     try:
         if fresh:
             seconds = load(engine, teams)
@@ -587,34 +503,39 @@ def run(backend, teams, args, tmp):
         paths = [f"/api/v1/incidents/{i}/recommendations?category={COMMON}&limit=10"
                  for i in ids]
         for setup in args.servers:
-            yield from _over_http_with(url, setup, token, paths, args.requests)
+            yield from _over_http_with(url, tmp, setup, token, paths, args.requests)
     finally:
-        cleanup()
+        engine.dispose()
+        if not keep:
+            drop_database(url)
 
 
-def _over_http_with(url, setup, token, paths, requests):
+def _over_http_with(url, tmp, setup, token, paths, requests):
     """HTTP measurements against one gunicorn set-up (``class:WxT``); yields result lines."""
     worker_class, shape = setup.split(":")
     workers, threads = (int(n) for n in shape.split("x"))
     keep_alive = worker_class != "sync"  # sync workers answer one request per connection
-    server = Server(url, worker_class, workers, threads)
+    port = free_port()
+    server = serve(cli_env(url, tmp, DB_POOL_SIZE=str(max(2, threads + 1))), port,
+                   "--workers", str(workers), "--threads", str(threads),
+                   "--worker-class", worker_class)
     try:
-        over_http(server.port, token, paths, 2 * workers, 5, keep_alive=keep_alive)  # warm
+        over_http(port, token, paths, 2 * workers, 5, keep_alive=keep_alive)  # warm
         for clients in (1, 16):
             per = max(5, requests // clients) if clients > 1 else requests
-            cpu0 = server.cpu()
-            lat, client_cpu, wall = over_http(server.port, token, paths, clients, per,
+            cpu0 = server_cpu(server.pid)
+            lat, client_cpu, wall = over_http(port, token, paths, clients, per,
                                               keep_alive=keep_alive)
-            server_cpu = server.cpu() - cpu0
+            served = server_cpu(server.pid) - cpu0
             p, done = percentiles(lat), clients * (per + 3)
             yield (f"  http {setup} {'keep-alive' if keep_alive else 'per-request'} "
                    f"{clients:>2} client(s) {len(lat)} requests p50/p95/p99 "
                    f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms | {done / wall:.0f} req/s | "
-                   f"CPU per request: server {server_cpu / done * 1000:.1f} ms, "
+                   f"CPU per request: server {served / done * 1000:.1f} ms, "
                    f"load generator {client_cpu / done * 1000:.2f} ms "
-                   f"({client_cpu / (client_cpu + server_cpu) * 100:.0f} % of the CPU used)")
+                   f"({client_cpu / (client_cpu + served) * 100:.0f} % of the CPU used)")
     finally:
-        server.stop()
+        stop(server)
 
 
 def main(argv=None):

@@ -11,7 +11,7 @@ counts), and, on PostGIS, ST_AsMVT tiles of the same cells for comparison.
     .venv/bin/python bench/bench_maps.py [--backend spatialite|postgis] [--quick] [--rebuild]
 
 The data (demo areas, a synthetic hazard layer, the runs) is kept between runs in
-/tmp/emergency-bench-maps.sqlite or the PostGIS database bench_maps (--rebuild redoes it);
+/tmp/bench-maps.sqlite or the PostGIS database bench_maps_kept (--rebuild redoes it);
 building the 500 m run takes about two minutes on SpatiaLite. --quick does 1 km only and
 fewer samples.
 """
@@ -21,61 +21,25 @@ import gzip
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import DATA_KEY, create_database, migrated_engine, percentile
 
 CHONGQING = (105.29, 28.16, 110.19, 32.2)
-SQLITE_PATH = Path("/tmp/emergency-bench-maps.sqlite")
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1/bench_maps"
 VIEW = (1280, 800)
-
-
-def _url(backend):
-    """The database URL of the benchmark data."""
-    return f"sqlite:///{SQLITE_PATH}" if backend == "spatialite" else PG_URL
-
-
-def _exists(backend):
-    """True when the benchmark database is already there."""
-    if backend == "spatialite":
-        return SQLITE_PATH.exists()
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
-        return c.execute("select 1 from pg_database where datname='bench_maps'").fetchone()
-
-
-def _drop(backend):
-    """Remove the benchmark database."""
-    if backend == "spatialite":
-        SQLITE_PATH.unlink(missing_ok=True)
-        return
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
-        c.execute("drop database if exists bench_maps")
-        c.execute("create database bench_maps")
 
 
 def make_app(backend, sizes, rebuild):
     """The app on the benchmark database, building the data when needed; {size: run id}."""
-    from emergency import create_app, migrate, spatial
+    from emergency import create_app
 
-    fresh = rebuild or not _exists(backend)
-    if fresh:
-        _drop(backend)
+    url, _fresh = create_database(backend, "/tmp", "maps", keep=True, reset=rebuild)
     tmp = Path(tempfile.mkdtemp(prefix="bench-maps-"))
-    engine = spatial.make_engine(_url(backend), pool_size=2)
-    migrate.upgrade(engine=engine)
-    engine.dispose()
-    app = create_app({"DATABASE_URL": _url(backend), "SECRET_KEY": "bench",
-                      "EMERGENCY_DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                      "UPLOAD_FOLDER": str(tmp / "uploads")})
+    migrated_engine(url, pool_size=2).dispose()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
+                      "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp / "uploads")})
     with app.app_context():
         runs = _ensure_runs(sizes)
     return app, runs, tmp
@@ -255,8 +219,8 @@ def endpoint_latencies(app, token, run_id, zooms, samples, layer="risk"):
                 "Content-Encoding") == "gzip" else response.data)
             counts.append(len(body["features"]))
         times.sort()
-        rows.append((zoom, statistics.median(times), times[int(0.95 * (len(times) - 1))],
-                     sorted(sizes)[int(0.95 * (len(sizes) - 1))], max(sizes), max(counts),
+        rows.append((zoom, statistics.median(times), percentile(times, 95),
+                     percentile(sorted(sizes), 95), max(sizes), max(counts),
                      statistics.median(again)))
     return rows
 
@@ -290,7 +254,7 @@ def mvt_latencies(app, run_id, zooms, samples):
                 times.append((time.perf_counter() - started) * 1000)
                 sizes.append(len(gzip.compress(bytes(tile or b""))) / 1024)
             times.sort()
-            rows.append((zoom, times[int(0.95 * (len(times) - 1))], max(sizes)))
+            rows.append((zoom, percentile(times, 95), max(sizes)))
         session.close()
     return rows
 

@@ -27,19 +27,18 @@ from datetime import date
 
 import numpy as np
 import shapely
+from common import DATA_KEY, create_database, drop_database, migrated_engine
 from geoalchemy2.shape import from_shape
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from emergency import migrate, spatial
+from emergency import spatial
 from emergency.audit import service as audit
 from emergency.spatial import bulk
 from registry import crypto, roster, service
 from registry import validators as v
 from registry.models import RescueTeam, TeamMember
 
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 ADMIN = types.SimpleNamespace(role="admin", org_id=None, username="bench", id=0)
 CHONGQING = (105.3, 28.2, 110.2, 32.2)
 
@@ -134,31 +133,6 @@ def measure(fn, engine):
         raise RuntimeError("measurement failed in the child process")
     seconds, peak = answer.split()
     return float(seconds), float(peak)
-
-
-def database(backend, tmp):
-    """A freshly migrated database: (engine, cleanup)."""
-    if backend == "spatialite":
-        url = f"sqlite:///{tmp}/bench-registry.sqlite"
-        engine = spatial.make_engine(url, pool_size=2)
-        migrate.upgrade(engine=engine)
-        return engine, engine.dispose
-    name = f"bench_registry_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = spatial.make_engine(PG_ADMIN.rsplit("/", 1)[0] + "/" + name, pool_size=2)
-    migrate.upgrade(engine=engine)
-
-    def cleanup():
-        """Drop the scratch database this run created."""
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return engine, cleanup
 
 
 def session_for(engine):
@@ -274,7 +248,7 @@ def main(argv=None):
     team_count = 10_000 if args.quick else 50_000
     queries = 200
     audit.install()
-    cipher = crypto.cipher_for(KEY)
+    cipher = crypto.cipher_for(DATA_KEY)
     start = time.perf_counter()
     data = make_roster(members)
     print(f"roster: {members} rows, {len(data) / 2**20:.1f} MiB .xlsx "
@@ -282,11 +256,12 @@ def main(argv=None):
     for backend in args.backend or ("spatialite", "postgis"):
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                engine, cleanup = database(backend, tmp)
+                url, _fresh = create_database(backend, tmp, "registry")
             except Exception as exc:  # PostGIS missing: say so and go on with the other
                 print(f"{backend:<10} skipped: {exc}".splitlines()[0], file=sys.stderr)
                 continue
             try:
+                engine = migrated_engine(url, pool_size=2)
                 org_id, team_id = setup_org_team(engine, cipher)
                 work, base = bench_import(engine, cipher, team_id, data, members)
                 report(backend, f"import .xlsx roster ({members} members)", work, base)
@@ -297,8 +272,9 @@ def main(argv=None):
                 print(f"{backend:<10} per query: {work[0] / queries * 1000:.2f} ms service, "
                       f"{base[0] / queries * 1000:.2f} ms plain, {hits:.1f} teams per box",
                       flush=True)
+                engine.dispose()
             finally:
-                cleanup()
+                drop_database(url)  # its connections too, should the run have failed
 
 
 if __name__ == "__main__":

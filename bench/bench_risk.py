@@ -16,21 +16,15 @@ databases are removed afterwards. A full run takes a few minutes on two cores.
 
 import argparse
 import json
-import os
 import resource
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import shapely
+from common import DATA_KEY, create_database, drop_database, migrated_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
-DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 CITY = "500000"
 
 
@@ -91,40 +85,6 @@ def write_layer(path, geoms, values):
 
     gpd.GeoDataFrame({"value": values}, geometry=list(geoms), crs=4326).to_file(
         path, engine="pyogrio")
-
-
-def make_database(backend, folder):
-    """A migrated scratch database: its URL."""
-    from emergency import migrate, spatial
-
-    if backend == "spatialite":
-        url = f"sqlite:///{folder}/bench-risk.sqlite"
-    else:
-        from sqlalchemy import create_engine, text
-
-        name = f"bench_risk_{os.getpid()}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    engine = spatial.make_engine(url)
-    migrate.upgrade(engine=engine)
-    engine.dispose()
-    return url
-
-
-def drop_database(url):
-    """Remove a scratch PostGIS database."""
-    if not url.startswith("postgresql"):
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def minimal(area, size, layers, teams, params):
@@ -198,9 +158,10 @@ def run_backend(backend, args, data, folder):
     from emergency.risk.grid import build_grid  # noqa: F401  (warm import)
 
     city, districts, hazard, hvals, people, pvals, teams = data
-    url = make_database(backend, folder)
+    url, _fresh = create_database(backend, folder, "risk")
     results = []
     try:
+        migrated_engine(url).dispose()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
                           "EMERGENCY_DATA_KEY": DATA_KEY})
         with app.app_context():

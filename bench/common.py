@@ -1,0 +1,203 @@
+"""What the benchmarks share: paths, scratch databases, the CLI and the served app, figures.
+
+Every script in bench/ runs as `.venv/bin/python bench/bench_NAME.py`, so this folder is first
+on sys.path and `import common` finds this module; importing it puts the project root on
+sys.path too (some benches import helpers from `tests`).
+
+Scratch databases: SpatiaLite files in a folder the bench owns, or PostGIS databases created
+and dropped through PG_ADMIN (env BENCH_POSTGRES_URL, an administrator URL whose database is
+only used to connect). The served app is `emergency serve` (gunicorn) on 127.0.0.1, in its
+own process group so that stopping it stops its workers too.
+"""
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
+EMERGENCY = str(Path(sys.executable).with_name("emergency"))
+START_SECONDS = 60
+
+
+# ---- scratch databases ----------------------------------------------------------------------
+
+def _admin():
+    """An engine on PG_ADMIN outside transactions (CREATE/DROP DATABASE cannot run in one)."""
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+
+
+def create_database(backend, folder, label, keep=False, reset=False):
+    """A scratch database of the backend: (url, fresh).
+
+    SpatiaLite: the file ``bench-LABEL.sqlite`` in ``folder``; PostGIS: the database
+    ``bench_LABEL_PID`` (dashes become underscores). With ``keep`` the PostGIS name ends in
+    ``_kept`` instead, and a database an earlier run kept is reused (``fresh`` False) unless
+    ``reset``; otherwise any leftover of the same name is replaced by an empty one.
+    """
+    from sqlalchemy import text
+
+    if backend == "spatialite":
+        path = Path(folder) / f"bench-{label}.sqlite"
+        fresh = reset or not (keep and path.exists())
+        if fresh:
+            path.unlink(missing_ok=True)
+        return f"sqlite:///{path}", fresh
+    name = f"bench_{label.replace('-', '_')}_" + ("kept" if keep else str(os.getpid()))
+    admin = _admin()
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                 {"n": name})
+            fresh = reset or not (keep and exists)
+            if fresh:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, fresh
+
+
+def drop_database(url):
+    """Drop a scratch PostGIS database (SpatiaLite files go with their folder)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+
+    admin = _admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(backend, folder, label):
+    """The URL of a new scratch database for the ``with`` block, dropped afterwards."""
+    url, _fresh = create_database(backend, folder, label)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+def migrated_engine(url, **options):
+    """An engine on the database (``spatial.make_engine`` options), migrated to the head."""
+    from emergency import migrate, spatial
+
+    engine = spatial.make_engine(url, **options)
+    migrate.upgrade(engine=engine)
+    return engine
+
+
+# ---- the CLI and the served app -------------------------------------------------------------
+
+def free_port():
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(url, folder, **extra):
+    """Environment of a CLI or server subprocess on that database (uploads under folder)."""
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench",
+            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(Path(folder) / "uploads"),
+            "SPATIALITE_LIBRARY_PATH": os.environ.get("SPATIALITE_LIBRARY_PATH",
+                                                      "mod_spatialite"), **extra}
+
+
+def cli(env, *args):
+    """Run an `emergency` command; its standard output."""
+    return subprocess.run([EMERGENCY, *args], env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def _healthy(port):
+    """True when the app on that port answers its health call with 200."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/api/v1/health")
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+def serve(env, port, *options, log=None):
+    """Start `emergency serve` on 127.0.0.1 (own process group) and wait for /api/v1/health.
+
+    ``options`` are more `serve` options (workers, threads, worker class); the server's
+    output goes to ``log`` (an open file) or nowhere.
+    """
+    out = subprocess.DEVNULL if log is None else log
+    proc = subprocess.Popen([EMERGENCY, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             *options], env=env, stdout=out, stderr=out, cwd=ROOT,
+                            start_new_session=True)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            stop(proc)
+            raise SystemExit(f"the server exited with status {proc.returncode}"
+                             + ("; see its log" if log is not None else ""))
+        if _healthy(port):
+            return proc
+        time.sleep(0.2)
+    stop(proc)
+    raise SystemExit(f"the server did not start within {START_SECONDS} s")
+
+
+def stop(proc):
+    """Stop a server started by ``serve``: its whole process group, killed if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+# ---- figures --------------------------------------------------------------------------------
+
+def percentile(sorted_values, q):
+    """The q-th percentile (0-100) of sorted values (nearest rank)."""
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def _cpu_of(pid):
+    """CPU seconds (user + system) a process has used so far, or 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(master):
+    """CPU seconds of a server process and its children so far (gunicorn: master, workers)."""
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return sum(_cpu_of(pid) for pid in pids)
