@@ -34,6 +34,7 @@ VIEW_MODULES = [
     "emergency.hazards.views",
     "emergency.incidents.views",
     "emergency.risk.views",
+    "emergency.auth.views",
 ]
 
 

@@ -1,11 +1,10 @@
 """JSON API of user accounts (admin only); every change lands in the audit log."""
 
-from flask_smorest import Blueprint
-
 from emergency.auth import schemas, service
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN
 from emergency.db import get_session
+from emergency.jsonbody import Blueprint
 from emergency.schemas import items_schema
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="User accounts")

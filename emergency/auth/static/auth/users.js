@@ -1,0 +1,210 @@
+/* The /users page: search, create, edit role and scope, deactivate and reactivate.
+   Every change goes through the JSON API with the page's CSRF token; every text is set with
+   textContent, never parsed as HTML. */
+(function () {
+  "use strict";
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var data = JSON.parse(document.getElementById("users-data").textContent);
+  var text = data.text;
+  var roleLabel = {};
+  data.roles.forEach(function (r) { roleLabel[r.value] = r.label; });
+  var list = document.getElementById("user-list");
+  var status = document.getElementById("user-status");
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method, credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "Accept": "application/json",
+                "X-CSRFToken": csrf},
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        return {ok: r.ok, status: r.status, data: d};
+      });
+    });
+  }
+
+  function errorText(res) {
+    var e = res.data && res.data.error;
+    if (!e) { return "HTTP " + res.status; }
+    var parts = Object.keys(e.details || {}).map(function (k) {
+      return k + ": " + [].concat(e.details[k]).join(" ");
+    });
+    return e.message + (parts.length ? " — " + parts.join("; ") : "");
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+
+  function codes(value) {
+    return value.split(/[,，\s]+/).map(function (s) { return s.trim(); }).filter(Boolean);
+  }
+
+  function scopeBody(form) {
+    var f = form.elements;
+    var org = f.org_id.value.trim();
+    return {
+      role: f.role.value, grid_codes: codes(f.grid_codes.value),
+      org_id: org ? Number(org) : null, area_code: f.area_code.value.trim() || null
+    };
+  }
+
+  function scopeLine(u) {
+    var parts = [];
+    if (u.grid_codes.length) { parts.push(text.grids + ": " + u.grid_codes.join(", ")); }
+    if (u.org_id !== null) { parts.push(text.org + ": " + u.org_id); }
+    if (u.area_code) { parts.push(text.area + ": " + u.area_code); }
+    return parts.join(" · ");
+  }
+
+  function field(label, input) {
+    var id = "f" + Math.random().toString(36).slice(2);
+    input.id = id;
+    return el("div", {"class": "col-12 col-md-6"}, [
+      el("label", {"class": "form-label small mb-0", "for": id, text: label}), input]);
+  }
+
+  function editForm(u, item) {
+    var role = el("select", {"class": "form-select form-select-sm", name: "role"});
+    data.roles.forEach(function (r) {
+      var o = el("option", {value: r.value, text: r.label});
+      if (r.value === u.role) { o.selected = true; }
+      role.appendChild(o);
+    });
+    function input(name, value, extra) {
+      var i = el("input", Object.assign({"class": "form-control form-control-sm", name: name},
+                                        extra || {}));
+      i.value = value === null || value === undefined ? "" : value;
+      return i;
+    }
+    var error = el("p", {"class": "text-danger small mb-0", role: "alert"});
+    var form = el("form", {"class": "mt-2 user-edit", method: "post"}, [
+      el("div", {"class": "row g-2"}, [
+        field(text.display_name, input("display_name", u.display_name, {maxlength: "100"})),
+        field(text.role, role),
+        field(text.grids, input("grid_codes", u.grid_codes.join(", "))),
+        field(text.org, input("org_id", u.org_id, {inputmode: "numeric"})),
+        field(text.area, input("area_code", u.area_code, {inputmode: "numeric"})),
+        field(text.new_password, input("password", "", {type: "password", minlength: "8",
+                                                         autocomplete: "new-password"}))
+      ]),
+      error,
+      el("div", {"class": "d-flex gap-2 mt-2"}, [
+        el("button", {"class": "btn btn-sm btn-danger", type: "submit", text: text.save}),
+        el("button", {"class": "btn btn-sm btn-outline-secondary", type: "button",
+                      "data-cancel": "", text: text.cancel})
+      ])
+    ]);
+    form.querySelector("[data-cancel]").addEventListener("click", function () { form.remove(); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = scopeBody(form);
+      body.display_name = form.elements.display_name.value.trim();
+      if (form.elements.password.value) { body.password = form.elements.password.value; }
+      api("PATCH", "/api/v1/users/" + u.id, body).then(function (res) {
+        if (!res.ok) { error.textContent = errorText(res); return; }
+        item.replaceWith(row(res.data));
+        status.textContent = text.saved;
+      });
+    });
+    return form;
+  }
+
+  function toggleActive(u, item) {
+    var question = (u.active ? text.confirm_deactivate : text.confirm_reactivate)
+      .replace("{name}", u.username);
+    if (!window.confirm(question)) { return; }
+    api("PATCH", "/api/v1/users/" + u.id, {active: !u.active}).then(function (res) {
+      if (!res.ok) { status.textContent = errorText(res); return; }
+      item.replaceWith(row(res.data));
+      status.textContent = text.saved;
+    });
+  }
+
+  function row(u) {
+    var name = el("span", {"class": "fw-semibold user-name", text: u.username});
+    var title = el("div", {"class": "d-flex flex-wrap align-items-center gap-2"}, [
+      name,
+      el("span", {"class": "text-secondary", text: u.display_name !== u.username ? u.display_name : ""}),
+      el("span", {"class": "badge text-bg-secondary user-role", text: roleLabel[u.role] || u.role}),
+      el("span", {"class": "badge user-state " + (u.active ? "text-bg-success" : "text-bg-dark"),
+                  text: u.active ? text.active : text.inactive})
+    ]);
+    if (u.id === data.me) { title.appendChild(el("span", {"class": "small", text: text.you})); }
+    var edit = el("button", {"class": "btn btn-sm btn-outline-secondary", type: "button",
+                             "data-edit": "", text: text.edit});
+    var buttons = el("div", {"class": "d-flex gap-2"}, [edit]);
+    if (u.id !== data.me) {
+      buttons.appendChild(el("button", {
+        "class": "btn btn-sm " + (u.active ? "btn-outline-danger" : "btn-outline-success"),
+        type: "button", "data-toggle-active": "", text: u.active ? text.deactivate : text.reactivate}));
+    }
+    var item = el("li", {"class": "list-group-item", "data-user": u.username}, [
+      el("div", {"class": "d-flex flex-wrap justify-content-between align-items-start gap-2"}, [
+        el("div", {"class": "text-break"}, [title, el("div", {"class": "small text-secondary", text: scopeLine(u)})]),
+        buttons])
+    ]);
+    edit.addEventListener("click", function () {
+      if (!item.querySelector("form.user-edit")) { item.appendChild(editForm(u, item)); }
+    });
+    var toggle = buttons.querySelector("[data-toggle-active]");
+    if (toggle) { toggle.addEventListener("click", function () { toggleActive(u, item); }); }
+    return item;
+  }
+
+  function render(users, total) {
+    list.replaceChildren.apply(list, users.map(row));
+    status.textContent = users.length ? text.total.replace("{n}", total) : text.none;
+  }
+
+  var search = document.getElementById("user-search");
+  var roleFilter = document.getElementById("role-filter");
+  var pending = null;
+  function refresh(message) {
+    var params = new URLSearchParams({limit: "200"});
+    if (search.value.trim()) { params.set("q", search.value.trim()); }
+    if (roleFilter.value) { params.set("role", roleFilter.value); }
+    api("GET", "/api/v1/users?" + params.toString()).then(function (res) {
+      if (res.ok) { render(res.data.items, res.data.total); } else { status.textContent = errorText(res); return; }
+      if (message) { status.textContent = message; }
+    });
+  }
+  search.addEventListener("input", function () { clearTimeout(pending); pending = setTimeout(function () { refresh(); }, 250); });
+  roleFilter.addEventListener("change", function () { refresh(); });
+  document.getElementById("search-form").addEventListener("submit", function (event) {
+    event.preventDefault(); refresh();
+  });
+
+  var card = document.getElementById("create-card");
+  var createForm = document.getElementById("create-form");
+  document.getElementById("show-create").addEventListener("click", function () {
+    card.classList.remove("d-none"); createForm.elements.username.focus();
+  });
+  document.getElementById("hide-create").addEventListener("click", function () {
+    card.classList.add("d-none");
+  });
+  createForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var f = createForm.elements;
+    var body = scopeBody(createForm);
+    body.username = f.username.value.trim();
+    body.password = f.password.value;
+    body.display_name = f.display_name.value.trim();
+    api("POST", "/api/v1/users", body).then(function (res) {
+      if (!res.ok) { document.getElementById("create-error").textContent = errorText(res); return; }
+      document.getElementById("create-error").textContent = "";
+      createForm.reset();
+      card.classList.add("d-none");
+      search.value = "";
+      refresh(text.created);
+    });
+  });
+
+  render(data.users, data.total);
+})();

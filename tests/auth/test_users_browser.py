@@ -1,0 +1,76 @@
+"""Browser test: an admin creates a user on /users (phone width), deactivates them after the
+confirmation, and the user's open session in another browser context is signed out."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import DEMO_SHELL, committed_app
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def users_app(backend, tmp_path):
+    """An app on a fresh database with the demo areas and users."""
+    with committed_app(backend, tmp_path, "usersbrowser", DEMO_SHELL) as app:
+        yield app
+
+
+@pytest.mark.browser
+def test_admin_creates_and_deactivates_a_user_whose_session_ends(users_app):
+    with live_server(users_app) as base, chromium() as browser:
+        admin = browser.new_context(viewport=PHONE).new_page()
+        log = RequestLog(admin)
+        patches = []
+        admin.on("request", lambda r: r.method == "PATCH" and patches.append(r.url))
+        sign_in(admin, base, "admin", "demo-admin-2026")
+        admin.goto(f"{base}/users")
+        assert admin.inner_text("h1") == "用户管理"
+        admin.click("#show-create")
+        admin.fill("#new-username", "admin")  # taken: the server's answer names the field
+        admin.fill("#new-display-name", "李四")
+        admin.fill("#new-password", "li-si password 2026")
+        admin.select_option("#new-role", "planner")
+        admin.click("#create-form button[type=submit]")
+        admin.wait_for_selector("#create-error:not(:empty)")
+        assert "username" in admin.inner_text("#create-error")
+        admin.fill("#new-username", "li.si")
+        admin.click("#create-form button[type=submit]")
+        row = admin.locator('[data-user="li.si"]')
+        row.wait_for()
+        assert "李四" in row.inner_text() and "启用" in row.inner_text()
+        # Nothing overflows the phone's width.
+        assert admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+        # Search narrows the list.
+        admin.fill("#user-search", "李四")
+        expect(admin.locator("#user-list [data-user]")).to_have_count(1)
+
+        # The new user signs in in a browser of their own.
+        user = browser.new_context().new_page()
+        sign_in(user, base, "li.si", "li-si password 2026")
+        assert user.goto(f"{base}/").url == f"{base}/"
+
+        # Declining the confirmation changes nothing; accepting it deactivates.
+        admin.once("dialog", lambda dialog: dialog.dismiss())
+        row.locator("[data-toggle-active]").click()
+        assert patches == [] and row.locator(".user-state").inner_text() == "启用"
+        admin.once("dialog", lambda dialog: dialog.accept())
+        row.locator("[data-toggle-active]").click()
+        admin.wait_for_selector('[data-user="li.si"] .user-state.text-bg-dark')
+        assert admin.locator('[data-user="li.si"] .user-state').inner_text() == "已停用"
+
+        # Their open session is over: the next page goes to the sign-in form.
+        user.goto(f"{base}/")
+        assert "/login" in user.url
+        sign_in(user, base, "li.si", "li-si password 2026")
+        assert "/login" in user.url
+
+        # Reactivated, they can sign in again.
+        admin.once("dialog", lambda dialog: dialog.accept())
+        admin.locator('[data-user="li.si"] [data-toggle-active]').click()
+        admin.wait_for_selector('[data-user="li.si"] .user-state.text-bg-success')
+        sign_in(user, base, "li.si", "li-si password 2026")
+        assert user.goto(f"{base}/").url == f"{base}/"
+        assert log.foreign() == []
