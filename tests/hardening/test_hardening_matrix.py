@@ -194,6 +194,9 @@ def two_orgs(client, actors):
     return made
 
 
+# District scope (--area) has its own rows, one per operation on an incident, dispatch,
+# requisition, claim, organisation, team or member: DISTRICT_ROWS in test_security_scope.py.
+
 # org-scoped operations with a valid body, so that only the scope can refuse them
 ORG_SCOPED = {
     "GET /api/v1/orgs/{org_id}": None, "PATCH /api/v1/orgs/{org_id}": {"address": "新地址"},
