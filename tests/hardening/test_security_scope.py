@@ -448,3 +448,16 @@ def test_every_operation_on_a_district_object_is_scoped(client, world):
             if not expect_refused and (status in (401, 403, 404) or status >= 500):
                 wrong.append((op, "district A", status))
     assert not wrong, wrong
+
+
+def test_registry_pages_stay_in_the_district(client, world):
+    a, b = world["a"], world["b"]
+    html = {"Accept": "text/html", **world["dispatcher"]}
+    listed = client.get("/registry/orgs", headers=html)
+    assert listed.status_code == 200
+    assert "Org-1" in listed.get_data(as_text=True)
+    assert "Org-2" not in listed.get_data(as_text=True)
+    for path in (f"/registry/orgs/{b['org']['id']}", f"/registry/teams/{b['team']['id']}"):
+        assert client.get(path, headers=html).status_code == 403, path
+    for path in (f"/registry/orgs/{a['org']['id']}", f"/registry/teams/{a['team']['id']}"):
+        assert client.get(path, headers=html).status_code == 200, path
