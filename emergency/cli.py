@@ -106,6 +106,33 @@ def users_create(name, role, password, grids, org_id, area_code, display_name):
     click.echo(f"created user {name} ({role})", err=True)
 
 
+@users.command("update")
+@click.argument("name")
+@click.option("--role", type=click.Choice(
+    ["admin", "planner", "dispatcher", "grid_staff", "org_admin", "auditor"]))
+@click.option("--active/--inactive", default=None, help="reactivate or deactivate")
+@click.option("--password", help="a new password (at least 8 characters)")
+@with_appcontext
+def users_update(name, role, active, password):
+    """Change a user's role, state or password; deactivation, a new role or a new password
+    end the user's sessions and tokens at once (the last active admin stays)."""
+    from emergency.auth import service
+
+    changes = {k: v for k, v in (("role", role), ("active", active), ("password", password))
+               if v is not None}
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        user = service.get_user(session, name)
+        service.update_user(session, user.id, None, **changes)
+        session.commit()
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        session.close()
+    click.echo(f"updated user {name}", err=True)
+
+
 @click.group()
 def tokens():
     """API tokens."""

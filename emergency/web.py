@@ -73,6 +73,8 @@ def login():
             return render_template("login.html"), exc.status, {
                 "Retry-After": str(exc.retry_after)}
         if user is not None:
+            # Signing in again in the same browser ends the session it held before.
+            auth_sessions.revoke(db, session.get(SID_KEY))
             lang = session.get("lang")
             session.clear()
             if lang:

@@ -207,7 +207,8 @@ def _other_active_admins(session, user):
 
 
 def update_user(session, user_id, by, **changes):
-    """Change a user's role, state, scopes, name or password (by an admin ``by``).
+    """Change a user's role, state, scopes, name or password (by the admin ``by``; None from
+    the command line).
 
     Deactivation, a role change and a new password end every session and token of the user
     at once; scope changes apply from the next request anyway.
@@ -229,7 +230,7 @@ def update_user(session, user_id, by, **changes):
     problems.update(_scope_problems(session, role, grids, org_id, area_code))
     if problems:
         raise Invalid("invalid user: " + ", ".join(sorted(problems)), problems)
-    if user.id == by.id and not active:
+    if by is not None and user.id == by.id and not active:
         raise Conflict("you cannot deactivate yourself", {"active": ["your own account"]})
     losing_admin = user.role == ADMIN and user.is_active and (role != ADMIN or not active)
     if losing_admin and not _other_active_admins(session, user):

@@ -26,6 +26,15 @@ def test_copied_cookie_stops_working_after_sign_out(app, client, db):
     assert thief.get("/api/v1/areas").status_code == 401
 
 
+def test_signing_in_again_ends_the_previous_session(app, client, db):
+    service.create_user(db, "zhang", "planner", PASSWORD)
+    assert sign_in(client, "zhang").status_code == 302
+    old = _copy_cookie(app, client)
+    assert sign_in(client, "zhang").status_code == 302
+    assert client.get("/").status_code == 200
+    assert old.get("/").status_code == 302
+
+
 def test_signing_out_ends_only_that_session(app, db):
     service.create_user(db, "zhang", "planner", PASSWORD)
     phone, desk = app.test_client(), app.test_client()
