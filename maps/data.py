@@ -3,10 +3,11 @@ drawn by our own static scripts (maps/static/maps/*.js), which write every text 
 textContent and never build HTML or JS from it. Pure (no Flask).
 
 folium's own markers, tooltips and popups paste their text into generated JavaScript (template
-strings run ``${...}``, a backtick breaks the page, ``</script>`` ends it), so page builders give
-folium only structure (the map, empty groups, layer control, bounds) and every name, title or
-geometry goes through ``MapData``; the folium script then holds no user data, and carries the
-request's CSP nonce (emergency/csp.py).
+strings run ``${...}``, a backtick breaks the page, ``</script>`` ends it), and folium compiles
+each element's output as a Jinja template once more, so ``{{ ... }}`` in a name runs on the
+server. Page builders therefore give folium only structure (the map, empty groups, layer
+control, bounds) and every name, title or geometry goes through ``MapData``; the folium script
+then holds no user data, and carries the request's CSP nonce (emergency/csp.py).
 """
 
 from branca.element import Element, MacroElement
