@@ -140,7 +140,10 @@ class hashing_slot:  # noqa: N801 - used as a context manager, like a lock
     """Hold one hashing slot of ``gate`` for the block, or raise Busy after ``wait`` seconds.
 
     Argon2 takes ~0.2 s of CPU per hash on the request thread; without a bound a burst of
-    sign-ins would occupy every worker thread and core and starve other requests.
+    sign-ins would occupy every worker thread and core and starve other requests. The
+    trade-off: at most K cores per process go to hashing, and a sign-in beyond that holds its
+    worker thread for up to ``wait`` seconds, then gets 503 with Retry-After (during a flood
+    a real user may have to press the button again), while every other request still runs.
     """
 
     def __init__(self, gate, wait):
