@@ -69,7 +69,8 @@ def login():
             if isinstance(exc, throttle.Busy):
                 flash(_("Signing in is busy. Please try again in a moment."), "warning")
             else:
-                flash(_("Too many failed sign-ins. Please wait and try again."), "danger")
+                flash(_("Too many failed sign-ins. Please try again in %(seconds)s seconds.",
+                        seconds=exc.retry_after), "danger")
             return render_template("login.html"), exc.status, {
                 "Retry-After": str(exc.retry_after)}
         if user is not None:

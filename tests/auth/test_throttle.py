@@ -58,6 +58,7 @@ def test_back_off_grows_and_expires(client, db):
     first = sign_in(client, "zhang", PASSWORD, OWNER)
     assert first.status_code == 429
     delay1 = _retry_after(first)
+    assert f"请在 {delay1} 秒后重试" in first.get_data(as_text=True)  # the wait is shown
     _age_attempts(db, delay1 + 1)
     assert sign_in(client, "zhang", "wrong again", OWNER).status_code == 401
     second = sign_in(client, "zhang", PASSWORD, OWNER)
