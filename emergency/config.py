@@ -84,6 +84,20 @@ SETTINGS = [
             "next run starts.", int),
     Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
             "(POST /layers) in bytes; it streams to disk, never held in memory.", int),
+    Setting("UPLOAD_MAX_UNCOMPRESSED_BYTES", 512 * 1024 * 1024, "Largest total size of the "
+            "files inside an uploaded zip (zipped Shapefile), read from the archive's "
+            "directory before anything is extracted; larger archives get 413.", int),
+    Setting("UPLOAD_MAX_COMPRESSION_RATIO", 100, "Largest size-to-compressed-size ratio of one "
+            "member (over 1 MiB) of an uploaded zip or .xlsx; a zip bomb has ~1000.", int),
+    Setting("XLSX_MAX_UNCOMPRESSED_BYTES", 128 * 1024 * 1024, "Largest total size of the XML "
+            "inside an uploaded .xlsx (a 200,000-row roster has ~40 MB); larger get 413.", int),
+    Setting("XLSX_MAX_CELLS", 2_000_000, "Largest sheet of an uploaded .xlsx, as rows x "
+            "columns up to its farthest cell (the reader allocates every cell of that "
+            "rectangle, ~32 bytes each); counted from the cells' positions before reading.",
+            int),
+    Setting("PHOTO_MAX_PIXELS", 24_000_000, "Largest photo in pixels (width x height, read "
+            "from the image header before decoding; 24 MP = 6000 x 4000); larger get 413.",
+            int),
     Setting("HAZARD_DUE_REPORTED_HOURS", "2,24", "Hours to verify a new hazard report: "
             "MAJOR,GENERAL (the law asks for verification at once)."),
     Setting("HAZARD_DUE_VERIFIED_HOURS", "24,72", "Hours from verification to the start of "

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import select
 
+from emergency import uploads
 from emergency.audit import service as audit
 from emergency.errors import Invalid
 from emergency.exports import append_row
@@ -36,13 +37,16 @@ def _text(value):
 
 def _read_rows(fileobj):
     """[(spreadsheet row number, {field: text})] of the first sheet, or Invalid."""
-    # calamine (Rust) reads a 10^5-row roster ~25x faster than openpyxl's read-only mode.
+    # calamine (Rust) reads a 10^5-row roster ~25x faster than openpyxl's read-only mode, but
+    # allocates the sheet's whole rectangle at once: its size is checked first.
+    data = fileobj.read()
+    uploads.check_xlsx(data)
     try:
-        book = CalamineWorkbook.from_filelike(fileobj)
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = book.get_sheet_by_index(0).iter_rows()
         header = next(rows, None) or ()
     except (CalamineError, ValueError, OSError, IndexError, TypeError) as exc:
-        raise Invalid("not a readable .xlsx file", {"file": [str(exc)[:200]]}) from None
+        raise uploads.unreadable(".xlsx", exc) from None
     columns = {}
     for index, title in enumerate(header):
         key = HEADERS.get(_text(title).lower()) or HEADERS.get(_text(title))
@@ -62,7 +66,7 @@ def _read_rows(fileobj):
             if len(records) > MAX_ROWS:
                 raise Invalid("roster too long", {"file": [f"at most {MAX_ROWS} rows"]})
     except CalamineError as exc:
-        raise Invalid("not a readable .xlsx file", {"file": [str(exc)[:200]]}) from None
+        raise uploads.unreadable(".xlsx", exc) from None
     return records
 
 

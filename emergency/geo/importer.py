@@ -1,12 +1,15 @@
 """Import areas and grids from GeoJSON, GeoPackage or zipped Shapefile (via pyogrio)."""
 
+import os
+
 import shapely
 from shapely.validation import explain_validity
 
+from emergency import uploads
 from emergency.errors import Invalid
 from emergency.geo import chinacrs, service
 
-SUPPORTED = (".geojson", ".json", ".gpkg", ".zip", ".shp")
+SUPPORTED = tuple(uploads.GEO_FORMATS)
 
 
 def read_features(path, layer=None, crs=None, encoding=None):
@@ -17,15 +20,16 @@ def read_features(path, layer=None, crs=None, encoding=None):
     """
     import pyogrio
 
-    if not str(path).lower().endswith(SUPPORTED):
-        raise Invalid("unsupported file type", {"file": [f"expected one of {SUPPORTED}"]})
     kwargs = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
-    try:
-        frame = pyogrio.read_dataframe(path, **kwargs)
-    except Exception as exc:  # pyogrio raises many GDAL error types
-        raise Invalid(f"cannot read {path}: {exc}", {"file": [str(exc)]}) from None
+    # Only as its declared format, checked first; GDAL's words (paths, content) stay in the log.
+    with uploads.geodata(path) as source:
+        try:
+            frame = pyogrio.read_dataframe(source, **kwargs)
+        except Exception as exc:  # pyogrio raises many GDAL error types
+            raise uploads.unreadable(
+                uploads.GEO_FORMATS[os.path.splitext(str(path))[1].lower()], exc) from None
     offset = None
     if crs in ("gcj02", "bd09", "wgs84"):
         offset, crs = (None if crs == "wgs84" else crs), "EPSG:4326"

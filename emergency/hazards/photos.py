@@ -10,22 +10,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from emergency import uploads
 from emergency.auth.roles import ADMIN, GRID_STAFF, PLANNER
-from emergency.errors import DomainError, Forbidden, Invalid, NotFound
+from emergency.errors import Forbidden, Invalid, NotFound
 from emergency.hazards.models import HazardPhoto, HazardReport
 from emergency.hazards.service import _check_visible, photo_dict
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
-MAX_PIXELS = 60_000_000
 THUMB_SIZE = (320, 320)
 SUBDIR = "hazards"
-
-
-class TooLarge(DomainError):
-    """The upload is larger than allowed."""
-
-    status = 413
-    code = "too_large"
 
 
 def _decode(data):
@@ -36,8 +29,8 @@ def _decode(data):
         if fmt not in FORMATS:
             raise Invalid("photo must be a JPEG or PNG image",
                           {"photo": [f"not JPEG or PNG (found {fmt or 'unknown'})"]})
-        if probe.width * probe.height > MAX_PIXELS:
-            raise Invalid("photo has too many pixels", {"photo": [f"over {MAX_PIXELS} pixels"]})
+        # The header's size, before a pixel is decoded (a 225 KB PNG may hold 59 MP).
+        uploads.check_pixels(probe.width, probe.height)
         probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -106,8 +99,8 @@ def add_photo(session, user, report_id, data, folder, max_bytes):
     _check_visible(session, user, report.grid_code, report.area_code)
     _may_upload(user)
     if len(data) > max_bytes:
-        raise TooLarge(f"photo larger than {max_bytes} bytes",
-                       {"photo": [f"at most {max_bytes} bytes"]})
+        raise uploads.TooLarge(f"photo larger than {max_bytes} bytes",
+                               {"photo": [f"at most {max_bytes} bytes"]})
     if not data:
         raise Invalid("photo is empty", {"photo": ["empty file"]})
     upload_sha = hashlib.sha256(data).hexdigest()

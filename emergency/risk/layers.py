@@ -7,6 +7,7 @@ bad feature raises Invalid and nothing of the layer is kept.
 
 import math
 import os
+import re
 import warnings
 
 import numpy as np
@@ -14,12 +15,15 @@ import pandas as pd
 import shapely
 from shapely.validation import explain_validity
 
+from emergency import uploads
 from emergency.errors import Invalid
 from emergency.geo import chinacrs
 from emergency.risk.models import LAYER_ROLES, RiskLayer
 from emergency.spatial.bulk import insert_rows
 
-SUPPORTED = (".geojson", ".json", ".gpkg", ".zip", ".shp")
+SUPPORTED = tuple(uploads.GEO_FORMATS)
+# A CRS is named by code only: pyproj would also take WKT, PROJ strings and their file lookups.
+EPSG_CODE = re.compile(r"(?i)(?:EPSG:)?\d{4,6}")
 BATCH = 50_000
 MAX_PROBLEMS = 20
 # Plausible extent of data for a Chinese bureau; anything outside hints at a wrong CRS.
@@ -27,19 +31,14 @@ CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 POINTS, POLYGONS = ("Point", "MultiPoint"), ("Polygon", "MultiPolygon")
 
 
-def _open_info(path, layer):
-    """pyogrio's description of the file, or Invalid naming why it cannot be read."""
+def _open_info(source, layer, fmt):
+    """pyogrio's description of a checked file, or Invalid (GDAL's words only in the log)."""
     import pyogrio
 
-    if not str(path).lower().endswith(SUPPORTED):
-        raise Invalid("unsupported file type",
-                      {"file": [f"expected GeoJSON, GeoPackage or zipped Shapefile "
-                                f"({', '.join(SUPPORTED)})"]})
     try:
-        return pyogrio.read_info(path, layer=layer)
+        return pyogrio.read_info(source, layer=layer)
     except Exception as exc:  # GDAL raises many error types for unreadable input
-        raise Invalid("the file is not readable geodata",
-                      {"file": [str(exc).splitlines()[0][:300]]}) from None
+        raise uploads.unreadable(fmt, exc) from None
 
 
 def _target_crs(crs, file_crs):
@@ -50,6 +49,10 @@ def _target_crs(crs, file_crs):
     if crs in ("wgs84", "gcj02", "bd09"):
         return "EPSG:4326", (None if crs == "wgs84" else crs)
     if crs:
+        if not EPSG_CODE.fullmatch(crs):
+            raise Invalid("unknown CRS", {"crs": [
+                "wgs84, gcj02, bd09 or an EPSG code such as EPSG:4549"]})
+        crs = crs if crs.upper().startswith("EPSG:") else f"EPSG:{crs}"
         try:
             CRS.from_user_input(crs)
         except CRSError as exc:
@@ -67,7 +70,7 @@ def _numeric(series, name, offset, problems):
     bad = np.flatnonzero(~np.isfinite(values))
     for i in bad[:MAX_PROBLEMS]:
         problems.setdefault(f"feature {offset + int(i)}", []).append(
-            f"{name} is not a number: {series.iloc[int(i)]!r}")
+            f"{name} is not a number: {repr(series.iloc[int(i)])[:60]}")
     return values
 
 
@@ -127,8 +130,6 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
                  likelihood_field=None, consequence_field=None, repair=False, layer=None,
                  actor="", source_name=None, progress=None, batch=BATCH):
     """Import one layer file; all or nothing. Returns (RiskLayer, repaired feature numbers)."""
-    import pyogrio
-
     problems = {}
     if role not in LAYER_ROLES:
         problems["role"] = [f"must be one of {', '.join(LAYER_ROLES)}"]
@@ -138,7 +139,23 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
         problems["value_field"] = ["required (or likelihood_field and consequence_field)"]
     if problems:
         raise Invalid("invalid layer", problems)
-    info = _open_info(path, layer)
+    with uploads.geodata(path) as source:
+        return _import(
+            session, source, uploads.GEO_FORMATS[os.path.splitext(str(path))[1].lower()],
+            name=name, role=role, value_field=value_field, crs=crs, encoding=encoding,
+            likelihood_field=likelihood_field, consequence_field=consequence_field,
+            repair=repair, layer=layer, actor=actor,
+            source_name=source_name or os.path.basename(str(path)), progress=progress,
+            batch=batch)
+
+
+def _import(session, source, fmt, *, name, role, value_field, crs, encoding, likelihood_field,
+            consequence_field, repair, layer, actor, source_name, progress, batch):
+    """import_layer on a checked file that GDAL may open."""
+    import pyogrio
+
+    problems = {}
+    info = _open_info(source, layer, fmt)
     fields = list(info["fields"])
     wanted = [f for f in (value_field, likelihood_field, consequence_field) if f]
     missing = [f for f in wanted if f not in fields]
@@ -152,7 +169,7 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
     record = RiskLayer(name=name.strip()[:200], role=role, value_field=value_field,
                        likelihood_field=likelihood_field, consequence_field=consequence_field,
                        geometry_kind="point", source_crs=str(crs or info.get("crs") or "")[:200],
-                       source_file=(source_name or os.path.basename(str(path)))[:300],
+                       source_file=source_name[:300],
                        created_by=actor or "")
     kind, repaired = [None], []
     count, vmax = 0, 0.0
@@ -169,11 +186,11 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
                 with warnings.catch_warnings():
                     # Mixed-type columns warn and stay text; _numeric names the bad value.
                     warnings.simplefilter("ignore")
-                    frame = pyogrio.read_dataframe(path, columns=wanted, skip_features=start,
-                                                   max_features=batch, **kwargs)
+                    frame = pyogrio.read_dataframe(source, columns=wanted,
+                                                   skip_features=start, max_features=batch,
+                                                   **kwargs)
             except Exception as exc:  # a corrupt file can fail half-way through
-                raise Invalid("the file is not readable geodata",
-                              {"file": [str(exc).splitlines()[0][:300]]}) from None
+                raise uploads.unreadable(fmt, exc) from None
             if len(frame) == 0:
                 break
             if read_crs:
