@@ -87,6 +87,9 @@ SETTINGS = [
     Setting("UPLOAD_MAX_UNCOMPRESSED_BYTES", 512 * 1024 * 1024, "Largest total size of the "
             "files inside an uploaded zip (zipped Shapefile), read from the archive's "
             "directory before anything is extracted; larger archives get 413.", int),
+    Setting("GEOJSON_MAX_BYTES", 128 * 1024 * 1024, "Largest uploaded GeoJSON file (it is "
+            "parsed whole to check it, up to 4x its size in memory); larger get 413 and may "
+            "come as a GeoPackage or zipped Shapefile.", int),
     Setting("UPLOAD_MAX_COMPRESSION_RATIO", 100, "Largest size-to-compressed-size ratio of one "
             "member (over 1 MiB) of an uploaded zip or .xlsx; a zip bomb has ~1000.", int),
     Setting("XLSX_MAX_UNCOMPRESSED_BYTES", 128 * 1024 * 1024, "Largest total size of the XML "

@@ -33,6 +33,7 @@ GDAL_DRIVERS = frozenset({"GeoJSON", "GPKG", "ESRI Shapefile", "MEM"})
 SHAPE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 MAX_MEMBERS = 1000
 RATIO_FLOOR = 1 << 20  # smaller members may compress well (XML styles) and cost nothing
+OTHER_SHEET_PARTS = frozenset({"xl/workbook.bin", "content.xml", "mimetype"})
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SHP_MAGIC = b"\x00\x00\x27\x0a"
 _gdal_lock = threading.Lock()
@@ -148,6 +149,12 @@ def _object(pairs):
 
 def _check_geojson(path):
     """The file parses as strict JSON, is a GeoJSON object, and names (never links) its CRS."""
+    limit = setting("GEOJSON_MAX_BYTES")
+    if Path(path).stat().st_size > limit:
+        # Parsed whole (as text, up to 4 bytes a character): larger layers come as GPKG.
+        raise TooLarge(_("the GeoJSON file is too large"), {"file": [_(
+            "at most %(n)s bytes; send larger layers as a GeoPackage or zipped Shapefile",
+            n=limit)]})
     data = Path(path).read_bytes()
     try:
         # Each object shrinks to its type once checked: coordinates are freed as they go.
@@ -304,11 +311,16 @@ def check_xlsx(data, field="file"):
     """
     max_cells = setting("XLSX_MAX_CELLS")
     rows = cols = 0
+    # The reader also knows .xls, .xlsb and .ods, tried by content when the .xlsx part fails:
+    # only a zip, without another format's main part, is left to it.
+    if not data.startswith(b"PK\x03\x04"):
+        raise unreadable(".xlsx", field=field)
     with open_zip(io.BytesIO(data), setting("XLSX_MAX_UNCOMPRESSED_BYTES"), ".xlsx",
                   field) as archive:
+        if {i.filename.casefold() for i in archive.infolist()} & OTHER_SHEET_PARTS:
+            raise unreadable(".xlsx", field=field)
         for info in archive.infolist():
-            if not info.filename.lower().endswith(".xml"):
-                continue
+            # Every member: a sheet may live under any name the workbook's links give.
             try:
                 xml = archive.read(info)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:

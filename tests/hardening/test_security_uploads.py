@@ -246,6 +246,14 @@ def test_zip_bomb_layer_is_refused_from_its_header(client, actors, db):
     _healthy(client)
 
 
+def test_geojson_over_the_configured_size_is_413(app, client, actors, db):
+    app.config["GEOJSON_MAX_BYTES"] = 1000
+    fc = collection([(point(10 * i, 10), {"value": i}) for i in range(30)])
+    response = upload(client, actors.header("planner"), fc)
+    assert response.status_code == 413, response.get_json()
+    assert "1000" in error_of(response)["details"]["file"][0]
+
+
 def test_zip_over_the_configured_total_is_413(app, client, actors, db, tmp_path):
     app.config["UPLOAD_MAX_UNCOMPRESSED_BYTES"] = 1000
     parts = _shapefile_parts(tmp_path)
@@ -323,6 +331,26 @@ def test_xlsx_decompression_bomb_is_refused(client, team):
     # The test client spools a body this large to a file that only it can close.
     response.request.input_stream.close()
     assert response.status_code in (413, 422), response.get_json()
+    assert "file" in error_of(response)["details"]
+    _healthy(client)
+
+
+def test_ods_named_xlsx_is_refused(client, team):
+    # The reader takes an OpenDocument sheet by its content; repeated cells make this 1 KB
+    # file 10^8 cells (it aborted the worker).
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:'
+        'oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:'
+        'opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:'
+        'text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table '
+        'table:name="s"><table:table-row table:number-rows-repeated="100000"><table:table-cell '
+        'table:number-columns-repeated="1000" office:value-type="string"><text:p>x</text:p>'
+        "</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>"
+        "</office:document-content>")
+    data = _zipped({"mimetype": "application/vnd.oasis.opendocument.spreadsheet",
+                    "content.xml": content})
+    response = _import(client, team, data)
+    assert response.status_code == 422, response.get_json()
     assert "file" in error_of(response)["details"]
     _healthy(client)
 
