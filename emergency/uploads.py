@@ -106,9 +106,10 @@ def geodata(path):
             _check_geojson(path)
         elif fmt == "GeoPackage":
             _check_geopackage(path)
-        elif Path(path).suffix.lower() == ".zip":
-            path = _extract_shapefile(path, workdir)
-        _check_magic(path, fmt)
+        else:
+            if Path(path).suffix.lower() == ".zip":
+                path = _extract_shapefile(path, workdir)
+            _check_magic(path, fmt)
         yield str(path)
 
 

@@ -170,6 +170,25 @@ def test_geopackage_under_a_geojson_name_is_refused(client, actors, db, tmp_path
     _clean(response)
 
 
+def test_geopackage_with_a_view_is_refused(client, actors, db, tmp_path):
+    # A view runs when read: a recursive one would keep a worker busy for ever.
+    import sqlite3
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    path = tmp_path / "x.gpkg"
+    gpd.GeoDataFrame({"value": [1.0]}, geometry=[Point(106.5, 29.5)], crs=4326).to_file(
+        path, engine="pyogrio")
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE VIEW spin AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                    "SELECT i + 1 FROM n) SELECT i FROM n")
+    con.close()
+    response = upload(client, actors.header("planner"), path.read_bytes(), filename="x.gpkg")
+    assert response.status_code == 422, response.get_json()
+    assert "file" in error_of(response)["details"]
+
+
 def _shapefile_parts(tmp_path):
     """The files of a valid one-point Shapefile: {suffix: bytes}."""
     import geopandas as gpd
@@ -322,6 +341,21 @@ def test_xlsx_with_a_far_cell_is_refused_before_reading(client, team, far_cell, 
     assert response.status_code in (413, 422), response.get_json()
     assert "2000000" in " ".join(error_of(response)["details"]["file"])  # XLSX_MAX_CELLS
     _healthy(client)
+
+
+@pytest.mark.parametrize("xml, span", [
+    # A position hidden inside another attribute's value does not hide the real one.
+    (b"""<row r="1"><c s=" r='A1'" r="XFD1048576"/></row>""", (1048576, 16384)),
+    (b"""<x:row r='2'><x:c r='C7'/></x:row>""", (7, 3)),  # any prefix, single quotes
+    (b"""<row r="5"><c/><c/><c/></row><row><c/></row>""", (6, 3)),  # cells placed in turn
+    (b"""<row r="1"><c r="B1"/></row>""", (1, 2)),
+])
+def test_sheet_span_counts_cells_as_a_reader_places_them(xml, span):
+    from emergency.uploads import _sheet_span
+
+    rows, cols = _sheet_span(b"<sheetData>" + xml + b"</sheetData>")
+    assert rows >= span[0] and cols >= span[1]
+    assert rows * cols <= 4 * span[0] * span[1] + 16  # and not wildly more
 
 
 def test_xlsx_decompression_bomb_is_refused(client, team):
