@@ -41,6 +41,11 @@ def _open_info(source, layer, fmt):
         raise uploads.unreadable(fmt, exc) from None
 
 
+def _names(fields):
+    """The file's field names for a message, bounded (a name may be any length)."""
+    return [str(f)[:60] for f in fields[:50]] + (["..."] if len(fields) > 50 else [])
+
+
 def _target_crs(crs, file_crs):
     """(crs to read the file in, Chinese offset to remove or None); Invalid when unusable."""
     from pyproj import CRS
@@ -163,7 +168,8 @@ def _import(session, source, fmt, *, name, role, value_field, crs, encoding, lik
         raise Invalid("missing fields: " + ", ".join(missing),
                       {"value_field" if f == value_field else
                        ("likelihood_field" if f == likelihood_field else "consequence_field"):
-                       [f"no field {f!r}; the file has {fields}"] for f in missing})
+                       [f"no field {f[:100]!r}; the file has {_names(fields)}"]
+                       for f in missing})
     read_crs, offset_crs = _target_crs(crs, info.get("crs"))
     total = int(info.get("features") or -1)
     record = RiskLayer(name=name.strip()[:200], role=role, value_field=value_field,
