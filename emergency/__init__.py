@@ -17,12 +17,14 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
 
-    from emergency import api, db, errors, i18n, web
+    from emergency import api, db, errors, i18n, jsonbody, web
     from emergency.audit import service as audit
     from emergency.auth import web as auth_web
 
     db.init_app(app)
     errors.init_app(app)
+    # Before any other hook reads the body (the idempotency check hashes it).
+    jsonbody.init_app(app)
     i18n.init_app(app)
     api.init_app(app)
     web.init_app(app)

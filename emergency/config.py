@@ -30,7 +30,12 @@ SETTINGS = [
             secret=True),
     Setting("MAX_CONTENT_LENGTH", 64 * 1024 * 1024, "Largest accepted request body in bytes; "
             "larger bodies get 413.", int),
-    Setting("MAX_JSON_BYTES", 8 * 1024 * 1024, "Largest accepted JSON body in bytes.", int),
+    Setting("MAX_JSON_BYTES", 8 * 1024 * 1024, "Largest accepted JSON body in bytes (also "
+            "for chunked bodies without a length); larger ones get 413.", int),
+    Setting("JSON_MAX_DEPTH", 32, "Deepest nesting of objects and arrays accepted in a JSON "
+            "body (a GeoJSON MultiPolygon needs 5).", int),
+    Setting("JSON_MAX_OBJECT_KEYS", 1000, "Most members of one JSON object in a body "
+            "(arrays such as coordinates are bounded by MAX_JSON_BYTES).", int),
     Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "Largest accepted photo upload in bytes.", int),
     Setting("UPLOAD_FOLDER", None, "Where photos and uploaded files are kept. "
             "Unset: instance/uploads.", str),
@@ -82,6 +87,8 @@ SETTINGS = [
     Setting("RISK_RUN_MAX_SECONDS", 3600, "A run still queued or running this long after it "
             "was queued is taken as interrupted (its process died) and marked failed when the "
             "next run starts.", int),
+    Setting("RISK_MAX_ACTIVE_RUNS", 2, "Risk assessments queued or running at once (all "
+            "processes); one more is refused with 429 until one finishes.", int),
     Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
             "(POST /layers) in bytes; it streams to disk, never held in memory.", int),
     Setting("UPLOAD_MAX_UNCOMPRESSED_BYTES", 512 * 1024 * 1024, "Largest total size of the "
@@ -212,6 +219,7 @@ def validate(app):
     if cfg["BABEL_DEFAULT_LOCALE"] not in {"zh", "en"}:
         raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
     cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
-    for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "PHOTO_MAX_BYTES", "DB_POOL_SIZE"):
+    for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
+                 "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")

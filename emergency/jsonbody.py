@@ -16,9 +16,11 @@ What it refuses, before any service sees the input:
 
 import json
 import re
+from datetime import UTC, date, datetime
 
 from flask import Request, current_app, request
 from flask import json as flask_json
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint as _SmorestBlueprint
 from webargs import core
@@ -216,7 +218,21 @@ class GuardedRequest(Request):
         return data
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON output with dates and times in ISO 8601 (Flask writes RFC 1123)."""
+
+    @staticmethod
+    def default(o):
+        """Dates as YYYY-MM-DD, times with their offset (naive ones are UTC)."""
+        if isinstance(o, datetime):
+            return (o if o.tzinfo else o.replace(tzinfo=UTC)).isoformat()
+        if isinstance(o, date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def init_app(app):
-    """Guard every request's parameters and every JSON body of the app."""
+    """Guard every request's parameters and every JSON body of the app; ISO times out."""
     app.request_class = GuardedRequest
+    app.json = JSONProvider(app)
     app.before_request(check_parameters)

@@ -42,6 +42,10 @@ def _safe_next(target):
     """Only same-site relative paths are followed after sign-in."""
     if not target:
         return None
+    # Control characters would split the Location header; a backslash is read by browsers as
+    # a slash, so "/\\host" would leave the site.
+    if any(ch < " " or ch in "\\\x7f" for ch in target):
+        return None
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -18,6 +18,8 @@ from plans.models import (
 
 # Metrics in one evaluation: plans name a handful; the bound keeps the work per request small.
 METRICS_MAX = 100
+# Sections of one plan (a county's overall plan has a few dozen).
+SECTIONS_MAX = 500
 
 
 def flatten(messages, prefix=""):
@@ -75,9 +77,12 @@ class PlanLevel(PlanFlatSchema):
 
     level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 4))
     name = fields.String(load_default="", validate=validate.Length(0, 100))
-    criteria = fields.List(fields.Nested(PlanCriterion), load_default=list)
-    actions = fields.List(fields.Nested(PlanAction), load_default=list)
-    required_forces = fields.List(fields.Nested(PlanForce), load_default=list)
+    criteria = fields.List(fields.Nested(PlanCriterion), load_default=list,
+                           validate=validate.Length(max=50))
+    actions = fields.List(fields.Nested(PlanAction), load_default=list,
+                          validate=validate.Length(max=200))
+    required_forces = fields.List(fields.Nested(PlanForce), load_default=list,
+                                  validate=validate.Length(max=50))
 
 
 class PlanSection(PlanFlatSchema):
@@ -96,8 +101,8 @@ class PlanPatch(PlanFlatSchema):
     area_code = fields.String(validate=validate.Length(1, 12))
     owner = fields.String(validate=validate.Length(0, 200))
     parent_id = fields.Integer(allow_none=True, strict=True)
-    sections = fields.List(fields.Nested(PlanSection))
-    response_levels = fields.List(fields.Nested(PlanLevel))
+    sections = fields.List(fields.Nested(PlanSection), validate=validate.Length(max=SECTIONS_MAX))
+    response_levels = fields.List(fields.Nested(PlanLevel), validate=validate.Length(max=4))
     drill_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
     revision_interval_months = fields.Integer(strict=True, validate=validate.Range(1, 120))
 
@@ -122,8 +127,10 @@ class PlanIn(PlanPatch):
     area_code = fields.String(required=True, validate=validate.Length(1, 12))
     owner = fields.String(load_default="", validate=validate.Length(0, 200))
     parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    sections = fields.List(fields.Nested(PlanSection), load_default=list)
-    response_levels = fields.List(fields.Nested(PlanLevel), load_default=list)
+    sections = fields.List(fields.Nested(PlanSection), load_default=list,
+                           validate=validate.Length(max=SECTIONS_MAX))
+    response_levels = fields.List(fields.Nested(PlanLevel), load_default=list,
+                                  validate=validate.Length(max=4))
     drill_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
                                            validate=validate.Range(1, 120))
     revision_interval_months = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -282,6 +289,8 @@ class FindingsField(fields.Field):
             value = [value] if value.strip() else []
         if not isinstance(value, list):
             raise ValidationError("text or a list of findings")
+        if len(value) > 200:
+            raise ValidationError("at most 200 findings")
         out, problems = [], {}
         for i, item in enumerate(value):
             if isinstance(item, str):
@@ -301,7 +310,7 @@ class DrillIn(PlanFlatSchema):
     held_on = fields.Date(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(DRILL_KINDS))
     team_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1)),
-                           load_default=list)
+                           load_default=list, validate=validate.Length(max=200))
     findings = FindingsField(load_default=list, metadata={
         "description": "text, a list of texts, or [{description, corrective_action, owner, "
                        "status, due_on}]"})

@@ -1,12 +1,12 @@
 """JSON API of the registry of social rescue forces."""
 
 from flask import current_app, request, send_file
-from flask_smorest import Blueprint
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import get_session
 from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
 from registry import crypto, members, roster, schemas, service
 

@@ -129,11 +129,10 @@ def _org_dict(row, today=None):
 
 
 def _district_of(session, point):
-    """The district code containing a point, or None (areas are optional)."""
+    """The district (by area level, not code shape) containing a point, or None."""
     from emergency.geo import service as geo
 
-    codes = geo.areas_at(session, point.x, point.y)
-    return next((c for c in codes if len(c) == 6 and not c.endswith("00")), None)
+    return geo.district_at(session, point.x, point.y)
 
 
 def check_location(point, region=None):

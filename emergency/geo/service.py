@@ -130,6 +130,14 @@ def areas_at(session, lon, lat):
     return [r.code for r in rows]
 
 
+def district_at(session, lon, lat):
+    """The code of the district-level area covering the point, or None."""
+    t = Area.__table__
+    return session.scalar(select(t.c.code).where(
+        t.c.level == "district", spatial.covers_point_filter(session, t, lon, lat))
+        .order_by(t.c.code).limit(1))
+
+
 def area_lineage(session, code):
     """The area's code and the codes of all its ancestors, most local first."""
     lineage = []

@@ -99,6 +99,7 @@ class HazardTransitionIn(Schema):
     to = fields.String(required=True, validate=validate.OneOf(STATUSES))
     note = fields.String(load_default="", validate=validate.Length(0, 4000))
     photo_ids = fields.List(fields.Integer(), load_default=list,
+                            validate=validate.Length(max=50),
                             metadata={"description": "photos of this report that document "
                                       "the step (e.g. rectification)"})
 

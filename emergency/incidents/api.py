@@ -3,7 +3,6 @@
 import io
 
 from flask import current_app, jsonify, send_file
-from flask_smorest import Blueprint
 
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow
@@ -14,6 +13,7 @@ from emergency.incidents import compensation as claims
 from emergency.incidents import dispatch as dispatches
 from emergency.incidents import schemas
 from emergency.incidents import service as incidents
+from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1",

@@ -165,3 +165,16 @@ def test_risk_runs_are_bounded(database, tmp_path, db, actors, place):
         "area_code": place["district"], "cell_size_m": 1000, "layers": [{"layer_id": 1}]})
     assert response.status_code == 429, response.get_data(as_text=True)
     assert db.query(RiskAssessment).count() == count
+
+
+def test_json_output_writes_iso_dates(app):
+    """Any date that reaches Flask's JSON output is ISO 8601, never RFC 1123."""
+    from datetime import UTC, date, datetime
+
+    from flask import jsonify
+
+    with app.test_request_context():
+        body = jsonify({"d": date(2026, 3, 4), "t": datetime(2026, 3, 4, 5, 6, tzinfo=UTC),
+                        "naive": datetime(2026, 3, 4, 5, 6)}).get_json()
+    assert body == {"d": "2026-03-04", "t": "2026-03-04T05:06:00+00:00",
+                    "naive": "2026-03-04T05:06:00+00:00"}

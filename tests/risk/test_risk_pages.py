@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 from maps.assets import external_urls
 from tests.risk.risk_factories import collection, make_area, rect, start, upload
@@ -26,7 +27,10 @@ def test_risk_map_is_offline_and_loads_cells_by_viewport(client, actors, db):
         assert name in html
     # Cells by viewport and zoom from the risk map layer (cells, or bins when zoomed out).
     assert "/api/v1/maps/layers/risk" in html and f'"id": {run["id"]}' in html
-    assert "L.canvas" in html
+    # One canvas renderer, in the page's static script (no inline drawing code).
+    script = re.search(r'<script[^>]+src="([^"]*/risk\.js)"', html).group(1)
+    with client.get(script) as response:
+        assert "L.canvas" in response.get_data(as_text=True)
     # Cells come from the API by viewport, never embedded in the page.
     assert '"row":' not in html and html.count('"Feature"') <= 1
     assert "/api/v1/layers/" in html and "/features" in html
