@@ -251,7 +251,7 @@ def _plain_inserts(url, per_client):
     from emergency import spatial
     from emergency.auth.models import User
     from emergency.db import utcnow
-    from emergency.hazards.models import HazardReport
+    from hazards.models import HazardReport
 
     engine = spatial.make_engine(url)
     table = HazardReport.__table__
@@ -284,7 +284,7 @@ def _stored(url):
     from sqlalchemy import func, select
 
     from emergency import spatial
-    from emergency.hazards.models import HazardReport
+    from hazards.models import HazardReport
 
     engine = spatial.make_engine(url)
     warm = HazardReport.client_id.startswith(WARMUP_PREFIX)

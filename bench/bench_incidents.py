@@ -266,7 +266,7 @@ def bare_query():
 
 def in_process(engine, category, points):
     """Latencies of the bare nearest query and of the service call, interleaved."""
-    from emergency.incidents import service
+    from incidents import service
 
     bare_nearest = bare_query()
     bare, full, stats = [], [], {}
@@ -294,7 +294,7 @@ TABLES = ("teams", "organisations", "members", "insurance_policies")
 def plans(engine, category):
     """The query plans of the bare query and of the service's query; True when neither
     scans a table in full (the subqueries that count members and policies included)."""
-    from emergency.incidents import service
+    from incidents import service
 
     lon, lat = 107.0, 30.0
     values = {"category": category, "today": date.today(), "nn_lon": lon, "nn_lat": lat,
@@ -367,7 +367,7 @@ def make_token(engine):
     ids = []
     with app.app_context():
         from emergency.db import new_session
-        from emergency.incidents import service
+        from incidents import service
 
         session = new_session()
         session.info["actor"] = "bench"

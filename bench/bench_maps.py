@@ -47,16 +47,18 @@ def make_app(backend, sizes, rebuild):
 
 def _ensure_runs(sizes):
     """Demo areas, a hazard layer and one finished run per cell size (reused when present)."""
+    from emergency.auth.demo import load_users
     from emergency.db import new_session
     from emergency.demo import load
-    from emergency.risk import service
-    from emergency.risk.layers import import_layer
+    from emergency.geo.demo import load_areas
+    from risk import service
+    from risk.layers import import_layer
 
     session = new_session()
     has_city = _has_city(session)
     session.close()  # SQLite: a reader under BEGIN IMMEDIATE would lock out the loader
     if not has_city:
-        load(["emergency.demo.areas:load_areas", "emergency.demo.areas:load_users"])
+        load([load_areas, load_users])
     session = new_session()
     try:
         runs = {}
@@ -117,8 +119,8 @@ def naive_page(app, run_id, folder):
     import folium
 
     from emergency.db import new_session
-    from emergency.risk import reports
     from maps.assets import offline
+    from risk import reports
 
     with app.app_context():
         session = new_session()
@@ -309,8 +311,8 @@ def main(argv=None):
             if has_risk_page:
                 # The run's first page on this process: its cells are read into memory by
                 # the page's first layer request (forget what signing in to / loaded).
-                from emergency.risk import cellstore
                 from maps import layers
+                from risk import cellstore
 
                 cellstore.clear()
                 layers.RESPONSES.clear()

@@ -37,7 +37,7 @@ def chongqing():
     """The city boundary (WGS-84) and its district features, from the demo data."""
     from shapely.geometry import shape
 
-    from emergency.demo.areas import districts
+    from emergency.geo.demo import districts
 
     feats = districts()
     return shapely.coverage_union_all([shape(f["geometry"]) for f in feats]), feats
@@ -45,7 +45,7 @@ def chongqing():
 
 def synthetic(city, n_polygons, n_points, n_teams, seed=82400):
     """Hazard polygons, exposure points and teams inside the city (all WGS-84)."""
-    from emergency.risk.grid import to_metric, to_wgs84
+    from risk.grid import to_metric, to_wgs84
 
     rng = np.random.default_rng(seed)
     epsg = 32648
@@ -96,7 +96,7 @@ def minimal(area, size, layers, teams, params):
     """
     from pyproj import Transformer
 
-    from emergency.risk.grid import build_grid
+    from risk.grid import build_grid
 
     grid = build_grid(area, size)
     fwd = Transformer.from_crs(4326, grid.epsg, always_xy=True)
@@ -154,8 +154,8 @@ def run_backend(backend, args, data, folder):
     from emergency import create_app
     from emergency.db import new_session
     from emergency.geo import service as geo
-    from emergency.risk import layers, service
-    from emergency.risk.grid import build_grid  # noqa: F401  (warm import)
+    from risk import layers, service
+    from risk.grid import build_grid  # noqa: F401  (warm import)
 
     city, districts, hazard, hvals, people, pvals, teams = data
     url, _fresh = create_database(backend, folder, "risk")

@@ -1,7 +1,5 @@
 """The JSON API: flask-smorest set-up, the OpenAPI document, health."""
 
-import importlib
-
 import flask_smorest
 from flask import jsonify
 from marshmallow import Schema, fields
@@ -9,6 +7,7 @@ from sqlalchemy import text
 
 from emergency import db, errors, jsonbody, spatial
 from emergency.auth.permissions import public
+from emergency.domains import DOMAINS
 from emergency.schemas import ErrorSchema
 
 
@@ -22,18 +21,6 @@ class Api(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
 
-# Every domain's JSON blueprint, registered in this order (each module defines ``blp``).
-API_MODULES = [
-    "emergency.geo.api",
-    "emergency.audit.api",
-    "emergency.auth.api",
-    "emergency.hazards.api",
-    "plans.api",
-    "registry.api",
-    "emergency.incidents.api",
-    "emergency.risk.api",
-    "maps.http.tiles_api",
-]
 
 core = jsonbody.Blueprint("core", __name__, url_prefix="/api/v1",
                                description="Service health")
@@ -108,7 +95,8 @@ def init_app(app):
     # turns their ranges into x-minimum/x-maximum instead of string-valued minimum/maximum.
     api.ma_plugin.map_to_openapi_type(fields.Decimal, "string", "decimal")
     api.register_blueprint(core)
-    for module in API_MODULES:
-        api.register_blueprint(importlib.import_module(module).blp)
+    for domain in DOMAINS:
+        if domain.api is not None:
+            api.register_blueprint(domain.api.blp)
     return api
 

@@ -38,9 +38,9 @@ BATCH = 1000
 
 def tables():
     """Every application table in dependency order (parents first)."""
-    from emergency.models import load_all
+    from emergency.domains import metadata
 
-    return load_all().sorted_tables
+    return metadata().sorted_tables
 
 
 def schema_revision(conn):

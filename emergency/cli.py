@@ -3,7 +3,7 @@
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from emergency import create_app
+from emergency import create_app, keys
 from emergency.db import new_session
 from emergency.errors import DomainError
 
@@ -38,24 +38,12 @@ def main():
 
 def register(app):
     """Add every command group to the app's CLI (``emergency`` and ``flask`` both see them)."""
+    from emergency.domains import DOMAINS
+
+    domain_commands = [command for domain in DOMAINS for command in domain.commands]
     for command in (db, users, tokens, areas, grids, demo, serve, config_group, backup, restore,
-                    *_extra_commands()):
+                    keys.cli, *domain_commands):
         app.cli.add_command(command)
-
-
-def _extra_commands():
-    """Command groups of the domains (each module defines ``cli``)."""
-    import importlib
-
-    return [importlib.import_module(m).cli for m in CLI_MODULES]
-
-
-# Domains that add their own command group (a click group named ``cli`` in the module).
-CLI_MODULES = [
-    "emergency.risk.cli",
-    "registry.cli",
-    "registry.keys",
-]
 
 
 @click.group()

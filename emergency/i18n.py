@@ -7,7 +7,7 @@ from flask_babel import Babel
 
 LANGUAGES = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("emergency", "plans", "registry", "maps")
+PACKAGES = ("emergency", "registry", "plans", "risk", "hazards", "incidents", "maps")
 
 babel = Babel()
 

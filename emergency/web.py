@@ -1,6 +1,5 @@
 """The web shell: sign-in, sign-out, language, home page, and every domain's pages."""
 
-import importlib
 from urllib.parse import urlparse
 
 from flask import (
@@ -23,19 +22,10 @@ from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import EVERYONE, ROLE_LABELS
 from emergency.auth.web import SID_KEY
 from emergency.db import get_session
+from emergency.domains import DOMAINS
+from maps.http.operations_view import operations_parts
 
 bp = Blueprint("web", __name__)
-
-# Every domain's HTML blueprint (each module defines ``bp``).
-VIEW_MODULES = [
-    "maps.views",
-    "registry.views",
-    "plans.views",
-    "emergency.hazards.views",
-    "emergency.incidents.views",
-    "emergency.risk.views",
-    "emergency.auth.views",
-]
 
 
 def _safe_next(target):
@@ -111,8 +101,6 @@ def logout():
 @allow(EVERYONE)
 def index():
     """Home: the operations map and what each role works on."""
-    from maps.http.operations_view import operations_parts  # the map lives in maps/
-
     user = actor()
     return render_template("index.html", user=user, role_label=ROLE_LABELS[user.role],
                            **operations_parts(get_session()))
@@ -132,10 +120,12 @@ def init_app(app):
     """Register the shell and every domain's pages; share the navigation with templates."""
     app.register_blueprint(bp)
     app.config.setdefault("NAV", [])
-    for module in VIEW_MODULES:
-        mod = importlib.import_module(module)
-        app.register_blueprint(mod.bp)
-        app.config["NAV"].extend(getattr(mod, "NAV", []))
+    views = [domain.views for domain in DOMAINS if domain.views is not None]
+    for module in views:
+        app.register_blueprint(module.bp)
+    # The navigation reads from the top layer down: the maps first, user accounts last.
+    for module in reversed(views):
+        app.config["NAV"].extend(getattr(module, "NAV", []))
 
     @app.context_processor
     def _shell():

@@ -280,9 +280,9 @@ def risk_bin_size(zoom, cell_size_m, lat):
 
 def _risk_key(session, params):
     """The response-cache key of a risk view: the run (a done run never changes)."""
-    from emergency.risk import cellstore
+    from risk import cellstore
 
-    run = _service("emergency.risk.service").get_assessment(session, _assessment_id(params))
+    run = _service("risk.service").get_assessment(session, _assessment_id(params))
     return cellstore.run_key(session, run) if run.status == "done" else None
 
 
@@ -291,7 +291,7 @@ def risk(session, user, bbox, zoom, params):
     """Risk cells of a run when the view holds at most RAW_CELL_LIMIT; else the cells
     counted per level in squares of BIN_PX pixels (``cell_bins``), coloured by the most
     severe level holding a tenth of their cells. From the run's in-memory arrays."""
-    view = _service("emergency.risk.reports").cell_view(session, _assessment_id(params))
+    view = _service("risk.reports").cell_view(session, _assessment_id(params))
     idx = view.in_bbox(bbox)
     if len(idx) <= RAW_CELL_LIMIT:
         features = TextFeatures(view.features_text(idx, _digits(zoom)))
@@ -331,7 +331,7 @@ def teams(session, user, bbox, zoom, params):
 @register("hazards", "point")
 def hazards(session, user, bbox, zoom, params):
     """Open hazard reports the user may see, newest first."""
-    service = _service("emergency.hazards.service")
+    service = _service("hazards.service")
     records, total = service.list_reports(session, user, bbox=bbox, limit=MAX_FEATURES)
     features = [_feature(r["id"], _point(*_lonlat(r["location"]), zoom), {
         "status": r["status"], "category": r.get("category_label") or r.get("category"),
@@ -344,7 +344,7 @@ def hazards(session, user, bbox, zoom, params):
 @register("incidents", "point")
 def incidents(session, user, bbox, zoom, params):
     """Incidents that are not closed or cancelled."""
-    service = _service("emergency.incidents.service")
+    service = _service("incidents.service")
     records, total = service.list_incidents(session, user, bbox=bbox, limit=MAX_FEATURES)
     features = [_feature(r["id"], _point(*_lonlat(r["geometry"]), zoom), {
         "title": r["title"], "status": r["status"], "type": r["incident_type"],

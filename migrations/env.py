@@ -5,10 +5,10 @@ import os
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from emergency.models import load_all
+from emergency.domains import metadata
 
 config = context.config
-target_metadata = load_all()
+target_metadata = metadata()
 
 
 def include_object(obj, name, type_, reflected, compare_to):

@@ -71,7 +71,7 @@ class RescueTeam(Base):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Readiness summary for recommendations, kept by database triggers on members and
-    # insurance_policies (migration 0008): never written here, read by emergency.incidents.
+    # insurance_policies (migration 0008): never written here, read by incidents.
     member_count: Mapped[int] = mapped_column(Integer, server_default="0",
                                               comment="kept by triggers (0008)")
     insured_members: Mapped[int] = mapped_column(

@@ -27,7 +27,7 @@ from registry.models import (
 )
 
 REVERIFY_AFTER_DAYS = 365
-# The dispatch workflow (emergency.incidents) owns a team's 'dispatched' status: it sets it
+# The dispatch workflow (incidents) owns a team's 'dispatched' status: it sets it
 # when the team is booked and clears it when the dispatch ends. The registry sits below
 # incidents and may not import it, so it reads the dispatches table as plain Core columns;
 # a test holds these states equal to incidents' ACTIVE_DISPATCH.

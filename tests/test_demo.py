@@ -7,19 +7,19 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from emergency import create_app
-from emergency.demo import STEPS, load
-from emergency.demo.areas import districts
+from emergency.demo import load
+from emergency.domains import metadata
 from emergency.geo import chinacrs
-from emergency.models import load_all
+from emergency.geo.demo import districts
 from tests.conftest import app_config, drop_database, make_database
 
 
 def _counts(engine):
     """Row counts of every application table (the audit log grows on purpose: excluded)."""
-    metadata = load_all()
+    tables_of = metadata()
     with engine.connect() as conn:
         return {t.name: conn.scalar(select(func.count()).select_from(t))
-                for t in metadata.sorted_tables if t.name not in ("audit_log",)}
+                for t in tables_of.sorted_tables if t.name not in ("audit_log",)}
 
 
 @pytest.mark.slow
@@ -28,9 +28,9 @@ def test_demo_load_is_idempotent_and_has_38_districts(backend, tmp_path):
     try:
         app = create_app(app_config(url, tmp_path))
         with app.app_context():
-            first_lines = load(STEPS)
+            first_lines = load()
             first = _counts(engine)
-            load(STEPS)
+            load()
             second = _counts(engine)
         assert first == second
         assert any("38 districts" in line for line in first_lines)

@@ -30,7 +30,7 @@ def labels():
 def latest_assessment_id(session):
     """The newest finished risk run, or None (also when the risk package is absent)."""
     try:
-        risk = importlib.import_module("emergency.risk.service")
+        risk = importlib.import_module("risk.service")
     except ImportError:
         return None
     records, _total = risk.list_assessments(session, status="done", limit=1)

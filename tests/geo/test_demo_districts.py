@@ -9,7 +9,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
 
-DATA = Path(__file__).resolve().parents[2] / "emergency" / "demo" / "data"
+DATA = Path(__file__).resolve().parents[2] / "emergency" / "geo" / "data"
 DISTRICTS_FILE = DATA / "chongqing_districts.geojson"
 CHONGQING_BBOX = (105.2, 28.1, 110.2, 32.3)
 CHONGQING_AREA_KM2 = 82_400

@@ -11,18 +11,18 @@ from sqlalchemy import func, insert, select, text
 
 from emergency import backup, create_app
 from emergency.auth.models import User
-from emergency.demo import STEPS, load
+from emergency.demo import load
+from emergency.domains import metadata
 from emergency.errors import Conflict, Invalid
-from emergency.models import load_all
 from tests.conftest import app_config, drop_database, make_database
 
 
 def _rows(engine):
     """Every row of every application table, ordered by key, geometry as ISO WKB."""
-    metadata = load_all()
+    tables_of = metadata()
     out = {}
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in tables_of.sorted_tables:
             order = list(table.primary_key.columns)
             rows = []
             for row in conn.execute(select(table).order_by(*order)).mappings():
@@ -44,13 +44,13 @@ def _restore_into(backend, tmp_path, label, archive, uploads):
 def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path, monkeypatch):
     # The whole demo, but its risk assessment on 5 km cells instead of 1 km (25 times fewer
     # cells) so that the suite stays quick; every table still holds rows.
-    from emergency.risk import demo as risk_demo
+    from risk import demo as risk_demo
 
     monkeypatch.setattr(risk_demo, "CELL_M", 5000)
     src_url, src = make_database("spatialite", tmp_path, "bk_src")
     app = create_app(app_config(src_url, tmp_path))
     with app.app_context():
-        load(STEPS)
+        load()
     photo = tmp_path / "uploads" / "hazards" / "1" / "photo.jpg"
     photo.parent.mkdir(parents=True)
     photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9")
@@ -61,7 +61,7 @@ def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path, monkeypatch):
     first = tmp_path / "sl.zip"
     manifest = backup.backup(src, first, str(tmp_path / "uploads"))
     assert manifest["tables"]["members"]["rows"] == len(expected["members"])
-    assert set(manifest["tables"]) == {t.name for t in load_all().sorted_tables}
+    assert set(manifest["tables"]) == {t.name for t in metadata().sorted_tables}
 
     pg_url, pg = _restore_into("postgis", tmp_path, "bk_pg", first, tmp_path / "up_pg")
     try:
@@ -129,7 +129,7 @@ def _counts(engine):
     """Row count of every application table."""
     with engine.connect() as conn:
         return {t.name: conn.scalar(select(func.count()).select_from(t))
-                for t in load_all().sorted_tables}
+                for t in metadata().sorted_tables}
 
 
 def test_damaged_backup_is_refused_and_nothing_written(backend, tmp_path, small_backup):
@@ -170,7 +170,7 @@ def test_backup_is_one_snapshot_while_others_write(backend, tmp_path, small_back
     def write_meanwhile(table, _count):
         # After the first table is read, another connection commits a new user: the
         # snapshot must not see it, so counts match the moment the backup began.
-        if table == load_all().sorted_tables[0].name:
+        if table == metadata().sorted_tables[0].name:
             with engine.begin() as conn:
                 conn.execute(insert(User).values(username=f"late-{backend}", role="admin",
                                                  password_hash="x", display_name="x"))

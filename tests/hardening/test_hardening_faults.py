@@ -194,7 +194,7 @@ def _wait_for(proc, marker, seconds=180):
 
 
 def test_assessment_killed_midway_leaves_no_cells_and_can_be_retried(backend, tmp_path):
-    from emergency.risk.models import RiskAssessment, RiskCell
+    from risk.models import RiskAssessment, RiskCell
     from tests.risk.risk_factories import collection, rect
 
     url, engine = make_database(backend, tmp_path, "fault_risk")

@@ -6,7 +6,7 @@ import zipfile
 
 from sqlalchemy import select
 
-from emergency.models import load_all
+from emergency.domains import metadata
 from tests.registry.registry_factories import id_number, member_body, org_body, team_body
 
 NUMBER = id_number(4242)
@@ -63,7 +63,7 @@ def test_id_number_and_phone_never_leak(client, actors, db, caplog):
 
     db.flush()
     stored = []
-    for table in load_all().sorted_tables:
+    for table in metadata().sorted_tables:
         for row in db.execute(select(table)).all():
             if any(value is not None and (NUMBER in str(value) or PHONE in str(value))
                    for value in row):

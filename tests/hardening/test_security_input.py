@@ -149,7 +149,7 @@ def test_login_next_never_leaves_the_site_or_splits_headers(client, actors, targ
 def test_risk_runs_are_bounded(database, tmp_path, db, actors, place):
     """Runs beyond RISK_MAX_ACTIVE_RUNS queued or running at once get 429, nothing stored."""
     from emergency import create_app
-    from emergency.risk.models import RiskAssessment
+    from risk.models import RiskAssessment
     from tests.conftest import app_config
 
     app = create_app(app_config(database[0], tmp_path, TEST_DB_SESSION=db,

@@ -91,8 +91,8 @@ def _login(client, username):
 
 def _hostile_layer(session, area_code):
     """A hazard layer named HOSTILE and a queued risk assessment using it."""
-    from emergency.risk import service
-    from emergency.risk.layers import import_layer
+    from risk import service
+    from risk.layers import import_layer
 
     features = [{"type": "Feature", "properties": {"value": v},
                  "geometry": {"type": "Point", "coordinates": [106.45 + v / 100, 29.45]}}
@@ -142,7 +142,7 @@ def hostile_spatial(session, place, with_run=False):
     """A district and a hazard layer named HOSTILE, and a risk assessment using the layer
     (run to the end when ``with_run``); returns the assessment's id."""
     from emergency.geo import service as geo
-    from emergency.risk import service
+    from risk import service
 
     geo.create_area(session, "990102", HOSTILE, "district", shape(square(106.0, 29.0, 0.3)),
                     place["city"])

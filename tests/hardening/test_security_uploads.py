@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from PIL import Image
 from sqlalchemy import func, select
 
-from emergency.risk.models import RiskLayer
+from risk.models import RiskLayer
 from tests.conftest import error_of
 from tests.hazards.hazard_helpers import body as hazard_body
 from tests.registry.registry_factories import org_body, team_body

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from emergency.db import utcnow
-from emergency.hazards import service
+from hazards import service
 from tests.conftest import error_of
 from tests.hazards.hazard_helpers import INSIDE_1, INSIDE_2, OUTSIDE, body
 

@@ -40,7 +40,7 @@ def _wait(page, condition, timeout_s=30):
 
 def _stored(app):
     """(reports, photos, categories) stored so far."""
-    from emergency.hazards.models import HazardPhoto, HazardReport
+    from hazards.models import HazardPhoto, HazardReport
 
     with app.app_context():
         session = new_session(readonly=True)
@@ -147,7 +147,7 @@ def test_map_popup_shows_the_photo(served):
     from shapely.geometry import Point
 
     from emergency.auth.models import User
-    from emergency.hazards import photos, service
+    from hazards import photos, service
 
     app, base = served
     with app.app_context():

@@ -37,7 +37,7 @@ def served(backend, tmp_path):
 
 @pytest.mark.committing
 def test_concurrent_retries_store_each_report_once(served):
-    from emergency.hazards.models import HazardPhoto, HazardReport
+    from hazards.models import HazardPhoto, HazardReport
 
     app, headers = served
     payloads = [body(client_id=str(uuid.uuid4())) for _ in range(REPORTS)]

@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from emergency.hazards import demo
-from emergency.hazards.models import HazardReport
+from hazards import demo
+from hazards.models import HazardReport
 
 
 def test_demo_reports_cover_every_state_and_are_idempotent(db, app, actors, place,

@@ -169,8 +169,8 @@ def test_bulletin_of_a_past_period_counts_statuses_as_of_its_end(db, staff, acto
 
     from shapely.geometry import Point
 
-    from emergency.hazards import bulletins, service
-    from emergency.hazards.workflow import DEFAULT_POLICY
+    from hazards import bulletins, service
+    from hazards.workflow import DEFAULT_POLICY
     from tests.hazards.hazard_helpers import INSIDE_1
 
     grid_user, _ = staff

@@ -71,7 +71,7 @@ class Forces:
 @pytest.fixture(autouse=True)
 def _fresh_search_caches():
     """Each test starts without the recommendation search's cached hints."""
-    from emergency.incidents import service
+    from incidents import service
 
     service.clear_caches()
     yield

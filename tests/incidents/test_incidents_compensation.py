@@ -84,7 +84,7 @@ def test_bad_claims(client, forces, dispatcher):
 
 
 def test_prefill_from_rate_table(client, forces, dispatcher, db):
-    from emergency.incidents.models import Dispatch
+    from incidents.models import Dispatch
 
     _org, oh, _inc, d = _setup(client, forces, dispatcher)
     for to in ("accepted", "en_route", "on_scene", "completed"):

@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from emergency.incidents.demo import load_incidents
-from emergency.incidents.models import Compensation, Dispatch, Incident
+from incidents.demo import load_incidents
+from incidents.models import Compensation, Dispatch, Incident
 
 
 def _load(app, db):

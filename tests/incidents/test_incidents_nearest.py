@@ -59,7 +59,7 @@ def test_seam_and_recommendations_match_brute_force(app, db):
 
     with app.app_context():
         points = _teams(db, cipher_for(DATA_KEY))
-    from emergency.incidents import service
+    from incidents import service
 
     t = RescueTeam.__table__
     geod = Geod(ellps="WGS84")

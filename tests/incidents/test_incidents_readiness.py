@@ -79,7 +79,7 @@ def test_triggers_keep_counts_and_the_span_they_hold_for(app, db):
 
 def test_recommendations_count_live_outside_the_span(app, db):
     """On any day the insured count equals the live count, inside the span or not."""
-    from emergency.incidents import service
+    from incidents import service
     from registry.service import team_readiness
 
     with app.app_context():
@@ -99,7 +99,7 @@ def test_recommendations_count_live_outside_the_span(app, db):
 
 def test_recommendations_are_exactly_what_the_schema_dumps(app, db):
     """The API sends the service's dict without marshmallow: it must equal the dump."""
-    from emergency.incidents import schemas, service
+    from incidents import schemas, service
 
     with app.app_context():
         _, team_id, other_id, _, day = _arrange(db)

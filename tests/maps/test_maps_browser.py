@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from emergency import create_app
-from emergency.demo import STEPS, load
+from emergency.demo import load
 from tests.browser import RequestLog, chromium, live_server, sign_in
 from tests.conftest import app_config, drop_database, make_database
 
@@ -58,8 +58,8 @@ def _risk_run(session):
     from shapely.geometry import shape
 
     from emergency.geo import service as geo
-    from emergency.risk import service
-    from emergency.risk.layers import import_layer
+    from risk import service
+    from risk.layers import import_layer
 
     area = geo.get_area(session, YUZHONG)
     minx, miny, maxx, maxy = shape(json.loads(area["geometry"]) if isinstance(
@@ -89,11 +89,11 @@ def site(backend, tmp_path_factory):
     engine.dispose()
     app = create_app(app_config(url, tmp))
     with app.app_context():
-        load(STEPS)
+        load()
         session = new_session()
         risk_id = _risk_run(session)
         session.commit()
-        from emergency.incidents import service as incidents
+        from incidents import service as incidents
 
         records, _total = incidents.list_incidents(session, _admin(session), limit=20)
         live = [r["id"] for r in records if r["status"] != "closed"]

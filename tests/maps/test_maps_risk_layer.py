@@ -73,7 +73,7 @@ def test_a_view_of_more_cells_than_the_limit_gets_bins_counting_every_cell(
 
 
 def test_bins_of_the_service_partition_the_cells(db, run_id):
-    from emergency.risk import reports
+    from risk import reports
 
     bins = reports.cell_bins(db, run_id, (100, 20, 115, 35), 0.004)
     assert sum(b["cells"] for b in bins) == 400 and len(bins) > 1
@@ -84,7 +84,7 @@ def test_bins_of_the_service_partition_the_cells(db, run_id):
 
 
 def test_cells_in_memory_are_the_cells_of_the_database(db, run_id):
-    from emergency.risk import reports
+    from risk import reports
 
     view = reports.cell_view(db, run_id)
     (w, s), (e, n) = lonlat(X0 + 300, Y0 + 300), lonlat(X0 + 1200, Y0 + 900)
@@ -117,7 +117,7 @@ def test_the_same_view_again_is_the_same_response(client, actors, run_id):
 
 
 def test_a_run_not_done_is_409(client, actors, db):
-    from emergency.risk import service
+    from risk import service
 
     headers = actors.header("planner")
     area = make_area(db)

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from emergency.errors import Conflict
-from emergency.risk import service
+from risk import service
 from tests.conftest import error_of
 from tests.risk.risk_factories import (
     add_team,

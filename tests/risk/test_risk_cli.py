@@ -4,7 +4,7 @@ import json
 
 from sqlalchemy import select
 
-from emergency.risk.models import RiskAssessment, RiskLayer
+from risk.models import RiskAssessment, RiskLayer
 from tests.risk.risk_factories import collection, make_area, rect
 
 

@@ -67,7 +67,7 @@ def test_a_run_whose_process_died_is_failed_when_the_next_starts(live):
     from datetime import timedelta
 
     from emergency.db import new_session, utcnow
-    from emergency.risk import service as risk
+    from risk import service as risk
 
     headers = _planner_headers(live, "planner-dead")
     client = live.test_client()

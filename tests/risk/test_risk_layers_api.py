@@ -10,7 +10,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from emergency.geo import chinacrs
-from emergency.risk.models import RiskLayer, RiskLayerFeature
+from risk.models import RiskLayer, RiskLayerFeature
 from tests.conftest import error_of
 from tests.risk.risk_factories import collection, lonlat, point, rect, upload
 

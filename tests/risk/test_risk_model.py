@@ -6,8 +6,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from emergency.risk import grid as gridlib
-from emergency.risk import model
+from risk import grid as gridlib
+from risk import model
 from tests.risk.risk_factories import X0, Y0, lonlat, rect
 
 

@@ -1,0 +1,90 @@
+"""The application's domains, in layer order, wired with plain imports: the composition root.
+
+This is the one list of what the app is made of. ``create_app`` registers each domain's JSON
+and HTML blueprints from it, the command line its command groups, the demo its steps, and
+migrations and backups its tables. The layers, lowest first (tests/test_architecture.py
+holds them): core (emergency's own modules) < platform (auth, audit, geo, spatial) <
+registry, plans < operations (risk, hazards, incidents) < maps < this composition root.
+"""
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import hazards.api
+import hazards.demo
+import hazards.models
+import hazards.views
+import incidents.api
+import incidents.demo
+import incidents.models
+import incidents.views
+import maps.http.tiles_api
+import maps.views
+import plans.api
+import plans.demo
+import plans.models
+import plans.views
+import registry.api
+import registry.cli
+import registry.demo
+import registry.models
+import registry.views
+import risk.api
+import risk.cli
+import risk.demo
+import risk.models
+import risk.views
+from emergency import idempotency
+from emergency.audit import api as audit_api
+from emergency.audit import models as audit_models
+from emergency.auth import api as auth_api
+from emergency.auth import demo as auth_demo
+from emergency.auth import models as auth_models
+from emergency.auth import views as auth_views
+from emergency.geo import api as geo_api
+from emergency.geo import demo as geo_demo
+from emergency.geo import models as geo_models
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What one domain adds to the app."""
+
+    name: str
+    models: tuple[ModuleType, ...] = ()
+    api: ModuleType | None = None  # defines ``blp``, a flask-smorest Blueprint
+    views: ModuleType | None = None  # defines ``bp`` and optionally ``NAV``
+    commands: tuple = ()  # click command groups
+    demo: tuple = ()  # demo steps: step(session) -> lines to print
+
+
+DOMAINS = (
+    Domain("core", models=(idempotency,)),
+    Domain("geo", models=(geo_models,), api=geo_api, demo=(geo_demo.load_areas,)),
+    Domain("audit", models=(audit_models,), api=audit_api),
+    Domain("auth", models=(auth_models,), api=auth_api, views=auth_views,
+           demo=(auth_demo.load_users,)),
+    Domain("registry", models=(registry.models,), api=registry.api, views=registry.views,
+           commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
+    Domain("plans", models=(plans.models,), api=plans.api, views=plans.views,
+           demo=(plans.demo.load_plans,)),
+    Domain("hazards", models=(hazards.models,), api=hazards.api, views=hazards.views,
+           demo=(hazards.demo.load_hazards,)),
+    Domain("incidents", models=(incidents.models,), api=incidents.api, views=incidents.views,
+           demo=(incidents.demo.load_incidents,)),
+    Domain("risk", models=(risk.models,), api=risk.api, views=risk.views,
+           commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
+    Domain("maps", api=maps.http.tiles_api, views=maps.views),
+)
+
+
+def demo_steps():
+    """Every domain's demo steps, in order (each safe to run again)."""
+    return [step for domain in DOMAINS for step in domain.demo]
+
+
+def metadata():
+    """The metadata holding every domain's tables (imported above)."""
+    from emergency.db import Base
+
+    return Base.metadata

@@ -1,0 +1,196 @@
+"""JSON API for hazard reports: report, photos, workflow, lists, tasks, bulletins."""
+
+from types import SimpleNamespace
+
+from flask import Response, current_app, render_template, request, send_file
+
+from emergency.auth import service as auth_service
+from emergency.auth.permissions import actor, allow, public
+from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
+from emergency.db import get_session, read_session
+from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jsonbody import Blueprint
+from emergency.schemas import FeatureCollectionSchema, PageQuery, items_schema
+from hazards import bulletins, photos, schemas, service
+from hazards.workflow import DuePolicy
+
+blp = Blueprint("hazards_api", __name__, url_prefix="/api/v1",
+                description="Hazard reports by community grid staff (隐患上报)")
+
+READERS = BUREAU | {GRID_STAFF}
+TaskList = items_schema(schemas.HazardOut, "HazardTaskList")
+
+
+def policy():
+    """The due-time policy from the app's configuration."""
+    return DuePolicy.from_config(current_app.config)
+
+
+def to_feature(record):
+    """A report as a GeoJSON Feature (the list shape)."""
+    props = {k: v for k, v in record.items() if k not in ("location", "history")}
+    for key in ("created_at", "updated_at", "due_at", "closed_at", "escalated_at"):
+        if props.get(key) is not None:
+            props[key] = props[key].isoformat()
+    return feature(record["id"], record["location"], props)
+
+
+@blp.route("/hazards", methods=["POST"])
+@allow(GRID_STAFF, ADMIN)
+@blp.arguments(schemas.HazardIn)
+@blp.response(201, schemas.HazardOut)
+@blp.alt_response(200, schema=schemas.HazardOut, description="the same client_id again: "
+                  "the stored report")
+def create_hazard(body):
+    """Report a hazard; resending the same client_id returns the stored report (200)."""
+    session = get_session()
+    reader = read_session()
+    reporter = _reporter(reader, actor())
+    if reader is not session:
+        _release_write_lock(session, actor())
+    record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
+                                             **body)
+    return record, 201 if created else 200
+
+
+def _reporter(reader, user):
+    """What the report needs of the signed-in user, independent of any session (only grid
+    staff need their grids, read on the lock-free session)."""
+    grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
+    return SimpleNamespace(id=user.id, username=user.username, role=user.role,
+                           grid_codes=grids, area_code=user.area_code)
+
+
+def _release_write_lock(session, user):
+    """End the transaction that signing in opened (SpatiaLite only, see db.read_session).
+
+    On SpatiaLite a POST's session begins IMMEDIATE (the write lock) at its first statement,
+    which is the token look-up; phones post many reports at once, so the look-ups of a report
+    run on the lock-free read session and the lock is taken only for the insert. Nothing has
+    been written yet, so ending the transaction loses nothing. The signed-in user is detached
+    first, fully loaded, so that nothing (the audit log asks for the username) reloads it
+    inside the write transaction. On PostGIS the read session is the request's own and this
+    is not called: one connection, one transaction.
+    """
+    session.info["actor"] = user.username
+    session.info["remote_addr"] = request.remote_addr or ""
+    if user in session:
+        session.expunge(user)
+    session.rollback()
+
+
+@blp.route("/hazards", methods=["GET"])
+@allow(READERS)
+@blp.arguments(schemas.HazardQuery, location="query")
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
+def list_hazards(query):
+    """Reports as a FeatureCollection, newest first (filters as in the contract)."""
+    records, total = service.list_reports(get_session(), actor(), **query)
+    return geojson_response(feature_collection([to_feature(r) for r in records], total))
+
+
+@blp.route("/hazards/<int:report_id>", methods=["GET"])
+@allow(READERS)
+@blp.response(200, schemas.HazardOut)
+def get_hazard(report_id):
+    """One report with its photos and recorded steps."""
+    return service.get_report(get_session(), actor(), report_id)
+
+
+@blp.route("/hazards/<int:report_id>/transition", methods=["POST"])
+@allow(ADMIN, PLANNER, GRID_STAFF)
+@blp.arguments(schemas.HazardTransitionIn)
+@blp.response(200, schemas.HazardOut)
+def transition_hazard(body, report_id):
+    """Take one workflow step (reported → verified → rectifying → rectified → closed)."""
+    return service.transition(get_session(), actor(), report_id, body["to"], body["note"],
+                              body["photo_ids"], policy=policy())
+
+
+@blp.route("/hazards/<int:report_id>/photos", methods=["POST"])
+@allow(ADMIN, PLANNER, GRID_STAFF)
+@blp.arguments(schemas.HazardPhotoIn, location="files")
+@blp.response(201, schemas.HazardPhotoOut)
+@blp.alt_response(200, schema=schemas.HazardPhotoOut, description="the same photo again")
+def add_photo(files, report_id):
+    """Attach a JPEG or PNG photo (metadata stripped); the same bytes again give 200."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = files["photo"].stream.read(limit + 1)
+    record, created = photos.add_photo(get_session(), actor(), report_id, data,
+                                       current_app.config["UPLOAD_FOLDER"], limit)
+    return record, 201 if created else 200
+
+
+@blp.route("/hazards/<int:report_id>/photos/<int:photo_id>", methods=["GET"])
+@allow(READERS)
+@blp.arguments(schemas.HazardPhotoQuery, location="query")
+@blp.response(200, content_type="image/jpeg", description="the photo (or its thumbnail)")
+def get_photo(query, report_id, photo_id):
+    """A photo of a report, only for those who may see the report."""
+    path, mimetype = photos.photo_file(get_session(), actor(), report_id, photo_id,
+                                       current_app.config["UPLOAD_FOLDER"], query["thumb"])
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@blp.route("/hazards/tasks", methods=["GET"])
+@allow(READERS)
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, TaskList)
+def my_tasks(query):
+    """Reports the signed-in user must act on next, most urgent first."""
+    items, total = service.my_tasks(get_session(), actor(), limit=query["limit"])
+    return {"items": items, "total": total}
+
+
+@blp.route("/hazards/escalate", methods=["POST"])
+@allow(ADMIN)
+@blp.response(200, schemas.HazardEscalationOut)
+def escalate():
+    """Escalate (督办) every report past its deadline to its district."""
+    return {"escalated": service.escalate_overdue(get_session(), actor=actor().username)}
+
+
+@blp.route("/hazards/bulletin", methods=["GET"])
+@allow(BUREAU)
+@blp.arguments(schemas.HazardBulletinQuery, location="query")
+@blp.response(200, description="bulletin JSON, or a printable page with format=html")
+def bulletin(query):
+    """Counts by category, status and area; new, closed and overdue reports of a period."""
+    session = get_session()
+    content = bulletins.build(session, query["from_"], query["to"],
+                              service.scope_filters(session, actor()), policy=policy())
+    if query["format"] == "html":
+        page = render_template("hazards/bulletin.html", bulletin=content, title="",
+                               published=None)
+        return Response(page, mimetype="text/html")
+    return content
+
+
+@blp.route("/hazards/bulletins", methods=["POST"])
+@allow(ADMIN, PLANNER)
+@blp.arguments(schemas.HazardBulletinIn)
+@blp.response(201, description="the published bulletin")
+def publish_bulletin(body):
+    """Publish the bulletin of a period; it can then be shown publicly."""
+    return bulletins.publish(get_session(), actor(), body["from_"], body["to"], body["title"],
+                             policy=policy())
+
+
+@blp.route("/hazards/bulletins", methods=["GET"])
+@public
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, description="published bulletins, newest first")
+def list_bulletins(query):
+    """Published bulletins (public: they carry no personal data)."""
+    items, total = bulletins.list_published(get_session(), **query)
+    return {"items": items, "total": total}
+
+
+@blp.route("/hazards/bulletins/<int:bulletin_id>", methods=["GET"])
+@public
+@blp.response(200, description="a published bulletin")
+def get_bulletin(bulletin_id):
+    """One published bulletin (public)."""
+    return bulletins.get_published(get_session(), bulletin_id)

@@ -1,0 +1,342 @@
+"""Hazard reports: idempotent creation, scoped reads, the workflow, deadlines, escalation.
+
+No Flask here: callers pass the acting user, the due-time policy and (for tests) the time.
+"""
+
+import json
+from datetime import datetime
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from emergency import spatial
+from emergency.auth.models import User
+from emergency.auth.permissions import require_area_scope
+from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
+from emergency.db import utcnow
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.geo import service as geo_service
+from hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
+from hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
+
+CATEGORY_LABELS = {
+    "geological": "地质灾害", "flood": "洪涝", "fire": "火灾", "gas": "燃气",
+    "hazardous_chemicals": "危险化学品", "building": "房屋建筑", "traffic": "道路交通",
+    "other": "其他",
+}
+SEVERITY_LABELS = {"major": "重大隐患", "general": "一般隐患"}
+STATUS_LABELS = {"reported": "已上报", "verified": "已核实", "rectifying": "整改中",
+                 "rectified": "已整改", "closed": "已销号", "rejected": "已驳回"}
+
+T = HazardReport.__table__
+
+
+def _photo_url(report_id, photo_id, thumb=False):
+    """The API URL a photo is served from (to those who may see the report)."""
+    return f"/api/v1/hazards/{report_id}/photos/{photo_id}" + ("?thumb=1" if thumb else "")
+
+
+def scope_filters(session, user):
+    """WHERE clauses limiting reports to what ``user`` may see; Forbidden for other roles.
+
+    A bureau account scoped to an area sees the reports of that area and of every area
+    below it by parent links (a city's code is no prefix of its districts' codes).
+    """
+    if user.role == GRID_STAFF:
+        return [T.c.grid_code.in_(user.grid_codes)]
+    if user.role not in BUREAU:
+        raise Forbidden("hazard reports are for bureau staff and grid staff")
+    if user.role != ADMIN and user.area_code:
+        return [geo_service.in_area(session, T.c.area_code, user.area_code)]
+    return []
+
+
+def _check_visible(session, user, grid_code, area_code):
+    """Forbidden when the user may not see a report in that grid and area."""
+    if user.role == GRID_STAFF:
+        if grid_code not in user.grid_codes:
+            raise Forbidden("outside your grids")
+        return
+    if user.role not in BUREAU:
+        raise Forbidden("hazard reports are for bureau staff and grid staff")
+    require_area_scope(user, [area_code], session)
+
+
+def _columns(bind):
+    """Columns of a report as the API shows it (location as GeoJSON text)."""
+    return [T.c.id, T.c.client_id, T.c.category, T.c.severity, T.c.description, T.c.status,
+            T.c.grid_code, T.c.area_code, T.c.created_at, T.c.updated_at, T.c.due_at,
+            T.c.closed_at, T.c.escalated_at, T.c.escalated_stage,
+            User.username.label("reporter"),
+            spatial.as_geojson(bind, T.c.geom).label("location")]
+
+
+def _select(bind):
+    """The base query of reports with their reporter."""
+    return select(*_columns(bind)).join(User, User.id == T.c.reporter_id)
+
+
+def _record(row, now):
+    """A report row as a plain dict."""
+    overdue = row.due_at is not None and row.status in OPEN_STATUSES and row.due_at < now
+    return {"id": row.id, "client_id": row.client_id, "category": row.category,
+            "category_label": CATEGORY_LABELS[row.category], "severity": row.severity,
+            "severity_label": SEVERITY_LABELS[row.severity], "description": row.description,
+            "status": row.status, "status_label": STATUS_LABELS[row.status],
+            "grid_code": row.grid_code, "area_code": row.area_code, "reporter": row.reporter,
+            "created_at": row.created_at, "updated_at": row.updated_at, "due_at": row.due_at,
+            "closed_at": row.closed_at, "overdue": overdue,
+            "escalated": row.escalated_at is not None and row.escalated_stage == row.status,
+            "escalated_at": row.escalated_at,
+            "location": json.loads(row.location)}
+
+
+def _load(session, report_id):
+    """The report row, or NotFound."""
+    row = session.execute(_select(session).where(T.c.id == report_id)).first()
+    if row is None:
+        raise NotFound(f"no hazard report {report_id}")
+    return row
+
+
+def _details(session, row, now):
+    """A report with its photos and recorded steps."""
+    record = _record(row, now)
+    photos = session.scalars(select(HazardPhoto).where(HazardPhoto.report_id == row.id)
+                             .order_by(HazardPhoto.id)).all()
+    record["photos"] = [photo_dict(p) for p in photos]
+    events = session.scalars(select(HazardEvent).where(HazardEvent.report_id == row.id)
+                             .order_by(HazardEvent.id)).all()
+    record["history"] = [{"kind": e.kind, "from": e.from_status, "to": e.to_status,
+                          "actor": e.actor, "at": e.at, "note": e.note,
+                          "photo_ids": [p.id for p in photos if p.event_id == e.id]}
+                         for e in events]
+    return record
+
+
+def photo_dict(photo):
+    """A photo as the API shows it."""
+    return {"id": photo.id, "url": _photo_url(photo.report_id, photo.id),
+            "thumb_url": _photo_url(photo.report_id, photo.id, thumb=True),
+            "content_type": photo.content_type, "size": photo.size, "width": photo.width,
+            "height": photo.height, "sha256": photo.sha256, "stage": photo.stage,
+            "event_id": photo.event_id, "uploaded_by": photo.uploaded_by,
+            "created_at": photo.created_at}
+
+
+def get_report(session, user, report_id, now=None):
+    """One report the user may see, with photos and history."""
+    row = _load(session, report_id)
+    _check_visible(session, user, row.grid_code, row.area_code)
+    return _details(session, row, now or utcnow())
+
+
+_BY_CLIENT_ID = select(T.c.id, T.c.reporter_id).where(T.c.client_id == bindparam("client_id"))
+
+
+def _existing(session, user, client_id, now):
+    """The report already stored under ``client_id`` (a retry), or None."""
+    found = session.execute(_BY_CLIENT_ID, {"client_id": client_id}).first()
+    if found is None:
+        return None
+    if found.reporter_id != user.id:
+        # Another device's id: never reveal or merge someone else's report.
+        raise Conflict("client_id already used by another report",
+                       {"client_id": ["already used"]})
+    return _details(session, _load(session, found.id), now)
+
+
+def create_report(session, user, client_id, category, severity, location, description="",
+                  policy=DEFAULT_POLICY, now=None, reader=None):
+    """Store a new report, or return the one stored under the same client_id: (dict, created).
+
+    ``reader``, when given, is a read-only session for the look-ups, so that on SpatiaLite
+    the write lock of ``session`` is held only for the insert itself; its transaction is
+    ended before the insert, so a request never holds two connections at once.
+    """
+    now = now or utcnow()
+    reader = reader or session
+    existing = _existing(reader, user, client_id, now)
+    if existing is not None:
+        return existing, False
+    if user.role not in (GRID_STAFF, ADMIN):
+        raise Forbidden("only grid staff and administrators report hazards")
+    lon, lat = location.x, location.y
+    grid_code, area_code = geo_service.grid_and_area_at(reader, lon, lat)
+    if reader is not session:
+        reader.rollback()  # read-only: ends the snapshot and returns the connection
+    if grid_code is None:
+        raise Invalid("the location is outside every management grid",
+                      {"location": ["outside every management grid"]})
+    if user.role == GRID_STAFF and grid_code not in user.grid_codes:
+        raise Forbidden(f"grid {grid_code} is not one of your grids")
+    due_at = policy.due("reported", severity, now)
+    report = HazardReport(
+        client_id=client_id, category=category, severity=severity,
+        description=description or "", status="reported", grid_code=grid_code,
+        area_code=area_code, reporter_id=user.id, created_at=now, updated_at=now,
+        stage_started_at=now, due_at=due_at, geom=from_shape(location, srid=4326))
+    event = HazardEvent(report=report, kind="transition", from_status=None,
+                        to_status="reported", actor=user.username, at=now, note="")
+    try:
+        # A concurrent retry may insert the same client_id between our read and this write
+        # (PostGIS); the savepoint keeps the request's transaction usable when it does.
+        with session.begin_nested():
+            session.add_all([report, event])
+            session.flush()
+    except IntegrityError:
+        existing = _existing(session, user, client_id, now)
+        if existing is None:
+            raise
+        return existing, False
+    # Built from what was just written: the hot path of phones makes no further reads.
+    return {"id": report.id, "client_id": client_id, "category": category,
+            "category_label": CATEGORY_LABELS[category], "severity": severity,
+            "severity_label": SEVERITY_LABELS[severity], "description": report.description,
+            "status": "reported", "status_label": STATUS_LABELS["reported"],
+            "grid_code": grid_code, "area_code": area_code, "reporter": user.username,
+            "created_at": now, "updated_at": now, "due_at": due_at, "closed_at": None,
+            "overdue": False, "escalated": False, "escalated_at": None,
+            "location": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+            "photos": [],
+            "history": [{"kind": "transition", "from": None, "to": "reported",
+                         "actor": user.username, "at": now, "note": "", "photo_ids": []}]}, True
+
+
+def list_reports(session, user, status=None, category=None, grid_code=None, area_code=None,
+                 overdue=None, since=None, bbox=None, escalated=None, limit=100, offset=0,
+                 now=None):
+    """Reports the user may see, newest first, with the total count."""
+    now = now or utcnow()
+    where = scope_filters(session, user)
+    if status:
+        where.append(T.c.status == status)
+    if category:
+        where.append(T.c.category == category)
+    if grid_code:
+        where.append(T.c.grid_code == grid_code)
+    if area_code:
+        where.append(geo_service.in_area(session, T.c.area_code, area_code))
+    if overdue is True:
+        where += [T.c.status.in_(OPEN_STATUSES), T.c.due_at < now]
+    elif overdue is False:
+        where.append(or_(T.c.due_at.is_(None), T.c.due_at >= now))
+    if escalated:
+        where += [T.c.escalated_at.is_not(None), T.c.escalated_stage == T.c.status]
+    if since:
+        where.append(T.c.created_at >= since)
+    if bbox:
+        where.append(spatial.bbox_filter(session, T, bbox))
+    total = session.scalar(select(func.count()).select_from(T).where(*where))
+    rows = session.execute(_select(session).where(*where)
+                           .order_by(T.c.created_at.desc(), T.c.id.desc())
+                           .limit(limit).offset(offset)).all()
+    records = [_record(r, now) for r in rows]
+    thumbs = _thumbs(session, [r["id"] for r in records])
+    for record in records:
+        record["photos"] = thumbs.get(record["id"], [])
+    return records, total
+
+
+def _thumbs(session, report_ids):
+    """Thumbnail URLs of the photos of each report (one query for a page of reports)."""
+    found = {}
+    if not report_ids:
+        return found
+    rows = session.execute(select(HazardPhoto.report_id, HazardPhoto.id)
+                           .where(HazardPhoto.report_id.in_(report_ids))
+                           .order_by(HazardPhoto.id))
+    for report_id, photo_id in rows:
+        found.setdefault(report_id, []).append(_photo_url(report_id, photo_id, thumb=True))
+    return found
+
+
+def transition(session, user, report_id, to, note="", photo_ids=(), policy=DEFAULT_POLICY,
+               now=None):
+    """Move a report one step along the workflow, recording actor, time, note and photos."""
+    now = now or utcnow()
+    report = session.get(HazardReport, report_id, with_for_update=True)
+    if report is None:
+        raise NotFound(f"no hazard report {report_id}")
+    _check_visible(session, user, report.grid_code, report.area_code)
+    if not may_step(user.role, to):
+        raise Forbidden(f"role {user.role} may not move a report to {to}")
+    if to not in TRANSITIONS.get(report.status, ()):
+        raise Conflict(f"a {report.status} report cannot become {to}",
+                       {"to": [f"allowed from {report.status}: "
+                               f"{', '.join(TRANSITIONS[report.status]) or 'none'}"]})
+    photos = []
+    if photo_ids:
+        photos = session.scalars(select(HazardPhoto).where(
+            HazardPhoto.id.in_(list(photo_ids)), HazardPhoto.report_id == report.id)).all()
+        if len(photos) != len(set(photo_ids)):
+            raise Invalid("unknown photo", {"photo_ids": ["not photos of this report"]})
+    event = HazardEvent(report_id=report.id, kind="transition", from_status=report.status,
+                        to_status=to, actor=user.username, at=now, note=note or "")
+    session.add(event)
+    report.status = to
+    report.stage_started_at = now
+    report.updated_at = now
+    report.due_at = policy.due(to, report.severity, now)
+    if to in FINAL:
+        report.closed_at = now
+    session.flush()
+    for photo in photos:
+        photo.event_id = event.id
+    session.flush()
+    return _details(session, _load(session, report.id), now)
+
+
+def escalate_overdue(session, now=None, actor="system"):
+    """Escalate (督办) every open report past its deadline to its district; returns the count.
+
+    Each stage is escalated once: a report escalated while 'reported' is escalated again
+    only if it later misses the deadline of another stage.
+    """
+    now = now or utcnow()
+    due = select(T.c.id, T.c.status, T.c.area_code, T.c.due_at).where(
+        T.c.status.in_(OPEN_STATUSES), T.c.due_at < now,
+        or_(T.c.escalated_stage.is_(None), T.c.escalated_stage != T.c.status))
+    rows = session.execute(due).all()
+    if not rows:
+        return 0
+    session.execute(update(T).where(T.c.id.in_([r.id for r in rows]))
+                    .values(escalated_at=now, escalated_stage=T.c.status))
+    session.add_all([HazardEvent(
+        report_id=r.id, kind="escalation", from_status=r.status, to_status=r.status,
+        actor=actor, at=now,
+        note=f"overdue since {r.due_at.isoformat()}; escalated to district {r.area_code[:6]}")
+        for r in rows])
+    session.flush()
+    return len(rows)
+
+
+def my_tasks(session, user, limit=200, now=None):
+    """What this user must act on next, most urgent first: (records, total)."""
+    now = now or utcnow()
+    where = scope_filters(session, user)
+    if user.role == GRID_STAFF:
+        where.append(T.c.status.in_(("verified", "rectifying")))
+    elif user.role in (ADMIN, PLANNER):
+        where.append(or_(T.c.status.in_(("reported", "rectified")),
+                         and_(T.c.escalated_stage == T.c.status,
+                              T.c.status.in_(OPEN_STATUSES))))
+    else:
+        return [], 0
+    total = session.scalar(select(func.count()).select_from(T).where(*where))
+    rows = session.execute(_select(session).where(*where)
+                           .order_by(T.c.due_at.asc(), T.c.id).limit(limit)).all()
+    records = [_record(r, now) for r in rows]
+    for record in records:
+        record["next_steps"] = [s for s in TRANSITIONS[record["status"]]
+                                if may_step(user.role, s)]
+    return records, total
+
+
+def parse_time(value):
+    """An aware datetime from ISO text (for CLI use); naive values are refused."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise Invalid("time needs an offset", {"time": ["ISO 8601 with offset"]})
+    return parsed

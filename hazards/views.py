@@ -1,0 +1,159 @@
+"""HTML pages for hazard reports: the phone reporting page, tasks, detail, bulletins, map."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
+
+from emergency.auth.permissions import actor, allow, public
+from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
+from emergency.db import get_session
+from emergency.errors import Invalid
+from hazards import bulletins, service
+from hazards.models import CATEGORIES, SEVERITIES, STATUSES
+from hazards.schemas import HazardQuery
+from hazards.workflow import TRANSITIONS, may_step
+from maps import hazards as hazard_maps
+from maps import pages
+
+bp = Blueprint("hazards", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/hazards/static", cli_group="hazards")
+
+bp.cli.help = "Hazard reports: escalation (督办) of overdue reports."
+READERS = BUREAU | {GRID_STAFF}
+NAV = [
+    ("hazards.report_page", _l("Report a hazard"), {GRID_STAFF, ADMIN}),
+    ("hazards.tasks_page", _l("My hazard tasks"), {GRID_STAFF, ADMIN, PLANNER}),
+    ("hazards.map_page", _l("Hazards map"), READERS),
+]
+MAP_LIMIT = 10_000
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+@bp.app_template_filter("hazard_time")
+def hazard_time(value):
+    """An aware time (or ISO text) shown in Beijing time, to the minute."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        from datetime import datetime
+
+        value = datetime.fromisoformat(value)
+    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+CATEGORY_NAMES = {
+    "geological": _l("Geological"), "flood": _l("Flood"), "fire": _l("Fire"), "gas": _l("Gas"),
+    "hazardous_chemicals": _l("Hazardous chemicals"), "building": _l("Building"),
+    "traffic": _l("Traffic"), "other": _l("Other"),
+}
+SEVERITY_NAMES = {"major": _l("Major hazard"), "general": _l("General hazard")}
+STATUS_NAMES = {
+    "reported": _l("Reported"), "verified": _l("Verified"), "rectifying": _l("Rectifying"),
+    "rectified": _l("Rectified"), "closed": lazy_pgettext("hazard status", "Closed"),
+    "rejected": _l("Rejected"),
+}
+
+
+def _labels():
+    """Translated labels of categories, severities and statuses for templates."""
+    return {
+        "categories": {c: str(CATEGORY_NAMES[c]) for c in CATEGORIES},
+        "severities": {s: str(SEVERITY_NAMES[s]) for s in SEVERITIES},
+        "statuses": {s: str(STATUS_NAMES[s]) for s in STATUSES},
+    }
+
+
+@bp.route("/hazards/report")
+@allow(GRID_STAFF, ADMIN)
+def report_page():
+    """Phone-first reporting: location, camera photos, and an offline queue."""
+    return render_template("hazards/report.html", user=actor(), **_labels())
+
+
+@bp.route("/hazards/sw.js")
+@public
+def service_worker():
+    """The reporting page's service worker, allowed to control every page under /hazards/."""
+    response = bp.send_static_file("hazards/sw.js")
+    response.headers["Service-Worker-Allowed"] = "/hazards/"
+    response.headers["Cache-Control"] = "no-cache"
+    response.mimetype = "text/javascript"
+    return response
+
+
+@bp.route("/hazards/tasks")
+@allow(READERS)
+def tasks_page():
+    """What the signed-in user must act on next."""
+    items, total = service.my_tasks(get_session(), actor())
+    return render_template("hazards/tasks.html", items=items, total=total, **_labels())
+
+
+@bp.route("/hazards/<int:report_id>")
+@allow(READERS)
+def detail_page(report_id):
+    """One report: photos, recorded steps, and the steps the user may take."""
+    user = actor()
+    record = service.get_report(get_session(), user, report_id)
+    steps = [s for s in TRANSITIONS[record["status"]] if may_step(user.role, s)]
+    return render_template("hazards/detail.html", r=record, steps=steps, **_labels())
+
+
+@bp.route("/hazards/bulletins/<int:bulletin_id>")
+@public
+def public_bulletin_page(bulletin_id):
+    """A published bulletin, for anyone (it carries no personal data)."""
+    published = bulletins.get_published(get_session(), bulletin_id)
+    return render_template("hazards/bulletin.html", bulletin=published["content"],
+                           title=published["title"], published=published)
+
+
+@bp.route("/maps/hazards")
+@allow(READERS)
+def map_page():
+    """Clustered hazard markers coloured by status, with filters and photo popups."""
+    try:
+        query = HazardQuery().load({k: v for k, v in request.args.items() if v})
+    except Exception as exc:  # marshmallow.ValidationError: show the page with a message
+        raise Invalid("invalid filter", getattr(exc, "messages", {})) from None
+    query.pop("limit", None)
+    query.pop("offset", None)
+    records, total = service.list_reports(get_session(), actor(), limit=MAP_LIMIT, **query)
+    fmap = hazard_maps.hazards_map(records, _labels()["statuses"], _("overdue"),
+                                   current_app.config["BASEMAP_TILE_URL"],
+                                   current_app.config["BASEMAP_ATTRIBUTION"],
+                                   boundaries=_districts())
+    return render_template("hazards/map.html", shown=len(records), total=total,
+                           filters=request.args, **_labels(), **pages.page_parts(fmap))
+
+
+def _districts():
+    """District outlines for orientation when there is no base map."""
+    import json
+
+    from emergency.geo import service as geo
+
+    records, _total = geo.list_areas(get_session(), level="district", limit=200)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
+         "properties": {"name": r["name"]}} for r in records]}
+
+
+@bp.cli.command("escalate")
+def escalate_command():
+    """Escalate (督办) every hazard report past its deadline to its district."""
+    import click
+
+    from emergency.db import new_session
+
+    session = new_session()
+    session.info["actor"] = "cli"
+    try:
+        count = service.escalate_overdue(session)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"escalated {count} overdue hazard report(s)")

@@ -1,0 +1,129 @@
+"""Demo step: one live incident with a dispatch in progress, and closed, compensated ones."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+from shapely.geometry import Point
+from sqlalchemy import select
+
+from emergency.db import utcnow
+from incidents import compensation as claims
+from incidents import dispatch as dispatches
+from incidents import service
+from incidents.models import Compensation, Dispatch, Incident
+from registry.models import Organisation, RescueTeam
+
+MARK = "【演示】"
+DEMO_USER = SimpleNamespace(username="demo", role="admin", org_id=None)
+
+
+class _Cipher:
+    """Seals demo contacts with the app's key (imported lazily: Flask config)."""
+
+    def __new__(cls):
+        """The registry's cipher for the configured data key."""
+        from flask import current_app
+
+        from registry.crypto import cipher_for
+
+        return cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
+
+
+def _anchor_teams(session, count):
+    """Locations of approved, available teams to place demo incidents near."""
+    rows = session.execute(
+        select(RescueTeam.id, RescueTeam.location).join(
+            Organisation, Organisation.id == RescueTeam.org_id)
+        .where(Organisation.status == "approved", RescueTeam.status == "available")
+        .order_by(RescueTeam.id).limit(count)).all()
+    from geoalchemy2.shape import to_shape
+
+    return [to_shape(loc) for _id, loc in rows]
+
+
+def _dispatch_nearest(session, incident, how_many, skip=0):
+    """Dispatch the nearest qualifying teams of an incident; returns the dispatches."""
+    lon, lat = service._lonlat(incident)
+    recs = service.recommend_teams(session, lon, lat, limit=how_many + skip)["items"]
+    made = []
+    for rec in recs[skip:skip + how_many]:
+        made.append(dispatches.create_dispatch(session, DEMO_USER, incident.id, rec["team_id"],
+                                               "人员搜救与转移安置",
+                                               max(1, min(rec["members"], 6))))
+    return made
+
+
+def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, requisition):
+    """An incident in the past whose dispatch completed and whose claims were paid."""
+    start = utcnow() - timedelta(days=days_ago)
+    incident = service.create_incident(session, DEMO_USER, MARK + title, incident_type,
+                                       Point(anchor.x + 0.02, anchor.y - 0.015), start, metrics)
+    incident.created_at = start
+    for dispatch in _dispatch_nearest(session, incident, 1):
+        for to in ("accepted", "en_route", "on_scene", "completed"):
+            dispatches.transition(session, DEMO_USER, dispatch.id, to)
+        dispatch.requested_at, dispatch.accepted_at = start, start + timedelta(minutes=20)
+        dispatch.en_route_at = start + timedelta(minutes=30)
+        dispatch.on_scene_at = start + timedelta(hours=2)
+        dispatch.ended_at = start + timedelta(hours=50)
+        session.flush()
+        items = claims.prefill(session, DEMO_USER, dispatch.id)["items"]
+        items.append({"kind": "fuel", "quantity": 120, "unit_price": 7.85, "note": "柴油"})
+        _settle(session, claims.claim_for_dispatch(session, DEMO_USER, dispatch.id, items),
+                start)
+    if requisition:
+        req = dispatches.create_requisition(
+            session, _Cipher(), DEMO_USER, incident.id, "重庆某工程机械租赁有限公司",
+            "13800138000", "挖掘机（PC200）", 1, start + timedelta(hours=1), 650000,
+            start + timedelta(days=2))
+        dispatches.return_requisition(session, DEMO_USER, req.id, "damaged", "液压管破损",
+                                      start + timedelta(days=2))
+        claim = claims.claim_for_requisition(session, DEMO_USER, req.id, [
+            {"kind": "property", "quantity": 2, "unit_price": 1800, "note": "台班费 2 天"},
+            {"kind": "equipment_damage", "quantity": 1, "unit_price": 3260.5,
+             "note": "液压管更换"}])
+        _settle(session, claim, start)
+    service.set_status(session, DEMO_USER, incident, "closed", "处置完毕")
+    incident.closed_at = start + timedelta(days=3)
+    return incident
+
+
+def _settle(session, claim, start):
+    """Approve and pay a claim, dated after the incident."""
+    claims.review(session, DEMO_USER, claim.id, "approve", "符合补偿标准")
+    claims.pay(session, DEMO_USER, claim.id)
+    claim.submitted_at = start + timedelta(days=4)
+    claim.reviewed_at = start + timedelta(days=6)
+    claim.paid_at = start + timedelta(days=12)
+
+
+def load_incidents(session):
+    """One live incident with a dispatch in progress; closed incidents with paid claims."""
+    if session.scalar(select(Incident.id).where(Incident.title.startswith(MARK)).limit(1)):
+        return ["incidents: demo incidents already loaded"]
+    anchors = _anchor_teams(session, 40)
+    if len(anchors) < 3:
+        return ["incidents: no approved teams yet (run the registry step first); skipped"]
+    closed = [
+        _closed_incident(session, anchors[len(anchors) // 3], "暴雨引发城市内涝", "flood", 75,
+                         {"deaths": 0, "injured": 3, "affected": 5200}, True),
+        _closed_incident(session, anchors[2 * len(anchors) // 3], "山林火灾", "forest_fire", 40,
+                         {"deaths": 0, "injured": 1, "burned_area_ha": 12}, False),
+    ]
+    anchor = anchors[0]
+    live = service.create_incident(session, DEMO_USER, MARK + "山体滑坡致房屋垮塌",
+                                   "geological", Point(anchor.x + 0.03, anchor.y + 0.02),
+                                   utcnow() - timedelta(hours=3),
+                                   {"deaths": 1, "injured": 6, "missing": 2, "affected": 1200})
+    sent = _dispatch_nearest(session, live, 2)
+    if sent:
+        dispatches.transition(session, DEMO_USER, sent[0].id, "accepted", "已集结")
+        dispatches.transition(session, DEMO_USER, sent[0].id, "en_route", "出发")
+    paid = session.scalar(select(Compensation.id).where(Compensation.status == "paid")
+                          .order_by(Compensation.id.desc()).limit(1))
+    active = session.scalar(select(Dispatch.id).where(Dispatch.incident_id == live.id)
+                            .limit(1))
+    return [f"incidents: live incident {live.id} (console /maps/incidents/{live.id}, "
+            f"{len(sent)} dispatches, first {active}), closed incidents "
+            f"{', '.join(str(i.id) for i in closed)} with paid compensation (latest claim "
+            f"{paid})"]

@@ -1,0 +1,353 @@
+"""Input validation and output shapes for incidents, dispatches, requisitions and claims."""
+
+from marshmallow import Schema, fields, validate
+
+from emergency.geojson import GeometryField, SpatialInputSchema
+from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery, items_schema
+from incidents.models import (
+    COMPENSATION_STATUSES,
+    DISPATCH_STATUSES,
+    INCIDENT_STATUSES,
+    ITEM_KINDS,
+)
+from registry.models import CATEGORIES
+
+MONEY = {"as_string": True, "places": 2}
+
+
+class IncidentIn(SpatialInputSchema):
+    """Body of POST /incidents."""
+
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    incident_type = fields.String(required=True, validate=validate.Length(1, 40),
+                                  metadata={"example": "geological"})
+    location = GeometryField(("Point",), required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
+                          validate=validate.Length(max=100), load_default=dict,
+                          metadata={"example": {"deaths": 2, "injured": 5}})
+
+
+class IncidentPatch(Schema):
+    """Body of PATCH /incidents/{id}: new metrics are merged and the level re-evaluated."""
+
+    title = fields.String(validate=validate.Length(1, 200))
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
+                          validate=validate.Length(max=100))
+    status = fields.String(validate=validate.OneOf(INCIDENT_STATUSES))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class IncidentTransition(Schema):
+    """Body of POST /incidents/{id}/transition."""
+
+    to = fields.String(required=True, validate=validate.OneOf(INCIDENT_STATUSES))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class ForceStatus(Schema):
+    """Required forces of a category against what is dispatched."""
+
+    category = fields.String()
+    required = fields.Integer()
+    dispatched = fields.Integer()
+    missing = fields.Integer()
+
+
+class IncidentOut(Schema):
+    """An incident as returned."""
+
+    id = fields.Integer()
+    title = fields.String()
+    incident_type = fields.String()
+    status = fields.String()
+    location = fields.Dict()
+    area_code = fields.String(allow_none=True)
+    occurred_at = fields.AwareDateTime()
+    metrics = fields.Dict()
+    plan_id = fields.Integer(allow_none=True)
+    plan_title = fields.String(allow_none=True)
+    plan_version = fields.Integer(allow_none=True)
+    response_level = fields.Integer(allow_none=True)
+    matched = fields.List(fields.Dict())
+    required_forces = fields.List(fields.Dict())
+    forces = fields.List(fields.Nested(ForceStatus))
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class IncidentQuery(SpatialPageQuery):
+    """Filters of GET /incidents."""
+
+    status = fields.String(validate=validate.OneOf(INCIDENT_STATUSES))
+    since = fields.AwareDateTime()
+    incident_type = fields.String(validate=validate.Length(1, 40))
+
+
+class EventOut(Schema):
+    """One timeline entry."""
+
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    kind = fields.String()
+    detail = fields.Dict()
+
+
+TimelineOut = items_schema(EventOut, "IncidentTimeline")
+
+
+class RecommendationQuery(QuerySchema):
+    """Parameters of GET /incidents/{id}/recommendations."""
+
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+    radius_km = fields.Float(validate=validate.Range(0.1, 5000))
+
+
+class RecommendedTeam(Schema):
+    """A team that qualifies, with the reasons why."""
+
+    team_id = fields.Integer()
+    name = fields.String()
+    category = fields.String()
+    distance_km = fields.Float()
+    grade = fields.Integer(allow_none=True)
+    members = fields.Integer()
+    insured_members = fields.Integer()
+    status = fields.String()
+    org_id = fields.Integer()
+    service_radius_km = fields.Float()
+    location = fields.Dict()
+    why = fields.List(fields.String())
+    warnings = fields.List(fields.String())
+
+
+class ExcludedTeam(RecommendedTeam):
+    """A nearby team left out, and the reason."""
+
+    reason = fields.String(metadata={"description": "not_approved|busy|unavailable|"
+                                                    "out_of_radius|uninsured"})
+    detail = fields.String()
+
+
+class RecommendationsOut(Schema):
+    """Recommendations: qualifying teams nearest first, and nearby teams left out."""
+
+    incident_id = fields.Integer()
+    category = fields.String(allow_none=True)
+    limit = fields.Integer()
+    radius_km = fields.Float(allow_none=True)
+    items = fields.List(fields.Nested(RecommendedTeam))
+    excluded = fields.List(fields.Nested(ExcludedTeam))
+
+
+class DispatchIn(Schema):
+    """Body of POST /incidents/{id}/dispatches."""
+
+    team_id = fields.Integer(required=True, strict=True)
+    task = fields.String(load_default="", validate=validate.Length(0, 2000))
+    members_requested = fields.Integer(load_default=1, strict=True,
+                                       validate=validate.Range(1, 10000))
+
+
+class DispatchTransition(Schema):
+    """Body of POST /dispatches/{id}/transition."""
+
+    to = fields.String(required=True, validate=validate.OneOf(DISPATCH_STATUSES))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class DispatchOut(Schema):
+    """A dispatch as returned."""
+
+    id = fields.Integer()
+    incident_id = fields.Integer()
+    team_id = fields.Integer()
+    team_name = fields.String(allow_none=True)
+    org_id = fields.Integer()
+    task = fields.String()
+    members_requested = fields.Integer()
+    status = fields.String()
+    distance_km = fields.Decimal(allow_none=True, as_string=True)
+    warnings = fields.List(fields.String())
+    requested_by = fields.String()
+    requested_at = fields.AwareDateTime()
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    en_route_at = fields.AwareDateTime(allow_none=True)
+    on_scene_at = fields.AwareDateTime(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    next = fields.List(fields.String())
+
+
+DispatchList = items_schema(DispatchOut, "DispatchList")
+
+
+class DispatchQuery(PageQuery):
+    """Filters of GET /dispatches."""
+
+    incident_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(DISPATCH_STATUSES))
+    team_id = fields.Integer()
+
+
+class RequisitionIn(Schema):
+    """Body of POST /incidents/{id}/requisitions."""
+
+    owner_name = fields.String(required=True, validate=validate.Length(1, 200))
+    owner_contact = fields.String(required=True, validate=validate.Length(1, 100))
+    property = fields.String(required=True, validate=validate.Length(1, 300))
+    quantity = fields.Decimal(required=True, places=2, validate=validate.Range(0.01, 1e9))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    valuation = fields.Decimal(required=True, places=2, validate=validate.Range(0, 1e11))
+
+
+class RequisitionReturn(Schema):
+    """Body of POST /requisitions/{id}/return."""
+
+    condition = fields.String(required=True,
+                              validate=validate.OneOf(("intact", "damaged", "lost")))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+    returned_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class RequisitionOut(Schema):
+    """A requisition as returned (owner contact masked)."""
+
+    id = fields.Integer()
+    incident_id = fields.Integer()
+    order_number = fields.String()
+    owner_name = fields.String()
+    owner_contact = fields.String()
+    property = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime(allow_none=True)
+    valuation = fields.Decimal(**MONEY)
+    status = fields.String()
+    returned_at = fields.AwareDateTime(allow_none=True)
+    return_condition = fields.String(allow_none=True)
+    return_note = fields.String()
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+RequisitionList = items_schema(RequisitionOut, "RequisitionList")
+
+
+class ItemIn(Schema):
+    """One claim item."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(ITEM_KINDS))
+    quantity = fields.Decimal(required=True, validate=validate.Range(0.01, 1e7))
+    unit_price = fields.Decimal(required=True, validate=validate.Range(0, 1e9))
+    note = fields.String(load_default="", validate=validate.Length(0, 500))
+
+
+class ClaimIn(Schema):
+    """Body of POST /dispatches/{id}/compensation and /requisitions/{id}/compensation."""
+
+    items = fields.List(fields.Nested(ItemIn), required=True,
+                        validate=validate.Length(1, 200))
+
+
+class ItemOut(Schema):
+    """A claim item as returned."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    unit_price = fields.Decimal(**MONEY)
+    amount = fields.Decimal(**MONEY)
+    note = fields.String()
+
+
+class ClaimOut(Schema):
+    """A compensation claim as returned."""
+
+    id = fields.Integer()
+    incident_id = fields.Integer()
+    incident_title = fields.String()
+    dispatch_id = fields.Integer(allow_none=True)
+    requisition_id = fields.Integer(allow_none=True)
+    org_id = fields.Integer(allow_none=True)
+    claimant = fields.String()
+    total = fields.Decimal(**MONEY)
+    status = fields.String()
+    submitted_by = fields.String()
+    submitted_at = fields.AwareDateTime()
+    reviewed_by = fields.String(allow_none=True)
+    reviewed_at = fields.AwareDateTime(allow_none=True)
+    review_note = fields.String()
+    paid_by = fields.String(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    items = fields.List(fields.Nested(ItemOut))
+
+
+class ReviewIn(Schema):
+    """Body of POST /compensations/{id}/review."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class PayIn(Schema):
+    """Body of POST /compensations/{id}/pay (optional)."""
+
+    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class LedgerQuery(PageQuery):
+    """Filters of GET /compensations."""
+
+    status = fields.String(validate=validate.OneOf(COMPENSATION_STATUSES))
+    date_from = fields.Date(data_key="from")
+    date_to = fields.Date(data_key="to")
+    org_id = fields.Integer()
+    incident_id = fields.Integer()
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx")))
+    limit = fields.Integer(load_default=1000, validate=validate.Range(1, 10000))
+
+
+class LedgerSum(Schema):
+    """Sums of one organisation or incident."""
+
+    claimant = fields.String()
+    incident = fields.String()
+    claims = fields.Integer()
+    total = fields.Decimal(**MONEY)
+    paid = fields.Decimal(**MONEY)
+
+
+class LedgerOut(Schema):
+    """The compensation ledger."""
+
+    items = fields.List(fields.Nested(ClaimOut))
+    total = fields.Integer()
+    sum = fields.Decimal(**MONEY)
+    by_organisation = fields.List(fields.Nested(LedgerSum))
+    by_incident = fields.List(fields.Nested(LedgerSum))
+
+
+class PrefillItem(Schema):
+    """A pre-filled claim item."""
+
+    kind = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    unit_price = fields.Decimal(**MONEY)
+    amount = fields.Decimal(**MONEY)
+    note = fields.String()
+
+
+class PrefillOut(Schema):
+    """Pre-filled items of a dispatch's claim from the rate table."""
+
+    dispatch_id = fields.Integer()
+    days = fields.Integer()
+    members = fields.Integer()
+    rates = fields.Dict()
+    items = fields.List(fields.Nested(PrefillItem))
+    total = fields.Decimal(**MONEY)

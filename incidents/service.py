@@ -1,0 +1,534 @@
+"""Incidents: creation, the applicable plan and response level, timeline, recommendations.
+
+No Flask here. Dispatches and requisitions live in ``dispatch.py``, claims in
+``compensation.py``.
+"""
+
+import bisect
+import math
+import time
+from collections import namedtuple
+from datetime import date
+
+from geoalchemy2.shape import from_shape, to_shape
+from pyproj import Geod
+from shapely.geometry import mapping
+from sqlalchemy import Date, and_, bindparam, case, func, select
+
+from emergency import spatial
+from emergency.auth.permissions import require_area_scope
+from emergency.auth.roles import BUREAU
+from emergency.db import utcnow
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.geo.service import in_area
+from emergency.spatial import nearest as nn
+from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
+from registry.models import Organisation, RescueTeam, TeamMember
+from registry.service import district_scoped, insured_on, orgs_in_district
+
+GEOD = Geod(ellps="WGS84")
+INCIDENT_STEPS = {"open": ("responding", "closed"), "responding": ("closed", "open"),
+                  "closed": ()}
+# How many nearest rows one recommendation may look at before it gives up looking further.
+MAX_SCAN = 2000
+# Without radius_km, teams farther than this are not recommended (nor listed as left out).
+DEFAULT_REACH_KM = 200.0
+_WINDOW_HINT = {}
+# Rows read per batch: at most this many, and a learnt first batch size per category.
+MAX_BATCH = 400
+_ROWS_HINT = {}
+# A radius raised less than this long ago may be missed by the search cut-off (stale cache).
+RADIUS_CACHE_SECONDS = 60
+_RADIUS_CACHE = {}
+
+
+# ---------------------------------------------------------------- plans (optional package)
+
+
+def _plans():
+    """The plans service, or None while that package is not installed."""
+    try:
+        from plans import service as plans_service
+    except ImportError:  # plans/ not present: treat as "no applicable plan"
+        return None
+    return plans_service
+
+
+def incident_types():
+    """Allowed incident types (from plans.incident_types), or None to accept any."""
+    try:
+        from plans.incident_types import INCIDENT_TYPES
+    except ImportError:
+        return None
+    return INCIDENT_TYPES
+
+
+def _check_metrics(metrics):
+    """Metrics must be a mapping of names to finite, non-negative numbers."""
+    bad = {}
+    for name, value in (metrics or {}).items():
+        if not isinstance(name, str) or not name or len(name) > 40:
+            bad[str(name)[:40]] = ["metric names are 1..40 characters"]
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or value < 0:
+            bad[name] = ["must be a finite number >= 0"]
+    if bad:
+        raise Invalid("invalid metrics", {"metrics": [bad]})
+
+
+def _evaluate(session, incident, lon, lat):
+    """Find the applicable plan and its response level; returns what changed."""
+    plans = _plans()
+    plan = plans.applicable_plan(session, incident.incident_type, lon, lat) if plans else None
+    before = (incident.plan_id, incident.response_level)
+    if plan is None:
+        incident.plan_id = incident.plan_version = incident.plan_title = None
+        incident.response_level, incident.matched, incident.required_forces = None, [], []
+    else:
+        result = plans.evaluate_levels(plan["response_levels"], incident.metrics)
+        level = result["level"]
+        forces = plan.get("required_forces") or {}
+        incident.plan_id, incident.plan_version = plan["id"], plan.get("version")
+        incident.plan_title = plan.get("title")
+        incident.response_level, incident.matched = level, result["matched"]
+        incident.required_forces = list(forces.get(level) or forces.get(str(level)) or []) \
+            if level is not None else []
+    return before != (incident.plan_id, incident.response_level)
+
+
+def _event(session, incident_id, actor, kind, **detail):
+    """Append an entry to the incident's timeline."""
+    session.add(IncidentEvent(incident_id=incident_id, actor=actor or "", kind=kind,
+                              detail=detail, at=utcnow()))
+
+
+def _area_of(session, lon, lat):
+    """The most local area code containing the point, or None."""
+    from emergency.geo.service import areas_at
+
+    codes = areas_at(session, lon, lat)
+    return codes[0] if codes else None
+
+
+def create_incident(session, user, title, incident_type, location, occurred_at,
+                    metrics=None):
+    """Open an incident; its plan and response level are found at once."""
+    types = incident_types()
+    if types is not None and incident_type not in types:
+        raise Invalid("unknown incident type", {"incident_type": ["not a known type"]})
+    _check_metrics(metrics)
+    area_code = _area_of(session, location.x, location.y)
+    check_district(session, user, area_code)
+    incident = Incident(title=title, incident_type=incident_type, status="open",
+                        location=from_shape(location, srid=4326), occurred_at=occurred_at,
+                        metrics=dict(metrics or {}), created_by=user.username,
+                        area_code=area_code)
+    _evaluate(session, incident, location.x, location.y)
+    session.add(incident)
+    session.flush()
+    _event(session, incident.id, user.username, "opened", metrics=incident.metrics,
+           plan_id=incident.plan_id, response_level=incident.response_level)
+    return incident
+
+
+def incident_or_404(session, incident_id, lock=False):
+    """The incident, or NotFound."""
+    incident = session.get(Incident, incident_id, with_for_update=lock or None)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    return incident
+
+
+def check_read(user):
+    """Incidents are for bureau roles (org_admins see only their dispatches)."""
+    if user.role not in BUREAU:
+        raise Forbidden("incidents are read by bureau staff")
+
+
+def in_district(session, user):
+    """WHERE clauses keeping incidents in a district-scoped user's district.
+
+    An incident belongs to the most local area containing its location; inside the
+    district means that area or any below it by parent links.
+    """
+    if not district_scoped(user):
+        return []
+    return [in_area(session, Incident.__table__.c.area_code, user.area_code)]
+
+
+def incidents_in_district(session, user):
+    """A subquery of the ids of the incidents in the user's district, or None unscoped."""
+    if not district_scoped(user):
+        return None
+    t = Incident.__table__
+    return select(t.c.id).where(*in_district(session, user))
+
+
+def check_district(session, user, area_code):
+    """Forbidden when an incident in ``area_code`` lies outside the user's district."""
+    if district_scoped(user):
+        require_area_scope(user, [area_code], session)
+
+
+def incident_in_scope(session, user, incident_id):
+    """The incident if the user may see it: NotFound, or Forbidden outside the district."""
+    check_read(user)
+    incident = incident_or_404(session, incident_id)
+    check_district(session, user, incident.area_code)
+    return incident
+
+
+def check_incident_id(session, user, incident_id):
+    """Forbidden when the incident ``incident_id`` lies outside the user's district."""
+    if district_scoped(user):
+        area = session.scalar(select(Incident.area_code).where(Incident.id == incident_id))
+        require_area_scope(user, [area], session)
+
+
+def _lonlat(incident):
+    """The incident's lon/lat."""
+    point = to_shape(incident.location)
+    return point.x, point.y
+
+
+def update_incident(session, user, incident_id, title=None, metrics=None, status=None,
+                    note=""):
+    """Change title, metrics (re-evaluating the level) or status; each change is logged."""
+    incident = incident_or_404(session, incident_id, lock=True)
+    check_district(session, user, incident.area_code)
+    if incident.status == "closed" and (metrics is not None or title is not None):
+        raise Conflict("the incident is closed")
+    if title is not None:
+        incident.title = title
+    if metrics is not None:
+        _check_metrics(metrics)
+        old_level = incident.response_level
+        incident.metrics = {**incident.metrics, **metrics}
+        lon, lat = _lonlat(incident)
+        _evaluate(session, incident, lon, lat)
+        _event(session, incident.id, user.username, "metrics", metrics=metrics,
+               all_metrics=incident.metrics)
+        if incident.response_level != old_level:
+            _event(session, incident.id, user.username, "level", before=old_level,
+                   after=incident.response_level, matched=incident.matched,
+                   plan_id=incident.plan_id)
+    if status is not None and status != incident.status:
+        set_status(session, user, incident, status, note)
+    session.flush()
+    return incident
+
+
+def set_status(session, user, incident, to, note=""):
+    """Move an incident along open → responding → closed."""
+    if to not in INCIDENT_STEPS[incident.status]:
+        raise Conflict(f"an incident cannot go from {incident.status} to {to}",
+                       {"status": [f"allowed: {', '.join(INCIDENT_STEPS[incident.status])}"]})
+    if to == "closed":
+        active = session.scalar(select(func.count(Dispatch.id)).where(
+            Dispatch.incident_id == incident.id, Dispatch.status.in_(ACTIVE_DISPATCH)))
+        if active:
+            raise Conflict(f"{active} dispatches are still active; complete or cancel them")
+        incident.closed_at = utcnow()
+    before, incident.status = incident.status, to
+    _event(session, incident.id, user.username if user else "", "status", before=before,
+           after=to, note=note)
+
+
+def incident_dict(session, incident):
+    """An incident as the API shows it."""
+    point = to_shape(incident.location)
+    return {
+        "id": incident.id, "title": incident.title, "incident_type": incident.incident_type,
+        "status": incident.status, "location": mapping(point), "area_code": incident.area_code,
+        "occurred_at": incident.occurred_at, "metrics": incident.metrics,
+        "plan_id": incident.plan_id, "plan_title": incident.plan_title,
+        "plan_version": incident.plan_version, "response_level": incident.response_level,
+        "matched": incident.matched, "required_forces": incident.required_forces,
+        "forces": forces_status(session, incident),
+        "created_by": incident.created_by, "created_at": incident.created_at,
+        "updated_at": incident.updated_at, "closed_at": incident.closed_at,
+    }
+
+
+def forces_status(session, incident):
+    """Required forces of the level against what is dispatched, per category."""
+    t, d = RescueTeam.__table__, Dispatch.__table__
+    rows = session.execute(
+        select(t.c.category, func.count(d.c.id)).join(t, t.c.id == d.c.team_id)
+        .where(d.c.incident_id == incident.id,
+               d.c.status.in_(("requested", "accepted", "en_route", "on_scene", "completed")))
+        .group_by(t.c.category)).all()
+    dispatched = {category: count for category, count in rows}
+    result = []
+    for need in incident.required_forces or []:
+        have = dispatched.get(need.get("category"), 0)
+        count = int(need.get("count") or 0)
+        result.append({"category": need.get("category"), "required": count,
+                       "dispatched": have, "missing": max(count - have, 0)})
+    return result
+
+
+def get_incident(session, user, incident_id):
+    """One incident as a dict."""
+    return incident_dict(session, incident_in_scope(session, user, incident_id))
+
+
+def list_incidents(session, user, status=None, since=None, bbox=None, incident_type=None,
+                   limit=100, offset=0):
+    """Incidents, newest first, as (records, total); records carry GeoJSON text."""
+    check_read(user)
+    t = Incident.__table__
+    where = in_district(session, user)
+    if status:
+        where.append(t.c.status == status)
+    if since:
+        where.append(t.c.occurred_at >= since)
+    if incident_type:
+        where.append(t.c.incident_type == incident_type)
+    if bbox:
+        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    rows = session.execute(
+        select(t.c.id, t.c.title, t.c.incident_type, t.c.status, t.c.area_code,
+               t.c.occurred_at, t.c.response_level, t.c.plan_id, t.c.metrics,
+               spatial.as_geojson(session, t.c.location).label("geometry"))
+        .where(*where).order_by(t.c.occurred_at.desc(), t.c.id.desc())
+        .limit(limit).offset(offset)).mappings().all()
+    return [dict(r) for r in rows], total
+
+
+def timeline(session, user, incident_id):
+    """The incident's timeline, oldest first."""
+    incident_in_scope(session, user, incident_id)
+    events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id ==
+                                                         incident_id)
+                             .order_by(IncidentEvent.at, IncidentEvent.id))
+    return [{"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind, "detail": e.detail}
+            for e in events]
+
+
+# ---------------------------------------------------------------- recommendations
+
+
+def _recommendation_query(with_category):
+    """The nearest-teams query of recommendations: one round trip per batch of rows.
+
+    Each row carries what classifying the team needs: its columns, its organisation's
+    status, its member count and how many members are insured today. The insured count is
+    the summary the database keeps on the team (triggers of migration 0008) when today lies
+    in the span it holds for, else counted live for that team only.
+    """
+    t, o = RescueTeam.__table__, Organisation.__table__
+    m = TeamMember.__table__
+    today = bindparam("today", type_=Date)
+    live = (select(func.count(m.c.id)).where(m.c.team_id == t.c.id, insured_on(m.c.id, today))
+            .scalar_subquery())
+    insured = case((and_(t.c.insured_from <= today, t.c.insured_until >= today),
+                    t.c.insured_members), else_=live).label("insured")
+    org_status = (select(o.c.status).where(o.c.id == t.c.org_id).scalar_subquery()
+                  .label("org_status"))
+    columns = (t.c.id, t.c.org_id, t.c.name, t.c.category, t.c.status, t.c.grade,
+               t.c.service_radius_km, func.ST_X(t.c.location).label("lon"),
+               func.ST_Y(t.c.location).label("lat"), org_status,
+               t.c.member_count.label("members"), insured)
+    where = [t.c.category == bindparam("category")] if with_category else []
+    return nn.Nearest(t, columns, where)
+
+
+_QUERIES = {True: _recommendation_query(True), False: _recommendation_query(False)}
+# A row of that query as a plain named tuple: its fields are read a dozen times per row,
+# and a SQLAlchemy Row's attribute access costs ten times a tuple's.
+_Candidate = namedtuple("_Candidate", "id org_id name category status grade service_radius_km "
+                                      "lon lat org_status members insured deg")
+
+
+def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
+                    require_insured=False, today=None, stats=None, org_ids=None):
+    """The nearest eligible teams by geodesic distance, and nearby teams left out with why.
+
+    Eligible: approved organisation, available, category matching, within the team's own
+    service radius, at least one member insured (every member when ``require_insured``).
+    ``org_ids``, when a set, keeps only those organisations' teams (a district's); others
+    are neither offered nor listed as left out.
+    ``stats``, a dict, receives the rows read and the round trips (for the benchmark).
+    """
+    reach_km = radius_km if radius_km is not None else DEFAULT_REACH_KM
+    # No team can qualify beyond the largest service radius, so the search stops there.
+    search_km = min(reach_km, _largest_radius(session, category))
+    today = today or date.today()
+    query, params = _QUERIES[bool(category)], {"today": today, "category": category}
+    # How many rows settled the last search of this category: read about that many at
+    # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
+    hint_key = (category, limit)
+    batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
+    # (km, row, reason) triples: classification is cheap comparisons; the output records
+    # (with their explanations) are built only for the rows returned.
+    eligible, excluded, offset, bound, degs, batches = [], [], 0, 0.0, [], 0
+    # SpatiaLite's window: rows grow with its area, so size it from how far the last
+    # search of the category reached for how many rows (an overshoot costs a few index
+    # entries; a window too small costs another round trip).
+    reached = _WINDOW_HINT.get(category)
+    start = (nn.START_DEG if reached is None
+             else max(reached[0] * math.sqrt(batch / reached[1]) * 1.25, nn.MIN_DEG))
+    max_deg = nn.degrees_within(search_km, lat)
+    while True:
+        rows = [_Candidate._make(r)
+                for r in query(session, lon, lat, batch, offset, start, params, max_deg)]
+        offset, batches = offset + len(rows), batches + 1
+        if rows:
+            n = len(rows)
+            _, _, dists = GEOD.inv([lon] * n, [lat] * n, [r.lon for r in rows],
+                                   [r.lat for r in rows])
+            last = rows[-1].deg
+            bound = nn.lower_bound_km(last, lat)
+            if offset == n and n == batch:
+                _WINDOW_HINT[category] = (max(last, nn.MIN_DEG), n)
+            # The next batch needs the window of ``offset + batch`` rows.
+            start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1, nn.MIN_DEG)
+            degs.extend(r.deg for r in rows)
+            for row, metres in zip(rows, dists, strict=True):
+                if org_ids is not None and row.org_id not in org_ids:
+                    continue
+                km = round(metres / 1000.0, 3)
+                reason = _reason(row, km, require_insured)
+                (excluded if reason else eligible).append((km, row, reason))
+        eligible.sort(key=_first)
+        settled = bisect.bisect_right(eligible, bound, key=_first)
+        if (len(rows) < batch or bound > search_km or settled >= limit
+                or offset >= MAX_SCAN):
+            break
+        # Few qualify near here (a rare category, many busy): look further in larger steps.
+        batch = min(batch * 2, MAX_BATCH)
+    _remember_rows(hint_key, degs, eligible, limit, lat)
+    if stats is not None:
+        stats["rows"] = stats.get("rows", 0) + offset
+        stats["batches"] = stats.get("batches", 0) + batches
+    items = [_record(*team) for team in eligible[:limit] if team[0] <= reach_km]
+    reach = items[-1]["distance_km"] if len(items) == limit else reach_km
+    excluded.sort(key=_first)
+    nearby = [_record(*team) for team in excluded[:max(limit, 20)] if team[0] <= reach]
+    return {"items": items, "excluded": nearby}
+
+
+def _first(team):
+    """Sort key of (km, row, reason) triples: the geodesic distance."""
+    return team[0]
+
+
+def _remember_rows(key, degs, eligible, limit, lat):
+    """Remember how many rows it took to settle ``limit`` teams (the next batch size)."""
+    if len(eligible) < limit:  # fewer qualify within reach: that many rows next time
+        _ROWS_HINT[key] = len(degs) + 2
+        return
+    kth = eligible[limit - 1][0]
+    # Rows come in planar order, and the bound grows with the planar distance.
+    needed = bisect.bisect_right(degs, kth, key=lambda d: nn.lower_bound_km(d, lat)) + 1
+    _ROWS_HINT[key] = int(needed * 1.25) + 2
+
+
+def clear_caches():
+    """Forget cached search hints (after bulk changes to teams, and between tests)."""
+    _RADIUS_CACHE.clear()
+    _WINDOW_HINT.clear()
+    _ROWS_HINT.clear()
+
+
+def _largest_radius(session, category):
+    """The largest service radius (km) of the category's teams, cached for a minute.
+
+    One index lookup per category (``ix_teams_category_radius``); without a category, the
+    largest of every category's.
+    """
+    now = time.monotonic()
+    key = (session.get_bind().engine.url, category)
+    cached = _RADIUS_CACHE.get(key)
+    if cached and now - cached[0] < RADIUS_CACHE_SECONDS:
+        return cached[1]
+    from registry.models import CATEGORIES
+
+    t = RescueTeam.__table__
+    largest = 0.0
+    for name in [category] if category else CATEGORIES:
+        found = session.scalar(select(func.max(t.c.service_radius_km))
+                               .where(t.c.category == name))
+        largest = max(largest, float(found or 0.0))
+    if largest > 0:  # an empty registry is not remembered: the first team must show up
+        _RADIUS_CACHE[key] = (now, largest)
+    return largest
+
+
+def _reason(row, km, require_insured):
+    """Why a team is left out (a reason code), or None when it qualifies."""
+    if row.org_status != "approved":
+        return "not_approved"
+    if row.status == "dispatched":
+        return "busy"
+    if row.status != "available":
+        return "unavailable"
+    if km > float(row.service_radius_km or 0):
+        return "out_of_radius"
+    insured = int(row.insured or 0)
+    if insured == 0 or (require_insured and insured < row.members):
+        return "uninsured"
+    return None
+
+
+def _record(km, row, reason):
+    """A team as recommendations return it: with why it qualifies, or why it is left out
+    (``reason``, from :func:`_reason`)."""
+    members, insured = row.members, int(row.insured or 0)
+    radius = float(row.service_radius_km or 0)
+    record = {"team_id": row.id, "name": row.name, "category": row.category,
+              "distance_km": km, "grade": row.grade, "members": members,
+              "insured_members": insured, "status": row.status, "org_id": row.org_id,
+              "service_radius_km": radius, "location": {"type": "Point",
+                                                        "coordinates": [row.lon, row.lat]}}
+    if reason:
+        record["reason"] = reason
+        if reason == "not_approved":
+            record["detail"] = f"organisation is {row.org_status}"
+        elif reason == "busy":
+            record["detail"] = "on another dispatch"
+        elif reason == "unavailable":
+            record["detail"] = f"team is {row.status}"
+        elif reason == "out_of_radius":
+            record["detail"] = f"{km:.1f} km is beyond its service radius of {radius:g} km"
+        else:
+            record["detail"] = f"{insured} of {members} members insured"
+        return record
+    why = ["organisation approved", "team available",
+           f"{km:.1f} km, within its service radius of {radius:g} km",
+           f"{insured} of {members} members insured"]
+    if row.grade:
+        why.append(f"official grade {row.grade}")
+    record["why"] = why
+    record["warnings"] = [f"{members - insured} members uninsured"] if insured < members else []
+    return record
+
+
+def district_orgs(session, user):
+    """The ids of the organisations in a district-scoped user's district, or None."""
+    if not district_scoped(user):
+        return None
+    return set(session.scalars(orgs_in_district(session, user)))
+
+
+def incident_recommendations(session, user, incident_id, category=None, limit=10,
+                             radius_km=None, require_insured=False):
+    """Recommendations for an incident."""
+    check_read(user)
+    # Only the place is needed: a Core row, not the incident with its JSON columns.
+    place = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).first()
+    if place is None:
+        raise NotFound(f"incident {incident_id} not found")
+    check_district(session, user, place.area_code)
+    result = recommend_teams(session, place.lon, place.lat, category, limit, radius_km,
+                             require_insured, org_ids=district_orgs(session, user))
+    return {"incident_id": incident_id, "category": category, "limit": limit,
+            "radius_km": radius_km, **result}
+
+
+_INCIDENT_PLACE = select(func.ST_X(Incident.__table__.c.location).label("lon"),
+                         func.ST_Y(Incident.__table__.c.location).label("lat"),
+                         Incident.__table__.c.area_code).where(
+    Incident.__table__.c.id == bindparam("incident_id"))
