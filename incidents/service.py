@@ -23,6 +23,8 @@ from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo.service import in_area
 from emergency.spatial import nearest as nn
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
+from plans import service as plans_service
+from plans.incident_types import INCIDENT_TYPES
 from registry.models import Organisation, RescueTeam, TeamMember
 from registry.service import district_scoped, insured_on, orgs_in_district
 
@@ -42,27 +44,6 @@ RADIUS_CACHE_SECONDS = 60
 _RADIUS_CACHE = {}
 
 
-# ---------------------------------------------------------------- plans (optional package)
-
-
-def _plans():
-    """The plans service, or None while that package is not installed."""
-    try:
-        from plans import service as plans_service
-    except ImportError:  # plans/ not present: treat as "no applicable plan"
-        return None
-    return plans_service
-
-
-def incident_types():
-    """Allowed incident types (from plans.incident_types), or None to accept any."""
-    try:
-        from plans.incident_types import INCIDENT_TYPES
-    except ImportError:
-        return None
-    return INCIDENT_TYPES
-
-
 def _check_metrics(metrics):
     """Metrics must be a mapping of names to finite, non-negative numbers."""
     bad = {}
@@ -78,14 +59,13 @@ def _check_metrics(metrics):
 
 def _evaluate(session, incident, lon, lat):
     """Find the applicable plan and its response level; returns what changed."""
-    plans = _plans()
-    plan = plans.applicable_plan(session, incident.incident_type, lon, lat) if plans else None
+    plan = plans_service.applicable_plan(session, incident.incident_type, lon, lat)
     before = (incident.plan_id, incident.response_level)
     if plan is None:
         incident.plan_id = incident.plan_version = incident.plan_title = None
         incident.response_level, incident.matched, incident.required_forces = None, [], []
     else:
-        result = plans.evaluate_levels(plan["response_levels"], incident.metrics)
+        result = plans_service.evaluate_levels(plan["response_levels"], incident.metrics)
         level = result["level"]
         forces = plan.get("required_forces") or {}
         incident.plan_id, incident.plan_version = plan["id"], plan.get("version")
@@ -113,8 +93,7 @@ def _area_of(session, lon, lat):
 def create_incident(session, user, title, incident_type, location, occurred_at,
                     metrics=None):
     """Open an incident; its plan and response level are found at once."""
-    types = incident_types()
-    if types is not None and incident_type not in types:
+    if incident_type not in INCIDENT_TYPES:
         raise Invalid("unknown incident type", {"incident_type": ["not a known type"]})
     _check_metrics(metrics)
     area_code = _area_of(session, location.x, location.y)

@@ -4,9 +4,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER
@@ -15,6 +15,7 @@ from incidents import dispatch as dispatches
 from incidents import service as incidents
 from maps import incidents as incident_maps
 from maps import pages
+from plans.incident_types import label as incident_type_label
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
 
@@ -53,13 +54,7 @@ def incident_time(value):
 
 def _type_label(key):
     """The incident type's label in the page's language (plans' catalogue)."""
-    try:
-        from plans.incident_types import label
-    except ImportError:
-        return key
-    from flask_babel import get_locale
-
-    return label(key, "en" if str(get_locale()).startswith("en") else "zh")
+    return incident_type_label(key, "en" if str(get_locale()).startswith("en") else "zh")
 
 
 def _labels():

@@ -1,8 +1,8 @@
 """The operations map: risk, teams by category, open hazards and live incidents, loaded by
 viewport, with a layer control, place search and a legend. Pure (no Flask, no database)."""
 
-from maps.layers import RISK_COLOURS
 from maps.pages import base_map
+from maps.risk import LEVEL_COLOURS as RISK_COLOURS
 from maps.viewport import ViewportLayers, layer_def
 
 TEAM_COLOURS = {"building_collapse": "#D55E00", "mountain": "#009E73", "water": "#0072B2",

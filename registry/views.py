@@ -14,7 +14,7 @@ from emergency.errors import Conflict, Invalid
 from emergency.geo import chinacrs
 from emergency.geo import service as geo
 from maps import forces
-from maps.views import render_map
+from maps.pages import page_parts
 from registry import members, roster, service
 from registry import validators as v
 from registry.api import cipher
@@ -320,4 +320,4 @@ def forces_map():
     if total > len(teams):
         flash(_("Showing %(shown)d of %(total)d teams; filter by category to see the rest.",
                 shown=len(teams), total=total), "warning")
-    return render_map(fmap, _("Forces map"))
+    return render_template("maps/map.html", title=_("Forces map"), **page_parts(fmap))

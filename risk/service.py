@@ -19,6 +19,7 @@ from emergency.errors import Conflict, Invalid, NotFound, TooMany
 from emergency.geo import service as geo_service
 from emergency.geo.models import AREA_LEVELS, Area, Grid
 from emergency.spatial.bulk import insert_rows
+from registry import service as registry_service
 from risk import grid as gridlib
 from risk import model
 from risk.models import METHODS, RiskAssessment, RiskCell, RiskLayer, RiskLayerFeature
@@ -257,13 +258,8 @@ class RunInputs:
 
 
 def capacity_teams(session):
-    """Live capacity: approved organisations' available teams, from the registry if present."""
-    try:
-        from registry import service as registry
-    except ImportError:
-        return []
-    fn = getattr(registry, "capacity_teams", None)
-    return list(fn(session, bbox=None)) if fn else []
+    """Live capacity: approved organisations' available teams."""
+    return list(registry_service.capacity_teams(session, bbox=None))
 
 
 def _layer_input(session, chosen, area_bbox):

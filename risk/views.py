@@ -13,6 +13,8 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError
+from maps.pages import page_parts
+from maps.risk import risk_map as build_risk_map
 from risk import jobs, layers, service
 from risk.model import COLOURS, LEVEL_NAMES_ZH
 
@@ -120,9 +122,6 @@ def start_assessment():
 @allow(EVERYONE)
 def risk_map(assessment_id):
     """The four-colour risk map of a run: cells by viewport, gaps, hazard layers, teams."""
-    from maps.risk import risk_map as build
-    from maps.views import render_map
-
     session = get_session()
     run = service.get_assessment(session, assessment_id)
     area = service.area_geometry(session, run.area_code)
@@ -130,7 +129,7 @@ def risk_map(assessment_id):
                "url": url_for("risk.layer_features", layer_id=c["layer_id"])}
               for c in run.layers]
     teams_url = "/api/v1/teams" if "registry.list_teams" in current_app.view_functions else None
-    fmap = build({"id": run.id, "status": run.status, "area_code": run.area_code},
+    fmap = build_risk_map({"id": run.id, "status": run.status, "area_code": run.area_code},
                  url_for("maplayers.layer", name="risk"), _map_labels(),
                  bounds=area.bounds if area is not None else None,
                  area_geojson=mapping(area.simplify(0.0005)) if area is not None else None,
@@ -138,4 +137,4 @@ def risk_map(assessment_id):
                  tile_url=current_app.config["BASEMAP_TILE_URL"],
                  attribution=current_app.config["BASEMAP_ATTRIBUTION"])
     title = _("Risk map: assessment %(id)s (%(status)s)", id=run.id, status=run.status)
-    return render_map(fmap, title)
+    return render_template("maps/map.html", title=title, **page_parts(fmap))

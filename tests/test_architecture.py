@@ -27,6 +27,91 @@ def _imports(path):
             yield node.module
 
 
+# The layers, lowest first. A module may import its own layer and those below it, never one
+# above (docs/architecture.md). Each module belongs to the longest prefix that names it.
+LAYERS = [
+    ("core", ["emergency.errors", "emergency.config", "emergency.i18n", "emergency.jsonbody",
+              "emergency.csp", "emergency.exports", "emergency.uploads"]),
+    # The spatial seam and the database machinery around it, then accounts, audit, areas.
+    ("platform", ["emergency.spatial", "emergency.db", "emergency.geojson", "emergency.schemas",
+                  "emergency.idempotency", "emergency.auth", "emergency.audit",
+                  "emergency.geo"]),
+    # Map builders: pure render code (folium, no services), used by every domain's pages.
+    ("render", ["maps.assets", "maps.data", "maps.pages", "maps.forces", "maps.hazards",
+                "maps.incidents", "maps.risk", "maps.operations", "maps.viewport"]),
+    ("domains", ["registry", "plans"]),
+    ("operations", ["risk", "hazards", "incidents"]),
+    ("maps", ["maps"]),
+    # The composition root: create_app and what wires every domain into the app.
+    ("app", ["emergency", "emergency.api", "emergency.web", "emergency.cli", "emergency.demo",
+             "emergency.domains", "emergency.backup", "emergency.server", "emergency.keys",
+             "emergency.migrate"]),
+]
+OURS = tuple(PACKAGES)
+
+
+def _module_name(path):
+    """The dotted module name of a source file."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _layer(module):
+    """(index, name) of the layer a module of ours belongs to, or None."""
+    best = None
+    for index, (name, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if module == prefix or module.startswith(prefix + "."):
+                if best is None or len(prefix) > best[2]:
+                    best = (index, name, len(prefix))
+    return best[:2] if best else None
+
+
+def _imported_modules(path):
+    """(module, line) of every import of our packages in a file, names resolved to modules
+    (``from emergency import spatial`` imports emergency.spatial)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                base = ROOT.joinpath(*candidate.split("."))
+                is_module = base.with_suffix(".py").exists() or (base / "__init__.py").exists()
+                yield (candidate if is_module else node.module), node.lineno
+
+
+def test_every_module_has_a_layer():
+    unplaced = [_module_name(p) for p in _python_files() if _layer(_module_name(p)) is None]
+    assert unplaced == [], "add them to LAYERS"
+
+
+def test_no_import_climbs_a_layer():
+    climbs = []
+    for path in _python_files():
+        own = _layer(_module_name(path))
+        for module, line in _imported_modules(path):
+            if not module.startswith(OURS) or module.split(".")[0] not in OURS:
+                continue
+            target = _layer(module)
+            if own and target and target[0] > own[0]:
+                climbs.append(f"{path.relative_to(ROOT)}:{line} ({own[1]}) imports {module} "
+                              f"({target[1]})")
+    assert climbs == []
+
+
+def test_registry_and_plans_never_import_operations():
+    offenders = [f"{p.relative_to(ROOT)} imports {m}"
+                 for package in ("registry", "plans") for p in (ROOT / package).rglob("*.py")
+                 for m, _line in _imported_modules(p)
+                 if m.split(".")[0] in ("risk", "hazards", "incidents")]
+    assert offenders == []
+
+
 def test_services_do_not_import_flask():
     offenders = [str(p.relative_to(ROOT)) for p in _python_files()
                  if p.name.startswith("service") and any(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, column, func, select, table
 
 from emergency.auth import sessions, throttle
 from emergency.auth.models import ApiToken, LoginAttempt, User, UserGrid
@@ -16,6 +16,9 @@ from emergency.db import utcnow
 from emergency.errors import Conflict, Invalid, NotFound
 
 _hasher = PasswordHasher()
+# The registry's table of organisations, named here by its columns only: the registry sits
+# above auth, which must not import it.
+_ORGANISATIONS = table("organisations", column("id"))
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 
@@ -37,11 +40,10 @@ def _scope_problems(session, role, grids, org_id, area_code):
         if unknown:
             problems["grid_codes"] = [f"unknown grid {code}" for code in unknown]
     if org_id is not None:
-        from registry.models import Organisation  # registry sits above auth: import late
-
         if role != ORG_ADMIN:
             problems["org_id"] = ["only org_admin users belong to an organisation"]
-        elif session.get(Organisation, org_id) is None:
+        elif session.scalar(select(_ORGANISATIONS.c.id).where(
+                _ORGANISATIONS.c.id == org_id)) is None:
             problems["org_id"] = [f"unknown organisation {org_id}"]
     if area_code and not session.scalar(select(Area.id).where(Area.code == area_code)):
         problems["area_code"] = [f"unknown area {area_code}"]
