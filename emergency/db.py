@@ -1,5 +1,6 @@
 """Database core: declarative base, column types, and one session per request."""
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
@@ -7,6 +8,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from emergency import spatial
+from emergency.errors import NotFound
 from emergency.spatial.types import UTCDateTime  # noqa: F401  (models import it from here)
 
 NAMING = {
@@ -108,6 +110,31 @@ def new_session(readonly=False) -> Session:
     if ext["session"] is not None:
         return ext["session"]
     return Session(bind=ext["reader"] if readonly else ext["engine"])
+
+
+@contextmanager
+def unit_of_work(actor="cli"):
+    """A session outside any request (CLI, demo) whose work is committed at the end of the
+    block, or rolled back when the block raises; ``actor`` names the writer in the audit log."""
+    session = new_session()
+    session.info["actor"] = actor
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_or_404(session, model, key, what, lock=False):
+    """The row of ``model`` with that primary key, or NotFound ("no <what> <key>");
+    ``lock`` takes it FOR UPDATE."""
+    row = session.get(model, key, with_for_update=lock or None)
+    if row is None:
+        raise NotFound(f"no {what} {key}")
+    return row
 
 
 def finish_request(ok):
