@@ -5,7 +5,7 @@ from datetime import UTC
 from marshmallow import Schema, fields, validate
 
 from emergency.geojson import GeometryField, SpatialInputSchema
-from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery
+from emergency.schemas import QuerySchema, SpatialPageQuery
 from hazards.models import CATEGORIES, SEVERITIES, STATUSES
 
 
@@ -130,10 +130,6 @@ class HazardBulletinIn(Schema):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
     title = fields.String(load_default="", validate=validate.Length(0, 200))
-
-
-class HazardTaskQuery(PageQuery):
-    """Paging of GET /hazards/tasks."""
 
 
 class HazardEscalationOut(Schema):

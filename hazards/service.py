@@ -4,7 +4,6 @@ No Flask here: callers pass the acting user, the due-time policy and (for tests)
 """
 
 import json
-from datetime import datetime
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, bindparam, func, or_, select, update
@@ -332,11 +331,3 @@ def my_tasks(session, user, limit=200, now=None):
         record["next_steps"] = [s for s in TRANSITIONS[record["status"]]
                                 if may_step(user.role, s)]
     return records, total
-
-
-def parse_time(value):
-    """An aware datetime from ISO text (for CLI use); naive values are refused."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise Invalid("time needs an offset", {"time": ["ISO 8601 with offset"]})
-    return parsed

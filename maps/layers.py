@@ -198,13 +198,6 @@ def _lonlat(geometry):
     return geometry["coordinates"][0], geometry["coordinates"][1]
 
 
-def _bbox_area_m2(bbox):
-    """Approximate area of a WGS-84 bbox in square metres."""
-    minx, miny, maxx, maxy = bbox
-    mid = math.radians((miny + maxy) / 2)
-    return (maxx - minx) * 111_320 * math.cos(mid) * (maxy - miny) * 110_574
-
-
 # ---------------------------------------------------------------- providers
 
 
@@ -247,18 +240,6 @@ def grids(session, user, bbox, zoom, params):
 class TextFeatures(list):
     """Features already serialised as GeoJSON Feature texts (see ``dumps``): a provider
     reading from an in-memory store formats them straight to text, never to dicts."""
-
-
-def area_risk_level(counts, share=0.1):
-    """The most severe level (1 = major) holding, with the levels above it, at least
-    ``share`` of an area's (or a bin's) cells."""
-    total = sum(counts.values()) or 1
-    running = 0
-    for level in ("1", "2", "3", "4"):
-        running += counts.get(level, 0)
-        if running / total >= share:
-            return int(level)
-    return 4
 
 
 def _assessment_id(params):

@@ -44,12 +44,6 @@ def _rivers_metric():
             for r in (YANGTZE, JIALING, WUJIANG)]
 
 
-def _inside(geoms, city_metric):
-    """Only the geometries inside the city (metric)."""
-    shapely.prepare(city_metric)
-    return geoms[shapely.intersects(city_metric, geoms)]
-
-
 def _hazard_points(rng, rivers, city):
     """Geological hazard points: dense along valleys, some in the north-east mountains."""
     points, values = [], []

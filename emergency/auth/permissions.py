@@ -5,8 +5,10 @@ import functools
 from flask import request
 from flask_login import current_user
 
-from emergency.auth.roles import ADMIN, BUREAU
+from emergency.auth.roles import ADMIN
+from emergency.db import get_session
 from emergency.errors import Forbidden, Unauthorized
+from emergency.geo.service import area_descendants
 
 
 def actor():
@@ -41,11 +43,6 @@ def public(view):
     return view
 
 
-def in_bureau(user):
-    """True for bureau staff (admin, planner, dispatcher, auditor)."""
-    return user.role in BUREAU
-
-
 def require_area_scope(user, area_codes, session=None):
     """Bureau staff scoped to an area may act only on objects inside it.
 
@@ -57,11 +54,7 @@ def require_area_scope(user, area_codes, session=None):
         return
     codes = [code for code in area_codes if code]
     if codes:
-        from emergency.geo.service import area_descendants
-
         if session is None:
-            from emergency.db import get_session
-
             session = get_session()
         if set(codes) & set(area_descendants(session, user.area_code)):
             return

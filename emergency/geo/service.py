@@ -138,15 +138,6 @@ def district_at(session, lon, lat):
         .order_by(t.c.code).limit(1))
 
 
-def area_lineage(session, code):
-    """The area's code and the codes of all its ancestors, most local first."""
-    lineage = []
-    while code and code not in lineage:
-        lineage.append(code)
-        code = session.scalar(select(Area.parent_code).where(Area.code == code))
-    return lineage
-
-
 def area_descendants(session, code):
     """The code of an area and of every area below it, by parent links (a city's code is no
     prefix of its districts': 500000 → 500103)."""

@@ -4,9 +4,10 @@ import json
 import re
 
 from maps.assets import external_urls
-from maps.layers import area_risk_level, snap_bbox, tile_bounds
+from maps.layers import snap_bbox, tile_bounds
 from maps.operations import operations_map
 from maps.pages import page_parts
+from risk.cellstore import share_level
 
 LABELS = {k: k for k in (
     "areas grids risk teams hazards incidents code level cells counts grid organisation "
@@ -58,10 +59,9 @@ def test_snapped_bbox_covers_the_view_on_the_tile_grid():
     assert (west, east) == (-180, 180) and round(north, 4) == 85.0511 == -round(south, 4)
 
 
-def test_area_risk_level_is_the_worst_level_with_a_tenth_of_the_cells():
-    assert area_risk_level({"1": 0, "2": 1, "3": 2, "4": 97}) == 4
-    assert area_risk_level({"1": 0, "2": 10, "3": 0, "4": 90}) == 2
-    assert area_risk_level({"1": 5, "2": 5, "3": 0, "4": 90}) == 2
+def test_a_bins_level_is_the_worst_level_with_a_tenth_of_the_cells():
+    counts = [[0, 1, 2, 97], [0, 10, 0, 90], [5, 5, 0, 90], [0, 0, 0, 0]]
+    assert share_level(counts).tolist() == [4, 2, 2, 4]
 
 
 def test_home_page_shows_the_map_and_keeps_the_role_links(client, actors, place):
