@@ -31,7 +31,8 @@ def _imports(path):
 # above (docs/architecture.md). Each module belongs to the longest prefix that names it.
 LAYERS = [
     ("core", ["emergency.errors", "emergency.config", "emergency.i18n", "emergency.jsonbody",
-              "emergency.csp", "emergency.exports", "emergency.uploads"]),
+              "emergency.csp", "emergency.exports", "emergency.uploads",
+              "emergency.vocabulary"]),
     # The spatial seam and the database machinery around it, then accounts, audit, areas.
     ("platform", ["emergency.spatial", "emergency.db", "emergency.geojson", "emergency.schemas",
                   "emergency.idempotency", "emergency.auth", "emergency.audit",
