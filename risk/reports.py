@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased
 from emergency import spatial
 from emergency.errors import Conflict, Invalid
 from emergency.geo.models import Area, Grid
-from risk.model import COLOURS, LEVEL_NAMES_ZH
 from risk.models import RiskCell
+from risk.scoring import COLOURS, LEVEL_NAMES_ZH
 from risk.service import area_and_descendants, get_assessment, in_chunks
 
 LEVELS = (1, 2, 3, 4)

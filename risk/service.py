@@ -21,7 +21,7 @@ from emergency.geo.models import AREA_LEVELS, Area, Grid
 from emergency.spatial.bulk import insert_rows
 from registry import service as registry_service
 from risk import grid as gridlib
-from risk import model
+from risk import scoring
 from risk.models import METHODS, RiskAssessment, RiskCell, RiskLayer, RiskLayerFeature
 
 MAX_CELLS = 2_000_000
@@ -93,7 +93,7 @@ def area_geometry(session, code):
 
 def _check_params(params, layers):
     """Merge and validate the model parameters; Invalid names each bad one."""
-    merged = model.merge_params(params)
+    merged = scoring.merge_params(params)
     problems = {}
     if merged["method"] not in METHODS:
         problems["params.method"] = [f"must be one of {', '.join(METHODS)}"]
@@ -263,7 +263,7 @@ def capacity_teams(session):
 
 
 def _layer_input(session, chosen, area_bbox):
-    """A chosen layer's features inside the area's bbox as a model.LayerInput."""
+    """A chosen layer's features inside the area's bbox as a scoring.LayerInput."""
     layer = get_layer(session, chosen["layer_id"])
     t = RiskLayerFeature.__table__
     rows = session.execute(select(t.c.value, t.c.likelihood, t.c.consequence,
@@ -273,7 +273,7 @@ def _layer_input(session, chosen, area_bbox):
     values = np.array([r[0] for r in rows], dtype=float)
     geoms = shapely.from_wkb([bytes(r[3]) for r in rows]) if rows else np.array([], object)
     matrix = layer.likelihood_field is not None
-    return model.LayerInput(
+    return scoring.LayerInput(
         role=layer.role, kind=layer.geometry_kind, geoms=np.asarray(geoms, dtype=object),
         values=values, weight=chosen["weight"],
         scale=float(chosen.get("scale") or layer.value_max or 1.0),
@@ -325,15 +325,15 @@ def compute(inputs, progress=None):
     report = progress or (lambda _f: None)
     grid = gridlib.build_grid(inputs.area, inputs.cell_size_m, inputs.epsg)
     report(0.1)
-    result = model.assess(grid, inputs.layers, inputs.teams, inputs.params,
-                          progress=lambda f: report(0.1 + 0.7 * f))
+    result = scoring.assess(grid, inputs.layers, inputs.teams, inputs.params,
+                            progress=lambda f: report(0.1 + 0.7 * f))
     # Assign in the metric CRS, where the cells were clipped, so a point near a boundary
     # falls on the same side as its cell did; a cell no sub-area claims is the run's own.
     rep = grid.representative_points()
     codes, depth, polys = inputs.areas
-    area_codes = model.assign_codes(rep, _metric(polys, grid.epsg), codes, depth)
+    area_codes = scoring.assign_codes(rep, _metric(polys, grid.epsg), codes, depth)
     area_codes[area_codes == None] = inputs.area_code  # noqa: E711 (numpy comparison)
-    grid_codes = model.assign_codes(rep, _metric(inputs.grids[1], grid.epsg), inputs.grids[0])
+    grid_codes = scoring.assign_codes(rep, _metric(inputs.grids[1], grid.epsg), inputs.grids[0])
     report(0.9)
     return grid, result, area_codes, grid_codes
 

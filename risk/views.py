@@ -16,7 +16,7 @@ from emergency.errors import DomainError
 from maps.pages import page_parts
 from maps.risk import risk_map as build_risk_map
 from risk import jobs, layers, service
-from risk.model import COLOURS, LEVEL_NAMES_ZH
+from risk.scoring import COLOURS, LEVEL_NAMES_ZH
 
 bp = Blueprint("risk_pages", __name__, template_folder="templates")
 

@@ -1,4 +1,4 @@
-"""The pure model: grid geometry and the monotonic properties the model promises."""
+"""The pure risk scoring: grid geometry and the monotonic properties the model promises."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from risk import grid as gridlib
-from risk import model
+from risk import scoring
 from tests.risk.risk_factories import X0, Y0, lonlat, rect
 
 
@@ -28,15 +28,15 @@ def test_cells_cover_the_area_exactly_and_are_clipped():
 
 def test_matrix_bands_by_default():
     scores = np.array([0, 1, 3, 4, 9, 10, 16, 20, 25])
-    levels = model.matrix_levels(scores, model.DEFAULTS["bands"])
+    levels = scoring.matrix_levels(scores, scoring.DEFAULTS["bands"])
     assert levels.tolist() == [4, 4, 4, 3, 3, 2, 2, 1, 1]
-    custom = model.matrix_levels(scores, {"red": 15, "orange": 8, "yellow": 3})
+    custom = scoring.matrix_levels(scores, {"red": 15, "orange": 8, "yellow": 3})
     assert custom.tolist() == [4, 4, 3, 3, 2, 2, 1, 1, 1]
 
 
 AREA = rect(0, 0, 3000, 2000)
 GRID = gridlib.build_grid(AREA, 500)
-PARAMS = model.merge_params({})
+PARAMS = scoring.merge_params({})
 
 coord = st.floats(min_value=-200, max_value=3200, allow_nan=False)
 value = st.floats(min_value=0, max_value=10, allow_nan=False)
@@ -48,17 +48,17 @@ team_spec = st.tuples(coord, coord, st.floats(0.1, 3), st.sampled_from([None, 1,
 def _polygons(specs):
     """A hazard polygon layer from (x, y, w, h, value) specs (UTM offsets)."""
     geoms = np.array([rect(x, y, x + w, y + h) for x, y, w, h, _v in specs], dtype=object)
-    return model.LayerInput(role="hazard", kind="polygon", geoms=geoms,
-                            values=np.array([s[4] for s in specs]), weight=2.0, scale=10.0)
+    return scoring.LayerInput(role="hazard", kind="polygon", geoms=geoms,
+                              values=np.array([s[4] for s in specs]), weight=2.0, scale=10.0)
 
 
 def _points(specs, role="hazard"):
     """A point layer from (x, y, value) specs."""
     geoms = np.array([shapely.Point(lonlat(X0 + x, Y0 + y)) for x, y, _v in specs],
                      dtype=object)
-    return model.LayerInput(role=role, kind="point", geoms=geoms,
-                            values=np.array([s[2] for s in specs], dtype=float),
-                            weight=1.0, scale=10.0)
+    return scoring.LayerInput(role=role, kind="point", geoms=geoms,
+                              values=np.array([s[2] for s in specs], dtype=float),
+                              weight=1.0, scale=10.0)
 
 
 def _teams(specs):
@@ -74,7 +74,7 @@ def _teams(specs):
 def _run(polys, points, people, teams):
     """Assess the fixed grid."""
     layers = [_polygons(polys), _points(points), _points(people, "exposure")]
-    return model.assess(GRID, layers, _teams(teams), PARAMS)
+    return scoring.assess(GRID, layers, _teams(teams), PARAMS)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""The risk model: per-cell indices, capacity, composite risk, levels, 5x5 matrix method.
+"""Risk scoring, the risk model: per-cell indices, capacity, composite risk, levels, 5x5 matrix.
 
 Pure computation on numpy arrays and shapely geometries; every formula here is written out
 in docs/risk-model.md. No database, no Flask.
