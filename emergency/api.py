@@ -1,6 +1,8 @@
 """The JSON API: flask-smorest set-up, the OpenAPI document, health."""
 
 import flask_smorest
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import text
@@ -50,8 +52,6 @@ def health():
 def schema_namer():
     """A resolver naming schemas by class, prefixed by their domain only on a clash, so two
     domains may both call a schema ``ReviewIn`` (registration order keeps names stable)."""
-    from apispec.ext.marshmallow.common import resolve_schema_cls
-
     taken = {}
 
     def name_of(schema):
@@ -87,7 +87,6 @@ def init_app(app):
                      "{\"error\": {\"code\", \"message\", \"details\"}}."},
         },
     )
-    from apispec.ext.marshmallow import MarshmallowPlugin
 
     api = Api(app, spec_kwargs={
         "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_namer())})

@@ -29,6 +29,7 @@ from geoalchemy2.elements import WKBElement
 from sqlalchemy import JSON, Date, DateTime, Float, LargeBinary, Numeric, func, select, text
 
 from emergency.db import utcnow
+from emergency.domains import metadata
 from emergency.errors import Conflict, Invalid
 from emergency.spatial.engine import backend_name
 
@@ -38,8 +39,6 @@ BATCH = 1000
 
 def tables():
     """Every application table in dependency order (parents first)."""
-    from emergency.domains import metadata
-
     return metadata().sorted_tables
 
 

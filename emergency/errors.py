@@ -1,6 +1,7 @@
 """Domain errors raised by services and the one place that turns them into HTTP errors."""
 
-from flask import jsonify, request
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -115,8 +116,6 @@ def handle_http_exception(exc):
         details = _webargs_details(exc)
         return error_response(400, "bad_request", "malformed request body", details)
     if _wants_html() and status in (404, 405):
-        from flask import render_template
-
         return render_template("error.html", status=status, message=message), status
     return error_response(status, code, message)
 
@@ -124,16 +123,12 @@ def handle_http_exception(exc):
 def handle_domain_error(exc):
     """Render a service's domain error."""
     if isinstance(exc, Unauthorized) and _wants_html():
-        from flask import redirect, url_for
-
         return redirect(url_for("web.login", next=request.full_path))
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
 def handle_database_unavailable(exc):
     """A database that is gone for a moment gives 503; the client retries."""
-    from flask import current_app
-
     current_app.logger.warning("database unavailable: %s", str(exc).splitlines()[0])
     return error_response(503, "unavailable", "database busy or unavailable; retry shortly")
 
@@ -141,8 +136,6 @@ def handle_database_unavailable(exc):
 def handle_out_of_range(exc):
     """A number too large for the database column (SQLite OverflowError, PostgreSQL
     numeric_value_out_of_range) is bad input, not a server error."""
-    from flask import current_app
-
     current_app.logger.info("value out of range: %s", type(exc).__name__)
     return error_response(422, "invalid", "a number in the request is out of range",
                           {"_request": ["a number is too large or too small"]})
@@ -150,8 +143,6 @@ def handle_out_of_range(exc):
 
 def init_app(app):
     """Register the one mapping from exceptions to JSON errors."""
-    from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
-
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)

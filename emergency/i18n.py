@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from flask import request, session
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, request, session
 from flask_babel import Babel
 
 LANGUAGES = ("zh", "en")
@@ -23,8 +25,6 @@ def translation_dirs():
 
 def compile_catalogues():
     """Compile .po files whose .mo is missing or older (cheap when up to date)."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
 
     for folder in translation_dirs():
         for po in Path(folder).glob("*/LC_MESSAGES/*.po"):
@@ -39,8 +39,6 @@ def compile_catalogues():
 
 def select_locale():
     """?lang= (remembered in the session), else the session's choice, else the default."""
-    from flask import current_app
-
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen

@@ -7,7 +7,9 @@ from flask import Response, g, request
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from emergency.auth.permissions import actor
 from emergency.db import Base, UTCDateTime, get_session, utcnow
+from emergency.errors import error_response
 
 HEADER = "Idempotency-Key"
 MAX_STORED_BYTES = 1024 * 1024
@@ -39,8 +41,6 @@ def _request_hash():
 
 def _user_id():
     """The signed-in user's id, or None."""
-    from emergency.auth.permissions import actor
-
     user = actor()
     return user.id if user is not None else None
 
@@ -50,7 +50,6 @@ def replay():
     key = request.headers.get(HEADER)
     if request.method != "POST" or not key or not request.path.startswith("/api/"):
         return None
-    from emergency.errors import error_response
 
     if len(key) > 200:
         return error_response(400, "bad_request", f"{HEADER} longer than 200 characters")

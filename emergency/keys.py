@@ -15,6 +15,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from emergency.audit import service as audit
+from emergency.db import new_session
+from emergency.domains import metadata
 from emergency.errors import Invalid
 from emergency.spatial import bulk
 from registry.crypto import Cipher
@@ -24,8 +27,6 @@ BATCH = 2000
 
 def sealed_columns():
     """{table: ([personal columns], {hash column: the personal column it hashes})}."""
-    from emergency.domains import metadata  # the composition root imports this module
-
     found = {}
     for table in metadata().sorted_tables:
         personal = [c.name for c in table.columns if c.info.get("personal")]
@@ -107,9 +108,6 @@ def rotate_command(old_key):
     Stop the app, set EMERGENCY_DATA_KEY to the new key, run this with the old one, start
     the app. Backups taken before still need the old key.
     """
-    from emergency.audit import service as audit
-    from emergency.db import new_session
-
     new_key = current_app.config["EMERGENCY_DATA_KEY"]
     if old_key == new_key:
         raise click.ClickException("the old key is the configured key: set "

@@ -6,6 +6,8 @@ from alembic import command
 from alembic.config import Config
 from flask import current_app
 
+from emergency.db import engine as app_engine
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -23,8 +25,6 @@ def alembic_config(connection=None, url=None):
 def upgrade(revision="heads", engine=None):
     """Apply migrations up to ``revision`` on the app's (or the given) engine."""
     if engine is None:
-        from emergency.db import engine as app_engine
-
         engine = app_engine()
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)

@@ -4,6 +4,9 @@ import gc
 import logging
 
 from gunicorn.app.base import BaseApplication
+from sqlalchemy import text
+
+from emergency import create_app
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +25,6 @@ class _Server(BaseApplication):
 
     def load(self):
         """Create the app (after fork, so each worker has its own connections)."""
-        from emergency import create_app
-
         return create_app()
 
 
@@ -36,8 +37,6 @@ def warm_up(app, connections):
     report a cold worker stored took 56 ms on SpatiaLite and 128 ms on PostGIS against 6-8 ms
     warm, and a burst of phones arriving at a restarted server set the whole run's p99.
     """
-    from sqlalchemy import text
-
     engine = app.extensions["emergency.db"]["engine"]
     held = []
     try:

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from emergency.audit.models import AuditEntry
@@ -117,8 +117,6 @@ def record(session, action, object_type, object_id=None, details=None):
 def list_entries(session, actor=None, action=None, since=None, object_type=None,
                  object_id=None, limit=100, offset=0):
     """Audit entries, newest first, with the total count."""
-    from sqlalchemy import func
-
     query = select(AuditEntry)
     if actor:
         query = query.where(AuditEntry.actor == actor)

@@ -14,6 +14,7 @@ from emergency.auth.models import ApiToken, LoginAttempt, User, UserGrid
 from emergency.auth.roles import ADMIN, GRID_STAFF, ORG_ADMIN, ROLES
 from emergency.db import utcnow
 from emergency.errors import Conflict, Invalid, NotFound
+from emergency.geo.models import Area, Grid
 
 _hasher = PasswordHasher()
 # The registry's table of organisations, named here by its columns only: the registry sits
@@ -29,8 +30,6 @@ def hash_password(password):
 
 def _scope_problems(session, role, grids, org_id, area_code):
     """Problems of a role's scopes, by the API's field names (empty when all is well)."""
-    from emergency.geo.models import Area, Grid
-
     problems = {}
     if grids and role != GRID_STAFF:
         problems["grid_codes"] = ["only grid_staff are scoped to grids"]

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from emergency.auth import service
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, ROLES
+from emergency.db import get_session
 
 bp = Blueprint("users_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/users/static")
@@ -39,8 +40,6 @@ def _text():
 @allow(ADMIN)
 def index():
     """User administration: the first page of users; search and changes go through the API."""
-    from emergency.db import get_session
-
     users, total = service.list_users(get_session(), limit=200)
     roles = [{"value": r, "label": str(ROLE_NAMES[r])} for r in ROLES]
     return render_template("auth/users.html", roles=roles, text=_text(), me=actor().id,
