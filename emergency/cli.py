@@ -4,7 +4,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from emergency import create_app, keys
-from emergency.db import new_session
+from emergency.db import unit_of_work
 from emergency.errors import DomainError
 
 
@@ -81,16 +81,12 @@ def users_create(name, role, password, grids, org_id, area_code, display_name):
     """Create a user."""
     from emergency.auth import service
 
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        service.create_user(session, name, role, password, grids, org_id, area_code,
-                            display_name)
-        session.commit()
+        with unit_of_work() as session:
+            service.create_user(session, name, role, password, grids, org_id, area_code,
+                                display_name)
     except DomainError as exc:
         _fail(exc)
-    finally:
-        session.close()
     click.echo(f"created user {name} ({role})", err=True)
 
 
@@ -108,16 +104,12 @@ def users_update(name, role, active, password):
 
     changes = {k: v for k, v in (("role", role), ("active", active), ("password", password))
                if v is not None}
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        user = service.get_user(session, name)
-        service.update_user(session, user.id, None, **changes)
-        session.commit()
+        with unit_of_work() as session:
+            user = service.get_user(session, name)
+            service.update_user(session, user.id, None, **changes)
     except DomainError as exc:
         _fail(exc)
-    finally:
-        session.close()
     click.echo(f"updated user {name}", err=True)
 
 
@@ -136,16 +128,12 @@ def tokens_create(name, days):
 
     from emergency.auth import service
 
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        token = service.create_token(session, name,
-                                     days or current_app.config["TOKEN_DEFAULT_DAYS"])
-        session.commit()
+        with unit_of_work() as session:
+            token = service.create_token(session, name,
+                                         days or current_app.config["TOKEN_DEFAULT_DAYS"])
     except DomainError as exc:
         _fail(exc)
-    finally:
-        session.close()
     click.echo(token)
 
 
@@ -156,15 +144,11 @@ def tokens_revoke(name):
     """Revoke every token of a user."""
     from emergency.auth import service
 
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        count = service.revoke_tokens(session, name)
-        session.commit()
+        with unit_of_work() as session:
+            count = service.revoke_tokens(session, name)
     except DomainError as exc:
         _fail(exc)
-    finally:
-        session.close()
     click.echo(f"revoked {count} token(s)", err=True)
 
 
@@ -185,16 +169,11 @@ def _file_options(command):
 
 def _run_import(label, function, *args):
     """Run an import in one transaction: all features or none."""
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        count = function(session, *args, progress=_progress(label))
-        session.commit()
+        with unit_of_work() as session:
+            count = function(session, *args, progress=_progress(label))
     except DomainError as exc:
-        session.rollback()
         _fail(exc)
-    finally:
-        session.close()
     click.echo(f"imported {count} {label}", err=True)
 
 

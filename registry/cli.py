@@ -3,6 +3,9 @@
 import click
 from flask.cli import with_appcontext
 
+from emergency.db import unit_of_work
+from registry import service
+
 
 @click.group("registry")
 def cli():
@@ -15,14 +18,6 @@ def cli():
 @with_appcontext
 def refresh_readiness_command(everything):
     """Re-centre the teams' stored readiness (insured members); run it daily from cron."""
-    from emergency.db import new_session
-    from registry import service
-
-    session = new_session()
-    session.info["actor"] = "cli"
-    try:
+    with unit_of_work() as session:
         count = service.refresh_readiness(session, everything=everything)
-        session.commit()
-    finally:
-        session.close()
     click.echo(f"refreshed the readiness of {count} team(s)")

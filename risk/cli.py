@@ -4,8 +4,11 @@ import json
 
 import click
 from flask.cli import with_appcontext
+from tqdm import tqdm
 
+from emergency.db import unit_of_work
 from emergency.errors import DomainError
+from risk import layers, reports, service
 
 
 def _fail(exc):
@@ -43,13 +46,6 @@ def cli():
 def import_command(file, name, role, value_field, likelihood_field, consequence_field, crs,
                    encoding, layer, repair):
     """Import a hazard, exposure or vulnerability layer; all features or none."""
-    from tqdm import tqdm
-
-    from emergency.db import new_session
-    from risk import layers
-
-    session = new_session()
-    session.info["actor"] = "cli"
     bar = tqdm(desc="features", unit="feature", leave=False)
 
     def progress(n, total):
@@ -58,19 +54,15 @@ def import_command(file, name, role, value_field, likelihood_field, consequence_
         bar.refresh()
 
     try:
-        record, repaired = layers.import_layer(
-            session, file, name, role, value_field, crs=crs, encoding=encoding,
-            likelihood_field=likelihood_field, consequence_field=consequence_field,
-            repair=repair, layer=layer, actor="cli", progress=progress)
-        line = (f"layer {record.id}: {record.feature_count} features"
-                + (f", repaired {len(repaired)}" if repaired else ""))
-        session.commit()
+        with bar, unit_of_work() as session:
+            record, repaired = layers.import_layer(
+                session, file, name, role, value_field, crs=crs, encoding=encoding,
+                likelihood_field=likelihood_field, consequence_field=consequence_field,
+                repair=repair, layer=layer, actor="cli", progress=progress)
+            line = (f"layer {record.id}: {record.feature_count} features"
+                    + (f", repaired {len(repaired)}" if repaired else ""))
     except DomainError as exc:
-        session.rollback()
         _fail(exc)
-    finally:
-        bar.close()
-        session.close()
     click.echo(line)
 
 
@@ -84,17 +76,10 @@ def import_command(file, name, role, value_field, likelihood_field, consequence_
 @with_appcontext
 def run_command(area_code, cell_size_m, layer_specs, params, assessment_id):
     """Run an assessment in this process with a progress bar, then print its summary."""
-    from tqdm import tqdm
-
-    from emergency.db import new_session
-    from risk import reports, service
-
     try:
         params = json.loads(params)
     except ValueError as exc:
         raise click.BadParameter(f"--params is not JSON: {exc}") from None
-    session = new_session()
-    session.info["actor"] = "cli"
     bar = tqdm(total=100, desc="assessment", unit="%", leave=False)
 
     def progress(fraction):
@@ -102,22 +87,19 @@ def run_command(area_code, cell_size_m, layer_specs, params, assessment_id):
         bar.refresh()
 
     try:
-        if assessment_id is None:
-            if not area_code or not layer_specs:
-                raise click.UsageError("give --area and at least one --layer, or --id")
-            run = service.create_assessment(session, area_code, cell_size_m,
-                                            [_layer_spec(s) for s in layer_specs], params,
-                                            actor="cli")
-            assessment_id = run.id
-        service.run_assessment(session, assessment_id, progress)
-        session.commit()
-        summary = reports.summary(session, assessment_id, gap_limit=0)
+        with bar, unit_of_work() as session:
+            if assessment_id is None:
+                if not area_code or not layer_specs:
+                    raise click.UsageError("give --area and at least one --layer, or --id")
+                run = service.create_assessment(session, area_code, cell_size_m,
+                                                [_layer_spec(s) for s in layer_specs], params,
+                                                actor="cli")
+                assessment_id = run.id
+            service.run_assessment(session, assessment_id, progress)
+            session.flush()
+            summary = reports.summary(session, assessment_id, gap_limit=0)
     except DomainError as exc:
-        session.rollback()
         _fail(exc)
-    finally:
-        bar.close()
-        session.close()
     levels = ", ".join(f"{v['name']} {v['count']}" for v in summary["levels"].values())
     click.echo(f"assessment {assessment_id}: {summary['cells']} cells ({levels}); "
                f"gaps {summary['gaps']['count']}")

@@ -1,1 +1,0 @@
-"""HTTP adapters of the maps package (kept apart from the pure builders in maps/*.py)."""
