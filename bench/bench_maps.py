@@ -232,7 +232,7 @@ def mvt_latencies(app, run_id, zooms, samples):
     from sqlalchemy import text
 
     from emergency.db import new_session
-    from maps.layers import tile_bounds  # noqa: F401  (same tile grid as the pages)
+    from maps.tilemath import tile_bounds  # noqa: F401  (same tile grid as the pages)
 
     sql = text("""
         WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e),
@@ -311,11 +311,11 @@ def main(argv=None):
             if has_risk_page:
                 # The run's first page on this process: its cells are read into memory by
                 # the page's first layer request (forget what signing in to / loaded).
-                from maps import layers
+                from maps import responses
                 from risk import cellstore
 
                 cellstore.clear()
-                layers.RESPONSES.clear()
+                responses.RESPONSES.clear()
                 row["risk_page_cold"] = measure_page(browser, f"{base}/maps/risk/{run_id}",
                                                      RISK_PAGE_READY, 60)
             # Warm the server once per run (the run's cells are read into memory once per

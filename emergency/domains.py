@@ -18,7 +18,7 @@ import incidents.api
 import incidents.demo
 import incidents.models
 import incidents.views
-import maps.http.tiles_api
+import maps.api
 import maps.views
 import plans.api
 import plans.demo
@@ -74,7 +74,7 @@ DOMAINS = (
            demo=(incidents.demo.load_incidents,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=risk.views,
            commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
-    Domain("maps", api=maps.http.tiles_api, views=maps.views),
+    Domain("maps", api=maps.api, views=maps.views),
 )
 
 

@@ -23,7 +23,7 @@ from emergency.auth.roles import EVERYONE, ROLE_LABELS
 from emergency.auth.web import SID_KEY
 from emergency.db import get_session
 from emergency.domains import DOMAINS
-from maps.http.operations_view import operations_parts
+from maps.views import operations_parts
 
 bp = Blueprint("web", __name__)
 

@@ -1,6 +1,6 @@
 """Map layers by viewport as GeoJSON, with ETags, gzip and place search (JSON API)."""
 
-from flask import request
+from flask import Response, request
 from marshmallow import Schema, fields, validate
 
 from emergency.auth.permissions import actor, allow
@@ -9,7 +9,8 @@ from emergency.db import get_session
 from emergency.geojson import BBoxField
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, QuerySchema
-from maps import layers, search
+from maps import providers, responses, search
+from maps.tilemath import snap_bbox
 
 blp = Blueprint("maplayers", __name__, url_prefix="/api/v1",
                 description="Map layers loaded by viewport, and place search for map pages")
@@ -51,8 +52,6 @@ class Place(Schema):
 
 def _send(encoded, immutable=False):
     """A JSON response with a content-derived ETag (304 when unchanged), gzip when accepted."""
-    from flask import Response
-
     # The ETag is derived from the content, so every worker agrees on it without shared
     # state and it changes exactly when the data does.
     headers = {"ETag": f'"{encoded.etag}"', "Vary": "Accept-Encoding",
@@ -72,7 +71,7 @@ def _send(encoded, immutable=False):
                                     name="LayerCatalogue"))
 def catalogue():
     """The layers a map page can load, with their extra parameters."""
-    return {"items": layers.catalogue()}
+    return {"items": providers.catalogue()}
 
 
 @blp.route("/maps/layers/<name>", methods=["GET"])
@@ -81,9 +80,9 @@ def catalogue():
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def layer(query, name):
     """One layer's features in a viewport (bbox snapped to the zoom's tile grid)."""
-    bbox = layers.snap_bbox(query["bbox"], query["zoom"])
+    bbox = snap_bbox(query["bbox"], query["zoom"])
     params = {k: query[k] for k in ("assessment_id", "category") if query.get(k) is not None}
-    encoded, immutable = layers.layer_response(
+    encoded, immutable = responses.layer_response(
         get_session(), actor(), name, bbox, query["zoom"], params,
         gzip="gzip" in (request.headers.get("Accept-Encoding") or ""))
     return _send(encoded, immutable=immutable)

@@ -3,18 +3,9 @@
 import folium
 from folium.plugins import FeatureGroupSubGroup, MarkerCluster
 
+from emergency.vocabulary import CATEGORY_COLOURS
 from maps.data import MapData, circle, geojson
 from maps.pages import base_map
-
-# Colour-blind safe palette (Okabe-Ito), one per YJ/T 1 category plus other.
-CATEGORY_COLOURS = {
-    "building_collapse": "#D55E00",
-    "mountain": "#009E73",
-    "water": "#0072B2",
-    "diving": "#56B4E9",
-    "medical": "#CC79A7",
-    "other": "#7f7f7f",
-}
 
 
 def team_popup(team, labels):

@@ -1,12 +1,10 @@
 """The operations map: risk, teams by category, open hazards and live incidents, loaded by
 viewport, with a layer control, place search and a legend. Pure (no Flask, no database)."""
 
+from emergency.vocabulary import CATEGORY_COLOURS, RISK_COLOURS
 from maps.pages import base_map
-from maps.risk import LEVEL_COLOURS as RISK_COLOURS
 from maps.viewport import ViewportLayers, layer_def
 
-TEAM_COLOURS = {"building_collapse": "#D55E00", "mountain": "#009E73", "water": "#0072B2",
-                "diving": "#56B4E9", "medical": "#CC79A7", "other": "#7f7f7f"}
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
                   "rectified": "#1976d2"}
 INCIDENT_COLOUR = "#000000"
@@ -24,7 +22,7 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
                                   ("level", labels["level"]), ("risk", labels["risk"]),
                                   ("teams", labels["teams"]), ("cells", labels["cells"]),
                                   ("counts", labels["counts"]), ("grid_code", labels["grid"])]))
-    for category, colour in TEAM_COLOURS.items():
+    for category, colour in CATEGORY_COLOURS.items():
         defs.append(layer_def("teams", labels["categories"].get(category, category), "point",
                               params={"category": category}, colour=colour,
                               popup_fields=[("org_name", labels["organisation"]),
@@ -43,7 +41,7 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
 def operations_legend(labels, with_risk):
     """(label, colour) rows of the legend."""
     rows = [(labels["risk_levels"][lv], c) for lv, c in RISK_COLOURS.items()] if with_risk else []
-    rows += [(labels["categories"].get(k, k), c) for k, c in TEAM_COLOURS.items()]
+    rows += [(labels["categories"].get(k, k), c) for k, c in CATEGORY_COLOURS.items()]
     rows += [(labels["hazards"], HAZARD_COLOURS["reported"]),
              (labels["incidents"], INCIDENT_COLOUR)]
     return rows

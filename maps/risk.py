@@ -2,17 +2,18 @@
 
 The page never embeds cells: its script (maps/static/maps/risk.js) fetches the visible bbox
 at the map's zoom from the risk map layer (``/api/v1/maps/layers/risk``: every cell of a view
-holding at most ``maps.layers.RAW_CELL_LIMIT``, else the cells counted per level in squares),
+holding at most ``maps.providers.RAW_CELL_LIMIT``, else the cells counted per level in squares),
 draws them on one canvas renderer, marks gap cells, and loads hazard layers and rescue teams
 the same way when toggled on.
 """
 
+from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_NAMES_ZH, RISK_LEVELS
 from maps.data import MapData, geojson
 from maps.pages import base_map
 
-# The national four-colour scheme for risk maps: 重大 red, 较大 orange, 一般 yellow, 低 blue.
-LEVEL_COLOURS = {1: "#e60012", 2: "#f39800", 3: "#ffe100", 4: "#0068b7"}
-LEVEL_NAMES = {1: "重大风险", 2: "较大风险", 3: "一般风险", 4: "低风险"}
+# The national four-colour scheme (emergency.vocabulary): 重大 red, 较大 orange, 一般 yellow,
+# 低 blue; the page names each level in full (重大风险 ...).
+LEVEL_NAMES = {lv: f"{RISK_LEVEL_NAMES_ZH[lv]}风险" for lv in RISK_LEVELS}
 GAP_STYLE = {"color": "#000000", "dashArray": "4 3", "weight": 2}
 
 
@@ -39,9 +40,9 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                                     ["service_radius_km", labels["radius"]],
                                     ["grade", labels["grade"]], ["status", labels["status"]]]})
     config = {"cells_url": cells_url, "layers": overlays,
-              "colours": LEVEL_COLOURS, "names": LEVEL_NAMES, "gap_style": GAP_STYLE,
-              "levels": [{"level": lv, "name": LEVEL_NAMES[lv], "colour": LEVEL_COLOURS[lv]}
-                         for lv in (1, 2, 3, 4)],
+              "colours": RISK_COLOURS, "names": LEVEL_NAMES, "gap_style": GAP_STYLE,
+              "levels": [{"level": lv, "name": LEVEL_NAMES[lv], "colour": RISK_COLOURS[lv]}
+                         for lv in RISK_LEVELS],
               "labels": {k: str(v) for k, v in labels.items()}, "run": run}
     # The drawing code is static (maps/static/maps/risk.js); layer names are data.
     MapData("risk", config, scripts=("risk.js",)).add_to(fmap)

@@ -1,10 +1,12 @@
 """Place search for map pages: a coordinate, or areas whose name contains the words."""
 
-import importlib
 import json
 import re
 
 from shapely.geometry import shape
+
+from emergency.geo import chinacrs
+from emergency.geo import service as geo
 
 # "106.55, 29.56", "29.56 106.55" or with a crs prefix "gcj02: 106.55,29.56".
 _COORD = re.compile(r"^\s*(?:(wgs84|gcj02|bd09)\s*[:：]\s*)?(-?\d+(?:\.\d+)?)\s*[,，\s]\s*"
@@ -23,11 +25,7 @@ def parse_coordinate(text):
     lon, lat = (a, b) if abs(a) >= abs(b) else (b, a)
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return None
-    if crs != "wgs84":
-        chinacrs = importlib.import_module("emergency.geo.chinacrs")
-        convert = getattr(chinacrs, f"{crs}_to_wgs84")
-        lon, lat = convert(lon, lat)
-    return lon, lat
+    return chinacrs.to_wgs84(lon, lat, crs) if crs != "wgs84" else (lon, lat)
 
 
 def search(session, text):
@@ -38,7 +36,6 @@ def search(session, text):
         return [{"label": f"{lon:.5f}, {lat:.5f}", "kind": "coordinate", "lon": lon,
                  "lat": lat}]
     words = text.strip().lower()
-    geo = importlib.import_module("emergency.geo.service")
     found = []
     for level in SEARCH_LEVELS:
         records, _total = geo.list_areas(session, level=level, q=words, limit=MAX_RESULTS)

@@ -1,15 +1,18 @@
-"""HTML map pages: each gets its data from services and its map from maps.pages."""
+"""HTML map pages: each gets its data from services and its map from maps.pages; and the
+operations map of the home page (emergency/web.py shows it)."""
 
-import json
-
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from emergency.auth.permissions import allow
 from emergency.auth.roles import EVERYONE
 from emergency.db import get_session
 from emergency.geo import service as geo
+from emergency.vocabulary import CATEGORY_LABELS, RISK_LEVEL_LABELS
 from maps import pages
+from maps.operations import operations_map
+from risk import service as risk_service
 
 # static/maps/*.js draw every map page's data (maps/data.py), at /maps/static/maps/.
 bp = Blueprint("maps", __name__, url_prefix="/maps", template_folder="templates",
@@ -27,10 +30,37 @@ def render_map(fmap, title):
 @allow(EVERYONE)
 def districts():
     """The districts of the bureau's city on a map."""
-    records, _total = geo.list_areas(get_session(), level="district", limit=1000)
-    collection = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
-         "properties": {"code": r["code"], "name": r["name"]}} for r in records]}
+    collection = geo.district_outlines(get_session())
     fmap = pages.districts_map(collection, current_app.config["BASEMAP_TILE_URL"],
                                current_app.config["BASEMAP_ATTRIBUTION"])
     return render_map(fmap, _l("Districts map"))
+
+
+def operations_labels():
+    """Every text the operations map shows, translated."""
+    return {
+        "areas": _("Areas"), "grids": _("Management grids"), "risk": _("Risk"),
+        "teams": _("Teams"), "hazards": _("Open hazards"), "incidents": _("Live incidents"),
+        "code": _("Code"), "level": _("Level"), "cells": _("Cells"), "counts": _("Cells by level"),
+        "grid": _("Grid"), "organisation": _("Organisation"), "status": _("Status"),
+        "category": _("Category"), "severity": _("Severity"), "overdue": _("Overdue"),
+        "type": _("Type"), "response_level": _("Response level"),
+        "search": _("Place or lon,lat"), "not_found": _("Nothing found"),
+        "risk_levels": {lv: str(label) for lv, label in RISK_LEVEL_LABELS.items()},
+        "categories": {k: str(label) for k, label in CATEGORY_LABELS.items()},
+    }
+
+
+def latest_assessment_id(session):
+    """The newest finished risk run, or None."""
+    records, _total = risk_service.list_assessments(session, status="done", limit=1)
+    return records[0]["id"] if records else None
+
+
+def operations_parts(session):
+    """Header, body and script of the operations map, for the home page template."""
+    chosen = request.args.get("assessment", type=int)  # ?assessment=ID shows that run
+    fmap = operations_map(operations_labels(), chosen or latest_assessment_id(session),
+                          current_app.config["BASEMAP_TILE_URL"],
+                          current_app.config["BASEMAP_ATTRIBUTION"])
+    return pages.page_parts(fmap)

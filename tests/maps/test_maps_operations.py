@@ -4,9 +4,9 @@ import json
 import re
 
 from maps.assets import external_urls
-from maps.layers import snap_bbox, tile_bounds
 from maps.operations import operations_map
 from maps.pages import page_parts
+from maps.tilemath import snap_bbox, tile_bounds
 from risk.cellstore import share_level
 
 LABELS = {k: k for k in (

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from emergency import create_app
-from maps.layers import RISK_COLOURS
+from emergency.vocabulary import RISK_COLOURS
+from maps import providers
 from tests.conftest import app_config
 from tests.risk.risk_factories import X0, Y0, collection, lonlat, make_area, point, start, upload
 
@@ -64,9 +65,7 @@ def test_near_view_gets_every_cell_coloured_by_level(client, actors, run_id):
 
 def test_a_view_of_more_cells_than_the_limit_gets_bins_counting_every_cell(
         client, actors, run_id, monkeypatch):
-    from maps import layers
-
-    monkeypatch.setattr(layers, "RAW_CELL_LIMIT", 399)  # the run has 400 cells
+    monkeypatch.setattr(providers, "RAW_CELL_LIMIT", 399)  # the run has 400 cells
     headers = actors.header("dispatcher")
     body = client.get("/api/v1/maps/layers/risk", headers=headers, query_string={
         "bbox": "100,20,115,35", "zoom": 5, "assessment_id": run_id}).get_json()
