@@ -11,6 +11,7 @@ from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
+from emergency.geo import service as geo
 from hazards import bulletins, service
 from hazards.models import CATEGORIES, SEVERITIES, STATUSES
 from hazards.schemas import HazardQuery
@@ -19,9 +20,7 @@ from maps import hazards as hazard_maps
 from maps import pages
 
 bp = Blueprint("hazards", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/hazards/static", cli_group="hazards")
-
-bp.cli.help = "Hazard reports: escalation (督办) of overdue reports."
+               static_url_path="/hazards/static")
 READERS = BUREAU | {GRID_STAFF}
 NAV = [
     ("hazards.report_page", _l("Report a hazard"), {GRID_STAFF, ADMIN}),
@@ -125,35 +124,6 @@ def map_page():
     fmap = hazard_maps.hazards_map(records, _labels()["statuses"], _("overdue"),
                                    current_app.config["BASEMAP_TILE_URL"],
                                    current_app.config["BASEMAP_ATTRIBUTION"],
-                                   boundaries=_districts())
+                                   boundaries=geo.district_outlines(get_session()))
     return render_template("hazards/map.html", shown=len(records), total=total,
                            filters=request.args, **_labels(), **pages.page_parts(fmap))
-
-
-def _districts():
-    """District outlines for orientation when there is no base map."""
-    import json
-
-    from emergency.geo import service as geo
-
-    records, _total = geo.list_areas(get_session(), level="district", limit=200)
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
-         "properties": {"name": r["name"]}} for r in records]}
-
-
-@bp.cli.command("escalate")
-def escalate_command():
-    """Escalate (督办) every hazard report past its deadline to its district."""
-    import click
-
-    from emergency.db import new_session
-
-    session = new_session()
-    session.info["actor"] = "cli"
-    try:
-        count = service.escalate_overdue(session)
-        session.commit()
-    finally:
-        session.close()
-    click.echo(f"escalated {count} overdue hazard report(s)")

@@ -1,7 +1,5 @@
 """HTML pages of the registry: registration, review queue, team and member management, map."""
 
-import json
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -305,10 +303,7 @@ def forces_map():
     teams, total = service.map_teams(session, user, category=category)
     for t in teams:
         t["url"] = url_for("registry_pages.team", team_id=t["id"])
-    records, _n = geo.list_areas(session, level="district", limit=1000)
-    districts = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(r["geometry"]),
-         "properties": {"name": r["name"]}} for r in records]}
+    districts = geo.district_outlines(session)
     labels = {"categories": category_labels(), "statuses": status_labels(),
               "grades": {1: _("Grade 1"), 2: _("Grade 2"), 3: _("Grade 3")},
               "organisation": _("Organisation"), "category": _("Category"),

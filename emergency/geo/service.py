@@ -1,5 +1,6 @@
 """Areas and grids: create, read, find by location, import from files. No Flask here."""
 
+import json
 import re
 
 import shapely
@@ -119,6 +120,14 @@ def list_areas(session, level=None, parent_code=None, bbox=None, q=None, limit=1
     rows = session.execute(select(*_area_columns(session)).where(*where)
                            .order_by(t.c.code).limit(limit).offset(offset))
     return [_area_dict(r) for r in rows], total
+
+
+def district_outlines(session, limit=1000):
+    """The districts as a GeoJSON FeatureCollection (id = code; code and name), for maps."""
+    records, _total = list_areas(session, level="district", limit=limit)
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
+         "properties": {"code": r["code"], "name": r["name"]}} for r in records]}
 
 
 def areas_at(session, lon, lat):
