@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import hazards.api
+import hazards.cli
 import hazards.demo
 import hazards.models
 import hazards.views
@@ -38,10 +39,12 @@ from emergency import idempotency
 from emergency.audit import api as audit_api
 from emergency.audit import models as audit_models
 from emergency.auth import api as auth_api
+from emergency.auth import cli as auth_cli
 from emergency.auth import demo as auth_demo
 from emergency.auth import models as auth_models
 from emergency.auth import views as auth_views
 from emergency.geo import api as geo_api
+from emergency.geo import cli as geo_cli
 from emergency.geo import demo as geo_demo
 from emergency.geo import models as geo_models
 
@@ -60,16 +63,17 @@ class Domain:
 
 DOMAINS = (
     Domain("core", models=(idempotency,)),
-    Domain("geo", models=(geo_models,), api=geo_api, demo=(geo_demo.load_areas,)),
+    Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
+           demo=(geo_demo.load_areas,)),
     Domain("audit", models=(audit_models,), api=audit_api),
     Domain("auth", models=(auth_models,), api=auth_api, views=auth_views,
-           demo=(auth_demo.load_users,)),
+           commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
     Domain("registry", models=(registry.models,), api=registry.api, views=registry.views,
            commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
     Domain("plans", models=(plans.models,), api=plans.api, views=plans.views,
            demo=(plans.demo.load_plans,)),
     Domain("hazards", models=(hazards.models,), api=hazards.api, views=hazards.views,
-           demo=(hazards.demo.load_hazards,)),
+           commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
     Domain("incidents", models=(incidents.models,), api=incidents.api, views=incidents.views,
            demo=(incidents.demo.load_incidents,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=risk.views,

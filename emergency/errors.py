@@ -1,5 +1,9 @@
-"""Domain errors raised by services and the one place that turns them into HTTP errors."""
+"""Domain errors raised by services and the one place that turns them into HTTP errors
+(and, for commands, into command-line errors)."""
 
+from contextlib import contextmanager
+
+import click
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -79,6 +83,17 @@ def error_response(status, code, message, details=None):
     response = jsonify(error_body(status, code, message, details))
     response.status_code = status
     return response
+
+
+@contextmanager
+def cli_errors():
+    """Turn a domain error raised in the block into a clean command-line error (its message
+    and each detail on a line of its own)."""
+    try:
+        yield
+    except DomainError as exc:
+        details = "".join(f"\n  {k}: {v}" for k, v in exc.details.items())
+        raise click.ClickException(f"{exc.message}{details}") from None
 
 
 def _wants_html():

@@ -7,14 +7,8 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from emergency.db import unit_of_work
-from emergency.errors import DomainError
+from emergency.errors import cli_errors
 from risk import layers, reports, service
-
-
-def _fail(exc):
-    """A domain error as a clean CLI error."""
-    details = "".join(f"\n  {k}: {v}" for k, v in getattr(exc, "details", {}).items())
-    raise click.ClickException(f"{exc.message}{details}")
 
 
 def _layer_spec(text):
@@ -53,16 +47,13 @@ def import_command(file, name, role, value_field, likelihood_field, consequence_
         bar.n = n
         bar.refresh()
 
-    try:
-        with bar, unit_of_work() as session:
-            record, repaired = layers.import_layer(
-                session, file, name, role, value_field, crs=crs, encoding=encoding,
-                likelihood_field=likelihood_field, consequence_field=consequence_field,
-                repair=repair, layer=layer, actor="cli", progress=progress)
-            line = (f"layer {record.id}: {record.feature_count} features"
-                    + (f", repaired {len(repaired)}" if repaired else ""))
-    except DomainError as exc:
-        _fail(exc)
+    with cli_errors(), bar, unit_of_work() as session:
+        record, repaired = layers.import_layer(
+            session, file, name, role, value_field, crs=crs, encoding=encoding,
+            likelihood_field=likelihood_field, consequence_field=consequence_field,
+            repair=repair, layer=layer, actor="cli", progress=progress)
+        line = (f"layer {record.id}: {record.feature_count} features"
+                + (f", repaired {len(repaired)}" if repaired else ""))
     click.echo(line)
 
 
@@ -86,20 +77,17 @@ def run_command(area_code, cell_size_m, layer_specs, params, assessment_id):
         bar.n = round(100 * fraction)
         bar.refresh()
 
-    try:
-        with bar, unit_of_work() as session:
-            if assessment_id is None:
-                if not area_code or not layer_specs:
-                    raise click.UsageError("give --area and at least one --layer, or --id")
-                run = service.create_assessment(session, area_code, cell_size_m,
-                                                [_layer_spec(s) for s in layer_specs], params,
-                                                actor="cli")
-                assessment_id = run.id
-            service.run_assessment(session, assessment_id, progress)
-            session.flush()
-            summary = reports.summary(session, assessment_id, gap_limit=0)
-    except DomainError as exc:
-        _fail(exc)
+    with cli_errors(), bar, unit_of_work() as session:
+        if assessment_id is None:
+            if not area_code or not layer_specs:
+                raise click.UsageError("give --area and at least one --layer, or --id")
+            run = service.create_assessment(session, area_code, cell_size_m,
+                                            [_layer_spec(s) for s in layer_specs], params,
+                                            actor="cli")
+            assessment_id = run.id
+        service.run_assessment(session, assessment_id, progress)
+        session.flush()
+        summary = reports.summary(session, assessment_id, gap_limit=0)
     levels = ", ".join(f"{v['name']} {v['count']}" for v in summary["levels"].values())
     click.echo(f"assessment {assessment_id}: {summary['cells']} cells ({levels}); "
                f"gaps {summary['gaps']['count']}")
