@@ -18,18 +18,9 @@ STATUS_COLOURS = {
     "rejected": "#757575",
 }
 
-# Clusters holding an overdue report are drawn red so a supervisor sees them at low zoom.
-CLUSTER_ICON = """
-function (cluster) {
-    var children = cluster.getAllChildMarkers();
-    var late = children.some(function (m) { return m.options.overdue; });
-    var size = children.length < 100 ? 34 : (children.length < 1000 ? 42 : 50);
-    return L.divIcon({
-        html: '<div><span>' + children.length + '</span></div>',
-        className: 'marker-cluster ' + (late ? 'marker-cluster-large' : 'marker-cluster-small'),
-        iconSize: new L.Point(size, size)});
-}
-"""
+# Clusters holding an overdue report are drawn red so a supervisor sees them at low zoom: the
+# icon function is static (maps/static/maps/hazards.js); folium's cluster script only names it.
+CLUSTER_ICON = "EmergencyMaps.hazardClusterIcon"
 
 
 def _styles():
@@ -79,7 +70,7 @@ def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", at
                                 chunkedLoading=True).add_to(fmap)
     features += [_marker(r, str(overdue_label)) for r in records]
     MapData("features", {"features": features, "styles": _styles()},
-            groups={"hazards": cluster}).add_to(fmap)
+            groups={"hazards": cluster}, scripts=("hazards.js",)).add_to(fmap)
     MapData("legend", {"id": "hazard-legend", "items": [
         [str(status_labels.get(s, s)), c] for s, c in STATUS_COLOURS.items()]}).add_to(fmap)
     points = [f["at"] for f in features if f["type"] == "circle"]

@@ -2,6 +2,7 @@
  * The incident id and status labels come from the panel's data attributes; every text goes
  * in with textContent. */
 (function () {
+  'use strict';
   var panel = document.getElementById('console');
   var incidentId = panel.dataset.incidentId;
   var statuses = JSON.parse(panel.dataset.statuses);
