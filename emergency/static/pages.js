@@ -1,7 +1,47 @@
 /* Small behaviours of every page, bound by data attributes instead of inline handlers (the
- * Content-Security-Policy runs no inline script without the page's nonce; emergency/csp.py). */
+ * Content-Security-Policy runs no inline script without the page's nonce; emergency/csp.py),
+ * and the helpers page scripts share (window.EmergencyPages: api, errorText, el). */
 (function () {
   'use strict';
+
+  // The JSON API from page scripts, with the page's CSRF token: {ok, status, data}; a body
+  // that is not JSON gives data {}.
+  function api(method, url, body) {
+    var csrf = document.querySelector('meta[name="csrf-token"]').content;
+    return fetch(url, {
+      method: method, credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
+                'X-CSRFToken': csrf},
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (d) {
+        return {ok: r.ok, status: r.status, data: d};
+      });
+    });
+  }
+
+  // An API error answer as one line: its message and each field's messages.
+  function errorText(res) {
+    var e = res.data && res.data.error;
+    if (!e) { return 'HTTP ' + res.status; }
+    var parts = Object.keys(e.details || {}).map(function (k) {
+      return k + ': ' + [].concat(e.details[k]).join(' ');
+    });
+    return e.message + (parts.length ? ' — ' + parts.join('; ') : '');
+  }
+
+  // An element with attributes (text: its textContent, never parsed as HTML) and children.
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+
+  window.EmergencyPages = {api: api, errorText: errorText, el: el};
+
   function ready(fn) {
     if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', fn); }
     else { fn(); }

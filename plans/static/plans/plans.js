@@ -2,33 +2,8 @@
    Every change goes through the JSON API with the page's CSRF token. */
 (function () {
   "use strict";
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-
-  function api(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().then(function (data) { return {ok: r.ok, status: r.status, data: data}; });
-    });
-  }
-
-  function errorText(res) {
-    var e = res.data && res.data.error;
-    if (!e) { return "HTTP " + res.status; }
-    var parts = Object.keys(e.details || {}).map(function (k) { return k + ": " + [].concat(e.details[k]).join(" "); });
-    return e.message + (parts.length ? " — " + parts.join("; ") : "");
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { node.appendChild(c); });
-    return node;
-  }
+  var api = window.EmergencyPages.api, errorText = window.EmergencyPages.errorText;
+  var el = window.EmergencyPages.el;
 
   // Lifecycle buttons on the plan page.
   document.querySelectorAll("[data-transition]").forEach(function (button) {

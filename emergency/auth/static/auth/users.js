@@ -3,44 +3,14 @@
    textContent, never parsed as HTML. */
 (function () {
   "use strict";
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var api = window.EmergencyPages.api, errorText = window.EmergencyPages.errorText;
+  var el = window.EmergencyPages.el;
   var data = JSON.parse(document.getElementById("users-data").textContent);
   var text = data.text;
   var roleLabel = {};
   data.roles.forEach(function (r) { roleLabel[r.value] = r.label; });
   var list = document.getElementById("user-list");
   var status = document.getElementById("user-status");
-
-  function api(method, url, body) {
-    return fetch(url, {
-      method: method, credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json",
-                "X-CSRFToken": csrf},
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (d) {
-        return {ok: r.ok, status: r.status, data: d};
-      });
-    });
-  }
-
-  function errorText(res) {
-    var e = res.data && res.data.error;
-    if (!e) { return "HTTP " + res.status; }
-    var parts = Object.keys(e.details || {}).map(function (k) {
-      return k + ": " + [].concat(e.details[k]).join(" ");
-    });
-    return e.message + (parts.length ? " — " + parts.join("; ") : "");
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { node.appendChild(c); });
-    return node;
-  }
 
   function codes(value) {
     return value.split(/[,，\s]+/).map(function (s) { return s.trim(); }).filter(Boolean);
