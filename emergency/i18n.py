@@ -7,6 +7,8 @@ from babel.messages.pofile import read_po
 from flask import current_app, request, session
 from flask_babel import Babel
 
+from emergency.vocabulary import LOCAL_ZONE_NAME
+
 LANGUAGES = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("emergency", "registry", "plans", "risk", "hazards", "incidents", "maps")
@@ -50,5 +52,5 @@ def init_app(app):
     """Bind Flask-Babel with every package's catalogue."""
     compile_catalogues()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs())
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_ZONE_NAME)
     babel.init_app(app, locale_selector=select_locale)

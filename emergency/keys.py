@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from emergency.audit import service as audit
-from emergency.db import new_session
+from emergency.db import unit_of_work
 from emergency.domains import metadata
 from emergency.errors import Invalid
 from emergency.spatial import bulk
@@ -116,15 +116,10 @@ def rotate_command(old_key):
         old, new = Cipher(old_key), Cipher(new_key)
     except (ValueError, TypeError) as exc:
         raise click.ClickException(f"old key: {exc}") from None
-    session = new_session()
-    session.info["actor"] = "cli"
     try:
-        changed = rotate(session, old, new)
-        audit.record(session, "rotate_key", "data_key", details={"rows": changed})
-        session.commit()
+        with unit_of_work() as session:
+            changed = rotate(session, old, new)
+            audit.record(session, "rotate_key", "data_key", details={"rows": changed})
     except Invalid as exc:
-        session.rollback()
         raise click.ClickException(exc.message) from None
-    finally:
-        session.close()
     click.echo("re-sealed " + ", ".join(f"{n} {t}" for t, n in changed.items()))

@@ -1,5 +1,6 @@
 """The words every domain shares: rescue team categories, risk levels, the local time zone."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -7,6 +8,16 @@ from flask_babel import lazy_gettext as _l
 # Times are UTC in the database and local (China Standard Time) on screen and in day ranges.
 LOCAL_ZONE_NAME = "Asia/Shanghai"
 LOCAL_ZONE = ZoneInfo(LOCAL_ZONE_NAME)
+
+
+def local_minute(moment):
+    """An aware time (or ISO text) as local time to the minute, "" for none."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+
 
 # Categories of social rescue teams (YJ/T 1), plus other.
 TEAM_CATEGORIES = ("building_collapse", "mountain", "water", "diving", "medical", "other")

@@ -2,13 +2,13 @@
 
 from collections import Counter
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
-from emergency.db import utcnow
-from emergency.errors import Invalid, NotFound
+from emergency.db import get_or_404, utcnow
+from emergency.errors import Invalid
 from emergency.geo.models import Area
+from emergency.vocabulary import LOCAL_ZONE
 from hazards.models import (
     CATEGORIES,
     OPEN_STATUSES,
@@ -19,7 +19,6 @@ from hazards.models import (
 from hazards.service import CATEGORY_LABELS, STATUS_LABELS, T, scope_filters
 from hazards.workflow import DEFAULT_POLICY
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 OVERDUE_LIST_LIMIT = 500
 DISTRICT_DIGITS = 6
 
@@ -30,8 +29,8 @@ def period_bounds(date_from, date_to):
         raise Invalid("the period ends before it starts", {"to": ["must not be before from"]})
     if (date_to - date_from).days > 366:
         raise Invalid("a bulletin covers at most a year", {"to": ["at most 366 days"]})
-    start = datetime.combine(date_from, time.min, LOCAL)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, LOCAL)
+    start = datetime.combine(date_from, time.min, LOCAL_ZONE)
+    end = datetime.combine(date_to + timedelta(days=1), time.min, LOCAL_ZONE)
     return start, end
 
 
@@ -134,10 +133,7 @@ def public_dict(bulletin):
 
 def get_published(session, bulletin_id):
     """One published bulletin, or NotFound."""
-    bulletin = session.get(HazardBulletin, bulletin_id)
-    if bulletin is None:
-        raise NotFound(f"no published bulletin {bulletin_id}")
-    return public_dict(bulletin)
+    return public_dict(get_or_404(session, HazardBulletin, bulletin_id, "published bulletin"))
 
 
 def list_published(session, limit=100, offset=0):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from emergency import uploads
 from emergency.auth.roles import ADMIN, GRID_STAFF, PLANNER
+from emergency.db import get_or_404
 from emergency.errors import Forbidden, Invalid, NotFound
 from hazards.models import HazardPhoto, HazardReport
 from hazards.service import _check_visible, photo_dict
@@ -94,9 +95,7 @@ def add_photo(session, user, report_id, data, folder, max_bytes):
 
     Returns (photo dict, created).
     """
-    report = session.get(HazardReport, report_id)
-    if report is None:
-        raise NotFound(f"no hazard report {report_id}")
+    report = get_or_404(session, HazardReport, report_id, "hazard report")
     _check_visible(session, user, report.grid_code, report.area_code)
     _may_upload(user)
     if len(data) > max_bytes:

@@ -13,7 +13,7 @@ from emergency import spatial
 from emergency.auth.models import User
 from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
-from emergency.db import utcnow
+from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo import service as geo_service
 from hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
@@ -255,9 +255,7 @@ def transition(session, user, report_id, to, note="", photo_ids=(), policy=DEFAU
                now=None):
     """Move a report one step along the workflow, recording actor, time, note and photos."""
     now = now or utcnow()
-    report = session.get(HazardReport, report_id, with_for_update=True)
-    if report is None:
-        raise NotFound(f"no hazard report {report_id}")
+    report = get_or_404(session, HazardReport, report_id, "hazard report", lock=True)
     _check_visible(session, user, report.grid_code, report.area_code)
     if not may_step(user.role, to):
         raise Forbidden(f"role {user.role} may not move a report to {to}")

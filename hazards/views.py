@@ -1,6 +1,5 @@
 """HTML pages for hazard reports: the phone reporting page, tasks, detail, bulletins, map."""
 
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
 from emergency.geo import service as geo
+from emergency.vocabulary import local_minute
 from hazards import bulletins, service
 from hazards.models import CATEGORIES, SEVERITIES, STATUSES
 from hazards.schemas import HazardQuery
@@ -28,19 +28,9 @@ NAV = [
     ("hazards.map_page", _l("Hazards map"), READERS),
 ]
 MAP_LIMIT = 10_000
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 
-@bp.app_template_filter("hazard_time")
-def hazard_time(value):
-    """An aware time (or ISO text) shown in Beijing time, to the minute."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        from datetime import datetime
-
-        value = datetime.fromisoformat(value)
-    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+bp.add_app_template_filter(local_minute, "hazard_time")
 
 
 CATEGORY_NAMES = {

@@ -15,19 +15,13 @@ from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import schemas
 from incidents import service as incidents
+from registry.crypto import app_cipher
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1",
                 description="Incidents, dispatch of rescue teams, requisitions, compensation")
 
 WRITERS = (ADMIN, DISPATCHER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cipher():
-    """The personal-data cipher built from the app's EMERGENCY_DATA_KEY."""
-    from registry.crypto import cipher_for
-
-    return cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
 
 
 def _rate_overrides():
@@ -175,7 +169,7 @@ def transition_dispatch(body, dispatch_id):
 @blp.response(201, schemas.RequisitionOut)
 def create_requisition(body, incident_id):
     """Requisition property under a numbered written order."""
-    requisition = dispatches.create_requisition(get_session(), _cipher(), actor(),
+    requisition = dispatches.create_requisition(get_session(), app_cipher(), actor(),
                                                 incident_id, **body)
     return dispatches.requisition_dict(requisition)
 

@@ -3,21 +3,20 @@
 import io
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
-from emergency.db import utcnow
-from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.db import get_or_404, utcnow
+from emergency.errors import Conflict, Forbidden, Invalid
+from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import service as incidents
 from incidents.models import ITEM_KINDS, Compensation, CompensationItem, Incident
 from registry.models import Organisation, RescueTeam
 
 FEN = Decimal("0.01")
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 # Default rate table (yuan), after Shanxi Province's rules for compensating social emergency
 # forces as cited in issue 7: personnel subsidy at twice the local daily wage per person-day,
@@ -171,10 +170,7 @@ def claim_for_requisition(session, user, requisition_id, items):
 
 def claim_or_404(session, claim_id, lock=False):
     """The claim, or NotFound."""
-    claim = session.get(Compensation, claim_id, with_for_update=lock or None)
-    if claim is None:
-        raise NotFound(f"compensation {claim_id} not found")
-    return claim
+    return get_or_404(session, Compensation, claim_id, "compensation", lock=lock)
 
 
 def check_claim_read(session, user, claim):
@@ -242,7 +238,7 @@ def get_claim(session, user, claim_id):
 
 def _day_start(day):
     """Midnight (Beijing time) at the start of a date, as an aware time."""
-    return datetime.combine(day, time(0), LOCAL)
+    return datetime.combine(day, time(0), LOCAL_ZONE)
 
 
 def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None,
@@ -310,8 +306,8 @@ def ledger_xlsx(book):
         source = f"dispatch {c['dispatch_id']}" if c["dispatch_id"] else \
             f"requisition {c['requisition_id']}"
         append_row(ws, [c["id"], f"{c['incident_id']} {c['incident_title']}", c["claimant"],
-                        source, c["status"], _local(c["submitted_at"]), _local(c["paid_at"]),
-                        c["total"]])
+                        source, c["status"], local_minute(c["submitted_at"]),
+                        local_minute(c["paid_at"]), c["total"]])
     items = wb.create_sheet("items")
     items.append(["claim", "kind", "quantity", "unit_price", "amount", "note"])
     for c in book["items"]:
@@ -334,9 +330,6 @@ def ledger_xlsx(book):
     return out.getvalue()
 
 
-def _local(moment):
-    """An aware time as Beijing local text for the spreadsheet."""
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def team_name(session, team_id):

@@ -11,22 +11,11 @@ from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import service
 from incidents.models import Compensation, Dispatch, Incident
+from registry.crypto import app_cipher
 from registry.models import Organisation, RescueTeam
 
 MARK = "【演示】"
 DEMO_USER = SimpleNamespace(username="demo", role="admin", org_id=None)
-
-
-class _Cipher:
-    """Seals demo contacts with the app's key (imported lazily: Flask config)."""
-
-    def __new__(cls):
-        """The registry's cipher for the configured data key."""
-        from flask import current_app
-
-        from registry.crypto import cipher_for
-
-        return cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
 
 
 def _anchor_teams(session, count):
@@ -73,7 +62,7 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
                 start)
     if requisition:
         req = dispatches.create_requisition(
-            session, _Cipher(), DEMO_USER, incident.id, "重庆某工程机械租赁有限公司",
+            session, app_cipher(), DEMO_USER, incident.id, "重庆某工程机械租赁有限公司",
             "13800138000", "挖掘机（PC200）", 1, start + timedelta(hours=1), 650000,
             start + timedelta(days=2))
         dispatches.return_requisition(session, DEMO_USER, req.id, "damaged", "液压管破损",

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
-from emergency.db import utcnow
-from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.db import get_or_404, utcnow
+from emergency.errors import Conflict, Forbidden, Invalid
 from incidents import service as incidents
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Requisition
 from registry import service as registry
@@ -102,10 +102,7 @@ def create_dispatch(session, user, incident_id, team_id, task="", members_reques
 
 def dispatch_or_404(session, dispatch_id, lock=False):
     """The dispatch, or NotFound."""
-    dispatch = session.get(Dispatch, dispatch_id, with_for_update=lock or None)
-    if dispatch is None:
-        raise NotFound(f"dispatch {dispatch_id} not found")
-    return dispatch
+    return get_or_404(session, Dispatch, dispatch_id, "dispatch", lock=lock)
 
 
 def check_dispatch_read(session, user, dispatch):
@@ -235,10 +232,7 @@ def create_requisition(session, cipher, user, incident_id, owner_name, owner_con
 
 def requisition_or_404(session, requisition_id):
     """The requisition, or NotFound."""
-    requisition = session.get(Requisition, requisition_id)
-    if requisition is None:
-        raise NotFound(f"requisition {requisition_id} not found")
-    return requisition
+    return get_or_404(session, Requisition, requisition_id, "requisition")
 
 
 def get_requisition(session, user, requisition_id):

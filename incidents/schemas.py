@@ -4,13 +4,13 @@ from marshmallow import Schema, fields, validate
 
 from emergency.geojson import GeometryField, SpatialInputSchema
 from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery, items_schema
+from emergency.vocabulary import TEAM_CATEGORIES
 from incidents.models import (
     COMPENSATION_STATUSES,
     DISPATCH_STATUSES,
     INCIDENT_STATUSES,
     ITEM_KINDS,
 )
-from registry.models import CATEGORIES
 
 MONEY = {"as_string": True, "places": 2}
 
@@ -102,7 +102,7 @@ TimelineOut = items_schema(EventOut, "IncidentTimeline")
 class RecommendationQuery(QuerySchema):
     """Parameters of GET /incidents/{id}/recommendations."""
 
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    category = fields.String(validate=validate.OneOf(TEAM_CATEGORIES))
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
     radius_km = fields.Float(validate=validate.Range(0.1, 5000))
 

@@ -18,7 +18,7 @@ from sqlalchemy import Date, and_, bindparam, case, func, select
 from emergency import spatial
 from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import BUREAU
-from emergency.db import utcnow
+from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo.service import in_area
 from emergency.spatial import nearest as nn
@@ -112,10 +112,7 @@ def create_incident(session, user, title, incident_type, location, occurred_at,
 
 def incident_or_404(session, incident_id, lock=False):
     """The incident, or NotFound."""
-    incident = session.get(Incident, incident_id, with_for_update=lock or None)
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
-    return incident
+    return get_or_404(session, Incident, incident_id, "incident", lock=lock)
 
 
 def check_read(user):

@@ -1,8 +1,5 @@
 """HTML pages: the incident list and the dispatch console map."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
@@ -11,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER
 from emergency.db import get_session
+from emergency.vocabulary import CATEGORY_LABELS, local_minute
 from incidents import dispatch as dispatches
 from incidents import service as incidents
 from maps import incidents as incident_maps
@@ -19,7 +17,6 @@ from plans.incident_types import label as incident_type_label
 
 bp = Blueprint("incident_pages", __name__, template_folder="templates")
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 NAV = [("incident_pages.list_page", _l("Incidents"), BUREAU)]
 
 STATUS_NAMES = {
@@ -34,22 +31,10 @@ REASON_NAMES = {
     "uninsured": _l("members uninsured"), "out_of_radius": _l("beyond its service radius"),
     "unavailable": _l("unavailable"),
 }
-CATEGORY_NAMES = {
-    "building_collapse": _l("Building collapse"), "mountain": _l("Mountain"),
-    "water": _l("Water"), "diving": _l("Diving"), "medical": _l("Emergency medical"),
-    "other": _l("Other"),
-}
 LEVEL_NAMES = {1: _l("Level I"), 2: _l("Level II"), 3: _l("Level III"), 4: _l("Level IV")}
 
 
-@bp.app_template_filter("incident_time")
-def incident_time(value):
-    """An aware time (or ISO text) in Beijing time, to the minute."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+bp.add_app_template_filter(local_minute, "incident_time")
 
 
 def _type_label(key):
@@ -61,7 +46,7 @@ def _labels():
     """Translated labels for templates and the console script."""
     return {"statuses": {k: str(v) for k, v in STATUS_NAMES.items()},
             "reasons": {k: str(v) for k, v in REASON_NAMES.items()},
-            "categories": {k: str(v) for k, v in CATEGORY_NAMES.items()},
+            "categories": {k: str(v) for k, v in CATEGORY_LABELS.items()},
             "levels": {k: str(v) for k, v in LEVEL_NAMES.items()}}
 
 
@@ -85,7 +70,7 @@ def console_page(incident_id):
     session, user = get_session(), actor()
     incident = incidents.get_incident(session, user, incident_id)
     category = request.args.get("category") or None
-    if category not in CATEGORY_NAMES:
+    if category not in CATEGORY_LABELS:
         category = None
     recs = incidents.incident_recommendations(
         session, user, incident_id, category=category, limit=10,

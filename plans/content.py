@@ -9,7 +9,8 @@ import operator
 import re
 
 from emergency.errors import Invalid
-from plans.models import FORCE_CATEGORIES, OPERATORS
+from emergency.vocabulary import TEAM_CATEGORIES
+from plans.models import OPERATORS
 
 METRIC_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 LEVEL_NAMES = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -100,8 +101,8 @@ def _force(raw, key, problems):
     if item is None:
         return None
     category, count = item.get("category"), item.get("count")
-    if category not in FORCE_CATEGORIES:
-        problems[f"{key}.category"] = [f"must be one of {', '.join(FORCE_CATEGORIES)}"]
+    if category not in TEAM_CATEGORIES:
+        problems[f"{key}.category"] = [f"must be one of {', '.join(TEAM_CATEGORIES)}"]
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10_000:
         problems[f"{key}.count"] = ["a whole number of teams, 1 to 10000"]
     return {"category": category, "count": count}

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import column, func, inspect, select, table
 
+from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid, NotFound
 from plans import service
 from plans.models import DRILL_KINDS, FINDING_STATUSES, Drill, DrillFinding, DrillTeam
@@ -124,10 +125,7 @@ def create_drill(session, plan_id, held_on, kind, team_ids=None, findings=None, 
 
 def get_drill(session, drill_id):
     """A drill or NotFound."""
-    drill = session.get(Drill, drill_id)
-    if drill is None:
-        raise NotFound(f"no drill {drill_id}")
-    return drill
+    return get_or_404(session, Drill, drill_id, "drill")
 
 
 def list_drills(session, plan_id=None, team_id=None, limit=100, offset=0):

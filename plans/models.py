@@ -11,7 +11,6 @@ PLAN_STATUSES = ("draft", "in_review", "published", "archived")
 VERSION_STATUSES = (*PLAN_STATUSES, "superseded")
 DRILL_KINDS = ("tabletop", "functional", "full_scale", "double_blind")
 FINDING_STATUSES = ("open", "in_progress", "done")
-FORCE_CATEGORIES = ("building_collapse", "mountain", "water", "diving", "medical", "other")
 OPERATORS = (">=", ">", "<=", "<", "==")
 
 

@@ -5,11 +5,11 @@ import math
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from emergency.schemas import PageQuery, QuerySchema
+from emergency.vocabulary import TEAM_CATEGORIES
 from plans.incident_types import PLAN_TYPES
 from plans.models import (
     DRILL_KINDS,
     FINDING_STATUSES,
-    FORCE_CATEGORIES,
     OPERATORS,
     PLAN_KINDS,
     PLAN_STATUSES,
@@ -68,7 +68,7 @@ class PlanAction(PlanFlatSchema):
 class PlanForce(PlanFlatSchema):
     """Teams a level requires: a registry category and a count."""
 
-    category = fields.String(required=True, validate=validate.OneOf(FORCE_CATEGORIES))
+    category = fields.String(required=True, validate=validate.OneOf(TEAM_CATEGORIES))
     count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 10_000))
 
 

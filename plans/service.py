@@ -1,19 +1,18 @@
 """Plans: create, edit, version, publish, evaluate, find the applicable plan. No Flask here."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
-from emergency.db import utcnow
+from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import Area
+from emergency.vocabulary import LOCAL_ZONE
 from plans import content as pc
 from plans import incident_types
 from plans.content import clean_content, evaluate_levels, forces_by_level  # noqa: F401
 from plans.models import PLAN_KINDS, Drill, Plan, PlanVersion
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Chongqing regulation: drills at least yearly for every local plan; the national rule
 # (every three years) is the floor for provincial special and department plans.
 DRILL_INTERVAL_DEFAULTS = {"province": 36, "city": 12, "district": 12, "street": 12,
@@ -29,7 +28,7 @@ TRANSITIONS = {("draft", "in_review"), ("in_review", "published"), ("in_review",
 
 def today():
     """Today's date in China Standard Time (deadlines are local calendar days)."""
-    return utcnow().astimezone(LOCAL_TZ).date()
+    return utcnow().astimezone(LOCAL_ZONE).date()
 
 
 def add_months(day, months):
@@ -46,7 +45,7 @@ def add_months(day, months):
 
 def _local_date(moment):
     """A timestamp's local calendar day."""
-    return moment.astimezone(LOCAL_TZ).date() if isinstance(moment, datetime) else moment
+    return moment.astimezone(LOCAL_ZONE).date() if isinstance(moment, datetime) else moment
 
 
 def refresh_due_dates(plan):
@@ -131,13 +130,7 @@ def create_plan(session, title, kind, incident_type, area_code, owner="", sectio
 
 def get_plan(session, plan_id, lock=False):
     """The plan or NotFound."""
-    query = select(Plan).where(Plan.id == plan_id)
-    if lock:
-        query = query.with_for_update()
-    plan = session.scalar(query)
-    if plan is None:
-        raise NotFound(f"no plan {plan_id}")
-    return plan
+    return get_or_404(session, Plan, plan_id, "plan", lock=lock)
 
 
 def get_version(session, plan_id, version):

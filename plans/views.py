@@ -9,9 +9,10 @@ from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import NotFound
 from emergency.geo import service as geo
+from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from plans import content as pc
 from plans import drills, incident_types, service
-from plans.models import DRILL_KINDS, FORCE_CATEGORIES, OPERATORS, PLAN_KINDS, PLAN_STATUSES
+from plans.models import DRILL_KINDS, OPERATORS, PLAN_KINDS, PLAN_STATUSES
 
 bp = Blueprint("plans_pages", __name__, url_prefix="/plans", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -27,9 +28,6 @@ STATUS_LABELS = {"draft": _l("Draft"), "in_review": _l("In review"),
                  "superseded": _l("Superseded")}
 DRILL_LABELS = {"tabletop": _l("Tabletop"), "functional": _l("Functional"),
                 "full_scale": _l("Full-scale"), "double_blind": _l("Double-blind")}
-FORCE_LABELS = {"building_collapse": _l("Building collapse"), "mountain": _l("Mountain"),
-                "water": _l("Water"), "diving": _l("Diving"), "medical": _l("Emergency medical"),
-                "other": _l("Other")}
 FINDING_LABELS = {"open": lazy_pgettext("finding status", "Open"), "in_progress": _l("In progress"),
                   "done": _l("Done")}
 LEVEL_LABELS = {1: _l("Level I (most severe)"), 2: _l("Level II"), 3: _l("Level III"),
@@ -50,7 +48,7 @@ def _lang():
 def _plan_labels():
     """Label tables for the plans templates."""
     return {"plan_kind_labels": KIND_LABELS, "plan_status_labels": STATUS_LABELS,
-            "drill_kind_labels": DRILL_LABELS, "force_labels": FORCE_LABELS,
+            "drill_kind_labels": DRILL_LABELS, "force_labels": CATEGORY_LABELS,
             "finding_labels": FINDING_LABELS, "level_labels": LEVEL_LABELS,
             "incident_label": lambda key: incident_types.label(key, _lang()),
             "metric_label": lambda key: (pc.COMMON_METRICS.get(key, key) if _lang() == "zh"
@@ -151,7 +149,7 @@ def _editor(plan):
         "areas": [[a["code"], a["name"]] for a in cities + areas],
         "parents": [[p.id, p.title] for p in parents if not plan or p.id != plan.get("id")],
         "ops": list(OPERATORS),
-        "categories": [[c, str(FORCE_LABELS[c])] for c in FORCE_CATEGORIES],
+        "categories": [[c, str(CATEGORY_LABELS[c])] for c in TEAM_CATEGORIES],
         "metrics": [[k, v if _lang() == "zh" else k] for k, v in pc.COMMON_METRICS.items()],
         "levels": {str(k): str(v) for k, v in LEVEL_LABELS.items()},
     }

@@ -18,11 +18,6 @@ WRITERS = frozenset({ADMIN, ORG_ADMIN})
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def cipher():
-    """The personal-data cipher built from the app's EMERGENCY_DATA_KEY."""
-    return crypto.cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
-
-
 def region():
     """The served region (SERVED_BBOX) that team and organisation locations must lie in."""
     return current_app.config["SERVED_BBOX"]
@@ -35,7 +30,7 @@ def region():
 def register_org(body):
     """Register an organisation (status submitted); an org_admin without one becomes its admin."""
     session, user = get_session(), actor()
-    org = service.register_org(session, cipher(), user, region=region(), **body)
+    org = service.register_org(session, crypto.app_cipher(), user, region=region(), **body)
     return service.get_org(session, user, org.id)
 
 
@@ -64,7 +59,7 @@ def get_org(org_id):
 def update_org(body, org_id):
     """Edit an organisation's registration details."""
     session, user = get_session(), actor()
-    service.update_org(session, cipher(), user, org_id, region=region(), **body)
+    service.update_org(session, crypto.app_cipher(), user, org_id, region=region(), **body)
     return service.get_org(session, user, org_id)
 
 
@@ -139,8 +134,8 @@ def update_team(body, team_id):
 def add_member(body, team_id):
     """Add a member; ID number and phone are verified, sealed and shown masked."""
     session, user = get_session(), actor()
-    member = members.add_member(session, cipher(), user, team_id, **body)
-    return members.get_member(session, cipher(), user, member.id)
+    member = members.add_member(session, crypto.app_cipher(), user, team_id, **body)
+    return members.get_member(session, crypto.app_cipher(), user, member.id)
 
 
 @blp.route("/teams/<int:team_id>/members", methods=["GET"])
@@ -149,7 +144,8 @@ def add_member(body, team_id):
 @blp.response(200, schemas.MemberList)
 def list_members(query, team_id):
     """A team's members, masked unless ?reveal=1 by an allowed role (audited)."""
-    items, total = members.list_members(get_session(), cipher(), actor(), team_id, **query)
+    items, total = members.list_members(get_session(), crypto.app_cipher(), actor(), team_id,
+                                        **query)
     return {"items": items, "total": total}
 
 
@@ -160,7 +156,7 @@ def import_members(team_id):
     """Import an .xlsx roster (multipart field ``file``): every row or none."""
     upload = request.files.get("file")
     stream = upload.stream if upload is not None and upload.filename else None
-    count = roster.import_roster(get_session(), cipher(), actor(), team_id, stream)
+    count = roster.import_roster(get_session(), crypto.app_cipher(), actor(), team_id, stream)
     return {"imported": count}
 
 
@@ -171,7 +167,8 @@ def export_members(query, team_id):
     """The roster as .xlsx, masked unless ?reveal=1 by an allowed role (audited)."""
     import io
 
-    data = roster.export_roster(get_session(), cipher(), actor(), team_id, query["reveal"])
+    data = roster.export_roster(get_session(), crypto.app_cipher(), actor(), team_id,
+                                query["reveal"])
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"team-{team_id}-roster.xlsx")
 
@@ -182,7 +179,8 @@ def export_members(query, team_id):
 @blp.response(200, schemas.MemberOut)
 def get_member(query, member_id):
     """One member, masked unless ?reveal=1 by an allowed role (audited)."""
-    return members.get_member(get_session(), cipher(), actor(), member_id, query["reveal"])
+    return members.get_member(get_session(), crypto.app_cipher(), actor(), member_id,
+                              query["reveal"])
 
 
 @blp.route("/members/<int:member_id>", methods=["PATCH"])
@@ -192,8 +190,8 @@ def get_member(query, member_id):
 def update_member(body, member_id):
     """Correct a member's name, ID number, phone or skills (returned masked)."""
     session, user = get_session(), actor()
-    members.update_member(session, cipher(), user, member_id, **body)
-    return members.get_member(session, cipher(), user, member_id)
+    members.update_member(session, crypto.app_cipher(), user, member_id, **body)
+    return members.get_member(session, crypto.app_cipher(), user, member_id)
 
 
 @blp.route("/members/<int:member_id>", methods=["DELETE"])
@@ -240,7 +238,7 @@ def expiring(query):
 def person_lookup(body):
     """Every membership of one person across organisations in the caller's district (found
     by keyed hash)."""
-    return {"items": members.find_person(get_session(), cipher(), body["id_number"],
+    return {"items": members.find_person(get_session(), crypto.app_cipher(), body["id_number"],
                                          actor())}
 
 

@@ -7,6 +7,7 @@ import os
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 VERSION = "g1"
 
@@ -55,3 +56,8 @@ def cipher_for(data_key):
     if data_key not in _CACHE:
         _CACHE[data_key] = Cipher(data_key)
     return _CACHE[data_key]
+
+
+def app_cipher():
+    """The personal-data cipher of the running app's EMERGENCY_DATA_KEY."""
+    return cipher_for(current_app.config["EMERGENCY_DATA_KEY"])

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import numpy as np
 import shapely
-from flask import current_app
 from geoalchemy2.shape import from_shape
 from sqlalchemy import insert, select
 
@@ -13,11 +12,11 @@ from emergency import spatial
 from emergency.auth.models import User
 from emergency.db import utcnow
 from emergency.geo.models import Area
+from emergency.vocabulary import TEAM_CATEGORIES
 from registry import crypto
 from registry import validators as v
 from registry.members import sealed_person
 from registry.models import (
-    CATEGORIES,
     Certificate,
     InsurancePolicy,
     Organisation,
@@ -91,7 +90,7 @@ def load_registry(session):
     first_code = v.make_credit_code("52", districts[0][0], "DM000000")
     if session.scalar(select(Organisation.id).where(Organisation.credit_code == first_code)):
         return ["registry: demo forces already loaded"]
-    cipher = crypto.cipher_for(current_app.config["EMERGENCY_DATA_KEY"])
+    cipher = crypto.app_cipher()
     rng = np.random.default_rng(4243)
     today = date.today()
     orgs = _orgs(session, cipher, districts, rng)
@@ -140,7 +139,7 @@ def _teams(session, orgs, districts, rng):
     for code, org in orgs:
         count = int(rng.integers(1, 4))
         for lon, lat in _points_in(geoms[code], count, rng):
-            category = str(rng.choice(CATEGORIES, p=[0.18, 0.25, 0.22, 0.08, 0.17, 0.10]))
+            category = str(rng.choice(TEAM_CATEGORIES, p=[0.18, 0.25, 0.22, 0.08, 0.17, 0.10]))
             graded = rng.random() < 0.3
             team = RescueTeam(
                 org_id=org.id, name=f"{org.name.removesuffix('救援队')}{TEAM_WORDS[category]}",

@@ -8,7 +8,8 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from emergency.audit import service as audit
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
-from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.db import get_or_404
+from emergency.errors import Conflict, Forbidden, Invalid
 from registry import validators as v
 from registry.models import (
     Certificate,
@@ -100,7 +101,7 @@ def add_member(session, cipher, user, team_id, name, id_number, phone, skills=()
 def update_member(session, cipher, user, member_id, name=None, id_number=None, phone=None,
                   skills=None):
     """Correct a member's data (PIPL art. 46); a new ID number or phone is verified and sealed."""
-    member = _member_or_404(session, member_id)
+    member = get_or_404(session, TeamMember, member_id, "member")
     check_write(user, team_org_id(session, member.team_id), session)
     if id_number is not None or phone is not None:
         new_id = id_number if id_number is not None else cipher.decrypt(member.id_number_enc)
@@ -126,7 +127,7 @@ def update_member(session, cipher, user, member_id, name=None, id_number=None, p
 
 def remove_member(session, user, member_id):
     """Erase a member with their certificates, insurance and training attendance (PIPL art. 47)."""
-    member = _member_or_404(session, member_id)
+    member = get_or_404(session, TeamMember, member_id, "member")
     check_write(user, team_org_id(session, member.team_id), session)
     session.execute(delete(TrainingMember).where(TrainingMember.member_id == member_id))
     session.execute(delete(Certificate).where(Certificate.member_id == member_id))
@@ -137,7 +138,7 @@ def remove_member(session, user, member_id):
 
 def add_certificate(session, user, member_id, name, number="", expires_on=None):
     """Record a certificate for a member."""
-    member = _member_or_404(session, member_id)
+    member = get_or_404(session, TeamMember, member_id, "member")
     check_write(user, team_org_id(session, member.team_id), session)
     cert = Certificate(member_id=member_id, name=name, number=number or "",
                        expires_on=expires_on)
@@ -149,7 +150,7 @@ def add_certificate(session, user, member_id, name, number="", expires_on=None):
 def add_insurance(session, user, member_id, insurer, policy_number, starts_on, ends_on,
                   coverage_amount):
     """Record an accident insurance policy covering a member from starts_on to ends_on."""
-    member = _member_or_404(session, member_id)
+    member = get_or_404(session, TeamMember, member_id, "member")
     check_write(user, team_org_id(session, member.team_id), session)
     if ends_on < starts_on:
         raise Invalid("policy ends before it starts", {"ends_on": ["before starts_on"]})
@@ -162,14 +163,6 @@ def add_insurance(session, user, member_id, insurer, policy_number, starts_on, e
     session.add(policy)
     session.flush()
     return policy
-
-
-def _member_or_404(session, member_id):
-    """The member or NotFound."""
-    member = session.get(TeamMember, member_id)
-    if member is None:
-        raise NotFound(f"no member {member_id}")
-    return member
 
 
 def _details(session, member_ids, today):
@@ -247,7 +240,7 @@ def member_dicts(session, cipher, user, members, org_id, reveal=False, today=Non
 
 def get_member(session, cipher, user, member_id, reveal=False):
     """One member, within scope; ``reveal`` unmasks for allowed roles and is audited."""
-    member = _member_or_404(session, member_id)
+    member = get_or_404(session, TeamMember, member_id, "member")
     org_id = team_org_id(session, member.team_id)
     check_read(user, org_id, session)
     if reveal:

@@ -16,9 +16,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
+from emergency.vocabulary import TEAM_CATEGORIES
 
 ORG_STATUSES = ("submitted", "approved", "rejected")
-CATEGORIES = ("building_collapse", "mountain", "water", "diving", "medical", "other")
+# incidents import the team categories by this name
+CATEGORIES = TEAM_CATEGORIES
 TEAM_STATUSES = ("available", "dispatched", "unavailable")
 
 
@@ -60,7 +62,7 @@ class RescueTeam(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(20), index=True, comment="|".join(CATEGORIES))
+    category: Mapped[str] = mapped_column(String(20), index=True, comment="|".join(TEAM_CATEGORIES))
     status: Mapped[str] = mapped_column(String(12), default="available", index=True,
                                         comment="available|dispatched|unavailable")
     grade: Mapped[int | None] = mapped_column(Integer, comment="official grade 1..3, 1 highest")

@@ -5,8 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from emergency.geojson import GeometryField, SpatialInputSchema
 from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery, items_schema
+from emergency.vocabulary import TEAM_CATEGORIES
 from registry import validators as v
-from registry.models import CATEGORIES, ORG_STATUSES, TEAM_STATUSES
+from registry.models import ORG_STATUSES, TEAM_STATUSES
 
 POINT = ("Point",)
 # Bounds of list fields: far above any real team, far below what costs the server.
@@ -136,7 +137,7 @@ class TeamIn(SpatialInputSchema):
     """Body of POST /orgs/{id}/teams."""
 
     name = fields.String(required=True, validate=validate.Length(1, 200))
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = fields.String(required=True, validate=validate.OneOf(TEAM_CATEGORIES))
     location = ServedPoint(required=True)
     service_radius_km = fields.Float(load_default=50, validate=validate.Range(0.1, 1000))
     equipment = fields.List(fields.Nested(TeamEquipmentIn), load_default=list,
@@ -150,7 +151,7 @@ class TeamPatch(SpatialInputSchema):
     """Body of PATCH /teams/{id}."""
 
     name = fields.String(validate=validate.Length(1, 200))
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    category = fields.String(validate=validate.OneOf(TEAM_CATEGORIES))
     status = fields.String(validate=validate.OneOf(TEAM_STATUSES))
     location = ServedPoint()
     service_radius_km = fields.Float(validate=validate.Range(0.1, 1000))
@@ -189,7 +190,7 @@ class TeamOut(Schema):
 class TeamQuery(SpatialPageQuery):
     """Filters of GET /teams."""
 
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    category = fields.String(validate=validate.OneOf(TEAM_CATEGORIES))
     status = fields.String(validate=validate.OneOf(TEAM_STATUSES))
     org_id = fields.Integer()
 

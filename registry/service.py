@@ -10,12 +10,12 @@ from sqlalchemy import and_, case, column, delete, func, literal, or_, select, t
 from emergency import spatial
 from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
-from emergency.db import utcnow
+from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo import service as geo_service
+from emergency.vocabulary import TEAM_CATEGORIES
 from registry import validators as v
 from registry.models import (
-    CATEGORIES,
     ORG_STATUSES,
     TEAM_STATUSES,
     Certificate,
@@ -186,17 +186,9 @@ def register_org(session, cipher, user, name, credit_code, contact_name, contact
     return org
 
 
-def _org_or_404(session, org_id):
-    """The organisation or NotFound."""
-    org = session.get(Organisation, org_id)
-    if org is None:
-        raise NotFound(f"no organisation {org_id}")
-    return org
-
-
 def get_org(session, user, org_id):
     """One organisation as a dict, within the user's scope."""
-    _org_or_404(session, org_id)
+    get_or_404(session, Organisation, org_id, "organisation")
     check_read(user, org_id, session)
     row = session.execute(select(*_org_columns(session))
                           .where(Organisation.id == org_id)).one()
@@ -228,7 +220,7 @@ def list_orgs(session, user, status=None, q=None, area_code=None, reverification
 
 def update_org(session, cipher, user, org_id, region=None, **changes):
     """Edit an organisation's details (own org or admin); the credit code stays checked."""
-    org = _org_or_404(session, org_id)
+    org = get_or_404(session, Organisation, org_id, "organisation")
     check_write(user, org_id, session)
     _check_org_fields(changes)
     if changes.get("location") is not None:
@@ -253,7 +245,7 @@ def update_org(session, cipher, user, org_id, region=None, **changes):
 
 def resubmit_org(session, user, org_id, note=""):
     """Send a rejected (or re-verification due) organisation back to the review queue."""
-    org = _org_or_404(session, org_id)
+    org = get_or_404(session, Organisation, org_id, "organisation")
     check_write(user, org_id, session)
     due = org.status == "approved" and org.verify_by and org.verify_by <= date.today()
     if org.status != "rejected" and not due:
@@ -267,7 +259,7 @@ def resubmit_org(session, user, org_id, note=""):
 
 def review_org(session, user, org_id, decision, note=""):
     """Approve or reject a submitted registration; approval sets the re-verification date."""
-    org = _org_or_404(session, org_id)
+    org = get_or_404(session, Organisation, org_id, "organisation")
     if user.role != ADMIN:
         raise Forbidden("only the bureau's admin reviews registrations")
     if org.status != "submitted":
@@ -318,8 +310,8 @@ def _equipment_by_team(session, team_ids):
 def _check_team_fields(changes):
     """Validate a team's category, status, grade and radius."""
     problems = {}
-    if changes.get("category") is not None and changes["category"] not in CATEGORIES:
-        problems["category"] = [f"one of {', '.join(CATEGORIES)}"]
+    if changes.get("category") is not None and changes["category"] not in TEAM_CATEGORIES:
+        problems["category"] = [f"one of {', '.join(TEAM_CATEGORIES)}"]
     if changes.get("status") is not None and changes["status"] not in TEAM_STATUSES:
         problems["status"] = [f"one of {', '.join(TEAM_STATUSES)}"]
     if changes.get("grade") is not None and changes["grade"] not in (1, 2, 3):
@@ -344,7 +336,7 @@ def _set_equipment(session, team_id, equipment):
 def create_team(session, user, org_id, name, category, location, service_radius_km=50,
                 equipment=(), grade=None, graded_on=None, region=None):
     """Add a team (status available) to an organisation."""
-    _org_or_404(session, org_id)
+    get_or_404(session, Organisation, org_id, "organisation")
     check_write(user, org_id, session)
     _check_team_fields({"category": category, "grade": grade, "graded_on": graded_on,
                         "service_radius_km": service_radius_km})
@@ -418,9 +410,7 @@ def _check_status_change(session, team, status):
 
 def update_team(session, user, team_id, region=None, **changes):
     """Change a team's fields (own org or admin); equipment, when given, is replaced."""
-    team = session.get(RescueTeam, team_id)
-    if team is None:
-        raise NotFound(f"no team {team_id}")
+    team = get_or_404(session, RescueTeam, team_id, "team")
     check_write(user, team.org_id, session)
     merged = {"grade": team.grade, "graded_on": team.graded_on, **changes}
     _check_team_fields(merged)
@@ -553,7 +543,7 @@ def expiring(session, user, days=30, org_id=None, today=None):
 
 def statuses():
     """The choices used by forms: organisation statuses, team categories and statuses."""
-    return {"org": ORG_STATUSES, "category": CATEGORIES, "team": TEAM_STATUSES}
+    return {"org": ORG_STATUSES, "category": TEAM_CATEGORIES, "team": TEAM_STATUSES}
 
 
 def map_teams(session, user, category=None, status=None, limit=5000):

@@ -11,12 +11,12 @@ from emergency.db import get_session
 from emergency.errors import Conflict, Invalid
 from emergency.geo import chinacrs
 from emergency.geo import service as geo
+from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from maps import forces
 from maps.pages import page_parts
-from registry import members, roster, service
+from registry import crypto, members, roster, service
 from registry import validators as v
-from registry.api import cipher
-from registry.models import CATEGORIES, TEAM_STATUSES
+from registry.models import TEAM_STATUSES
 
 bp = Blueprint("registry_pages", __name__, template_folder="templates")
 
@@ -32,9 +32,7 @@ NAV = [
 
 def category_labels():
     """Translated names of the team categories."""
-    return {"building_collapse": _("Building collapse"), "mountain": _("Mountain"),
-            "water": _("Water"), "diving": _("Diving"), "medical": _("Emergency medical"),
-            "other": _("Other")}
+    return {category: str(label) for category, label in CATEGORY_LABELS.items()}
 
 
 def status_labels():
@@ -102,7 +100,7 @@ def register():
         return _form_error(Invalid(_("Please correct the marked fields."), missing),
                            "registry/register.html", 422)
     try:
-        org = service.register_org(get_session(), cipher(), user, location=location,
+        org = service.register_org(get_session(), crypto.app_cipher(), user, location=location,
                                    region=_region(), **fields)
     except Invalid as exc:
         return _form_error(exc, "registry/register.html", 422)
@@ -161,7 +159,7 @@ def org(org_id):
     ready = service.team_readiness(session, [t["id"] for t in teams])
     context = {"org": record, "teams": teams, "ready": ready,
                "expiring": service.expiring(session, user, 30, org_id=org_id),
-               "can_write": service.can_write_org(user, org_id), "categories": CATEGORIES}
+               "can_write": service.can_write_org(user, org_id), "categories": TEAM_CATEGORIES}
     if request.method == "GET":
         return render_template("registry/org.html", errors={}, form={}, **context)
     if not context["can_write"]:
@@ -188,7 +186,7 @@ def org(org_id):
 def _team_context(session, user, team_id):
     """Everything the team page shows."""
     record = service.get_team(session, user, team_id)
-    items, total = members.list_members(session, cipher(), user, team_id, limit=1000)
+    items, total = members.list_members(session, crypto.app_cipher(), user, team_id, limit=1000)
     return {"team": record, "members": items, "total": total,
             "can_write": service.can_write_org(user, record["org_id"]),
             # 'dispatched' comes and goes with a dispatch: offered only to keep it.
@@ -217,7 +215,7 @@ def add_member(team_id):
                              "number": request.form.get("certificate_number", ""),
                              "expires_on": _date(request.form.get("certificate_expires_on"))})
     try:
-        members.add_member(session, cipher(), user, team_id,
+        members.add_member(session, crypto.app_cipher(), user, team_id,
                            request.form.get("name", "").strip() or "?",
                            request.form.get("id_number", ""), request.form.get("phone", ""),
                            skills, certificates)
@@ -246,7 +244,7 @@ def import_members(team_id):
     session, user = get_session(), actor()
     upload = request.files.get("file")
     try:
-        count = roster.import_roster(session, cipher(), user, team_id,
+        count = roster.import_roster(session, crypto.app_cipher(), user, team_id,
                                      upload.stream if upload and upload.filename else None)
     except Invalid as exc:
         context = _team_context(session, user, team_id)
@@ -276,7 +274,7 @@ def add_insurance(team_id):
     back = redirect(url_for("registry_pages.team", team_id=team_id))
     try:
         member_id = int(request.form.get("member", ""))
-        member = members.get_member(session, cipher(), user, member_id)
+        member = members.get_member(session, crypto.app_cipher(), user, member_id)
         starts, ends = _date(request.form.get("starts_on")), _date(request.form.get("ends_on"))
         if member["team_id"] != team_id or not starts or not ends:
             raise Invalid(_("Choose a member of this team and give both dates."), {})
@@ -299,7 +297,7 @@ def forces_map():
     """Teams on a map: coloured by category, clustered, filterable, a popup per team."""
     session, user = get_session(), actor()
     category = request.args.get("category")
-    category = category if category in CATEGORIES else None
+    category = category if category in TEAM_CATEGORIES else None
     teams, total = service.map_teams(session, user, category=category)
     for t in teams:
         t["url"] = url_for("registry_pages.team", team_id=t["id"])

@@ -22,11 +22,10 @@ from sqlalchemy import select
 
 from emergency import spatial
 from emergency.errors import Conflict
+from emergency.vocabulary import RISK_COLOURS
 from risk.models import RiskCell
 
 MAX_CELLS = 1_000_000
-# The four-colour scheme as drawn on maps (maps/layers.py and maps/risk.py use the same).
-MAP_COLOURS = {1: "#e60012", 2: "#f39800", 3: "#ffe100", 4: "#0068b7"}
 _FEATURE = ('{"type":"Feature","id":%d,"geometry":{"type":"MultiPolygon","coordinates":%s},'
             '"properties":{"level":%d,"colour":"%s","risk":%.3f,"hazard":%.3f,'
             '"exposure":%.3f,"vulnerability":%.3f,"capacity":%.3f,"teams":%d,"gap":%s,'
@@ -105,7 +104,7 @@ class RunCells:
                 self.area_idx[idx].tolist(), self.grid_idx[idx].tolist(), strict=True)):
             s = scores[k]
             out.append(_FEATURE % (
-                fid, geometry[k], level, MAP_COLOURS[level], s[0], s[1], s[2], s[3], s[4],
+                fid, geometry[k], level, RISK_COLOURS[level], s[0], s[1], s[2], s[3], s[4],
                 teams, "true" if gap else "false",
                 "null" if lik[k] < 0 else lik[k], "null" if con[k] < 0 else con[k],
                 self.area_text[a], self.grid_text[g]))
@@ -190,8 +189,8 @@ class RunCells:
             w, s, e, n = f % (x * sx), f % (y * sy), f % ((x + 1) * sx), f % ((y + 1) * sy)
             total = c[0] + c[1] + c[2] + c[3]
             cells += total
-            out.append(_BIN % (x, y, w, s, e, s, e, n, w, n, w, s, lv, MAP_COLOURS[lv], wv,
-                               MAP_COLOURS[wv], total, c[0], c[1], c[2], c[3], r))
+            out.append(_BIN % (x, y, w, s, e, s, e, n, w, n, w, s, lv, RISK_COLOURS[lv], wv,
+                               RISK_COLOURS[wv], total, c[0], c[1], c[2], c[3], r))
         return out, cells
 
 

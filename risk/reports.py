@@ -11,8 +11,8 @@ from sqlalchemy.orm import aliased
 from emergency import spatial
 from emergency.errors import Conflict, Invalid
 from emergency.geo.models import Area, Grid
+from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk.models import RiskCell
-from risk.scoring import COLOURS, LEVEL_NAMES_ZH
 from risk.service import area_and_descendants, get_assessment, in_chunks
 
 LEVELS = (1, 2, 3, 4)
@@ -31,7 +31,7 @@ def _done(session, assessment_id):
 def _cell_properties(r):
     """A cell row's properties as the API shows them."""
     props = {k: round(float(getattr(r, k)), 6) for k in PROPS}
-    props.update(level=int(r.level), colour=COLOURS[int(r.level)], teams=int(r.teams),
+    props.update(level=int(r.level), colour=RISK_COLOUR_NAMES[int(r.level)], teams=int(r.teams),
                  gap=bool(r.gap), area_code=r.area_code, grid_code=r.grid_code,
                  row=int(r.row), col=int(r.col), area_m2=round(float(r.area_m2), 1))
     if r.likelihood is not None:
@@ -139,14 +139,14 @@ def summary(session, assessment_id, gap_limit=500):
         lon = sum(p[0] for p in ring[:-1]) / max(len(ring) - 1, 1)
         lat = sum(p[1] for p in ring[:-1]) / max(len(ring) - 1, 1)
         gaps.append({"cell_id": r.id, "row": r.row, "col": r.col, "level": r.level,
-                     "colour": COLOURS[r.level], "risk": round(float(r.risk), 6),
+                     "colour": RISK_COLOUR_NAMES[r.level], "risk": round(float(r.risk), 6),
                      "area_code": r.area_code, "grid_code": r.grid_code,
                      "lon": round(lon, 6), "lat": round(lat, 6)})
     return {
         "assessment_id": run.id, "area_code": run.area_code, "cell_size_m": run.cell_size_m,
         "cells": sum(totals.values()),
-        "levels": {k: {"count": v, "colour": COLOURS[int(k)], "name": LEVEL_NAMES_ZH[int(k)]}
-                   for k, v in totals.items()},
+        "levels": {k: {"count": v, "colour": RISK_COLOUR_NAMES[int(k)],
+                       "name": RISK_LEVEL_NAMES_ZH[int(k)]} for k, v in totals.items()},
         "areas": [{"code": c, "name": areas[c].name, "level": areas[c].level,
                    "parent_code": areas[c].parent_code, "counts": v,
                    "cells": sum(v.values())} for c, v in sorted(per_area.items())],

@@ -12,9 +12,6 @@ import shapely
 
 from risk.grid import to_metric, xy_to_metric
 
-COLOURS = {1: "red", 2: "orange", 3: "yellow", 4: "blue"}
-LEVEL_NAMES_ZH = {1: "重大", 2: "较大", 3: "一般", 4: "低"}
-
 DEFAULTS = {
     "method": "composite",
     # risk >= thresholds[0] -> level 1, >= [1] -> 2, >= [2] -> 3, else 4

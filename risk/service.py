@@ -14,8 +14,8 @@ import shapely
 from sqlalchemy import delete, func, or_, select
 
 from emergency import spatial
-from emergency.db import utcnow
-from emergency.errors import Conflict, Invalid, NotFound, TooMany
+from emergency.db import get_or_404, utcnow
+from emergency.errors import Conflict, Invalid, TooMany
 from emergency.geo import service as geo_service
 from emergency.geo.models import AREA_LEVELS, Area, Grid
 from emergency.spatial.bulk import insert_rows
@@ -55,10 +55,7 @@ def list_layers(session, role=None, limit=100, offset=0):
 
 def get_layer(session, layer_id):
     """One layer, or NotFound."""
-    layer = session.get(RiskLayer, layer_id)
-    if layer is None:
-        raise NotFound(f"no layer {layer_id}")
-    return layer
+    return get_or_404(session, RiskLayer, layer_id, "layer")
 
 
 def layer_features(session, layer_id, bbox=None, limit=1000, offset=0):
@@ -173,10 +170,7 @@ def create_assessment(session, area_code, cell_size_m, layers, params=None, acto
 
 def get_assessment(session, assessment_id):
     """One assessment, or NotFound."""
-    run = session.get(RiskAssessment, assessment_id)
-    if run is None:
-        raise NotFound(f"no assessment {assessment_id}")
-    return run
+    return get_or_404(session, RiskAssessment, assessment_id, "assessment")
 
 
 def assessment_dict(run):

@@ -13,10 +13,10 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError
+from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_NAMES_ZH
 from maps.pages import page_parts
 from maps.risk import risk_map as build_risk_map
 from risk import jobs, layers, service
-from risk.scoring import COLOURS, LEVEL_NAMES_ZH
 
 bp = Blueprint("risk_pages", __name__, template_folder="templates")
 
@@ -51,8 +51,8 @@ def index():
                                            or None, limit=100)
     layer_items, _total = service.list_layers(session, limit=500)
     return render_template("risk/index.html", runs=runs, total=total, layers=layer_items,
-                           can_write=actor().role in WRITERS, colours=COLOURS,
-                           level_names=LEVEL_NAMES_ZH)
+                           can_write=actor().role in WRITERS, colours=RISK_COLOURS,
+                           level_names=RISK_LEVEL_NAMES_ZH)
 
 
 def _fail(exc):

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, column, func, select, table
 from emergency.auth import sessions, throttle
 from emergency.auth.models import ApiToken, LoginAttempt, User, UserGrid
 from emergency.auth.roles import ADMIN, GRID_STAFF, ORG_ADMIN, ROLES
-from emergency.db import utcnow
+from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import Area, Grid
 
@@ -179,10 +179,7 @@ def user_record(user):
 
 def get_user_by_id(session, user_id):
     """The user with that id, or NotFound."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user {user_id}")
-    return user
+    return get_or_404(session, User, user_id, "user")
 
 
 def list_users(session, q=None, role=None, active=None, limit=100, offset=0):
