@@ -303,16 +303,10 @@ def plans(engine, category):
     with Session(bind=engine) as session:
         spatialite = spatial.backend_name(session) == "spatialite"
         dialect = session.get_bind().dialect
-        from sqlalchemy import bindparam, func, select
-
-        from registry.models import RescueTeam
-
-        t = RescueTeam.__table__
-        largest = select(func.max(t.c.service_radius_km)).where(
-            t.c.category == bindparam("category"))
+        search = service._CANDIDATES[True]
         for label, stmt in (("bare", bare_query().query._statement(spatialite, True)),
-                            ("service", service._QUERIES[True]._statement(spatialite, True)),
-                            ("largest radius (cached a minute)", largest)):
+                            ("service", search.query._statement(spatialite, True)),
+                            ("largest radius (cached a minute)", search.reach)):
             compiled = stmt.compile(dialect=dialect)
             params = compiled.construct_params(values)
             if compiled.positional:

@@ -8,8 +8,8 @@ A backup is one zip file:
 - ``uploads/<relative path>``: the photos and other stored files.
 
 Restore checks every checksum before it writes anything, refuses a database that holds any
-row, inserts in dependency order in one transaction and moves PostgreSQL sequences past the
-restored ids.
+row, inserts in dependency order in one transaction and moves the id sequences past the
+restored ids (where the backend keeps them apart from the table).
 """
 
 import base64
@@ -28,10 +28,10 @@ from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement
 from sqlalchemy import JSON, Date, DateTime, Float, LargeBinary, Numeric, func, select, text
 
+from emergency import spatial
 from emergency.db import utcnow
 from emergency.domains import metadata
 from emergency.errors import Conflict, Invalid
-from emergency.spatial.engine import backend_name
 
 FORMAT = "emergency-backup/1"
 BATCH = 1000
@@ -91,19 +91,6 @@ def _decode(column, value):
     return value
 
 
-def _snapshot(engine):
-    """A connection in one read-only, consistent snapshot transaction."""
-    if backend_name(engine) == "spatialite":
-        # WAL gives a DEFERRED read transaction a stable snapshot from its first read.
-        conn = engine.connect().execution_options(sqlite_begin="DEFERRED")
-        conn.begin()
-    else:
-        conn = engine.connect().execution_options(isolation_level="REPEATABLE READ")
-        conn.begin()
-        conn.execute(text("SET TRANSACTION READ ONLY"))
-    return conn
-
-
 def _upload_files(upload_folder):
     """(relative posix path, absolute path) of every file under the upload folder."""
     if not upload_folder or not os.path.isdir(upload_folder):
@@ -115,9 +102,9 @@ def _upload_files(upload_folder):
 def backup(engine, path, upload_folder=None, progress=None):
     """Write a consistent, complete backup to ``path``; returns the manifest."""
     manifest = {"format": FORMAT, "created_at": utcnow().isoformat(),
-                "backend": backend_name(engine), "tables": {}, "uploads": {}}
+                "backend": spatial.backend_name(engine), "tables": {}, "uploads": {}}
     tmp = f"{path}.partial"
-    conn = _snapshot(engine)
+    conn = spatial.snapshot(engine)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED,
                              allowZip64=True) as zf:
@@ -214,18 +201,6 @@ def non_empty_tables(conn):
             if conn.execute(select(func.count()).select_from(t)).scalar()]
 
 
-def _reset_sequences(conn):
-    """Move every PostgreSQL id sequence past the largest restored id."""
-    for table in tables():
-        if "id" not in table.columns:
-            continue
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"),
-                           {"t": table.name}).scalar()
-        if seq:
-            conn.execute(text(f"SELECT setval('{seq}', COALESCE((SELECT MAX(id) FROM "
-                              f'"{table.name}"), 0) + 1, false)'))
-
-
 def restore(engine, path, upload_folder=None, progress=None):
     """Restore a backup into a freshly migrated, empty database; returns the manifest."""
     with _open(path) as zf:
@@ -251,8 +226,7 @@ def restore(engine, path, upload_folder=None, progress=None):
                         _restore_table(conn, zf, table)
                         if progress:
                             progress(table.name, info["rows"])
-                    if backend_name(engine) == "postgis":
-                        _reset_sequences(conn)
+                    spatial.reset_sequences(conn, tables())
                     written = _restore_uploads(zf, manifest, upload_folder)
                 except BaseException:
                     for full in written:

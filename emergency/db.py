@@ -46,7 +46,7 @@ def init_app(app):
             mmap_bytes=app.config["SQLITE_MMAP_BYTES"],
         )
         # One option-engine for reads, made once: reads need no write lock on SQLite.
-        reader = engine.execution_options(sqlite_begin="DEFERRED")
+        reader = spatial.for_reading(engine)
         app.extensions["emergency.db"] = {"engine": engine, "reader": reader,
                                           "factory": sessionmaker(engine), "session": None}
     app.teardown_appcontext(_close_session)

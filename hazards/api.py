@@ -2,8 +2,9 @@
 
 from types import SimpleNamespace
 
-from flask import Response, current_app, render_template, request, send_file
+from flask import Response, current_app, render_template, send_file
 
+from emergency import spatial
 from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
@@ -43,11 +44,11 @@ def to_feature(record):
                   "the stored report")
 def create_hazard(body):
     """Report a hazard; resending the same client_id returns the stored report (200)."""
-    session = get_session()
-    reader = read_session()
-    reporter = _reporter(reader, actor())
-    if reader is not session:
-        _release_write_lock(session, actor())
+    session, reader, user = get_session(), read_session(), actor()
+    reporter = _reporter(reader, user)
+    # Phones post many reports at once: the look-ups ran on the lock-free reader, so the
+    # write lock (SpatiaLite) is taken only for the insert.
+    spatial.write_late(session, reader, keep=[user])
     record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
                                              **body)
     return record, 201 if created else 200
@@ -59,24 +60,6 @@ def _reporter(reader, user):
     grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
     return SimpleNamespace(id=user.id, username=user.username, role=user.role,
                            grid_codes=grids, area_code=user.area_code)
-
-
-def _release_write_lock(session, user):
-    """End the transaction that signing in opened (SpatiaLite only, see db.read_session).
-
-    On SpatiaLite a POST's session begins IMMEDIATE (the write lock) at its first statement,
-    which is the token look-up; phones post many reports at once, so the look-ups of a report
-    run on the lock-free read session and the lock is taken only for the insert. Nothing has
-    been written yet, so ending the transaction loses nothing. The signed-in user is detached
-    first, fully loaded, so that nothing (the audit log asks for the username) reloads it
-    inside the write transaction. On PostGIS the read session is the request's own and this
-    is not called: one connection, one transaction.
-    """
-    session.info["actor"] = user.username
-    session.info["remote_addr"] = request.remote_addr or ""
-    if user in session:
-        session.expunge(user)
-    session.rollback()
 
 
 @blp.route("/hazards", methods=["GET"])

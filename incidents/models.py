@@ -1,11 +1,11 @@
 """Tables of incidents, their timeline, dispatches, requisitions and compensation claims."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
-from registry.models import RescueTeam
+from emergency.spatial import partial_index
 
 INCIDENT_STATUSES = ("open", "responding", "closed")
 DISPATCH_STATUSES = ("requested", "accepted", "declined", "en_route", "on_scene", "completed",
@@ -73,8 +73,7 @@ class Dispatch(Base):
     __tablename__ = "dispatches"
     __audit_name__ = "dispatch"
     __table_args__ = (
-        Index("uq_dispatches_active_team", "team_id", unique=True,
-              postgresql_where=text(_ACTIVE_SQL), sqlite_where=text(_ACTIVE_SQL)),
+        partial_index("uq_dispatches_active_team", "team_id", unique=True, where=_ACTIVE_SQL),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -134,10 +133,10 @@ class Compensation(Base):
     __audit_name__ = "compensation"
     __table_args__ = (
         # One live claim per dispatch or requisition: a retried submission cannot pay twice.
-        Index("uq_compensations_open_dispatch", "dispatch_id", unique=True,
-              postgresql_where=text(_OPEN_CLAIM_SQL), sqlite_where=text(_OPEN_CLAIM_SQL)),
-        Index("uq_compensations_open_requisition", "requisition_id", unique=True,
-              postgresql_where=text(_OPEN_CLAIM_SQL), sqlite_where=text(_OPEN_CLAIM_SQL)),
+        partial_index("uq_compensations_open_dispatch", "dispatch_id", unique=True,
+                      where=_OPEN_CLAIM_SQL),
+        partial_index("uq_compensations_open_requisition", "requisition_id", unique=True,
+                      where=_OPEN_CLAIM_SQL),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -173,15 +172,3 @@ class CompensationItem(Base):
     unit_price: Mapped[object] = mapped_column(Numeric(12, 2), comment="yuan")
     amount: Mapped[object] = mapped_column(Numeric(14, 2), comment="quantity × unit price")
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-# Recommendations search the nearest teams of one category. On PostGIS a GiST index on
-# (category, location) (btree_gist, migration 0008) lets the KNN scan of a rare category walk
-# only that category's teams instead of filtering every nearer team. SQLite has no use for
-# it (its R*Tree ``SpatialIndex`` does the spatial work), so there the index is empty.
-Index("ix_teams_category_location", RescueTeam.__table__.c.category,
-      RescueTeam.__table__.c.location, postgresql_using="gist", sqlite_where=text("0"))
-# The search stops at the largest service radius of the category's teams: an index answers
-# that maximum without reading the table (it is asked once a minute per process).
-Index("ix_teams_category_radius", RescueTeam.__table__.c.category,
-      RescueTeam.__table__.c.service_radius_km)

@@ -4,16 +4,13 @@ No Flask here. Dispatches and requisitions live in ``dispatch.py``, claims in
 ``compensation.py``.
 """
 
-import bisect
 import math
-import time
 from collections import namedtuple
 from datetime import date
 
 from geoalchemy2.shape import from_shape, to_shape
-from pyproj import Geod
 from shapely.geometry import mapping
-from sqlalchemy import Date, and_, bindparam, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select, union_all
 
 from emergency import spatial
 from emergency.auth.permissions import require_area_scope
@@ -25,23 +22,13 @@ from emergency.spatial import nearest as nn
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
 from plans import service as plans_service
 from plans.incident_types import INCIDENT_TYPES
-from registry.models import Organisation, RescueTeam, TeamMember
+from registry.models import CATEGORIES, Organisation, RescueTeam, TeamMember
 from registry.service import district_scoped, insured_on, orgs_in_district
 
-GEOD = Geod(ellps="WGS84")
 INCIDENT_STEPS = {"open": ("responding", "closed"), "responding": ("closed", "open"),
                   "closed": ()}
-# How many nearest rows one recommendation may look at before it gives up looking further.
-MAX_SCAN = 2000
 # Without radius_km, teams farther than this are not recommended (nor listed as left out).
 DEFAULT_REACH_KM = 200.0
-_WINDOW_HINT = {}
-# Rows read per batch: at most this many, and a learnt first batch size per category.
-MAX_BATCH = 400
-_ROWS_HINT = {}
-# A radius raised less than this long ago may be missed by the search cut-off (stale cache).
-RADIUS_CACHE_SECONDS = 60
-_RADIUS_CACHE = {}
 
 
 def _check_metrics(metrics):
@@ -286,8 +273,8 @@ def timeline(session, user, incident_id):
 # ---------------------------------------------------------------- recommendations
 
 
-def _recommendation_query(with_category):
-    """The nearest-teams query of recommendations: one round trip per batch of rows.
+def _candidates(with_category):
+    """The nearest teams as candidates for recommendations (see nearest.NearestSearch).
 
     Each row carries what classifying the team needs: its columns, its organisation's
     status, its member count and how many members are insured today. The insured count is
@@ -304,18 +291,35 @@ def _recommendation_query(with_category):
     org_status = (select(o.c.status).where(o.c.id == t.c.org_id).scalar_subquery()
                   .label("org_status"))
     columns = (t.c.id, t.c.org_id, t.c.name, t.c.category, t.c.status, t.c.grade,
-               t.c.service_radius_km, func.ST_X(t.c.location).label("lon"),
-               func.ST_Y(t.c.location).label("lat"), org_status,
-               t.c.member_count.label("members"), insured)
+               t.c.service_radius_km, org_status, t.c.member_count.label("members"), insured)
     where = [t.c.category == bindparam("category")] if with_category else []
-    return nn.Nearest(t, columns, where)
+    return nn.NearestSearch(t, columns, where, reach=_largest_radius(with_category),
+                            make_row=_Candidate._make)
 
 
-_QUERIES = {True: _recommendation_query(True), False: _recommendation_query(False)}
-# A row of that query as a plain named tuple: its fields are read a dozen times per row,
-# and a SQLAlchemy Row's attribute access costs ten times a tuple's.
+def _largest_radius(with_category):
+    """The largest service radius (km) of the category's teams, or of any team's.
+
+    No team can qualify beyond it, so the search stops there. One index lookup per
+    category (``ix_teams_category_radius``); the search remembers the answer a minute.
+    """
+    t = RescueTeam.__table__
+
+    def largest(category):
+        return select(func.max(t.c.service_radius_km).label("km")).where(
+            t.c.category == category)
+
+    if with_category:
+        return largest(bindparam("category"))
+    each = union_all(*(largest(name) for name in CATEGORIES)).subquery()
+    return select(func.max(each.c.km))
+
+
+# A candidate as a plain named tuple: its fields are read a dozen times per row, and a
+# SQLAlchemy Row's attribute access costs ten times a tuple's.
 _Candidate = namedtuple("_Candidate", "id org_id name category status grade service_radius_km "
-                                      "lon lat org_status members insured deg")
+                                      "org_status members insured lon lat deg")
+_CANDIDATES = {True: _candidates(True), False: _candidates(False)}
 
 
 def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
@@ -329,108 +333,31 @@ def recommend_teams(session, lon, lat, category=None, limit=10, radius_km=None,
     ``stats``, a dict, receives the rows read and the round trips (for the benchmark).
     """
     reach_km = radius_km if radius_km is not None else DEFAULT_REACH_KM
-    # No team can qualify beyond the largest service radius, so the search stops there.
-    search_km = min(reach_km, _largest_radius(session, category))
-    today = today or date.today()
-    query, params = _QUERIES[bool(category)], {"today": today, "category": category}
-    # How many rows settled the last search of this category: read about that many at
-    # once, so one round trip usually suffices (rows are cheap in SQL, round trips not).
-    hint_key = (category, limit)
-    batch = min(max(_ROWS_HINT.get(hint_key, 2 * limit), limit + 10), MAX_BATCH)
-    # (km, row, reason) triples: classification is cheap comparisons; the output records
-    # (with their explanations) are built only for the rows returned.
-    eligible, excluded, offset, bound, degs, batches = [], [], 0, 0.0, [], 0
-    # SpatiaLite's window: rows grow with its area, so size it from how far the last
-    # search of the category reached for how many rows (an overshoot costs a few index
-    # entries; a window too small costs another round trip).
-    reached = _WINDOW_HINT.get(category)
-    start = (nn.START_DEG if reached is None
-             else max(reached[0] * math.sqrt(batch / reached[1]) * 1.25, nn.MIN_DEG))
-    max_deg = nn.degrees_within(search_km, lat)
-    while True:
-        rows = [_Candidate._make(r)
-                for r in query(session, lon, lat, batch, offset, start, params, max_deg)]
-        offset, batches = offset + len(rows), batches + 1
-        if rows:
-            n = len(rows)
-            _, _, dists = GEOD.inv([lon] * n, [lat] * n, [r.lon for r in rows],
-                                   [r.lat for r in rows])
-            last = rows[-1].deg
-            bound = nn.lower_bound_km(last, lat)
-            if offset == n and n == batch:
-                _WINDOW_HINT[category] = (max(last, nn.MIN_DEG), n)
-            # The next batch needs the window of ``offset + batch`` rows.
-            start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1, nn.MIN_DEG)
-            degs.extend(r.deg for r in rows)
-            for row, metres in zip(rows, dists, strict=True):
-                if org_ids is not None and row.org_id not in org_ids:
-                    continue
-                km = round(metres / 1000.0, 3)
-                reason = _reason(row, km, require_insured)
-                (excluded if reason else eligible).append((km, row, reason))
-        eligible.sort(key=_first)
-        settled = bisect.bisect_right(eligible, bound, key=_first)
-        if (len(rows) < batch or bound > search_km or settled >= limit
-                or offset >= MAX_SCAN):
+    params = {"today": today or date.today(), "category": category}
+    candidates = _CANDIDATES[bool(category)](session, lon, lat, params, within_km=reach_km,
+                                             key=category, expect=limit, stats=stats)
+    # (km, row, reason) triples, nearest first: the output records (with their
+    # explanations) are built only for the rows returned.
+    eligible, excluded = [], []
+    for metres, row in candidates:
+        if org_ids is not None and row.org_id not in org_ids:
+            continue
+        km = round(metres / 1000.0, 3)
+        reason = _reason(row, km, require_insured)
+        (excluded if reason else eligible).append((km, row, reason))
+        if len(eligible) == limit:
             break
-        # Few qualify near here (a rare category, many busy): look further in larger steps.
-        batch = min(batch * 2, MAX_BATCH)
-    _remember_rows(hint_key, degs, eligible, limit, lat)
-    if stats is not None:
-        stats["rows"] = stats.get("rows", 0) + offset
-        stats["batches"] = stats.get("batches", 0) + batches
-    items = [_record(*team) for team in eligible[:limit] if team[0] <= reach_km]
+    items = [_record(*team) for team in eligible if team[0] <= reach_km]
     reach = items[-1]["distance_km"] if len(items) == limit else reach_km
-    excluded.sort(key=_first)
     nearby = [_record(*team) for team in excluded[:max(limit, 20)] if team[0] <= reach]
     return {"items": items, "excluded": nearby}
 
 
-def _first(team):
-    """Sort key of (km, row, reason) triples: the geodesic distance."""
-    return team[0]
-
-
-def _remember_rows(key, degs, eligible, limit, lat):
-    """Remember how many rows it took to settle ``limit`` teams (the next batch size)."""
-    if len(eligible) < limit:  # fewer qualify within reach: that many rows next time
-        _ROWS_HINT[key] = len(degs) + 2
-        return
-    kth = eligible[limit - 1][0]
-    # Rows come in planar order, and the bound grows with the planar distance.
-    needed = bisect.bisect_right(degs, kth, key=lambda d: nn.lower_bound_km(d, lat)) + 1
-    _ROWS_HINT[key] = int(needed * 1.25) + 2
-
-
 def clear_caches():
-    """Forget cached search hints (after bulk changes to teams, and between tests)."""
-    _RADIUS_CACHE.clear()
-    _WINDOW_HINT.clear()
-    _ROWS_HINT.clear()
-
-
-def _largest_radius(session, category):
-    """The largest service radius (km) of the category's teams, cached for a minute.
-
-    One index lookup per category (``ix_teams_category_radius``); without a category, the
-    largest of every category's.
-    """
-    now = time.monotonic()
-    key = (session.get_bind().engine.url, category)
-    cached = _RADIUS_CACHE.get(key)
-    if cached and now - cached[0] < RADIUS_CACHE_SECONDS:
-        return cached[1]
-    from registry.models import CATEGORIES
-
-    t = RescueTeam.__table__
-    largest = 0.0
-    for name in [category] if category else CATEGORIES:
-        found = session.scalar(select(func.max(t.c.service_radius_km))
-                               .where(t.c.category == name))
-        largest = max(largest, float(found or 0.0))
-    if largest > 0:  # an empty registry is not remembered: the first team must show up
-        _RADIUS_CACHE[key] = (now, largest)
-    return largest
+    """Forget what the recommendation searches learnt (after bulk changes to teams, and
+    between tests)."""
+    for search in _CANDIDATES.values():
+        search.forget()
 
 
 def _reason(row, km, require_insured):

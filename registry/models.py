@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -16,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
+from emergency.spatial import knn_index
 from emergency.vocabulary import TEAM_CATEGORIES
 
 ORG_STATUSES = ("submitted", "approved", "rejected")
@@ -58,6 +60,15 @@ class RescueTeam(Base):
 
     __tablename__ = "teams"
     __audit_name__ = "team"
+    __table_args__ = (
+        # Recommendations search the nearest teams of one category. On PostGIS this index
+        # (btree_gist, migration 0008) lets the KNN scan of a rare category walk only that
+        # category's teams instead of filtering every nearer team.
+        knn_index("ix_teams_category_location", "category", "location"),
+        # The search stops at the largest service radius of the category's teams: this
+        # index answers that maximum without reading the table.
+        Index("ix_teams_category_radius", "category", "service_radius_km"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)

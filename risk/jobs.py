@@ -11,6 +11,7 @@ import threading
 
 from sqlalchemy.orm import Session
 
+from emergency import spatial
 from risk import service
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def _reason(exc):
 
 def _short(engine, actor, work, readonly=False):
     """Run ``work(session)`` in its own short transaction and commit it."""
-    bind = engine.execution_options(sqlite_begin="DEFERRED") if readonly else engine
+    bind = spatial.for_reading(engine) if readonly else engine
     session = Session(bind=bind)
     session.info["actor"] = actor or "risk-worker"
     try:

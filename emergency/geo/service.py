@@ -242,9 +242,17 @@ def list_grids(session, area_code=None, bbox=None, codes=None, limit=100, offset
     return _grid_dicts(session, rows), total
 
 
+def _grid_at_statement(bind):
+    """The grid containing a point (bound as ``lon``, ``lat``), the first by code."""
+    t = Grid.__table__
+    point = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
+    return (select(t.c.code, t.c.area_code).where(spatial.covers_point_filter(bind, t, *point))
+            .order_by(t.c.code).limit(1))
+
+
 # The grid look-up of every new hazard report, built once per backend: composing the
 # spatial filter and its cache key cost about three times the query itself on SpatiaLite.
-_GRID_AT = {}
+_GRID_AT = spatial.once_per_backend(_grid_at_statement)
 
 
 def grid_at(session, lon, lat):
@@ -255,14 +263,6 @@ def grid_at(session, lon, lat):
 def grid_and_area_at(session, lon, lat):
     """(grid code, area code) of the management grid containing the point (the first by
     code where grids touch), or (None, None)."""
-    backend = spatial.backend_name(session)
-    statement = _GRID_AT.get(backend)
-    if statement is None:
-        t = Grid.__table__
-        point = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
-        statement = _GRID_AT[backend] = (
-            select(t.c.code, t.c.area_code)
-            .where(spatial.covers_point_filter(session, t, *point))
-            .order_by(t.c.code).limit(1))
+    statement = _GRID_AT(session)
     row = session.execute(statement, {"lon": float(lon), "lat": float(lat)}).first()
     return (row.code, row.area_code) if row else (None, None)

@@ -12,10 +12,13 @@ from sqlalchemy.sql import ClauseElement
 
 from emergency.spatial.engine import (  # noqa: F401
     backend_name,
+    for_reading,
     make_engine,
     writes_lock_out_writers_at_begin,
 )
+from emergency.spatial.indexes import knn_index, partial_index  # noqa: F401
 from emergency.spatial.summaries import refresh_team_readiness  # noqa: F401
+from emergency.spatial.transactions import reset_sequences, snapshot, write_late  # noqa: F401
 
 
 def _is_spatialite(bind):
@@ -39,6 +42,22 @@ def _coordinate(value):
     """A coordinate as a bound float; a SQL expression (a ``bindparam`` of a statement built
     once and run many times) is used as it is."""
     return value if isinstance(value, ClauseElement) else literal(float(value))
+
+
+def once_per_backend(build):
+    """``build(bind)``, a statement's builder, as a function of a bind that builds each
+    backend's statement once (composing a spatial filter and its cache key can cost more
+    than running the statement)."""
+    built = {}
+
+    def statement(bind):
+        name = backend_name(bind)
+        found = built.get(name)
+        if found is None:
+            found = built[name] = build(bind)
+        return found
+
+    return statement
 
 
 def make_point(bind, lon, lat):

@@ -27,6 +27,15 @@ def writes_lock_out_writers_at_begin(bind):
     return backend_name(bind) == "spatialite"
 
 
+def for_reading(bind):
+    """``bind`` (an engine or a connection) with transactions that take no write lock.
+
+    SQLite then begins them DEFERRED instead of IMMEDIATE (see ``_sqlite_on_begin``), so
+    reads do not queue behind writers; PostgreSQL's readers never block writers anyway.
+    """
+    return bind.execution_options(sqlite_begin="DEFERRED")
+
+
 def _sqlite_on_connect(busy_timeout_ms, mmap_bytes):
     """Listener that prepares every new SQLite connection for SpatiaLite and many writers."""
 

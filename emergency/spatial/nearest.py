@@ -6,10 +6,16 @@ so it searches a bounded square window through the ``SpatialIndex`` virtual tabl
 the rows inside by distance, and doubles the window while it holds too few rows. Both
 return rows ordered by planar distance in degrees (``deg``), the same order on both
 backends; callers compute exact geodesic distances only for the rows they get.
+
+:class:`NearestSearch` builds on that a candidates iterator: rows in exact geodesic order,
+read in batches whose size (and SpatiaLite's window) it learns from earlier searches.
 """
 
+import bisect
 import math
+import time
 
+from pyproj import Geod
 from sqlalchemy import Float, Integer, bindparam, func, literal, select
 
 from emergency.spatial import _index_rowids, _is_spatialite, make_envelope, make_point
@@ -19,6 +25,14 @@ START_DEG = 0.1
 # The smallest window worth starting from when a caller learnt the right size (~100 m).
 MIN_DEG = 0.001
 WHOLE_GLOBE_DEG = 360.0
+# How many rows one search may read before it gives up looking further.
+MAX_ROWS = 2000
+# Rows read per round trip, at most.
+MAX_BATCH = 400
+# A search's reach (see NearestSearch) is remembered this long: a reach raised less than this
+# long ago may be missed.
+REACH_SECONDS = 60
+GEOD = Geod(ellps="WGS84")
 
 
 def degree_distance(bind, column, lon, lat):
@@ -177,3 +191,132 @@ def degrees_within(km, lat):
         if deg >= WHOLE_GLOBE_DEG:
             break
     return WHOLE_GLOBE_DEG
+
+
+def _metres(pending):
+    """Sort key of (metres, order, row) triples."""
+    return pending[0]
+
+
+class NearestSearch:
+    """The rows nearest to a point in exact geodesic order: a candidates iterator.
+
+    Built once per query shape and run many times. It reads rows in planar order through
+    :class:`Nearest`, in batches of one round trip each, computes their geodesic distance
+    and hands a row out only when no unread row can be nearer, so a caller takes candidates
+    one by one and stops when it has enough. Per ``key`` (what makes searches alike, such
+    as a category) it learns how many rows the caller took and how far SpatiaLite's window
+    reached for them, so one round trip usually suffices (rows are cheap in SQL, round trips
+    are not). ``reach``, a statement answering the farthest km any wanted row can lie (one
+    number; the rows' own limits), bounds every search and is remembered ``REACH_SECONDS``.
+    ``make_row`` turns a result row (``columns``, then lon, lat and ``deg``) into what the
+    caller reads, such as a named tuple's ``_make``.
+    """
+
+    def __init__(self, table, columns, where=(), column="location", reach=None,
+                 make_row=tuple, max_rows=MAX_ROWS, max_batch=MAX_BATCH):
+        col = table.c[column]
+        place = (func.ST_X(col).label("lon"), func.ST_Y(col).label("lat"))
+        self.query = Nearest(table, (*columns, *place), where, column)
+        self.reach, self.make_row = reach, make_row
+        self.max_rows, self.max_batch = max_rows, max_batch
+        self.forget()
+
+    def forget(self):
+        """Forget what earlier searches learnt (after bulk changes, and between tests)."""
+        self._windows, self._rows, self._reaches = {}, {}, {}
+
+    def __call__(self, session, lon, lat, params=None, within_km=None, key=None, expect=10,
+                 stats=None):
+        """Yield (metres, row) for the rows within ``within_km`` of lon/lat, nearest first.
+
+        ``params`` bind the ``where`` of the query and the reach; ``expect`` is about how
+        many rows the caller will take; ``stats``, a dict, receives the rows read and the
+        round trips.
+        """
+        params = params or {}
+        within_km = self._within(session, params, key, within_km)
+        return self._search(session, float(lon), float(lat), params, within_km, key,
+                            expect, stats)
+
+    def _within(self, session, params, key, within_km):
+        """``within_km`` bounded by the search's reach (remembered for a while)."""
+        if self.reach is None:
+            return within_km
+        now = time.monotonic()
+        cache_key = (session.get_bind().engine.url, key)
+        cached = self._reaches.get(cache_key)
+        if cached and now - cached[0] < REACH_SECONDS:
+            reach = cached[1]
+        else:
+            reach = float(session.execute(self.reach, params).scalar() or 0.0)
+            if reach > 0:  # nothing found is not remembered: the first row must show up
+                self._reaches[cache_key] = (now, reach)
+        return reach if within_km is None else min(float(within_km), reach)
+
+    def _first_batch(self, key, expect):
+        """(rows, window half-size) to start from, from what earlier searches needed."""
+        batch = min(max(self._rows.get((key, expect), 2 * expect), expect + 10),
+                    self.max_batch)
+        # Rows grow with the window's area: size it from how far the last search reached
+        # for how many rows (an overshoot costs a few index entries; too small a window
+        # costs another round trip).
+        reached = self._windows.get(key)
+        start = (START_DEG if reached is None
+                 else max(reached[0] * math.sqrt(batch / reached[1]) * 1.25, MIN_DEG))
+        return batch, start
+
+    def _search(self, session, lon, lat, params, within_km, key, expect, stats):
+        """The generator behind :meth:`__call__`."""
+        batch, start = self._first_batch(key, expect)
+        limit_m = math.inf if within_km is None else within_km * 1000.0
+        # Beyond this planar distance every row is farther than ``within_km``.
+        max_deg = None if within_km is None else max(degrees_within(within_km, lat), 1e-9)
+        pending, degs, taken, exhausted = [], [], None, False
+        try:
+            while True:
+                rows = self.query(session, lon, lat, batch, len(degs), start, params, max_deg)
+                n, offset = len(rows), len(degs) + len(rows)
+                if stats is not None:
+                    stats["rows"] = stats.get("rows", 0) + n
+                    stats["batches"] = stats.get("batches", 0) + 1
+                done = n < batch or offset >= self.max_rows
+                settle = limit_m
+                if n:
+                    last = rows[-1][-1]
+                    if offset == n == batch:
+                        self._windows[key] = (max(last, MIN_DEG), n)
+                    # The next batch needs the window of ``offset + 2 * batch`` rows.
+                    start = max(last * math.sqrt((offset + 2 * batch) / offset) * 1.1,
+                                MIN_DEG)
+                    _, _, metres = GEOD.inv([lon] * n, [lat] * n, [r[-3] for r in rows],
+                                            [r[-2] for r in rows])
+                    pending.extend((m, len(degs) + i, self.make_row(r))
+                                   for i, (m, r) in enumerate(zip(metres, rows, strict=True)))
+                    pending.sort()
+                    degs.extend(r[-1] for r in rows)
+                    bound_m = lower_bound_km(last, lat) * 1000.0
+                    done = done or bound_m > limit_m
+                    if not done:
+                        settle = bound_m  # no unread row is nearer than this
+                cut = bisect.bisect_right(pending, settle, key=_metres)
+                for m, _, row in pending[:cut]:
+                    taken = m
+                    yield m, row
+                del pending[:cut]
+                if done:
+                    exhausted = True
+                    return
+                batch = min(batch * 2, self.max_batch)
+        finally:
+            self._learn((key, expect), degs, taken, exhausted, lat)
+
+    def _learn(self, key, degs, taken, exhausted, lat):
+        """Remember how many rows it took to settle the last row the caller took."""
+        if exhausted:  # the caller took every row within reach: that many rows next time
+            self._rows[key] = len(degs) + 2
+        elif taken is not None:
+            # Rows come in planar order, and the bound grows with the planar distance.
+            needed = bisect.bisect_right(degs, taken / 1000.0,
+                                         key=lambda d: lower_bound_km(d, lat)) + 1
+            self._rows[key] = int(needed * 1.25) + 2
