@@ -2,15 +2,25 @@
 to another host, draws its features, transfers under 5 MB, and a popup opens on a click.
 The operations map's search moves the map, and the console's dispatch button dispatches."""
 
+import json
+import random
+import tempfile
 import time
 import types
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from shapely.geometry import shape
 
 from emergency import create_app
+from emergency.auth.models import User
+from emergency.db import new_session
 from emergency.demo import load
+from emergency.geo import service as geo
+from incidents import service as incident_service
+from risk import service as risk_service
+from risk.layers import import_layer
 from tests.browser import RequestLog, chromium, live_server, sign_in
 from tests.conftest import app_config, drop_database, make_database
 
@@ -51,16 +61,6 @@ POPUP_TARGET = """() => {
 
 def _risk_run(session):
     """A finished risk run over one district, with a small synthetic hazard layer."""
-    import json
-    import random
-    import tempfile
-
-    from shapely.geometry import shape
-
-    from emergency.geo import service as geo
-    from risk import service
-    from risk.layers import import_layer
-
     area = geo.get_area(session, YUZHONG)
     minx, miny, maxx, maxy = shape(json.loads(area["geometry"]) if isinstance(
         area["geometry"], str) else area["geometry"]).bounds
@@ -73,17 +73,15 @@ def _risk_run(session):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     layer, _repaired = import_layer(session, str(path), "browser hazards", "hazard",
                                     value_field="value")
-    run = service.create_assessment(session, YUZHONG, 250, [{"layer_id": layer.id}])
+    run = risk_service.create_assessment(session, YUZHONG, 250, [{"layer_id": layer.id}])
     session.flush()
-    service.run_assessment(session, run.id)
+    risk_service.run_assessment(session, run.id)
     return run.id
 
 
 @pytest.fixture(scope="module")
 def site(backend, tmp_path_factory):
     """A live app on a fresh database with the demo data and a small risk run, signed in."""
-    from emergency.db import new_session
-
     tmp = tmp_path_factory.mktemp("maps-browser")
     url, engine = make_database(backend, tmp, "mapsbrowser")
     engine.dispose()
@@ -93,9 +91,7 @@ def site(backend, tmp_path_factory):
         session = new_session()
         risk_id = _risk_run(session)
         session.commit()
-        from incidents import service as incidents
-
-        records, _total = incidents.list_incidents(session, _admin(session), limit=20)
+        records, _total = incident_service.list_incidents(session, _admin(session), limit=20)
         live = [r["id"] for r in records if r["status"] != "closed"]
         incident_id = live[0] if live else None
         session.close()
@@ -111,8 +107,6 @@ def site(backend, tmp_path_factory):
 
 def _admin(session):
     """The demo admin user."""
-    from emergency.auth.models import User
-
     return session.query(User).filter_by(username="admin").one()
 
 

@@ -3,7 +3,10 @@
 import gzip
 import json
 
-from tests.conftest import error_of
+from shapely.geometry import shape
+
+from emergency.geo import service
+from tests.conftest import error_of, square
 
 BBOX = "106.3,29.3,106.9,29.9"
 
@@ -34,11 +37,6 @@ def test_grids_are_sent_only_when_zoomed_in(client, actors, place):
 
 
 def test_unchanged_layer_answers_304_and_changes_when_data_changes(client, actors, place, db):
-    from shapely.geometry import shape
-
-    from emergency.geo import service
-    from tests.conftest import square
-
     headers = actors.header("planner")
     first = _get(client, headers, "areas", 8)
     etag = first.headers["ETag"]

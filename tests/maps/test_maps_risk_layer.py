@@ -8,6 +8,8 @@ import pytest
 from emergency import create_app
 from emergency.vocabulary import RISK_COLOURS
 from maps import providers
+from risk import reports
+from risk import service as risk_service
 from tests.conftest import app_config
 from tests.risk.risk_factories import X0, Y0, collection, lonlat, make_area, point, start, upload
 
@@ -83,8 +85,6 @@ def test_a_view_of_more_cells_than_the_limit_gets_bins_counting_every_cell(
 
 
 def test_bins_of_the_service_partition_the_cells(db, run_id):
-    from risk import reports
-
     bins = reports.cell_bins(db, run_id, (100, 20, 115, 35), 0.004)
     assert sum(b["cells"] for b in bins) == 400 and len(bins) > 1
     for b in bins:
@@ -94,8 +94,6 @@ def test_bins_of_the_service_partition_the_cells(db, run_id):
 
 
 def test_cells_in_memory_are_the_cells_of_the_database(db, run_id):
-    from risk import reports
-
     view = reports.cell_view(db, run_id)
     (w, s), (e, n) = lonlat(X0 + 300, Y0 + 300), lonlat(X0 + 1200, Y0 + 900)
     expected, total = reports.cells(db, run_id, bbox=(w, s, e, n), limit=10_000)
@@ -127,12 +125,10 @@ def test_the_same_view_again_is_the_same_response(client, actors, run_id):
 
 
 def test_a_run_not_done_is_409(client, actors, db):
-    from risk import service
-
     headers = actors.header("planner")
     area = make_area(db)
     layer = upload(client, headers, collection([(point(100, 100), {"value": 1})])).get_json()
-    run = service.create_assessment(db, area, 500, [{"layer_id": layer["id"]}])
+    run = risk_service.create_assessment(db, area, 500, [{"layer_id": layer["id"]}])
     db.flush()
     response = client.get("/api/v1/maps/layers/risk", headers=headers,
                           query_string={"bbox": _bbox(), "zoom": 14, "assessment_id": run.id})

@@ -1,5 +1,8 @@
 """The map-layer SQL of the spatial seam on both backends."""
 
+import json
+import math
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,8 +12,6 @@ from emergency.spatial import tiles
 
 
 def test_simplified_geojson_drops_vertices_and_rounds(db, place):
-    import json
-
     t = Area.__table__
     text = db.scalar(select(tiles.simplified_geojson(db, t.c.geom, 0.001, 3))
                      .where(t.c.code == place["district"]))
@@ -40,8 +41,6 @@ def test_vector_tiles_only_where_the_database_encodes_them(db, place, backend):
     assert tiles.mvt_supported(db)
     # Tile 10/815/424 holds the test district around (106.5, 29.5).
     x = int((106.5 + 180) / 360 * 1024)
-    import math
-
     y = int((1 - math.asinh(math.tan(math.radians(29.5))) / math.pi) / 2 * 1024)
     tile = tiles.mvt_tile(db, t, 10, x, y, properties=("code",), layer="areas")
     assert len(tile) > 20 and b"areas" in tile and b"990101" in tile
