@@ -17,7 +17,7 @@ from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import BUREAU
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
-from emergency.geo.service import in_area
+from emergency.geo.service import areas_at, in_area
 from emergency.spatial import nearest as nn
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
 from plans import service as plans_service
@@ -71,8 +71,6 @@ def _event(session, incident_id, actor, kind, **detail):
 
 def _area_of(session, lon, lat):
     """The most local area code containing the point, or None."""
-    from emergency.geo.service import areas_at
-
     codes = areas_at(session, lon, lat)
     return codes[0] if codes else None
 

@@ -4,7 +4,9 @@ Hundreds of thousands of rows (risk cells, layer features) must store in seconds
 ORM cannot do; this is the backend-specific part of that, kept in the spatial seam.
 """
 
+import numpy as np
 import shapely
+from sqlalchemy import bindparam, column, insert, update, values
 
 from emergency.spatial.engine import backend_name
 
@@ -99,12 +101,10 @@ def _suspend_triggers(conn, table_name, geom_column):
     return [sql for _name, sql in found], last
 
 
-def _outward_float32(values, direction):
+def _outward_float32(doubles, direction):
     """Doubles rounded to float32 toward -inf (direction -1) or +inf (+1), as doubles."""
-    import numpy as np
-
-    f = values.astype(np.float32)
-    off = (f > values) if direction < 0 else (f < values)
+    f = doubles.astype(np.float32)
+    off = (f > doubles) if direction < 0 else (f < doubles)
     f[off] = np.nextafter(f[off], np.float32(direction * np.inf))
     return f.astype(float)
 
@@ -140,8 +140,6 @@ def insert_many(session, table, rows):
     statement per row and every statement fires the table's statement-level triggers (the
     team readiness summary of migration 0008: 100,000 members took 200 s instead of 18 s).
     """
-    from sqlalchemy import insert
-
     if not rows:
         return 0
     if backend_name(session) == "spatialite":
@@ -161,8 +159,6 @@ def update_many(session, table, rows, key="id"):
     ``UPDATE ... FROM (VALUES ...)`` per ``ROWS_PER_STATEMENT`` rows, so statement-level
     triggers fire once per statement, not once per row (see :func:`insert_many`).
     """
-    from sqlalchemy import bindparam, column, update, values
-
     if not rows:
         return 0
     names = [n for n in rows[0] if n != key]

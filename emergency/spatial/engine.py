@@ -9,6 +9,7 @@ import os
 import pyogrio  # noqa: F401
 import pyproj  # noqa: F401
 import shapely  # noqa: F401
+import sqlean
 from sqlalchemy import create_engine, event
 
 SPATIALITE_LIBRARY = os.environ.get("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -72,8 +73,6 @@ def _sqlite_on_begin(conn):
 def make_engine(url, pool_size=10, busy_timeout_ms=30000, mmap_bytes=1 << 30, **kwargs):
     """Create an engine for a sqlite:/// (SpatiaLite) or postgresql URL."""
     if url.startswith("sqlite"):
-        import sqlean
-
         path = url.split("sqlite:///", 1)[1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -5,6 +5,8 @@ The app serves map layers as bbox GeoJSON (see docs/maps.md for the measurements
 choice); services that feed a map layer compose these expressions into their own queries.
 """
 
+import math
+
 from sqlalchemy import func, literal_column, select, text
 
 from emergency.spatial import _is_spatialite, bbox_filter
@@ -57,8 +59,6 @@ def mvt_tile(session, table, z, x, y, properties=(), where=(), column="geom", la
 
 def _tile_lonlat(z, x, y):
     """WGS-84 bounds of a web-mercator tile."""
-    import math
-
     n = 2 ** z
 
     def lat(row):
