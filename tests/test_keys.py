@@ -12,7 +12,7 @@ from emergency.errors import Invalid
 from registry.crypto import Cipher
 from registry.models import Organisation, TeamMember
 from tests.conftest import DATA_KEY, app_config
-from tests.registry.registry_factories import credit_code, id_number
+from tests.factories import credit_code, id_number
 
 NEW_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 

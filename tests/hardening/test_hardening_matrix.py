@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from tests.factories import add_member, add_team, member_body, register_org, team_body
 from tests.hazards.hazard_helpers import INSIDE_1, INSIDE_2
 from tests.hazards.hazard_helpers import body as hazard_body
-from tests.registry.registry_factories import member_body, org_body, team_body
 
 ADMIN, PLANNER, DISPATCHER, GRID, ORG, AUDITOR = (
     "admin", "planner", "dispatcher", "grid_staff", "org_admin", "auditor")
@@ -180,15 +180,9 @@ def two_orgs(client, actors):
     admin = actors.header(ADMIN)
     made = []
     for n in (1, 2):
-        user, headers = actors.make(ORG)
-        org = client.post("/api/v1/orgs", json=org_body(700 + n), headers=headers).get_json()
-        client.post(f"/api/v1/orgs/{org['id']}/review", json={"decision": "approve"},
-                    headers=admin)
-        team = client.post(f"/api/v1/orgs/{org['id']}/teams", json=team_body(),
-                           headers=headers).get_json()
-        member = client.post(f"/api/v1/teams/{team['id']}/members",
-                             json=member_body(700 + n), headers=headers).get_json()
-        assert "id" in member, member
+        org, _user, headers = register_org(client, actors, 700 + n, admin_headers=admin)
+        team = add_team(client, org["id"], headers)
+        member = add_member(client, team["id"], headers, 700 + n)
         made.append({"headers": headers, "org_id": org["id"], "team_id": team["id"],
                      "member_id": member["id"]})
     return made

@@ -7,7 +7,7 @@ import zipfile
 from sqlalchemy import select
 
 from emergency.domains import metadata
-from tests.registry.registry_factories import id_number, member_body, org_body, team_body
+from tests.factories import id_number, member_body, org_body, team_body
 
 NUMBER = id_number(4242)
 PHONE = "13942424242"

@@ -14,9 +14,9 @@ from emergency.auth import service
 from emergency.auth.models import ApiToken
 from emergency.db import utcnow
 from tests.conftest import app_config, error_of
+from tests.factories import member_body, org_body, team_body
 from tests.hazards.hazard_helpers import INSIDE_1
 from tests.hazards.hazard_helpers import body as hazard_body
-from tests.registry.registry_factories import member_body, org_body, team_body
 
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "planner", "dispatcher", "grid_staff", "org_admin", "auditor")

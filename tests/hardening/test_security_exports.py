@@ -8,8 +8,8 @@ from openpyxl import Workbook, load_workbook
 
 from emergency import create_app
 from tests.conftest import app_config
+from tests.factories import member_body, org_body, team_body
 from tests.incidents.conftest import incident_body
-from tests.registry.registry_factories import member_body, org_body, team_body
 
 # One hostile text per character that starts a formula in a spreadsheet (OWASP CSV injection).
 HOSTILE = ["=1+2", "+1+2", "-1+2", "@SUM(1,2)", "\t=1+2", "\r=1+2"]

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import error_of
-from tests.registry.registry_factories import org_body
+from tests.factories import org_body
 
 PASSWORD = "correct horse battery"
 

@@ -17,9 +17,9 @@ from shapely.geometry import shape
 
 from tests.browser import chromium, live_server, sign_in
 from tests.conftest import committed_app, square
+from tests.factories import member_body, org_body, team_body
 from tests.hazards.hazard_helpers import INSIDE_1
 from tests.hazards.hazard_helpers import body as hazard_body
-from tests.registry.registry_factories import member_body, org_body, team_body
 
 PASSWORD = "correct horse battery"
 # One name carrying every payload family: a template-string hole, a script break-out, a lone

@@ -14,8 +14,8 @@ import pytest
 from shapely.geometry import shape
 
 from tests.conftest import error_of, square
+from tests.factories import id_number, member_body, org_body, team_body
 from tests.hazards.hazard_helpers import body as hazard_body
-from tests.registry.registry_factories import id_number, member_body, org_body, team_body
 
 CITY, A, A_STREET, B = "970000", "970101", "970101001", "980102"
 A_SITE, B_SITE = [107.9, 30.75], [108.2, 30.75]  # A_SITE lies in A's street

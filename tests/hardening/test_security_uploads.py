@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from risk.models import RiskLayer
 from tests.conftest import error_of
+from tests.factories import add_team, register_org
 from tests.hazards.hazard_helpers import body as hazard_body
-from tests.registry.registry_factories import org_body, team_body
 from tests.risk.risk_factories import collection, point, upload
 
 SECRET = "SECRET-MARKER-7f3a9c"
@@ -290,12 +290,8 @@ def test_zip_over_the_configured_total_is_413(app, client, actors, db, tmp_path)
 @pytest.fixture
 def team(client, actors):
     """An approved organisation's team and its org_admin's headers."""
-    _user, headers = actors.make("org_admin")
-    org = client.post("/api/v1/orgs", json=org_body(), headers=headers).get_json()
-    client.post(f"/api/v1/orgs/{org['id']}/review", json={"decision": "approve"},
-                headers=actors.header("admin"))
-    created = client.post(f"/api/v1/orgs/{org['id']}/teams", json=team_body(), headers=headers)
-    return created.get_json()["id"], headers
+    org, _user, headers = register_org(client, actors)
+    return add_team(client, org["id"], headers)["id"], headers
 
 
 def _sheet(far_cell, keep_dimension=True):

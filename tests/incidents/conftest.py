@@ -7,65 +7,10 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from emergency.auth import service as auth
-from tests.registry.registry_factories import (
-    credit_code,
-    id_number,
-    member_body,
-    org_body,
-    team_body,
-)
+from tests.factories import Forces, credit_code, id_number
 
 NOW = "2026-11-28T08:00:00+08:00"
 SITE = [106.55, 29.56]
-
-
-class Forces:
-    """Builds approved (or not) organisations with teams, members and insurance."""
-
-    def __init__(self, client, actors):
-        self.client, self.actors = client, actors
-        self.admin = actors.header("admin")
-        self.n = 0
-
-    def org(self, approve=True):
-        """A registered organisation and its org_admin headers."""
-        self.n += 1
-        user, headers = self.actors.make("org_admin")
-        org = self.client.post("/api/v1/orgs", json=org_body(self.n), headers=headers)
-        assert org.status_code == 201, org.get_json()
-        org = org.get_json()
-        if approve:
-            r = self.client.post(f"/api/v1/orgs/{org['id']}/review",
-                                 json={"decision": "approve"}, headers=self.admin)
-            assert r.status_code == 200, r.get_json()
-        user.org_id = org["id"]
-        return org, headers
-
-    def team(self, org_headers, org_id, lon, lat, category="mountain", members=2, insured=2,
-             name=None, radius=30):
-        """A team at lon/lat with members, ``insured`` of them insured today."""
-        self.n += 1
-        body = team_body(name=name or f"队{self.n}", category=category,
-                         location={"type": "Point", "coordinates": [lon, lat]},
-                         service_radius_km=radius)
-        team = self.client.post(f"/api/v1/orgs/{org_id}/teams", json=body, headers=org_headers)
-        assert team.status_code == 201, team.get_json()
-        team = team.get_json()
-        for i in range(members):
-            self.n += 1
-            m = self.client.post(f"/api/v1/teams/{team['id']}/members",
-                                 json=member_body(self.n, phone=f"139{self.n:08d}"),
-                                 headers=org_headers)
-            assert m.status_code == 201, m.get_json()
-            if i < insured:
-                today = date.today()
-                p = self.client.post(f"/api/v1/members/{m.get_json()['id']}/insurance", json={
-                    "insurer": "人保", "policy_number": f"P{self.n}",
-                    "starts_on": (today - timedelta(days=10)).isoformat(),
-                    "ends_on": (today + timedelta(days=300)).isoformat(),
-                    "coverage_amount": "500000.00"}, headers=org_headers)
-                assert p.status_code == 201, p.get_json()
-        return team
 
 
 @pytest.fixture(autouse=True)

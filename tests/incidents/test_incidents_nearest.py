@@ -19,7 +19,7 @@ def _teams(db, cipher):
     """N teams (half mountain) at random points over ~4° around Chongqing, all insured."""
     from emergency.auth import service as auth
     from registry import service
-    from tests.registry.registry_factories import credit_code
+    from tests.factories import credit_code
 
     admin = auth.create_user(db, "nnadmin", "admin", "correct horse battery")
     org = service.register_org(db, cipher, admin, "测试队", credit_code(99), "张三",

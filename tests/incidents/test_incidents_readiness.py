@@ -6,7 +6,7 @@ from shapely.geometry import Point
 from sqlalchemy import select, text
 
 from registry.models import RescueTeam
-from tests.registry.registry_factories import credit_code, id_number
+from tests.factories import credit_code, id_number
 
 
 def _arrange(db):

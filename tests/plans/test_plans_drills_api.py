@@ -6,6 +6,7 @@ import pytest
 
 from plans.service import today
 from tests.conftest import error_of
+from tests.factories import add_team, register_org
 from tests.plans.test_plans_api import create, move
 
 
@@ -18,14 +19,8 @@ def planner(actors):
 @pytest.fixture
 def team_id(client, actors):
     """A registry team's id (created through the registry API)."""
-    factories = pytest.importorskip("tests.registry.registry_factories")
-    org_headers = actors.header("org_admin")
-    org = client.post("/api/v1/orgs", json=factories.org_body(7), headers=org_headers)
-    assert org.status_code == 201, org.get_json()
-    team = client.post(f"/api/v1/orgs/{org.get_json()['id']}/teams",
-                       json=factories.team_body(category="water"), headers=org_headers)
-    assert team.status_code == 201, team.get_json()
-    return team.get_json()["id"]
+    org, _user, org_headers = register_org(client, actors, 7, approve=False)
+    return add_team(client, org["id"], org_headers, category="water")["id"]
 
 
 def test_record_a_drill_with_teams_and_findings(client, place, planner, team_id):

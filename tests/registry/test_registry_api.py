@@ -6,7 +6,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 
 from tests.conftest import error_of
-from tests.registry.registry_factories import (
+from tests.factories import (
     credit_code,
     id_number,
     member_body,

@@ -6,7 +6,7 @@ from shapely.geometry import shape
 from emergency import create_app
 from tests.browser import RequestLog, chromium, live_server, sign_in
 from tests.conftest import app_config, drop_database, make_database, square
-from tests.registry.registry_factories import credit_code
+from tests.factories import credit_code
 
 PASSWORD = "correct horse battery"
 # Screen position of the first team once the cluster group has zoomed to show it.

@@ -9,8 +9,8 @@ import pytest
 from emergency import create_app
 from registry import validators as v
 from tests.conftest import app_config, error_of
+from tests.factories import id_number, member_body, org_body, team_body
 from tests.incidents.conftest import incident_body
-from tests.registry.registry_factories import id_number, member_body, org_body, team_body
 
 # ---------------------------------------------------------------- person look-up is audited
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from registry.models import Certificate, InsurancePolicy, TeamMember
 from tests.conftest import error_of
-from tests.registry.registry_factories import id_number, member_body
+from tests.factories import id_number, member_body
 
 
 def test_correct_a_members_id_and_phone(client, forces):

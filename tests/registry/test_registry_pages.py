@@ -3,7 +3,7 @@
 import re
 
 from maps.assets import external_urls
-from tests.registry.registry_factories import credit_code, id_number, org_body
+from tests.factories import credit_code, id_number, org_body
 
 
 def _csrf(client, url, headers=None):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.registry.registry_factories import member_body, org_body, team_body
+from tests.factories import member_body, org_body, team_body
 
 BUREAU = ("admin", "planner", "dispatcher", "auditor")
 ROLES = BUREAU + ("grid_staff", "own_org_admin", "other_org_admin")

@@ -9,6 +9,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, mapping
 
 from registry.validators import make_credit_code
+from tests.factories import register_org
 
 UTM = 32648  # zone 48N, which holds Chongqing's west
 X0, Y0 = 500_000.0, 3_300_000.0
@@ -62,18 +63,10 @@ def make_area(db, code="880000", size=(2000, 2000)):
 
 def approved_org(client, actors):
     """An approved organisation and its org_admin headers."""
-    _user, org_headers = actors.make("org_admin")
-    admin = actors.header("admin")
-    body = {"name": f"救援队{uuid.uuid4().hex[:4]}",
-            "credit_code": make_credit_code("52", "500103", f"RK{uuid.uuid4().int % 10**6:06d}"),
-            "contact_name": "张三", "contact_phone": "13812345678", "address": "渝中区",
-            "location": point(500, 500)}
-    response = client.post("/api/v1/orgs", json=body, headers=org_headers)
-    assert response.status_code == 201, response.get_json()
-    org = response.get_json()
-    response = client.post(f"/api/v1/orgs/{org['id']}/review", json={"decision": "approve"},
-                           headers=admin)
-    assert response.status_code == 200, response.get_json()
+    org, _user, org_headers = register_org(
+        client, actors, name=f"救援队{uuid.uuid4().hex[:4]}",
+        credit_code=make_credit_code("52", "500103", f"RK{uuid.uuid4().int % 10**6:06d}"),
+        address="渝中区", location=point(500, 500))
     return org, org_headers
 
 
