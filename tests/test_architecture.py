@@ -45,9 +45,9 @@ LAYERS = [
     ("operations", ["risk", "hazards", "incidents"]),
     ("maps", ["maps"]),
     # The composition root: create_app and what wires every domain into the app.
-    ("app", ["emergency", "emergency.app", "emergency.api", "emergency.web", "emergency.cli", "emergency.demo",
-             "emergency.domains", "emergency.backup", "emergency.server", "emergency.keys",
-             "emergency.migrate"]),
+    ("app", ["emergency", "emergency.app", "emergency.api", "emergency.web", "emergency.cli",
+             "emergency.demo", "emergency.domains", "emergency.backup", "emergency.server",
+             "emergency.keys", "emergency.migrate"]),
 ]
 OURS = tuple(PACKAGES)
 
