@@ -1,5 +1,6 @@
 """Dispatches of teams to incidents (no double-booking) and requisitions of property."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from pyproj import Geod
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from emergency import spatial
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid
@@ -286,10 +288,6 @@ def list_requisitions(session, user, incident_id):
 
 def team_locations(session, team_ids):
     """{team_id: GeoJSON point} for a few teams (for the console map)."""
-    import json
-
-    from emergency import spatial
-
     if not team_ids:
         return {}
     t = RescueTeam.__table__

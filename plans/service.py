@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import Area
+from emergency.geo.service import areas_at
 from emergency.vocabulary import LOCAL_ZONE
 from plans import content as pc
 from plans import incident_types
@@ -333,8 +334,6 @@ def applicable_plan(session, incident_type, lon, lat):
     Exact type matches win over category plans, which win over general (overall) plans;
     within each, the most local area wins. Returns a dict or None.
     """
-    from emergency.geo.service import areas_at
-
     codes = areas_at(session, lon, lat)
     if not codes:
         return None

@@ -1,5 +1,7 @@
 """JSON API of the registry of social rescue forces."""
 
+import io
+
 from flask import current_app, request, send_file
 
 from emergency.auth.permissions import actor, allow
@@ -165,8 +167,6 @@ def import_members(team_id):
 @blp.arguments(schemas.RevealQuery, location="query")
 def export_members(query, team_id):
     """The roster as .xlsx, masked unless ?reveal=1 by an allowed role (audited)."""
-    import io
-
     data = roster.export_roster(get_session(), crypto.app_cipher(), actor(), team_id,
                                 query["reveal"])
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,

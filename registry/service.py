@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, column, delete, func, literal, or_, select, t
 from emergency import spatial
 from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
-from emergency.db import get_or_404, utcnow
+from emergency.db import get_or_404, get_session, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo import service as geo_service
 from emergency.vocabulary import TEAM_CATEGORIES
@@ -62,8 +62,6 @@ def check_district(session, user, org_id):
     """
     if district_scoped(user):
         if session is None:  # callers that predate the district scope: the request's session
-            from emergency.db import get_session
-
             session = get_session()
         area = session.scalar(select(Organisation.area_code).where(Organisation.id == org_id))
         require_area_scope(user, [area], session)
@@ -130,9 +128,7 @@ def _org_dict(row, today=None):
 
 def _district_of(session, point):
     """The district (by area level, not code shape) containing a point, or None."""
-    from emergency.geo import service as geo
-
-    return geo.district_at(session, point.x, point.y)
+    return geo_service.district_at(session, point.x, point.y)
 
 
 def check_location(point, region=None):

@@ -1,5 +1,7 @@
 """HTML pages of the registry: registration, review queue, team and member management, map."""
 
+from datetime import date
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -229,8 +231,6 @@ def add_member(team_id):
 
 def _date(text):
     """A date from an ISO form value, or None."""
-    from datetime import date
-
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:

@@ -12,6 +12,7 @@ from emergency import spatial
 from emergency.errors import Conflict, Invalid
 from emergency.geo.models import Area, Grid
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
+from risk import cellstore
 from risk.models import RiskCell
 from risk.service import area_and_descendants, get_assessment, in_chunks
 
@@ -68,8 +69,6 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
 def cell_view(session, assessment_id):
     """The cells of a done run held in memory (read once per process; runs never change):
     an ``risk.cellstore.RunCells`` for map views by bbox."""
-    from risk import cellstore
-
     return cellstore.run_cells(session, get_assessment(session, assessment_id))
 
 
