@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid
+from emergency.exports import append_row
 from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import service as incidents
@@ -293,9 +294,7 @@ def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None
 
 def ledger_xlsx(book):
     """The ledger as an .xlsx workbook (claims, items, per organisation, per incident)."""
-    from openpyxl import Workbook
-
-    from emergency.exports import append_row
+    from openpyxl import Workbook  # loaded by the spreadsheet exports only
 
     wb = Workbook()
     ws = wb.active

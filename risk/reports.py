@@ -5,11 +5,13 @@ import json
 import os
 import tempfile
 
+import shapely
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from emergency import spatial
 from emergency.errors import Conflict, Invalid
+from emergency.exports import append_row
 from emergency.geo.models import Area, Grid
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk import cellstore
@@ -182,8 +184,8 @@ def compare(session, assessment_id, other, limit=1000, offset=0):
 
 def export_cells(session, assessment_id, fmt):
     """Every cell of a run as GeoPackage or GeoJSON bytes (with its file name)."""
-    import geopandas as gpd
-    import shapely
+    import geopandas as gpd  # heavy (pandas); only this export needs it
+
 
     run = _done(session, assessment_id)
     t = RiskCell.__table__
@@ -204,9 +206,7 @@ def export_cells(session, assessment_id, fmt):
 
 def summary_xlsx(session, assessment_id):
     """The summary as an .xlsx workbook (bytes)."""
-    from openpyxl import Workbook
-
-    from emergency.exports import append_row
+    from openpyxl import Workbook  # loaded by the spreadsheet exports only
 
     data = summary(session, assessment_id, gap_limit=100_000)
     wb = Workbook()
