@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from emergency import spatial
 from emergency.audit import service as audit
 from emergency.spatial import bulk
-from registry import crypto, roster, service
+from registry import crypto, roster, service, teams
 from registry import validators as v
 from registry.models import RescueTeam, TeamMember
 
@@ -149,7 +149,7 @@ def setup_org_team(engine, cipher):
                                    v.make_credit_code("52", "500103", "BN000001"), "测试",
                                    "13800000000", shapely.Point(106.5, 29.5))
         service.review_org(session, ADMIN, org.id, "approve")
-        team = service.create_team(session, ADMIN, org.id, "基准队", "mountain",
+        team = teams.create_team(session, ADMIN, org.id, "基准队", "mountain",
                                    shapely.Point(106.5, 29.5))
         session.commit()
         return org.id, team.id
@@ -211,7 +211,7 @@ def bench_list(engine, queries):
 
     def run_service():
         with session_for(engine) as session:
-            found["service"] = sum(len(service.list_teams(session, ADMIN, bbox=b)[0])
+            found["service"] = sum(len(teams.list_teams(session, ADMIN, bbox=b)[0])
                                    for b in boxes)
             session.rollback()
 

@@ -18,7 +18,7 @@ from hazards import service as hazard_service
 from incidents import service as incident_service
 from maps.geojson_text import TextFeatures, feature, feature_text, geometry_text, lonlat, point
 from maps.tilemath import digits, pixel_degrees
-from registry import service as registry_service
+from registry import teams as registry_teams
 from risk import cellstore, reports
 from risk import service as risk_service
 
@@ -124,7 +124,7 @@ def risk(session, user, bbox, zoom, params):
 @register("teams", "point")
 def teams(session, user, bbox, zoom, params):
     """Rescue teams the user may see, as points (the page clusters them)."""
-    records, total = registry_service.list_teams(
+    records, total = registry_teams.list_teams(
         session, user, category=params.get("category"), bbox=bbox, limit=MAX_FEATURES)
     features = [feature(r["id"], point(*lonlat(r["location"]), zoom), {
         "name": r["name"], "category": r["category"], "status": r["status"],

@@ -10,7 +10,7 @@ from emergency.db import get_session
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
-from registry import crypto, members, roster, schemas, service
+from registry import crypto, members, roster, schemas, service, teams
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
                 description="Registry of social rescue forces: organisations, teams, members")
@@ -94,8 +94,8 @@ def resubmit_org(body, org_id):
 def create_team(body, org_id):
     """Add a team to an organisation (status available)."""
     session, user = get_session(), actor()
-    team = service.create_team(session, user, org_id, region=region(), **body)
-    return service.get_team(session, user, team.id)
+    team = teams.create_team(session, user, org_id, region=region(), **body)
+    return teams.get_team(session, user, team.id)
 
 
 @blp.route("/teams", methods=["GET"])
@@ -104,7 +104,7 @@ def create_team(body, org_id):
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def list_teams(query):
     """Teams as a FeatureCollection (filters category, status, org_id, bbox)."""
-    records, total = service.list_teams(get_session(), actor(), **query)
+    records, total = teams.list_teams(get_session(), actor(), **query)
     features = [feature(r["id"], r["location"], {k: v for k, v in r.items() if k != "location"})
                 for r in records]
     return geojson_response(feature_collection(features, total))
@@ -115,7 +115,7 @@ def list_teams(query):
 @blp.response(200, schemas.TeamOut)
 def get_team(team_id):
     """One team with equipment and readiness."""
-    return service.get_team(get_session(), actor(), team_id)
+    return teams.get_team(get_session(), actor(), team_id)
 
 
 @blp.route("/teams/<int:team_id>", methods=["PATCH"])
@@ -125,8 +125,8 @@ def get_team(team_id):
 def update_team(body, team_id):
     """Change a team (status, grade, location, radius, equipment...)."""
     session, user = get_session(), actor()
-    service.update_team(session, user, team_id, region=region(), **body)
-    return service.get_team(session, user, team_id)
+    teams.update_team(session, user, team_id, region=region(), **body)
+    return teams.get_team(session, user, team_id)
 
 
 @blp.route("/teams/<int:team_id>/members", methods=["POST"])

@@ -17,6 +17,7 @@ from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from maps import forces
 from maps.pages import page_parts
 from registry import crypto, members, roster, service
+from registry import teams as team_service
 from registry import validators as v
 from registry.models import TEAM_STATUSES
 
@@ -157,7 +158,7 @@ def org(org_id):
     """An organisation with its teams; writers add teams here (POST)."""
     session, user = get_session(), actor()
     record = service.get_org(session, user, org_id)
-    teams, _total = service.list_teams(session, user, org_id=org_id, limit=1000)
+    teams, _total = team_service.list_teams(session, user, org_id=org_id, limit=1000)
     ready = service.team_readiness(session, [t["id"] for t in teams])
     context = {"org": record, "teams": teams, "ready": ready,
                "expiring": service.expiring(session, user, 30, org_id=org_id),
@@ -176,9 +177,10 @@ def org(org_id):
         return _form_error(Invalid(_("Please correct the marked fields."), problems),
                            "registry/org.html", 422, **context)
     try:
-        team = service.create_team(session, user, org_id, request.form.get("name", "").strip()
-                                   or _("Team"), request.form.get("category", ""), location,
-                                   radius, region=_region())
+        name = request.form.get("name", "").strip() or _("Team")
+        team = team_service.create_team(session, user, org_id, name,
+                                        request.form.get("category", ""), location, radius,
+                                        region=_region())
     except Invalid as exc:
         return _form_error(exc, "registry/org.html", 422, **context)
     flash(_("Team added."), "success")
@@ -187,7 +189,7 @@ def org(org_id):
 
 def _team_context(session, user, team_id):
     """Everything the team page shows."""
-    record = service.get_team(session, user, team_id)
+    record = team_service.get_team(session, user, team_id)
     items, total = members.list_members(session, crypto.app_cipher(), user, team_id, limit=1000)
     return {"team": record, "members": items, "total": total,
             "can_write": service.can_write_org(user, record["org_id"]),
@@ -259,7 +261,7 @@ def import_members(team_id):
 def team_status(team_id):
     """Change a team's availability."""
     try:
-        service.update_team(get_session(), actor(), team_id,
+        team_service.update_team(get_session(), actor(), team_id,
                             status=request.form.get("status"))
     except (Invalid, Conflict) as exc:
         flash(exc.message, "danger")
@@ -298,7 +300,7 @@ def forces_map():
     session, user = get_session(), actor()
     category = request.args.get("category")
     category = category if category in TEAM_CATEGORIES else None
-    teams, total = service.map_teams(session, user, category=category)
+    teams, total = team_service.map_teams(session, user, category=category)
     for t in teams:
         t["url"] = url_for("registry_pages.team", team_id=t["id"])
     districts = geo.district_outlines(session)

@@ -20,14 +20,14 @@ NEW_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 def _arrange(db):
     """An organisation (contact phone) with a team of two members."""
     from emergency.auth import service as auth
-    from registry import members, service
+    from registry import members, service, teams
 
     cipher = Cipher(DATA_KEY)
     admin = auth.create_user(db, "keyadmin", "admin", "correct horse battery")
     org = service.register_org(db, cipher, admin, "密钥测试队", credit_code(61), "李四",
                                "13812345601", Point(106.5, 29.5))
     db.flush()
-    team = service.create_team(db, admin, org.id, "一队", "mountain", Point(106.5, 29.5))
+    team = teams.create_team(db, admin, org.id, "一队", "mountain", Point(106.5, 29.5))
     db.flush()
     people = [(id_number(70 + n), f"1390000007{n}") for n in range(2)]
     for n, (ident, phone) in enumerate(people):

@@ -44,7 +44,7 @@ def incident_body(**extra):
 
 def arrange_committed(engine, cipher):
     """An approved organisation with one insured team, a dispatcher and an incident."""
-    from registry import members, service
+    from registry import members, service, teams
     from registry.models import Organisation
 
     session = Session(bind=engine)
@@ -55,7 +55,7 @@ def arrange_committed(engine, cipher):
                                "13812345678", Point(106.57, 29.55), address="渝中区")
     session.flush()
     service.review_org(session, admin, org.id, "approve")
-    team = service.create_team(session, admin, org.id, "山地一队", "mountain",
+    team = teams.create_team(session, admin, org.id, "山地一队", "mountain",
                                Point(106.56, 29.57), 50)
     session.flush()
     member = members.add_member(session, cipher, admin, team.id, "队员", id_number(3),

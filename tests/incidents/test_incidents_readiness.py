@@ -13,7 +13,7 @@ def _arrange(db):
     """An approved organisation, a team with three members (current, future and expired
     insurance) and a second, fully insured team a little farther away."""
     from emergency.auth import service as auth
-    from registry import members, service
+    from registry import members, service, teams
     from registry.crypto import cipher_for
     from tests.conftest import DATA_KEY
 
@@ -23,9 +23,9 @@ def _arrange(db):
                                "13812345678", Point(106.5, 29.5))
     db.flush()
     service.review_org(db, admin, org.id, "approve")
-    team = service.create_team(db, admin, org.id, "山地一队", "mountain", Point(106.50, 29.50),
+    team = teams.create_team(db, admin, org.id, "山地一队", "mountain", Point(106.50, 29.50),
                                100)
-    other = service.create_team(db, admin, org.id, "山地二队", "mountain", Point(106.60, 29.50),
+    other = teams.create_team(db, admin, org.id, "山地二队", "mountain", Point(106.60, 29.50),
                                 100)
     db.flush()
     # The triggers count with the database's date; expectations follow it.

@@ -79,7 +79,7 @@ def test_only_a_dispatch_makes_a_team_dispatched(client, forces):
 
 def test_registry_knows_the_active_dispatch_states_of_incidents():
     from incidents.models import ACTIVE_DISPATCH
-    from registry.service import ACTIVE_DISPATCH_STATES
+    from registry.teams import ACTIVE_DISPATCH_STATES
 
     assert set(ACTIVE_DISPATCH_STATES) == set(ACTIVE_DISPATCH)
 
