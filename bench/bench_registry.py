@@ -7,7 +7,7 @@ For each backend it measures, in the same run and on the same database:
   validate check digits, seal ID numbers and phones, keyed hashes, one bulk insert), against
   a plain bulk insert of the same number of member rows (pre-computed values, no parsing,
   validation or encryption);
-- listing teams by bbox through ``service.list_teams`` (scope, join, GeoJSON, equipment,
+- listing teams by bbox through ``teams.list_teams`` (scope, join, GeoJSON, equipment,
   total count) over 50,000 teams, against a plain indexed query (``SELECT id`` through the
   same spatial-index filter of ``emergency.spatial``).
 Each measurement runs once in a forked child: wall-clock time and the peak resident memory
