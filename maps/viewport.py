@@ -19,19 +19,26 @@ API_PREFIX = "/api/v1/maps"
 
 def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949ab",
               colours=None, colour_by=None, fill=0.25, popup_fields=None, cluster="auto",
-              radius=6):
+              radius=6, url=None, zoom=True):
     """The description of one viewport layer for ViewportLayers.
 
     Points are clustered; layers with the same ``cluster`` name share one cluster group
-    (e.g. one teams layer per category); ``cluster=None`` draws points unclustered.
+    (e.g. one teams layer per category); ``cluster=None`` draws points unclustered. ``url``
+    replaces the maps layer endpoint; ``zoom=False`` sends only bbox and ``params`` (for
+    endpoints taking bbox and limit, such as /api/v1/layers/ID/features).
     """
     if cluster == "auto":
         cluster = name if kind == "point" else None
-    return {"name": name, "label": str(label), "kind": kind, "params": params or {},
-            "cluster": cluster, "radius": radius,
-            "show": show, "colour": colour, "colours": colours or {},
-            "colour_by": colour_by, "fill": fill,
-            "popup_fields": [[k, str(v)] for k, v in (popup_fields or [])]}
+    layer = {"name": name, "label": str(label), "kind": kind, "params": params or {},
+             "cluster": cluster, "radius": radius,
+             "show": show, "colour": colour, "colours": colours or {},
+             "colour_by": colour_by, "fill": fill,
+             "popup_fields": [[k, str(v)] for k, v in (popup_fields or [])]}
+    if url:
+        layer["url"] = url
+    if not zoom:
+        layer["zoom"] = False
+    return layer
 
 
 class ViewportLayers(JSCSSMixin, MapData):
@@ -45,11 +52,23 @@ class ViewportLayers(JSCSSMixin, MapData):
                    ("markerclusterdefaultcss", local_asset_url("markerclusterdefaultcss"))]
 
     def __init__(self, layers, legend=(), search=None, not_found="—", collapsed=False,
-                 api=API_PREFIX):
-        """``layers`` from layer_def(); ``search`` is the box's placeholder (None: no box)."""
-        super().__init__("viewport", {
-            "api": api, "layers": list(layers), "collapsed": collapsed,
-            "legend": [[str(label), colour] for label, colour in legend],
-            "search": str(search) if search else None, "not_found": str(not_found)},
-            scripts=("viewport.js",))
+                 api=API_PREFIX, hooks=None):
+        """``layers`` from layer_def(); ``search`` is the box's placeholder (None: no box).
+
+        ``hooks`` is (name, script, page data): the page's static script registers style,
+        popup and status hooks as EmergencyMaps.viewportHooks[name] and reads the data as
+        ``cfg.page``.
+        """
+        config = {"api": api, "layers": list(layers), "collapsed": collapsed,
+                  "legend": [[str(label), colour] for label, colour in legend],
+                  "search": str(search) if search else None, "not_found": str(not_found)}
+        scripts = ("viewport.js",)
+        if hooks:
+            name, script, page = hooks
+            config.update(hooks=name, page=page)
+            scripts += (script,)
+        super().__init__("viewport", config, scripts=scripts)
+        if not any(layer["cluster"] for layer in config["layers"]):
+            # Nothing clusters (the risk page): the page need not load markercluster.
+            self.default_js, self.default_css = [], []
         self._name = "ViewportLayers"

@@ -27,10 +27,12 @@ def test_risk_map_is_offline_and_loads_cells_by_viewport(client, actors, db):
         assert name in html
     # Cells by viewport and zoom from the risk map layer (cells, or bins when zoomed out).
     assert "/api/v1/maps/layers/risk" in html and f'"id": {run["id"]}' in html
-    # One canvas renderer, in the page's static script (no inline drawing code).
-    script = re.search(r'<script[^>]+src="([^"]*/risk\.js)"', html).group(1)
+    # Drawn by the viewport layers of the other map pages (one canvas renderer, in their static
+    # script: no inline drawing code), with the page's hooks in risk.js.
+    script = re.search(r'<script[^>]+src="([^"]*/viewport\.js)"', html).group(1)
     with client.get(script) as response:
         assert "L.canvas" in response.get_data(as_text=True)
+    assert re.search(r'<script[^>]+src="[^"]*/risk\.js"', html)
     # Cells come from the API by viewport, never embedded in the page.
     assert '"row":' not in html and html.count('"Feature"') <= 1
     assert "/api/v1/layers/" in html and "/features" in html

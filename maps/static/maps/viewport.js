@@ -1,14 +1,21 @@
 /* Layers loaded by viewport (maps/viewport.py): fetches each visible layer for the current bbox
- * and zoom from /api/v1/maps/layers/<name>, draws it on one canvas renderer, clusters points,
- * and adds a layer control, a legend and place search. Its configuration is map data
- * (maps/data.py); texts are written with textContent (labels escaped for Leaflet's layer
- * control, which writes them as HTML). */
+ * and zoom from /api/v1/maps/layers/<name> (or the layer's own `url`; `zoom: false` sends
+ * bbox and params only), draws it on one canvas renderer, clusters points, and adds a layer
+ * control, a legend and place search. A page's script may register hooks for its layers in
+ * EmergencyMaps.viewportHooks[cfg.hooks] (see risk.js): a factory (map, cfg) returning
+ * {style, popup, status, statusClass}. Its configuration is map data (maps/data.py); texts
+ * are written with textContent (labels escaped for Leaflet's layer control, which writes them
+ * as HTML). */
 (function () {
   'use strict';
   var E = window.EmergencyMaps;
+  E.viewportHooks = E.viewportHooks || {};
   E.draw.viewport = function (map, cfg) {
+    var clustered = cfg.layers.some(function (def) { return def.cluster; });
     // markercluster needs a maxZoom, which a map without a tile layer does not have.
-    if (map.options.maxZoom === undefined) { map.setMaxZoom(18); }
+    if (clustered && map.options.maxZoom === undefined) { map.setMaxZoom(18); }
+    var factory = cfg.hooks && E.viewportHooks[cfg.hooks];
+    var hooks = factory ? factory(map, cfg) : {};
     var renderer = L.canvas({padding: 0.3});
     var control = L.control.layers(null, null, {collapsed: cfg.collapsed}).addTo(map);
     var counts = {};
@@ -16,7 +23,7 @@
     window.viewportLayers[map._container.id] = {map: map, counts: counts, defs: cfg.layers};
     var status = L.control({position: 'bottomright'});
     status.onAdd = function () {
-      this._div = L.DomUtil.create('div', 'vl-status'); return this._div; };
+      this._div = L.DomUtil.create('div', hooks.statusClass || 'vl-status'); return this._div; };
     status.addTo(map);
     function colourOf(def, props) {
       if (props.colour) { return props.colour; }
@@ -76,16 +83,19 @@
         style: function (f) {
           var c = colourOf(def, f.properties);
           var p = f.properties, stroke = p.stroke && p.stroke !== c;
-          return {renderer: renderer, color: stroke ? p.stroke : (def.fill > 0.3 ? c : def.colour),
-                  weight: stroke ? 1.5 : 1, fillColor: c, fillOpacity: def.fill};
+          var s = {renderer: renderer, color: stroke ? p.stroke : (def.fill > 0.3 ? c : def.colour),
+                   weight: stroke ? 1.5 : 1, fillColor: c, fillOpacity: def.fill};
+          return hooks.style ? hooks.style(def, f, s) : s;
         },
         pointToLayer: function (f, latlng) {
           var c = colourOf(def, f.properties);
-          return L.circleMarker(latlng, {renderer: renderer, radius: def.radius, color: '#fff',
-                                         weight: 1, fillColor: c, fillOpacity: 0.9});
+          var s = {renderer: renderer, radius: def.radius, color: '#fff', weight: 1, fillColor: c,
+                   fillOpacity: 0.9};
+          return L.circleMarker(latlng, hooks.style ? hooks.style(def, f, s) : s);
         },
         onEachFeature: function (f, layer) {
-          layer.bindPopup(function () { return popupOf(def, f); });
+          layer.bindPopup(function () {
+            return (hooks.popup && hooks.popup(def, f)) || popupOf(def, f); });
           layers.push(layer);
         }
       });
@@ -101,20 +111,24 @@
         if (d.meta.zoom_in) { note.push(d.label + ' ≥ z' + d.meta.zoom_in); }
         if (d.meta.truncated) { note.push(d.label + ' ' + d.meta.returned + '/' + d.meta.total); }
       });
-      status._div.textContent = note.join(' · ');
+      // A page's status hook writes its own line (null: the layer leaves it as it is).
+      var text = hooks.status ? hooks.status(def, body, layers.length) : note.join(' · ');
+      if (text !== null && text !== undefined) { status._div.textContent = text; }
       map.getContainer().dataset.loaded = Object.keys(counts).length;
     }
     function load() {
       var b = map.getBounds(), z = map.getZoom();
+      // Longitudes past the antimeridian are clamped: the API takes -180..180 only.
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
-        return v.toFixed(5); }).join(',');
+        return Math.max(-180, Math.min(180, v)).toFixed(5); }).join(',');
       cfg.layers.forEach(function (def) {
         if (!map.hasLayer(def.group)) { return; }
         if (def.controller) { def.controller.abort(); }
         def.controller = new AbortController();
-        var q = new URLSearchParams(Object.assign({bbox: bbox, zoom: z}, def.params));
-        fetch(cfg.api + '/layers/' + def.name + '?' + q, {credentials: 'same-origin',
-              signal: def.controller.signal})
+        var view = def.zoom === false ? {bbox: bbox} : {bbox: bbox, zoom: z};
+        var q = new URLSearchParams(Object.assign(view, def.params));
+        fetch((def.url || cfg.api + '/layers/' + def.name) + '?' + q,
+              {credentials: 'same-origin', signal: def.controller.signal})
           .then(function (r) { return r.ok ? r.json() : {features: [], meta: {}}; })
           .then(function (body) { def.meta = body.meta || {}; draw(def, body); })
           .catch(function () {});
