@@ -66,7 +66,7 @@ class _JsonScript(Element):
 class MapData(MacroElement):
     """Data for one draw function of our static scripts, attached to a map.
 
-    ``kind`` names the function (``features``, ``legend``, ``risk``, ``viewport``); ``groups``
+    ``kind`` names the function (``features``, ``legend``, ``viewport``); ``groups``
     maps the keys features use in ``group`` to folium layers (feature groups, clusters) that
     the script adds them to; ``scripts`` are the static files the function lives in.
     """
