@@ -7,6 +7,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -210,8 +212,6 @@ def validate(app):
         cfg["SECRET_KEY"] = _instance_secret(app.instance_path, "secret_key",
                                              lambda: secrets.token_urlsafe(32))
     if not cfg["EMERGENCY_DATA_KEY"]:
-        from cryptography.fernet import Fernet
-
         cfg["EMERGENCY_DATA_KEY"] = _instance_secret(
             app.instance_path, "data_key", lambda: Fernet.generate_key().decode())
     if not cfg["UPLOAD_FOLDER"]:

@@ -21,6 +21,9 @@ import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import gettext
+
 from emergency.config import SETTINGS_BY_NAME
 from emergency.errors import DomainError, Invalid
 
@@ -49,9 +52,6 @@ class TooLarge(DomainError):
 
 def _(text, **values):
     """The message in the user's language inside a request, else English (CLI, jobs)."""
-    from flask import has_request_context
-    from flask_babel import gettext
-
     if has_request_context():
         return gettext(text, **values)
     return text % values if values else text
@@ -59,8 +59,6 @@ def _(text, **values):
 
 def setting(name):
     """A configured limit: the app's value inside a request or command, else the default."""
-    from flask import current_app, has_app_context
-
     return current_app.config[name] if has_app_context() else SETTINGS_BY_NAME[name].default
 
 

@@ -1,15 +1,21 @@
 """Demo hazard reports: a few thousand across the demo grids, in every state, some overdue."""
 
+import hashlib
+import io
 from datetime import timedelta
 
 import numpy as np
 import shapely
+from flask import current_app
+from PIL import Image, ImageDraw
 from sqlalchemy import func, insert, select
 
 from emergency import spatial
 from emergency.auth.models import User
 from emergency.db import utcnow
+from emergency.geo.demo import demo_grid_codes
 from emergency.geo.models import Grid
+from hazards import photos as photo_store
 from hazards import service
 from hazards.models import CATEGORIES, HazardEvent, HazardPhoto, HazardReport
 from hazards.workflow import DEFAULT_POLICY, DuePolicy
@@ -37,8 +43,6 @@ DESCRIPTIONS = {
 def _policy():
     """The configured due-time policy (defaults outside an app context)."""
     try:
-        from flask import current_app
-
         return DuePolicy.from_config(current_app.config)
     except RuntimeError:
         return DEFAULT_POLICY
@@ -79,8 +83,6 @@ def load_hazards(session):
                                  .where(User.username.in_(("gridstaff", "admin")))).all())
     if not grids or "admin" not in users:
         return ["hazards: no grids or no admin user; demo reports skipped"]
-    from emergency.geo.demo import demo_grid_codes
-
     staff_grids = set(demo_grid_codes()) if "gridstaff" in users else set()
     rng = np.random.default_rng(41)
     policy = _policy()
@@ -144,18 +146,9 @@ def load_hazards(session):
 def _demo_photos(session, report_ids, rng):
     """A few generated photos, so map popups and detail pages show thumbnails."""
     try:
-        from flask import current_app
-
         folder = current_app.config["UPLOAD_FOLDER"]
     except RuntimeError:
         return 0
-    import hashlib
-    import io
-
-    from PIL import Image, ImageDraw
-
-    from hazards import photos as photo_store
-
     for report_id in report_ids:
         colour = tuple(int(c) for c in rng.integers(60, 220, 3))
         image = Image.new("RGB", (480, 360), colour)

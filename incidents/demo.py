@@ -3,6 +3,7 @@
 from datetime import timedelta
 from types import SimpleNamespace
 
+from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 
@@ -25,8 +26,6 @@ def _anchor_teams(session, count):
             Organisation, Organisation.id == RescueTeam.org_id)
         .where(Organisation.status == "approved", RescueTeam.status == "available")
         .order_by(RescueTeam.id).limit(count)).all()
-    from geoalchemy2.shape import to_shape
-
     return [to_shape(loc) for _id, loc in rows]
 
 

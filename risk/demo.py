@@ -13,6 +13,7 @@ import tempfile
 
 import numpy as np
 import shapely
+import shapely.ops
 from sqlalchemy import select
 
 from risk import layers, service
@@ -119,8 +120,6 @@ def _import(session, name, role, geoms, values):
 
 def load_risk(session):
     """Synthetic hazard/exposure layers and a finished 1 km assessment of Chongqing."""
-    import shapely.ops  # noqa: F401  (substring)
-
     existing = {r.name: r for r in session.scalars(
         select(RiskLayer).where(RiskLayer.name.in_(NAMES.values())))}
     city = service.area_geometry(session, CITY)

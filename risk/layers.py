@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from shapely.validation import explain_validity
 
 from emergency import uploads
@@ -48,9 +50,6 @@ def _names(fields):
 
 def _target_crs(crs, file_crs):
     """(crs to read the file in, Chinese offset to remove or None); Invalid when unusable."""
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
     if crs in ("wgs84", "gcj02", "bd09"):
         return "EPSG:4326", (None if crs == "wgs84" else crs)
     if crs:
