@@ -21,8 +21,10 @@ import threading
 import zipfile
 from pathlib import Path, PurePosixPath
 
+import pyogrio
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import gettext
+from pyogrio._ogr import _register_drivers
 
 from emergency.config import SETTINGS_BY_NAME
 from emergency.errors import DomainError, Invalid
@@ -67,9 +69,6 @@ def restrict_gdal():
     with _gdal_lock:
         if _gdal_ready:
             return
-        import pyogrio
-        from pyogrio._ogr import _register_drivers
-
         pyogrio.set_gdal_config_options({
             # GDALAllRegister ends by unloading the drivers named here, for good.
             "GDAL_SKIP": ",".join(sorted(set(pyogrio.list_drivers()) - GDAL_DRIVERS)),

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -35,8 +36,6 @@ POINTS, POLYGONS = ("Point", "MultiPoint"), ("Polygon", "MultiPolygon")
 
 def _open_info(source, layer, fmt):
     """pyogrio's description of a checked file, or Invalid (GDAL's words only in the log)."""
-    import pyogrio
-
     try:
         return pyogrio.read_info(source, layer=layer)
     except Exception as exc:  # GDAL raises many error types for unreadable input
@@ -156,8 +155,6 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
 def _import(session, source, fmt, *, name, role, value_field, crs, encoding, likelihood_field,
             consequence_field, repair, layer, actor, source_name, progress, batch):
     """import_layer on a checked file that GDAL may open."""
-    import pyogrio
-
     problems = {}
     info = _open_info(source, layer, fmt)
     fields = list(info["fields"])

@@ -2,6 +2,7 @@
 
 import os
 
+import pyogrio
 import shapely
 from shapely.validation import explain_validity
 
@@ -18,8 +19,6 @@ def read_features(path, layer=None, crs=None, encoding=None):
     ``crs`` may be an EPSG code/WKT understood by pyproj, or ``gcj02`` / ``bd09`` for data
     published in those Chinese offset systems (their coordinates are lon/lat).
     """
-    import pyogrio
-
     kwargs = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
