@@ -43,6 +43,7 @@ from emergency.auth import cli as auth_cli
 from emergency.auth import demo as auth_demo
 from emergency.auth import models as auth_models
 from emergency.auth import views as auth_views
+from emergency.events import models as events_models
 from emergency.geo import api as geo_api
 from emergency.geo import cli as geo_cli
 from emergency.geo import demo as geo_demo
@@ -66,6 +67,7 @@ DOMAINS = (
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
            demo=(geo_demo.load_areas,)),
     Domain("audit", models=(audit_models,), api=audit_api),
+    Domain("events", models=(events_models,)),
     Domain("auth", models=(auth_models,), api=auth_api, views=auth_views,
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
     Domain("registry", models=(registry.models,), api=registry.api, views=registry.views,

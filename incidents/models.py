@@ -1,7 +1,7 @@
 """Tables of incidents, their timeline, dispatches, requisitions and compensation claims."""
 
 from geoalchemy2 import Geometry
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
@@ -51,6 +51,8 @@ class Incident(Base):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    after_action: Mapped[dict | None] = mapped_column(
+        JSON, comment="closing record: summary, dead, missing, injured, losses_yuan, lessons")
 
 
 class IncidentEvent(Base):
@@ -172,3 +174,36 @@ class CompensationItem(Base):
     unit_price: Mapped[object] = mapped_column(Numeric(12, 2), comment="yuan")
     amount: Mapped[object] = mapped_column(Numeric(14, 2), comment="quantity × unit price")
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+CHECKIN_KINDS = ("in", "out")
+
+
+class DispatchMember(Base):
+    """A member of the dispatched team named to go (by the organisation or an admin)."""
+
+    __tablename__ = "dispatch_members"
+    __audit_name__ = "dispatch_member"
+    __table_args__ = (UniqueConstraint("dispatch_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    named_by: Mapped[str] = mapped_column(String(64), default="")
+    named_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DispatchCheckin(Base):
+    """A member's arrival at (in) or departure from (out) the scene of a dispatch."""
+
+    __tablename__ = "dispatch_checkins"
+    __audit_name__ = "dispatch_checkin"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("dispatches.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(3), comment="in|out")
+    at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False),
+                             comment="where the member checked in or out, WGS-84")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")

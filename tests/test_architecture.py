@@ -35,7 +35,7 @@ LAYERS = [
               "emergency.vocabulary"]),
     # The spatial seam and the database machinery around it, then accounts, audit, areas.
     ("platform", ["emergency.spatial", "emergency.db", "emergency.geojson", "emergency.schemas",
-                  "emergency.idempotency", "emergency.auth", "emergency.audit",
+                  "emergency.idempotency", "emergency.auth", "emergency.audit", "emergency.events",
                   "emergency.geo"]),
     # Map builders: pure render code (folium, no services), used by every domain's pages.
     ("render", ["maps.assets", "maps.data", "maps.pages", "maps.forces", "maps.hazards",

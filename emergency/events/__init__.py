@@ -1,0 +1,1 @@
+"""Live events: committed changes announced to signed-in users (Server-Sent Events)."""
