@@ -18,6 +18,8 @@ import hazards.views
 import incidents.api
 import incidents.demo
 import incidents.models
+import incidents.claims.views
+import incidents.inbox.views
 import incidents.views
 import maps.api
 import maps.views
@@ -43,6 +45,7 @@ from emergency.auth import cli as auth_cli
 from emergency.auth import demo as auth_demo
 from emergency.auth import models as auth_models
 from emergency.auth import views as auth_views
+from emergency.events import api as events_api
 from emergency.events import models as events_models
 from emergency.geo import api as geo_api
 from emergency.geo import cli as geo_cli
@@ -57,7 +60,7 @@ class Domain:
     name: str
     models: tuple[ModuleType, ...] = ()
     api: ModuleType | None = None  # defines ``blp``, a flask-smorest Blueprint
-    views: ModuleType | None = None  # defines ``bp`` and optionally ``NAV``
+    views: tuple[ModuleType, ...] = ()  # each defines ``bp`` and optionally ``NAV``
     commands: tuple = ()  # click command groups
     demo: tuple = ()  # demo steps: step(session) -> lines to print
 
@@ -67,20 +70,21 @@ DOMAINS = (
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
            demo=(geo_demo.load_areas,)),
     Domain("audit", models=(audit_models,), api=audit_api),
-    Domain("events", models=(events_models,)),
-    Domain("auth", models=(auth_models,), api=auth_api, views=auth_views,
+    Domain("events", models=(events_models,), api=events_api),
+    Domain("auth", models=(auth_models,), api=auth_api, views=(auth_views,),
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
-    Domain("registry", models=(registry.models,), api=registry.api, views=registry.views,
+    Domain("registry", models=(registry.models,), api=registry.api, views=(registry.views,),
            commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
-    Domain("plans", models=(plans.models,), api=plans.api, views=plans.views,
+    Domain("plans", models=(plans.models,), api=plans.api, views=(plans.views,),
            demo=(plans.demo.load_plans,)),
-    Domain("hazards", models=(hazards.models,), api=hazards.api, views=hazards.views,
+    Domain("hazards", models=(hazards.models,), api=hazards.api, views=(hazards.views,),
            commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
-    Domain("incidents", models=(incidents.models,), api=incidents.api, views=incidents.views,
+    Domain("incidents", models=(incidents.models,), api=incidents.api,
+           views=(incidents.views, incidents.claims.views, incidents.inbox.views),
            demo=(incidents.demo.load_incidents,)),
-    Domain("risk", models=(risk.models,), api=risk.api, views=risk.views,
+    Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
            commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
-    Domain("maps", api=maps.api, views=maps.views),
+    Domain("maps", api=maps.api, views=(maps.views,)),
 )
 
 

@@ -120,7 +120,7 @@ def init_app(app):
     """Register the shell and every domain's pages; share the navigation with templates."""
     app.register_blueprint(bp)
     app.config.setdefault("NAV", [])
-    views = [domain.views for domain in DOMAINS if domain.views is not None]
+    views = [module for domain in DOMAINS for module in domain.views]
     for module in views:
         app.register_blueprint(module.bp)
     # The navigation reads from the top layer down: the maps first, user accounts last.

@@ -1,0 +1,1 @@
+"""Pages for requisitions and compensation claims: submit, review, pay, the ledger."""

@@ -1,0 +1,1 @@
+"""Pages for organisations answering dispatches: the inbox, members, check-ins on scene."""
