@@ -16,10 +16,10 @@ import hazards.demo
 import hazards.models
 import hazards.views
 import incidents.api
-import incidents.demo
-import incidents.models
 import incidents.claims.views
+import incidents.demo
 import incidents.inbox.views
+import incidents.models
 import incidents.views
 import maps.api
 import maps.views
