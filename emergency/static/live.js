@@ -1,0 +1,86 @@
+/* Live events for every signed-in page: one EventSource on /api/v1/events, the navbar
+ * indicator (#live-indicator, data-state live|reconnecting|offline, its labels taken from the
+ * element's data-label-* attributes), and each event re-dispatched on document as the
+ * CustomEvents "live:<type>" and "live:any" with detail = the event's parsed JSON data.
+ * Pages listen for those and re-fetch what they show from the JSON API.
+ *
+ * EventSource reconnects by itself after a dropped connection and sends Last-Event-ID, so
+ * nothing is lost. It gives up only when the server answers with an error status (503 when the
+ * worker's streams are full, 401 when the session ended); then this script opens a new one
+ * after a growing, jittered delay, resuming from the last id it saw (?last_event_id=). */
+(function () {
+  'use strict';
+
+  var URL_BASE = '/api/v1/events';
+  var TYPES = ['incident.created', 'incident.updated', 'dispatch.created', 'dispatch.updated',
+               'hazard.created', 'hazard.updated', 'warning.published', 'warning.lifted',
+               'measure.created', 'measure.lifted'];
+  var source = null;
+  var lastId = null;
+  var failures = 0;
+  var timer = null;
+  var state = 'offline';
+
+  function indicator() { return document.getElementById('live-indicator'); }
+
+  function setState(next) {
+    state = next;
+    var node = indicator();
+    if (!node) { return; }
+    node.setAttribute('data-state', next);
+    var label = node.getAttribute('data-label-' + next);
+    if (label !== null) { node.textContent = label; }
+  }
+
+  function emit(type, detail) {
+    document.dispatchEvent(new CustomEvent('live:' + type, {detail: detail}));
+    document.dispatchEvent(new CustomEvent('live:any', {detail: detail}));
+  }
+
+  function onMessage(message) {
+    var detail;
+    try { detail = JSON.parse(message.data); } catch (err) { return; }
+    if (message.lastEventId) { lastId = message.lastEventId; }
+    failures = 0;
+    emit(message.type === 'message' ? (detail.type || 'message') : message.type, detail);
+  }
+
+  function scheduleReopen() {
+    if (timer !== null) { return; }
+    failures += 1;
+    var delay = Math.min(30000, 1000 * Math.pow(2, Math.min(failures, 5)));
+    timer = window.setTimeout(function () { timer = null; open(); },
+                              delay / 2 + Math.random() * delay / 2);
+  }
+
+  function open() {
+    if (!window.EventSource) { setState('offline'); return; }
+    var url = URL_BASE + (lastId ? '?last_event_id=' + encodeURIComponent(lastId) : '');
+    setState('reconnecting');
+    source = new EventSource(url, {withCredentials: true});
+    source.addEventListener('open', function () { failures = 0; setState('live'); });
+    source.addEventListener('error', function () {
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (503 full, 401 signed out) or the network is gone: try again later.
+        setState('offline');
+        source.close();
+        scheduleReopen();
+      } else {
+        setState('reconnecting');  // EventSource retries by itself, with Last-Event-ID.
+      }
+    });
+    source.addEventListener('message', onMessage);
+    TYPES.forEach(function (type) { source.addEventListener(type, onMessage); });
+  }
+
+  window.EmergencyLive = {
+    state: function () { return state; },
+    lastEventId: function () { return lastId; }
+  };
+
+  window.addEventListener('pagehide', function () { if (source) { source.close(); } });
+  window.addEventListener('pageshow', function (e) { if (e.persisted) { open(); } });
+
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', open); }
+  else { open(); }
+}());
