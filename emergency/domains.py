@@ -40,6 +40,7 @@ import risk.views
 from emergency import idempotency
 from emergency.audit import api as audit_api
 from emergency.audit import models as audit_models
+from emergency.audit import views as audit_views
 from emergency.auth import api as auth_api
 from emergency.auth import cli as auth_cli
 from emergency.auth import demo as auth_demo
@@ -69,7 +70,7 @@ DOMAINS = (
     Domain("core", models=(idempotency,)),
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
            demo=(geo_demo.load_areas,)),
-    Domain("audit", models=(audit_models,), api=audit_api),
+    Domain("audit", models=(audit_models,), api=audit_api, views=(audit_views,)),
     Domain("events", models=(events_models,), api=events_api),
     Domain("auth", models=(auth_models,), api=auth_api, views=(auth_views,),
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),

@@ -115,8 +115,8 @@ def record(session, action, object_type, object_id=None, details=None):
 
 
 def list_entries(session, actor=None, action=None, since=None, object_type=None,
-                 object_id=None, limit=100, offset=0):
-    """Audit entries, newest first, with the total count."""
+                 object_id=None, limit=100, offset=0, until=None):
+    """Audit entries, newest first, with the total count (``until`` excluded)."""
     query = select(AuditEntry)
     if actor:
         query = query.where(AuditEntry.actor == actor)
@@ -124,6 +124,8 @@ def list_entries(session, actor=None, action=None, since=None, object_type=None,
         query = query.where(AuditEntry.action == action)
     if since:
         query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
     if object_type:
         query = query.where(AuditEntry.object_type == object_type)
     if object_id:
@@ -131,3 +133,8 @@ def list_entries(session, actor=None, action=None, since=None, object_type=None,
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     items = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
     return list(items), total
+
+
+def actions(session):
+    """Every action the log holds, sorted (the page's filter offers them)."""
+    return sorted(session.scalars(select(AuditEntry.action).distinct()))
