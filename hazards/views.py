@@ -1,7 +1,7 @@
 """HTML pages for hazard reports: the phone reporting page, tasks, detail, bulletins, map."""
 
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -73,12 +73,33 @@ def service_worker():
     return response
 
 
+def _task_rows(items):
+    """The task list's rows as the page shows them; ``?format=json`` gives the same rows to
+    hazards/static/hazards/tasks.js, which rebuilds the list on live events."""
+    labels = _labels()
+    return [{"id": r["id"], "url": url_for("hazards.detail_page", report_id=r["id"]),
+             "heading": f"#{r['id']} {labels['categories'][r['category']]} · "
+                        f"{labels['severities'][r['severity']]}",
+             "status": r["status"], "status_label": labels["statuses"][r["status"]],
+             "grid_code": r["grid_code"], "due": local_minute(r["due_at"]),
+             "overdue": r["overdue"], "escalated": r["escalated"],
+             "summary": _summary(r["description"] or "")} for r in items]
+
+
+def _summary(text, length=120):
+    """The start of a description, cut with an ellipsis."""
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
+
+
 @bp.route("/hazards/tasks")
 @allow(READERS)
 def tasks_page():
-    """What the signed-in user must act on next."""
+    """What the signed-in user must act on next (``?format=json``: the rows and total)."""
     items, total = service.my_tasks(get_session(), actor())
-    return render_template("hazards/tasks.html", items=items, total=total, **_labels())
+    rows = _task_rows(items)
+    if request.args.get("format") == "json":
+        return jsonify({"items": rows, "total": total})
+    return render_template("hazards/tasks.html", rows=rows, total=total)
 
 
 @bp.route("/hazards/<int:report_id>")

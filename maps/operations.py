@@ -8,6 +8,14 @@ from maps.viewport import ViewportLayers, layer_def
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
                   "rectified": "#1976d2"}
 INCIDENT_COLOUR = "#000000"
+# The layers each live event makes stale (maps/static/maps/operations-live.js refreshes them).
+# A dispatch changes its team's status and may change its incident's.
+LIVE_LAYERS = {"incident.created": ["incidents"], "incident.updated": ["incidents"],
+               "dispatch.created": ["teams", "incidents"],
+               "dispatch.updated": ["teams", "incidents"],
+               "hazard.created": ["hazards"], "hazard.updated": ["hazards"]}
+# The layers whose features in view are counted over the map (their labels' keys too).
+LIVE_COUNTS = ("incidents", "hazards", "teams")
 
 
 def operations_layers(labels, assessment_id=None, base_areas=True):
@@ -55,5 +63,13 @@ def operations_map(labels, assessment_id=None, tile_url="", attribution="", boun
     ViewportLayers(operations_layers(labels, assessment_id),
                    legend=operations_legend(labels, bool(assessment_id)),
                    search=labels["search"], not_found=labels["not_found"],
-                   collapsed=True).add_to(fmap)
+                   collapsed=True, hooks=("operations", "operations-live.js",
+                                          operations_live_page(labels))).add_to(fmap)
     return fmap
+
+
+def operations_live_page(labels):
+    """What operations-live.js needs: the layers each event refreshes and the counts' labels."""
+    return {"live": LIVE_LAYERS,
+            "counts": [[name, str(labels[name])] for name in LIVE_COUNTS],
+            "in_view": str(labels.get("in_view", "")), "updated": str(labels.get("updated", ""))}

@@ -46,6 +46,7 @@ def operations_labels():
         "category": _("Category"), "severity": _("Severity"), "overdue": _("Overdue"),
         "type": _("Type"), "response_level": _("Response level"),
         "search": _("Place or lon,lat"), "not_found": _("Nothing found"),
+        "in_view": _("In view"), "updated": _("Updated"),
         "risk_levels": {lv: str(label) for lv, label in RISK_LEVEL_LABELS.items()},
         "categories": {k: str(label) for k, label in CATEGORY_LABELS.items()},
     }

@@ -20,7 +20,10 @@
     var control = L.control.layers(null, null, {collapsed: cfg.collapsed}).addTo(map);
     var counts = {};
     window.viewportLayers = window.viewportLayers || {};
-    window.viewportLayers[map._container.id] = {map: map, counts: counts, defs: cfg.layers};
+    // refresh(names): load those layers again (all visible ones without names), e.g. when a
+    // live event says their data changed; each draw fires 'viewportdraw' on the map.
+    window.viewportLayers[map._container.id] = {map: map, counts: counts, defs: cfg.layers,
+                                                refresh: function (names) { load(names); }};
     var status = L.control({position: 'bottomright'});
     status.onAdd = function () {
       this._div = L.DomUtil.create('div', hooks.statusClass || 'vl-status'); return this._div; };
@@ -115,14 +118,15 @@
       var text = hooks.status ? hooks.status(def, body, layers.length) : note.join(' · ');
       if (text !== null && text !== undefined) { status._div.textContent = text; }
       map.getContainer().dataset.loaded = Object.keys(counts).length;
+      map.fire('viewportdraw', {def: def, count: layers.length});
     }
-    function load() {
+    function load(names) {
       var b = map.getBounds(), z = map.getZoom();
       // Longitudes past the antimeridian are clamped: the API takes -180..180 only.
       var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) {
         return Math.max(-180, Math.min(180, v)).toFixed(5); }).join(',');
       cfg.layers.forEach(function (def) {
-        if (!map.hasLayer(def.group)) { return; }
+        if (!map.hasLayer(def.group) || (names && names.indexOf(def.name) < 0)) { return; }
         if (def.controller) { def.controller.abort(); }
         def.controller = new AbortController();
         var view = def.zoom === false ? {bbox: bbox} : {bbox: bbox, zoom: z};
@@ -134,8 +138,8 @@
           .catch(function () {});
       });
     }
-    map.on('moveend overlayadd', load);
-    map.whenReady(load);
+    map.on('moveend overlayadd', function () { load(); });
+    map.whenReady(function () { load(); });
     if (cfg.legend && cfg.legend.length) {
       var legend = L.control({position: 'bottomleft'});
       legend.onAdd = function () {

@@ -1,0 +1,98 @@
+"""The operations map, live: its page data names the layers each event refreshes, and in
+headless Chromium an incident opened through the API appears on the open map without reload."""
+
+import json
+import re
+
+import pytest
+
+from emergency import create_app
+from maps.operations import LIVE_LAYERS, operations_map
+from maps.pages import page_parts
+from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.conftest import DATA_KEY, app_config, drop_database, make_database
+from tests.incidents.conftest import arrange_committed
+from tests.maps.test_maps_operations import LABELS
+
+
+def _config(parts):
+    """The ViewportLayers configuration of a page (maps.data)."""
+    found = re.findall(r'<script type="application/json" class="map-data" id="[^"]+">(.*?)'
+                       r"</script>", parts["html"], re.S)
+    return next(c for c in map(json.loads, found) if c["kind"] == "viewport")
+
+
+def _wait(page, condition, timeout_s=20):
+    """Poll a JS condition (the page's CSP forbids the eval behind wait_for_function)."""
+    for _ in range(int(timeout_s * 10)):
+        if page.evaluate(f"() => Boolean({condition})"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {condition}")
+
+
+def test_the_map_refreshes_the_layers_each_event_makes_stale():
+    parts = page_parts(operations_map({**LABELS, "in_view": "视野内", "updated": "已更新"}))
+    config = _config(parts)
+    assert config["hooks"] == "operations"
+    assert "/maps/static/maps/operations-live.js" in parts["header"]
+    live = config["page"]["live"]
+    assert live == LIVE_LAYERS
+    names = {d["name"] for d in config["layers"]}
+    assert {n for layers in live.values() for n in layers} <= names
+    assert live["incident.created"] == ["incidents"] and live["hazard.updated"] == ["hazards"]
+    assert set(live["dispatch.updated"]) == {"teams", "incidents"}
+    assert [k for k, _label in config["page"]["counts"]] == ["incidents", "hazards", "teams"]
+    assert config["page"]["updated"] == "已更新"
+
+
+def test_home_page_counts_are_labelled_in_chinese(client, actors, place):
+    page = client.get("/", headers=actors.header("dispatcher")).get_data(as_text=True)
+    config = _config({"html": page})
+    assert config["page"]["in_view"] == "视野内"
+    assert ["incidents", "进行中的事件"] in config["page"]["counts"]
+
+
+COUNT = "() => Object.values(window.viewportLayers)[0].counts.incidents"
+
+
+@pytest.mark.browser
+def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path):
+    from registry.crypto import cipher_for
+
+    url, engine = make_database(backend, tmp_path, "opslive")
+    try:
+        _team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
+        app = create_app(app_config(url, tmp_path))
+        api = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        with live_server(app) as base, chromium() as browser:
+            page = browser.new_page(locale="zh-CN")
+            log = RequestLog(page)
+            sign_in(page, base, "disp", "correct horse battery")
+            page.goto(f"{base}/")
+            _wait(page, f"({COUNT})() === 0")
+            _wait(page, "document.getElementById('live-indicator').dataset.state === 'live'")
+            assert page.inner_text(".ops-counts [data-layer=incidents]") == "0"
+            page.evaluate("() => { window.notReloaded = true; }")
+
+            created = api.post("/api/v1/incidents", headers=headers, json={
+                "title": "山体滑坡", "incident_type": "geological",
+                "occurred_at": "2026-11-28T08:00:00+08:00",
+                "location": {"type": "Point", "coordinates": [106.55, 29.56]}})
+            assert created.status_code == 201, created.get_json()
+            _wait(page, f"({COUNT})() === 1")
+            assert page.evaluate("() => window.notReloaded === true")
+            assert page.inner_text(".ops-counts [data-layer=incidents]") == "1"
+            assert page.inner_text(".ops-counts .ops-updated").startswith("已更新")
+            # The new marker is ringed as changed.
+            ringed = page.evaluate("""() => {
+                const layers = Object.values(window.viewportLayers)[0].defs
+                    .find(d => d.name === 'incidents').drawn;
+                return layers.map(l => [l.feature.id, l.options.color]); }""")
+            assert ringed == [[created.get_json()["id"], "#ffd600"]]
+            assert log.foreign() == []
+        app.extensions["emergency.db"]["engine"].dispose()
+    finally:
+        engine.dispose()
+        drop_database(url)
