@@ -1,0 +1,54 @@
+/* Helpers the inbox pages share: their translated labels, Beijing time, and a server refusal
+ * as one Chinese (or English) sentence. Text is always written with textContent. */
+(function () {
+  'use strict';
+
+  var BEIJING_MS = 8 * 3600 * 1000;  // China keeps UTC+8 all year (no daylight saving)
+
+  function labels() {
+    return JSON.parse(document.getElementById('inbox-labels').textContent);
+  }
+
+  // An ISO 8601 time as "YYYY-MM-DD HH:MM" in Beijing time ("" for none).
+  function beijing(iso) {
+    if (!iso) { return ''; }
+    var moment = new Date(iso);
+    if (isNaN(moment.getTime())) { return ''; }
+    return new Date(moment.getTime() + BEIJING_MS).toISOString().slice(0, 16).replace('T', ' ');
+  }
+
+  // A refused or failed API call ({ok, status, data} of EmergencyPages.api, or an Error) as a
+  // sentence in the page's language: the refusal's kind, then what is wrong with each field.
+  function refusal(text, res) {
+    if (!res || !res.status) { return text.errors.network; }
+    var message = text.errors[String(res.status)] || text.errors.other;
+    var error = res.data && res.data.error;
+    var hints = [];
+    Object.keys((error && error.details) || {}).forEach(function (field) {
+      var hint = text.fields[field];
+      if (hint && hints.indexOf(hint) < 0) { hints.push(hint); }
+    });
+    return hints.length ? message + ' ' + hints.join(' ') : message;
+  }
+
+  // Show a refusal next to the button that caused it; the server's own words go in the title.
+  function showError(node, text, res) {
+    node.textContent = refusal(text, res);
+    var error = res && res.data && res.data.error;
+    node.title = error ? error.message : '';
+    node.classList.remove('d-none');
+  }
+
+  function clearError(node) {
+    node.textContent = '';
+    node.title = '';
+    node.classList.add('d-none');
+  }
+
+  function levelLabel(text, level) {
+    return level ? (text.levels[String(level)] || String(level)) : text.no_level;
+  }
+
+  window.InboxCommon = {labels: labels, beijing: beijing, refusal: refusal,
+                        showError: showError, clearError: clearError, levelLabel: levelLabel};
+})();

@@ -1,0 +1,82 @@
+"""The organisation's dispatch inbox pages, server-rendered parts: who sees what."""
+
+import json
+import re
+
+from maps.assets import external_urls
+from tests.incidents.conftest import incident_body
+
+
+def _page(app, url, headers):
+    """A page fetched by a fresh client (a token client keeps no page session)."""
+    return app.test_client().get(url, headers=headers)
+
+
+def _json_of(html, element_id):
+    """The JSON a page carries in <script type="application/json" id=...>."""
+    found = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>',
+                      html, re.S)
+    return json.loads(found.group(1))
+
+
+def _arrange(client, forces, dispatcher):
+    """An organisation with a team of two, an incident and a dispatch of that team."""
+    org, org_headers = forces.org()
+    team = forces.team(org_headers, org["id"], 106.56, 29.57, name="山地一队")
+    incident = client.post("/api/v1/incidents", json=incident_body(),
+                           headers=dispatcher).get_json()
+    sent = client.post(f"/api/v1/incidents/{incident['id']}/dispatches", headers=dispatcher,
+                       json={"team_id": team["id"], "task": "搜救被困人员",
+                             "members_requested": 2})
+    assert sent.status_code == 201, sent.get_json()
+    return org, org_headers, team, incident, sent.get_json()
+
+
+def test_org_admin_sees_own_dispatches_in_the_inbox(app, client, forces, dispatcher, actors):
+    _org, org_headers, team, _incident, dispatch = _arrange(client, forces, dispatcher)
+    page = _page(app, "/dispatches", org_headers)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "调派任务" in html and 'href="/dispatches"' in html
+    data = _json_of(html, "inbox-data")
+    assert [d["id"] for d in data["items"]] == [dispatch["id"]]
+    assert data["items"][0]["team_name"] == "山地一队"
+    labels = _json_of(html, "inbox-labels")
+    assert labels["new"] == "新" and labels["statuses"]["requested"] == "已请求"
+    assert external_urls(html) == []
+    # Another organisation's admin sees an empty inbox; grid staff may not open it.
+    _other, other_headers = forces.org()
+    other = _json_of(_page(app, "/dispatches", other_headers).get_data(as_text=True),
+                     "inbox-data")
+    assert other["items"] == [] and other["total"] == 0
+    assert _page(app, "/dispatches", actors.header("grid_staff")).status_code == 403
+    # The bureau reads every dispatch in its scope.
+    bureau = _json_of(_page(app, "/dispatches", dispatcher).get_data(as_text=True),
+                      "inbox-data")
+    assert dispatch["id"] in [d["id"] for d in bureau["items"]]
+
+
+def test_dispatch_page_shows_the_roster_masked_to_its_org_admin_only(app, client, forces,
+                                                                     dispatcher, actors):
+    _org, org_headers, team, incident, dispatch = _arrange(client, forces, dispatcher)
+    page = _page(app, f"/dispatches/{dispatch['id']}", org_headers)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "山体滑坡" in html and "搜救被困人员" in html and 'id="accept-btn"' in html
+    roster = client.get(f"/api/v1/teams/{team['id']}/members", headers=org_headers).get_json()
+    for member in roster["items"]:
+        assert f'value="{member["id"]}"' in html and member["name"] in html
+        assert member["phone"] in html and "*" in member["phone"]  # masked
+    assert not re.search(r"139\d{8}", html)  # no full phone number anywhere
+    assert "leaflet" in html.lower() and external_urls(html) == []
+    assert _json_of(html, "dispatch-data")["status"] == "requested"
+    # The bureau reads the page without the organisation's buttons or roster.
+    bureau = _page(app, f"/dispatches/{dispatch['id']}", dispatcher).get_data(as_text=True)
+    assert "山体滑坡" in bureau and 'id="accept-btn"' not in bureau
+    assert 'class="form-check-input member-choice"' not in bureau
+    # Another organisation's admin and grid staff may not; an unknown dispatch is 404.
+    _other, other_headers = forces.org()
+    assert _page(app, f"/dispatches/{dispatch['id']}", other_headers).status_code == 403
+    assert _page(app, f"/dispatches/{dispatch['id']}",
+                 actors.header("grid_staff")).status_code == 403
+    assert _page(app, "/dispatches/999999", org_headers).status_code == 404
