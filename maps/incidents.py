@@ -1,13 +1,15 @@
-"""The dispatch console map: the incident, recommended teams with distance lines, dispatches.
+"""The dispatch console map (the incident, recommended teams with distance lines, dispatches)
+and the map of the page that opens an incident (a click places the point).
 
 Pure folium (no Flask, no database): the view passes service output. Every name and title
 reaches the page as map data (maps.data), never inside folium's script.
 """
 
 import folium
+from folium.utilities import get_bounds
 
 from maps.data import MapData, circle, line
-from maps.pages import base_map
+from maps.pages import base_map, districts_layer
 
 LEVEL_COLOURS = {1: "#b71c1c", 2: "#e65100", 3: "#f9a825", 4: "#1565c0", None: "#424242"}
 TEAM_COLOUR = "#2e7d32"
@@ -63,4 +65,15 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
     folium.LayerControl(collapsed=True).add_to(fmap)
     if len(bounds) > 1:
         fmap.fit_bounds(bounds, padding=(30, 30))
+    return fmap
+
+
+def picker_map(outlines, tile_url="", attribution=""):
+    """The map of /incidents/new: the districts for orientation; a click places the incident
+    (``picker`` in maps/static/maps/incident-new.js, which also runs the page's form)."""
+    fmap = base_map(tile_url, attribution, zoom=8, canvas=False)
+    MapData("features", {"features": [districts_layer(outlines)]}).add_to(fmap)
+    MapData("picker", {}, scripts=("incident-new.js",)).add_to(fmap)
+    if outlines["features"]:
+        fmap.fit_bounds(get_bounds(outlines, lonlat=True))
     return fmap

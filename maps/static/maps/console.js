@@ -1,68 +1,421 @@
-/* The dispatch console (/maps/incidents/{id}): dispatch buttons and the live dispatch table.
- * The incident id and status labels come from the panel's data attributes; every text goes
- * in with textContent. */
+/* The dispatch console (/maps/incidents/{id}). Everything the side panel shows is drawn here
+ * from the page's JSON (#console-data) and redrawn from the JSON API when a live event about
+ * this incident arrives (emergency/static/live.js: live:dispatch.created|updated,
+ * live:incident.updated): level, status, forces required/dispatched/missing, recommended
+ * teams (those filling a gap first), dispatches, the timeline and the after-action record.
+ * Dispatching asks for a confirmation (task, members); metrics change with a reason; closing
+ * asks for the after-action record. Every text goes in with textContent. */
 (function () {
   'use strict';
   var panel = document.getElementById('console');
-  var incidentId = panel.dataset.incidentId;
-  var statuses = JSON.parse(panel.dataset.statuses);
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var errorBox = document.getElementById('console-error');
+  if (!panel) { return; }
+  var cfg = JSON.parse(document.getElementById('console-data').textContent);
+  var T = cfg.texts;
+  var incidentId = String(cfg.incident.id);
+  var P = window.EmergencyPages;
+  var el = P.el;
+  var current = {incident: cfg.incident, recs: cfg.recommendations, dispatches: cfg.dispatches,
+                 timeline: cfg.timeline};
+  var BEIJING = new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai', hour12: false,
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
 
-  function showError(text) {
-    errorBox.textContent = text;
-    errorBox.classList.remove('d-none');
+  function $(id) { return document.getElementById(id); }
+
+  // "%(name)s" holes filled with text (the result is only ever used as textContent).
+  function fmt(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (all, key) {
+      var v = values[key];
+      return v === undefined || v === null ? '' : String(v);
+    });
   }
 
-  // Rebuilds the dispatch table from the API; texts go in via textContent, never as HTML.
+  function beijing(iso) {
+    if (!iso) { return ''; }
+    var parts = {};
+    BEIJING.formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + '-' + parts.month + '-' + parts.day + ' ' +
+      (parts.hour === '24' ? '00' : parts.hour) + ':' + parts.minute;
+  }
+
+  function levelName(level) {
+    return level === null || level === undefined ? T.no_level : (cfg.levels[String(level)] || String(level));
+  }
+  function statusName(status) { return cfg.statuses[status] || status || ''; }
+  function categoryName(category) { return cfg.categories[category] || category || ''; }
+
+  // ------------------------------------------------------------------ drawing
+
+  function drawHeader(incident) {
+    var level = $('response-level'), status = $('incident-status');
+    level.textContent = levelName(incident.response_level);
+    level.dataset.level = incident.response_level === null ? '' : String(incident.response_level);
+    status.textContent = statusName(incident.status);
+    status.dataset.status = incident.status;
+    var plan = $('plan-line');
+    plan.textContent = '';
+    plan.classList.toggle('text-muted', !incident.plan_title);
+    plan.textContent = incident.plan_title ?
+      incident.plan_title + (incident.plan_version ? ' (v' + incident.plan_version + ')' : '') :
+      T.no_plan;
+    var closeSection = $('close-section');
+    if (closeSection) { closeSection.classList.toggle('d-none', incident.status === 'closed'); }
+    var metricsSection = $('metrics-section');
+    if (metricsSection) { metricsSection.classList.toggle('d-none', incident.status === 'closed'); }
+    drawAfterAction(incident.after_action);
+  }
+
+  function drawForces(forces) {
+    var tbody = document.querySelector('#forces tbody');
+    tbody.textContent = '';
+    if (!forces || !forces.length) {
+      tbody.appendChild(el('tr', {}, [el('td', {colspan: '4', 'class': 'text-muted', text: T.no_forces})]));
+      return;
+    }
+    forces.forEach(function (f) {
+      var tr = el('tr', {'data-category': f.category}, [
+        el('td', {text: categoryName(f.category)}), el('td', {text: String(f.required)}),
+        el('td', {'class': 'dispatched', text: String(f.dispatched)}),
+        el('td', {'class': 'missing', text: String(f.missing)})]);
+      if (f.missing) { tr.className = 'table-warning'; }
+      tbody.appendChild(tr);
+    });
+  }
+
+  function missingCategories() {
+    var missing = {};
+    (current.incident.forces || []).forEach(function (f) { if (f.missing > 0) { missing[f.category] = true; } });
+    return missing;
+  }
+
+  function fillsGap(team, missing) {
+    return team.fills_gap === undefined ? Boolean(missing[team.category]) : Boolean(team.fills_gap);
+  }
+
+  function whyText(t) {
+    var parts = [categoryName(t.category)];
+    if (t.grade) { parts.push(fmt(T.why_grade, {grade: t.grade})); }
+    parts.push(fmt(T.why_distance, {km: Number(t.distance_km).toFixed(1),
+                                    radius: Number(t.service_radius_km)}));
+    parts.push(fmt(T.why_insured, {insured: t.insured_members, members: t.members}));
+    return parts.join(' · ');
+  }
+
+  function drawRecommendations(recs) {
+    var tbody = document.querySelector('#recommendations tbody'), missing = missingCategories();
+    var items = (recs.items || []).map(function (t, i) { return {t: t, i: i, gap: fillsGap(t, missing)}; });
+    // Teams of a category still missing first; the API already ranks so, this keeps it so.
+    items.sort(function (a, b) { return (b.gap - a.gap) || (a.i - b.i); });
+    tbody.textContent = '';
+    if (!items.length) {
+      tbody.appendChild(el('tr', {}, [el('td', {colspan: '4', 'class': 'text-muted', text: T.no_teams})]));
+    }
+    items.forEach(function (item) {
+      var t = item.t, name = el('td', {'class': 'team-name'});
+      name.appendChild(el('span', {text: t.name}));
+      if (item.gap) {
+        name.appendChild(document.createTextNode(' '));
+        name.appendChild(el('span', {'class': 'badge text-bg-warning fills-gap', title: T.fills_gap_title, text: T.fills_gap}));
+      }
+      name.appendChild(el('div', {'class': 'why', text: whyText(t)}));
+      if (t.insured_members < t.members) {
+        name.appendChild(el('div', {'class': 'text-warning-emphasis small insurance-warning',
+                                    text: '⚠ ' + fmt(T.uninsured, {n: t.members - t.insured_members})}));
+      }
+      var action = el('td');
+      if (cfg.can_dispatch && current.incident.status !== 'closed') {
+        var button = el('button', {type: 'button', 'class': 'btn btn-sm btn-danger dispatch-btn',
+                                   'data-team-id': String(t.team_id), 'data-members': String(t.members || 1),
+                                   text: T.dispatch});
+        button.addEventListener('click', function () { askDispatch(t, button); });
+        action.appendChild(button);
+      }
+      var tr = el('tr', {'data-team-id': String(t.team_id), 'data-fills-gap': item.gap ? '1' : '0'}, [
+        name, el('td', {text: Number(t.distance_km).toFixed(1)}),
+        el('td', {text: t.insured_members + '/' + t.members}), action]);
+      tbody.appendChild(tr);
+    });
+    var excluded = $('excluded');
+    excluded.textContent = '';
+    (recs.excluded || []).forEach(function (t) {
+      excluded.appendChild(el('li', {'data-team-id': String(t.team_id),
+        text: t.name + ' · ' + Number(t.distance_km).toFixed(1) + ' ' + T.km + ' · ' + (cfg.reasons[t.reason] || t.reason)}));
+    });
+  }
+
+  function drawDispatches(items) {
+    var tbody = document.querySelector('#dispatches tbody');
+    tbody.textContent = '';
+    items.forEach(function (d) {
+      var status = el('td', {'class': 'status', 'data-status': d.status, text: statusName(d.status)});
+      if (d.members_named !== undefined && d.members_named !== null && d.members_named > 0) {
+        status.appendChild(el('div', {'class': 'small text-muted', text: fmt(T.members_named, {n: d.members_named})}));
+      }
+      tbody.appendChild(el('tr', {'data-dispatch-id': String(d.id)}, [
+        el('td', {text: String(d.id)}), el('td', {text: d.team_name || ''}), status]));
+    });
+    $('refreshed').textContent = beijing(new Date().toISOString());
+  }
+
+  function metricsText(metrics) {
+    return Object.keys(metrics || {}).map(function (k) {
+      return (cfg.metric_labels[k] || k) + ' ' + metrics[k];
+    }).join('，');
+  }
+
+  function sentence(e) {
+    var d = e.detail || {}, actor = e.actor || '—', text;
+    var note = d.note || d.reason || '';
+    switch (e.kind) {
+      case 'opened': text = fmt(T.t_opened, {actor: actor, level: levelName(d.response_level)}); break;
+      case 'metrics': text = fmt(T.t_metrics, {actor: actor, metrics: metricsText(d.metrics)}); break;
+      case 'level':
+        text = fmt(T.t_level, {before: levelName(d.before), after: levelName(d.after)}); break;
+      case 'status':
+        text = fmt(T.t_status, {before: statusName(d.before), after: statusName(d.after)}); break;
+      case 'closed': case 'close': text = fmt(T.t_closed, {actor: actor}); note = ''; break;
+      case 'dispatch':
+        text = !d.before && d.status === 'requested' ? fmt(T.t_dispatch_new, {actor: actor, team: d.team || ('#' + d.team_id)}) :
+          fmt(T.t_dispatch, {team: d.team || ('#' + d.team_id), before: statusName(d.before), after: statusName(d.status)});
+        if (d.warnings && d.warnings.length) { text += ' ' + fmt(T.warnings, {text: d.warnings.join('; ')}); }
+        break;
+      case 'members': case 'dispatch_members':
+        text = fmt(T.t_members, {team: d.team || ('#' + (d.team_id || d.dispatch_id)),
+                                 n: d.count !== undefined ? d.count : (d.member_ids || d.members || []).length});
+        break;
+      case 'checkin': case 'checkout':
+        text = fmt(d.kind === 'out' || e.kind === 'checkout' ? T.t_checkout : T.t_checkin,
+                   {member: d.member_name || d.name || ('#' + d.member_id)});
+        break;
+      case 'requisition':
+        text = fmt(T.t_requisition, {order: d.order_number || '', property: d.property || ''}); break;
+      case 'requisition_return':
+        text = fmt(T.t_requisition_return, {condition: T.conditions[d.condition] || d.condition}); break;
+      case 'compensation':
+        text = fmt(T.t_compensation, {id: d.compensation_id, status: T.claim_statuses[d.status] || d.status});
+        break;
+      default: text = fmt(T.t_other, {actor: actor, kind: e.kind});
+    }
+    if (note && note !== 'first dispatch') { text += ' ' + fmt(T.reason, {note: note}); }
+    return text;
+  }
+
+  function drawTimeline(items) {
+    var list = $('timeline');
+    list.textContent = '';
+    items.forEach(function (e) {
+      var when = el('time', {datetime: e.at, text: beijing(e.at) + ' · ' + (e.actor || '')});
+      list.appendChild(el('li', {'data-kind': e.kind}, [when, el('span', {text: sentence(e)})]));
+    });
+  }
+
+  function drawAfterAction(record) {
+    var section = $('after-action'), dl = $('after-action-record');
+    if (!section) { return; }
+    section.classList.toggle('d-none', !record);
+    dl.textContent = '';
+    if (!record) { return; }
+    var labels = document.querySelectorAll('#close-form [data-field]');
+    var names = {};
+    labels.forEach(function (input) {
+      var label = document.querySelector('label[for="' + input.id + '"]') || input.closest('label');
+      names[input.dataset.field] = label ? label.firstChild.textContent.trim() : input.dataset.field;
+    });
+    ['summary', 'dead', 'missing', 'injured', 'losses_yuan', 'lessons'].forEach(function (k) {
+      if (record[k] === undefined) { return; }
+      dl.appendChild(el('dt', {'class': 'col-5', text: names[k] || k}));
+      dl.appendChild(el('dd', {'class': 'col-7', text: String(record[k])}));
+    });
+  }
+
+  function drawAll() {
+    drawHeader(current.incident);
+    drawForces(current.incident.forces);
+    drawRecommendations(current.recs);
+    drawDispatches(current.dispatches);
+    drawTimeline(current.timeline);
+  }
+
+  // ------------------------------------------------------------------ refreshing
+
+  function getJSON(url) {
+    return fetch(url, {headers: {'Accept': 'application/json'}, credentials: 'same-origin'})
+      .then(function (r) { return r.ok ? r.json() : null; });
+  }
+
+  var refreshing = null, again = false;
   function refresh() {
-    return fetch('/api/v1/incidents/' + incidentId + '/dispatches',
-                 {headers: {'Accept': 'application/json'}, credentials: 'same-origin'})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (!body) { return; }
-        var tbody = document.querySelector('#dispatches tbody');
-        tbody.textContent = '';
-        body.items.forEach(function (d) {
-          var tr = document.createElement('tr');
-          tr.dataset.dispatchId = d.id;
-          [String(d.id), d.team_name, statuses[d.status] || d.status].forEach(function (text, i) {
-            var td = document.createElement('td');
-            td.textContent = text;
-            if (i === 2) { td.className = 'status'; td.dataset.status = d.status; }
-            tr.appendChild(td);
-          });
-          tbody.appendChild(tr);
-        });
-        document.getElementById('refreshed').textContent = new Date().toLocaleTimeString();
+    if (refreshing) { again = true; return refreshing; }
+    var base = '/api/v1/incidents/' + incidentId;
+    var recsUrl = base + '/recommendations?limit=10' + (cfg.category ? '&category=' + encodeURIComponent(cfg.category) : '');
+    refreshing = Promise.all([getJSON(base), getJSON(base + '/dispatches'), getJSON(base + '/timeline'),
+                              getJSON(recsUrl)])
+      .then(function (got) {
+        if (got[0]) { current.incident = got[0]; }
+        if (got[1]) { current.dispatches = got[1].items; }
+        if (got[2]) { current.timeline = got[2].items; }
+        if (got[3]) { current.recs = got[3]; }
+        drawAll();
+      })
+      .catch(function () { /* the next event or poll tries again */ })
+      .then(function () {
+        refreshing = null;
+        if (again) { again = false; refresh(); }
       });
+    return refreshing;
   }
 
-  document.querySelectorAll('.dispatch-btn').forEach(function (button) {
-    button.addEventListener('click', function () {
-      button.disabled = true;
-      errorBox.classList.add('d-none');
-      fetch('/api/v1/incidents/' + incidentId + '/dispatches', {
-        method: 'POST', credentials: 'same-origin',
-        headers: {'Content-Type': 'application/json', 'Accept': 'application/json',
-                  'X-CSRFToken': csrf},
-        body: JSON.stringify({team_id: Number(button.dataset.teamId),
-                              members_requested: Number(button.dataset.members) || 1})
-      }).then(function (r) {
-        return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-      }).then(function (result) {
-        if (!result.ok) {
-          button.disabled = false;
-          showError(result.body.error ? result.body.error.message : 'error');
+  var pending = null;
+  function soon() {
+    if (pending) { return; }
+    pending = window.setTimeout(function () { pending = null; refresh(); }, 150);
+  }
+
+  function aboutThisIncident(detail) {
+    return detail && (String(detail.incident_id) === incidentId);
+  }
+  document.addEventListener('live:dispatch.created', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
+  document.addEventListener('live:dispatch.updated', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
+  document.addEventListener('live:incident.updated', function (e) {
+    if (e.detail && String(e.detail.id) === incidentId) { soon(); }
+  });
+  // Without the live stream (blocked proxy, old browser) the page still catches up slowly.
+  window.setInterval(function () {
+    if (!window.EmergencyLive || window.EmergencyLive.state() !== 'live') { refresh(); }
+  }, 20000);
+
+  // ------------------------------------------------------------------ acting
+
+  function showBox(id, text) {
+    var box = $(id);
+    box.textContent = text;
+    box.classList.toggle('d-none', !text);
+  }
+
+  function clearErrors(scope) {
+    scope.querySelectorAll('[data-error-for]').forEach(function (n) { n.textContent = ''; });
+  }
+
+  function flatten(value, prefix) {
+    if (value === null || value === undefined) { return []; }
+    if (Array.isArray(value)) { return value.reduce(function (a, v) { return a.concat(flatten(v, prefix)); }, []); }
+    if (typeof value === 'object') {
+      return Object.keys(value).reduce(function (a, k) { return a.concat(flatten(value[k], k)); }, []);
+    }
+    return [(prefix ? prefix + ': ' : '') + String(value)];
+  }
+
+  // A refusal: each field's messages next to the field, the message in the form's alert.
+  function showRefusal(scope, boxId, res) {
+    var e = res.data && res.data.error, rest = [];
+    clearErrors(scope);
+    if (!e) { showBox(boxId, T.network); return; }
+    Object.keys(e.details || {}).forEach(function (field) {
+      var target = scope.querySelector('[data-error-for="' + field.split('.')[0] + '"]');
+      var text = flatten(e.details[field]).join(' ');
+      if (target) { target.textContent = text; } else { rest.push(field + ': ' + text); }
+    });
+    showBox(boxId, [e.message].concat(rest).join(' — '));
+  }
+
+  var dialog = $('dispatch-dialog'), chosen = null;
+  function askDispatch(team, button) {
+    chosen = {team: team, button: button};
+    $('dispatch-dialog-title').textContent = fmt(T.confirm_title, {team: team.name});
+    $('dispatch-dialog-facts').textContent = whyText(team);
+    $('dispatch-members').value = String(team.members || 1);
+    $('dispatch-members').max = String(Math.max(team.members || 1, 1));
+    dialog.showModal();
+    $('dispatch-task').focus();
+  }
+
+  function confirmDispatch() {
+    if (!chosen) { return; }
+    var team = chosen.team, button = chosen.button;
+    dialog.close();
+    button.disabled = true;
+    showBox('console-error', '');
+    P.api('POST', '/api/v1/incidents/' + incidentId + '/dispatches', {
+      team_id: team.team_id, task: $('dispatch-task').value.trim(),
+      members_requested: Number($('dispatch-members').value) || 1
+    }).then(function (res) {
+      if (!res.ok) {
+        button.disabled = false;
+        showBox('console-error', P.errorText(res));
+        return;
+      }
+      $('dispatch-task').value = '';
+      if (team.insured_members < team.members) {
+        showBox('console-warning', '⚠ ' + team.name + ': ' + fmt(T.uninsured, {n: team.members - team.insured_members}));
+      }
+      refresh();
+    }).catch(function () { button.disabled = false; showBox('console-error', T.network); });
+  }
+
+  if (dialog) {
+    $('dispatch-confirm').addEventListener('click', confirmDispatch);
+    $('dispatch-cancel').addEventListener('click', function () { chosen = null; dialog.close(); });
+  }
+
+  var metricsForm = $('metrics-form');
+  if (metricsForm) {
+    metricsForm.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var changed = {}, old = current.incident.metrics || {};
+      metricsForm.querySelectorAll('input.metric').forEach(function (input) {
+        if (input.value !== '' && Number(input.value) !== old[input.dataset.metric]) {
+          changed[input.dataset.metric] = Number(input.value);
+        }
+      });
+      var key = $('metric-add-key').value, value = $('metric-add-value').value;
+      if (key && value !== '') { changed[key] = Number(value); }
+      var save = $('metrics-save');
+      save.disabled = true;
+      $('metrics-saved').textContent = '';
+      P.api('PATCH', '/api/v1/incidents/' + incidentId,
+            {metrics: changed, note: $('metrics-note').value.trim()}).then(function (res) {
+        save.disabled = false;
+        if (!res.ok) { showRefusal(metricsForm, 'metrics-error', res); return; }
+        clearErrors(metricsForm);
+        showBox('metrics-error', '');
+        $('metrics-note').value = '';
+        current.incident = res.data;
+        $('metrics-saved').textContent = T.saved + ' ' + levelName(res.data.response_level);
+        refresh();
+      }).catch(function () { save.disabled = false; showBox('metrics-error', T.network); });
+    });
+  }
+
+  var closeForm = $('close-form');
+  if (closeForm) {
+    $('close-open').addEventListener('click', function () {
+      closeForm.classList.toggle('d-none');
+      if (!closeForm.classList.contains('d-none')) { $('close-summary').focus(); }
+    });
+    closeForm.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var body = {};
+      closeForm.querySelectorAll('[data-field]').forEach(function (input) {
+        var v = input.value.trim(), k = input.dataset.field;
+        if (k === 'dead' || k === 'missing' || k === 'injured') {
+          body[k] = v === '' ? null : (/^\d+$/.test(v) ? Number(v) : v);
+        } else { body[k] = v; }
+      });
+      var save = $('close-save');
+      save.disabled = true;
+      P.api('POST', '/api/v1/incidents/' + incidentId + '/close', body).then(function (res) {
+        save.disabled = false;
+        if (res.status === 409) {
+          clearErrors(closeForm);
+          showBox('close-error', fmt(T.active_refusal, {message: res.data && res.data.error ? res.data.error.message : ''}));
           return;
         }
-        button.textContent = statuses.requested;
-        button.classList.replace('btn-danger', 'btn-outline-secondary');
-        (result.body.warnings || []).forEach(function (w) { showError('⚠ ' + w); });
+        if (!res.ok) { showRefusal(closeForm, 'close-error', res); return; }
+        showBox('close-error', '');
+        current.incident = res.data;
         refresh();
-      }).catch(function () { button.disabled = false; showError('network error'); });
+      }).catch(function () { save.disabled = false; showBox('close-error', T.network); });
     });
-  });
-  // Live status: organisations answer from their own pages, so poll for their steps.
-  setInterval(refresh, 10000);
+  }
+
+  drawAll();
 })();
