@@ -1,23 +1,39 @@
 """Compensation claims for dispatches and requisitions: rates, review, payment, ledger."""
 
+import importlib.util
 import io
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid
 from emergency.exports import append_row
+from emergency.geo.models import Area
+from emergency.geo.service import district_at
 from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import service as incidents
-from incidents.models import ITEM_KINDS, Compensation, CompensationItem, Incident
+from incidents.models import (
+    ITEM_KINDS,
+    Compensation,
+    CompensationItem,
+    Dispatch,
+    Incident,
+    IncidentEvent,
+    Requisition,
+)
 from registry.models import Organisation, RescueTeam
 
 FEN = Decimal("0.01")
+REVIEW_DECISIONS = {"approve": "approved", "reject": "rejected"}
+SUBMITTERS = (ADMIN, DISPATCHER, ORG_ADMIN)
+# Limits of a claim's lines, within the columns (amounts and totals are Numeric(14, 2)).
+MAX_ITEMS, MAX_QUANTITY, MAX_PRICE = 200, Decimal(10**7), Decimal(10**9)
+MAX_AMOUNT = Decimal(10**12)
 
 # Default rate table (yuan), after Shanxi Province's rules for compensating social emergency
 # forces as cited in issue 7: personnel subsidy at twice the local daily wage per person-day,
@@ -44,32 +60,74 @@ def rates(overrides=None):
     return {k: Decimal(str(v)) for k, v in table.items()}
 
 
+def _checked_in_days(session, dispatch):
+    """Person-days from the members' check-ins, or None when nobody checked in."""
+    # TEMPORARY guard until incidents.onscene lands (helper "api"); then a plain import.
+    if importlib.util.find_spec("incidents.onscene") is None:
+        return None
+    return importlib.import_module("incidents.onscene").person_days(session, dispatch)
+
+
 def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
-    """Pre-filled personnel, meals and lodging items of a dispatch from its duration."""
+    """Pre-filled personnel, meals and lodging items of a dispatch: person-days from the
+    members' check-ins, else the members requested × the whole days of the dispatch."""
     dispatch = dispatches.dispatch_or_404(session, dispatch_id)
     dispatches.check_dispatch_read(session, user, dispatch)
     table = rates(rate_overrides)
     days = dispatches.duration_days(dispatch, now)
     members = dispatch.members_requested
-    person_days = Decimal(days * members)
-    person_nights = Decimal(max(days - 1, 0) * members)
+    checked = _checked_in_days(session, dispatch)
+    if checked is None:
+        person_days = Decimal(days * members)
+        person_nights = Decimal(max(days - 1, 0) * members)
+        basis = f"{members} members × {days} days"
+        nights = f"{members} members × {days - 1} nights"
+    else:
+        person_days = money(checked)
+        # A night away between each two days on scene: one fewer per member than days.
+        person_nights = money(max(person_days - members, 0)) if days > 1 else Decimal(0)
+        basis = f"{person_days} person-days from check-ins"
+        nights = f"{person_nights} person-nights"
     items = [
         {"kind": "personnel", "quantity": person_days,
          "unit_price": money(table["local_daily_wage"] * table["personnel_wage_multiple"]),
-         "note": f"{members} members × {days} days, "
-                 f"{table['personnel_wage_multiple']} × daily wage"},
+         "note": f"{basis}, {table['personnel_wage_multiple']} × daily wage"},
         {"kind": "meals", "quantity": person_days,
-         "unit_price": money(table["meals_per_person_day"]),
-         "note": f"{members} members × {days} days"},
+         "unit_price": money(table["meals_per_person_day"]), "note": basis},
     ]
     if person_nights:
         items.append({"kind": "lodging", "quantity": person_nights,
                       "unit_price": money(table["lodging_per_person_night"]),
-                      "note": f"{members} members × {days - 1} nights (maximum rate)"})
+                      "note": f"{nights} (maximum rate)"})
     for item in items:
         item["amount"] = money(item["quantity"] * item["unit_price"])
     return {"dispatch_id": dispatch.id, "days": days, "members": members,
+            "person_days": person_days, "from_checkins": checked is not None,
             "rates": {k: str(v) for k, v in table.items()}, "items": items,
+            "total": money(sum(i["amount"] for i in items))}
+
+
+def requisition_prefill(session, user, requisition_id, now=None):
+    """Pre-filled lines of a requisition's claim: the use of the property over its whole
+    days (unit price left to fill in) and, if it was lost, its valuation; if it came back
+    damaged, a damage line to price."""
+    requisition = dispatches.get_requisition(session, user, requisition_id)
+    end = requisition.returned_at or requisition.ends_at or now or utcnow()
+    hours = max((end - requisition.starts_at) / timedelta(hours=1), 0)
+    days = max(1, -(-int(hours * 60) // (24 * 60)))
+    quantity = Decimal(str(requisition.quantity))
+    items = [{"kind": "property", "quantity": money(quantity * days),
+              "unit_price": money(0), "note": f"{quantity} × {days} days of use"}]
+    if requisition.return_condition == "lost":
+        items.append({"kind": "property", "quantity": Decimal(1),
+                      "unit_price": money(requisition.valuation), "note": "lost: valuation"})
+    elif requisition.return_condition == "damaged":
+        items.append({"kind": "equipment_damage", "quantity": Decimal(1),
+                      "unit_price": money(0), "note": "damage: repair cost"})
+    for item in items:
+        item["amount"] = money(item["quantity"] * item["unit_price"])
+    return {"requisition_id": requisition.id, "days": days, "quantity": quantity,
+            "condition": requisition.return_condition, "items": items,
             "total": money(sum(i["amount"] for i in items))}
 
 
@@ -88,24 +146,33 @@ def _items(raw_items):
     """Validate claim items and compute each amount exactly."""
     if not raw_items:
         raise Invalid("a claim needs at least one item", {"items": ["empty"]})
+    if len(raw_items) > MAX_ITEMS:
+        raise Invalid("too many items", {"items": [f"at most {MAX_ITEMS}"]})
     errors, items = {}, []
     for index, raw in enumerate(raw_items):
         kind = raw.get("kind")
         quantity, price = _decimal(raw.get("quantity")), _decimal(raw.get("unit_price"))
         problems = {}
+        note = raw.get("note") or ""
         if kind not in ITEM_KINDS:
             problems["kind"] = [f"one of {', '.join(ITEM_KINDS)}"]
-        if quantity is None or quantity <= 0:
-            problems["quantity"] = ["must be > 0"]
-        if price is None or price < 0:
-            problems["unit_price"] = ["must be >= 0"]
+        if quantity is None or not 0 < quantity <= MAX_QUANTITY:
+            problems["quantity"] = [f"must be > 0 and at most {MAX_QUANTITY}"]
+        if price is None or not 0 <= price <= MAX_PRICE:
+            problems["unit_price"] = [f"must be >= 0 and at most {MAX_PRICE}"]
+        elif quantity is not None and quantity * price >= MAX_AMOUNT:
+            problems["unit_price"] = [f"the amount must stay below {MAX_AMOUNT}"]
+        if not isinstance(note, str) or len(note) > 500:
+            problems["note"] = ["text of at most 500 characters"]
         if problems:
             errors[str(index)] = problems
             continue
         items.append({"kind": kind, "quantity": quantity, "unit_price": money(price),
-                      "amount": money(quantity * price), "note": raw.get("note") or ""})
+                      "amount": money(quantity * price), "note": note})
     if errors:
         raise Invalid("invalid claim items", {"items": errors})
+    if sum(i["amount"] for i in items) >= MAX_AMOUNT:
+        raise Invalid("the claim's total is too large", {"items": [f"below {MAX_AMOUNT}"]})
     return items
 
 
@@ -133,11 +200,23 @@ def _open_claim(session, **source):
         getattr(Compensation, column) == value, Compensation.status != "rejected"))
 
 
+def open_claim(session, user, dispatch_id=None, requisition_id=None):
+    """The id of the open (not rejected) claim of a dispatch or requisition the user may
+    read, or None: where a retried submission is sent instead of a second claim."""
+    source = {"dispatch_id": dispatch_id} if dispatch_id is not None else \
+        {"requisition_id": requisition_id}
+    claim_id = _open_claim(session, **source)
+    if claim_id is None:
+        return None
+    check_claim_read(session, user, claim_or_404(session, claim_id))
+    return claim_id
+
+
 def claim_for_dispatch(session, user, dispatch_id, items):
     """Submit a claim for a dispatch (dispatcher, admin, or its organisation's admin)."""
     dispatch = dispatches.dispatch_or_404(session, dispatch_id)
     dispatches.check_dispatch_read(session, user, dispatch)
-    if user.role not in (ADMIN, DISPATCHER, ORG_ADMIN):
+    if user.role not in SUBMITTERS:
         raise Forbidden(f"role {user.role} may not submit claims")
     if dispatch.accepted_at is None:
         raise Conflict("only dispatches that were accepted can be compensated")
@@ -186,13 +265,23 @@ def check_claim_read(session, user, claim):
 
 
 def review(session, user, claim_id, decision, note=""):
-    """Approve or reject a submitted claim (admin)."""
+    """Approve or reject a submitted claim (admin): a rejection needs its reason, and the
+    one who submitted a claim never reviews it (four eyes)."""
     if user.role != ADMIN:
         raise Forbidden("claims are reviewed by the bureau administrator")
+    if decision not in REVIEW_DECISIONS:
+        raise Invalid("unknown decision", {"decision": [" or ".join(REVIEW_DECISIONS)]})
+    note = (note or "").strip()
     claim = claim_or_404(session, claim_id, lock=True)
+    if claim.submitted_by == user.username:
+        raise Forbidden("you submitted this claim: another administrator must review it",
+                        code="four_eyes")
     if claim.status != "submitted":
         raise Conflict(f"the claim is {claim.status}, not submitted")
-    claim.status = {"approve": "approved", "reject": "rejected"}[decision]
+    if decision == "reject" and not note:
+        raise Invalid("a rejection needs its reason", {"note": ["required when rejecting"]},
+                      code="reason_required")
+    claim.status = REVIEW_DECISIONS[decision]
     claim.review_note, claim.reviewed_by, claim.reviewed_at = note or "", user.username, utcnow()
     incidents._event(session, claim.incident_id, user.username, "compensation",
                      compensation_id=claim.id, status=claim.status, note=note)
@@ -242,17 +331,23 @@ def _day_start(day):
     return datetime.combine(day, time(0), LOCAL_ZONE)
 
 
+def _ledger_scope(session, user):
+    """WHERE clauses keeping the claims a user may read (org_admin: their organisation's)."""
+    c = Compensation.__table__
+    if user.role == ORG_ADMIN:
+        return [c.c.org_id == (user.org_id or -1)]
+    if user.role not in BUREAU:
+        raise Forbidden("the compensation ledger is for bureau staff")
+    if incidents.district_scoped(user):
+        return [c.c.incident_id.in_(incidents.incidents_in_district(session, user))]
+    return []
+
+
 def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None,
            incident_id=None, limit=1000, offset=0):
     """Claims in scope (newest first), with sums per organisation and per incident."""
     c = Compensation.__table__
-    where = []
-    if user.role == ORG_ADMIN:
-        where.append(c.c.org_id == (user.org_id or -1))
-    elif user.role not in BUREAU:
-        raise Forbidden("the compensation ledger is for bureau staff")
-    elif incidents.district_scoped(user):
-        where.append(c.c.incident_id.in_(incidents.incidents_in_district(session, user)))
+    where = _ledger_scope(session, user)
     if status:
         where.append(c.c.status == status)
     if date_from:
@@ -263,7 +358,12 @@ def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None
         where.append(c.c.org_id == org_id)
     if incident_id is not None:
         where.append(c.c.incident_id == incident_id)
-    total = session.scalar(select(func.count(c.c.id)).where(*where))
+    # Sums over every claim the filters keep, not only this page (rejected ones count for
+    # nothing); summed here, exactly, from the Decimal column on both backends.
+    amounts = session.execute(select(c.c.status, c.c.total).where(*where)).all()
+    total = len(amounts)
+    claimed = money(sum((t for s, t in amounts if s != "rejected"), Decimal(0)))
+    paid = money(sum((t for s, t in amounts if s == "paid"), Decimal(0)))
     claims = session.scalars(select(Compensation).where(*where)
                              .order_by(Compensation.submitted_at.desc(), Compensation.id.desc())
                              .limit(limit).offset(offset)).all()
@@ -285,9 +385,7 @@ def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None
             entry["total"] += record["total"]
             if claim.status == "paid":
                 entry["paid"] += record["total"]
-    return {"items": items, "total": total,
-            "sum": money(sum((i["total"] for i in items if i["status"] != "rejected"),
-                             Decimal(0))),
+    return {"items": items, "total": total, "sum": claimed, "paid": paid,
             "by_organisation": [{"claimant": k, **v} for k, v in sorted(by_org.items())],
             "by_incident": [{"incident": k, **v} for k, v in sorted(by_incident.items())]}
 
@@ -329,6 +427,111 @@ def ledger_xlsx(book):
     return out.getvalue()
 
 
+# ---------------------------------------------------------------- what the pages show
+
+
+def claim_history(session, claim):
+    """The claim's steps (submitted, approved or rejected, paid), oldest first, from the
+    incident's timeline: [{at, actor, status, note}]."""
+    events = session.scalars(select(IncidentEvent).where(
+        IncidentEvent.incident_id == claim.incident_id, IncidentEvent.kind == "compensation")
+        .order_by(IncidentEvent.at, IncidentEvent.id))
+    return [{"at": e.at, "actor": e.actor, "status": e.detail.get("status"),
+             "note": e.detail.get("note") or ""}
+            for e in events if e.detail.get("compensation_id") == claim.id]
+
+
+def incident_title(session, incident_id):
+    """The title of an incident (for a claim's or a dispatch's page)."""
+    return session.scalar(select(Incident.title).where(Incident.id == incident_id)) or ""
+
+
+def claim_source(session, claim):
+    """What a claim is for, to show beside it: incident title, team or requisition."""
+    incident = session.get(Incident, claim.incident_id)
+    source = {"incident_title": incident.title if incident else "", "team_name": None,
+              "order_number": None, "property": None}
+    if claim.dispatch_id:
+        dispatch = session.get(Dispatch, claim.dispatch_id)
+        source["team_name"] = team_name(session, dispatch.team_id)
+    if claim.requisition_id:
+        requisition = session.get(Requisition, claim.requisition_id)
+        source["order_number"] = requisition.order_number
+        source["property"] = requisition.property
+    return source
+
+
+def claim_page(session, user, claim_id):
+    """One claim in scope, with what it is for and its history."""
+    claim = claim_or_404(session, claim_id)
+    check_claim_read(session, user, claim)
+    return {**claim_dict(session, claim), **claim_source(session, claim),
+            "history": claim_history(session, claim)}
+
+
+def _no_open_claim(column):
+    """A clause: no claim that is not rejected refers to this dispatch or requisition."""
+    c = Compensation.__table__
+    return ~select(c.c.id).where(c.c[column.key] == column,
+                                 c.c.status != "rejected").exists()
+
+
+def awaiting_claims(session, user, limit=50):
+    """What may be claimed and has no open claim yet: completed dispatches (the user's own
+    organisation's for an org_admin) and requisitions, held or returned (bureau)."""
+    if user.role not in SUBMITTERS:
+        return {"dispatches": [], "requisitions": []}
+    d, i = Dispatch.__table__, Incident.__table__
+    where = [d.c.status == "completed", _no_open_claim(d.c.id)]
+    if user.role == ORG_ADMIN:
+        where.append(d.c.org_id == (user.org_id or -1))
+    elif incidents.district_scoped(user):
+        where.append(d.c.incident_id.in_(incidents.incidents_in_district(session, user)))
+    rows = session.execute(
+        select(d.c.id, d.c.incident_id, i.c.title, RescueTeam.name, d.c.ended_at)
+        .join(i, i.c.id == d.c.incident_id).join(RescueTeam, RescueTeam.id == d.c.team_id)
+        .where(*where).order_by(d.c.ended_at.desc(), d.c.id.desc()).limit(limit)).all()
+    found = {"dispatches": [{"id": r[0], "incident_id": r[1], "incident_title": r[2],
+                             "team_name": r[3], "ended_at": r[4]} for r in rows],
+             "requisitions": []}
+    if user.role == ORG_ADMIN:
+        return found
+    r = Requisition.__table__
+    where = [_no_open_claim(r.c.id)]
+    if incidents.district_scoped(user):
+        where.append(r.c.incident_id.in_(incidents.incidents_in_district(session, user)))
+    rows = session.execute(
+        select(r.c.id, r.c.incident_id, i.c.title, r.c.order_number, r.c.property,
+               r.c.owner_name, r.c.status, r.c.return_condition)
+        .join(i, i.c.id == r.c.incident_id).where(*where)
+        .order_by(r.c.id.desc()).limit(limit)).all()
+    found["requisitions"] = [dict(row._mapping) for row in rows]
+    return found
+
+
+def ledger_choices(session, user):
+    """The organisations and incidents the user's claims name, for the ledger's filters."""
+    c, i = Compensation.__table__, Incident.__table__
+    where = _ledger_scope(session, user)
+    orgs = session.execute(select(c.c.org_id, c.c.claimant).where(
+        *where, c.c.org_id.is_not(None)).distinct().order_by(c.c.claimant)).all()
+    seen = session.execute(select(i.c.id, i.c.title).where(
+        i.c.id.in_(select(c.c.incident_id).where(*where))).order_by(i.c.id.desc())).all()
+    return {"organisations": [{"id": k, "name": v} for k, v in orgs],
+            "incidents": [{"id": k, "title": v} for k, v in seen]}
+
+
+def requisition_order(session, user, requisition_id):
+    """A requisition with what its printed order (征用凭证) names: the incident and the
+    district whose bureau issues it (None outside every district)."""
+    requisition = dispatches.get_requisition(session, user, requisition_id)
+    incident = session.get(Incident, requisition.incident_id)
+    lon, lat = incidents._lonlat(incident)
+    district = district_at(session, lon, lat)
+    name = session.scalar(select(Area.name).where(Area.code == district)) if district else None
+    return {**dispatches.requisition_dict(requisition), "incident_title": incident.title,
+            "incident_occurred_at": incident.occurred_at, "district_name": name,
+            "open_claim": _open_claim(session, requisition_id=requisition.id)}
 
 
 def team_name(session, team_id):

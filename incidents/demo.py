@@ -17,6 +17,8 @@ from registry.models import Organisation, RescueTeam
 
 MARK = "【演示】"
 DEMO_USER = SimpleNamespace(username="demo", role="admin", org_id=None)
+# Claims are reviewed by an administrator other than the one who submitted them (four eyes).
+DEMO_REVIEWER = SimpleNamespace(username="demo-reviewer", role="admin", org_id=None)
 
 
 def _anchor_teams(session, count):
@@ -78,8 +80,8 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
 
 def _settle(session, claim, start):
     """Approve and pay a claim, dated after the incident."""
-    claims.review(session, DEMO_USER, claim.id, "approve", "符合补偿标准")
-    claims.pay(session, DEMO_USER, claim.id)
+    claims.review(session, DEMO_REVIEWER, claim.id, "approve", "符合补偿标准")
+    claims.pay(session, DEMO_REVIEWER, claim.id)
     claim.submitted_at = start + timedelta(days=4)
     claim.reviewed_at = start + timedelta(days=6)
     claim.paid_at = start + timedelta(days=12)
