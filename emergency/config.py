@@ -118,6 +118,16 @@ SETTINGS = [
             "MAJOR,GENERAL."),
     Setting("HAZARD_DUE_RECTIFIED_HOURS", "24,72", "Hours to re-inspect and close a rectified "
             "hazard: MAJOR,GENERAL."),
+    Setting("EVENTS_MAX_STREAMS_PER_WORKER", 200, "Live event streams (GET /api/v1/events) "
+            "one worker process serves at once; one more gets 503 with Retry-After and the "
+            "browser retries. `emergency serve` gives each gthread worker this many threads on "
+            "top of --threads, so streams never take the threads of ordinary requests; sync "
+            "workers serve no streams (see docs/operations.md, Live events).", int),
+    Setting("EVENTS_HEARTBEAT_SECONDS", 15, "Seconds between two heartbeats (`: ping`) of a "
+            "live event stream; each also checks that the user's session or token still "
+            "holds.", int),
+    Setting("EVENTS_STREAM_MAX_SECONDS", 900, "A live event stream ends after this long (at "
+            "a heartbeat); the client reconnects with Last-Event-ID and loses nothing.", int),
     Setting("SERVED_BBOX", "73.4,3.8,135.1,53.6", "The served region as minlon,minlat,maxlon,"
             "maxlat (WGS-84): team and organisation locations outside it are refused (a "
             "swapped latitude and longitude is named). Default: China's extent."),
@@ -220,6 +230,7 @@ def validate(app):
         raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
     cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
-                 "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE"):
+                 "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
+                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")
