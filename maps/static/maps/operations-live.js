@@ -57,7 +57,7 @@
       Object.keys(numbers).forEach(function (name) {
         var shown = false, total = 0;
         current.defs.forEach(function (def) {
-          if (def.name !== name || !map.hasLayer(def.group)) { return; }
+          if (def.name !== name || !def.group || !map.hasLayer(def.group)) { return; }
           shown = true;
           total += current.counts[def.key] || 0;
         });
