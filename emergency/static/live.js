@@ -81,6 +81,48 @@
   window.addEventListener('pagehide', function () { if (source) { source.close(); } });
   window.addEventListener('pageshow', function (e) { if (e.persisted) { open(); } });
 
-  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', open); }
-  else { open(); }
+  // The stream is a request that never ends. It opens once the page has loaded and then had
+  // no request finish for QUIET_MS (at most MAX_DEFER_MS after load): the page's own data
+  // comes first, and tools that wait for "no request in flight" (Playwright's networkidle,
+  // used by the browser tests) still see the page settle. Nothing is lost meanwhile: the
+  // stream resumes from the id the page was drawn with (data-last-event-id).
+  var QUIET_MS = 1500;
+  var MAX_DEFER_MS = 15000;
+
+  function whenQuiet(fn) {
+    var begun = Date.now();
+    var timer = null;
+    var done = false;
+    var observer = null;
+    function fire() {
+      if (done) { return; }
+      done = true;
+      if (observer) { observer.disconnect(); }
+      fn();
+    }
+    function arm() {
+      if (timer !== null) { window.clearTimeout(timer); }
+      var left = MAX_DEFER_MS - (Date.now() - begun);
+      timer = window.setTimeout(fire, Math.max(0, Math.min(QUIET_MS, left)));
+    }
+    if (window.PerformanceObserver) {
+      try {
+        observer = new PerformanceObserver(arm);
+        observer.observe({type: 'resource'});
+      } catch (err) { observer = null; }
+    }
+    arm();
+  }
+
+  function start() {
+    var node = indicator();
+    // The newest event id when the page was drawn: what happened since is not lost.
+    var drawn = node && node.getAttribute('data-last-event-id');
+    if (drawn && lastId === null) { lastId = drawn; }
+    setState('reconnecting');
+    whenQuiet(open);
+  }
+
+  if (document.readyState === 'complete') { start(); }
+  else { window.addEventListener('load', start); }
 }());

@@ -1,0 +1,32 @@
+"""live.js in headless Chromium: the navbar indicator goes live and an event committed from
+outside the app fires live:<type> and live:any on document; a phone sees no overflow."""
+
+import pytest
+
+from tests.browser import RequestLog, chromium, sign_in
+
+
+@pytest.mark.browser
+def test_indicator_goes_live_and_events_fire_on_document(live):
+    live.user("events-page", "dispatcher")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        log = RequestLog(page)
+        sign_in(page, live.base, "events-page", "correct horse battery")
+        indicator = page.locator("#live-indicator")
+        page.wait_for_selector("#live-indicator[data-state='live']", timeout=10000)
+        assert indicator.inner_text() == "实时"
+        page.evaluate("""() => {
+            window.seen = [];
+            document.addEventListener('live:dispatch.updated',
+                e => window.seen.push(['typed', e.detail.id, e.detail.status]));
+            document.addEventListener('live:any', e => window.seen.push(['any', e.detail.type]));
+        }""")
+        live.publish("dispatch.updated", 41, status="on_scene")
+        page.wait_for_function("() => window.seen.length >= 2", timeout=5000)
+        seen = page.evaluate("() => window.seen")
+        assert ["typed", 41, "on_scene"] in seen
+        assert ["any", "dispatch.updated"] in seen
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        assert log.foreign() == []
+        page.close()
