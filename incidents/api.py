@@ -13,7 +13,7 @@ from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
 from incidents import compensation as claims
 from incidents import dispatch as dispatches
-from incidents import schemas
+from incidents import onscene, schemas
 from incidents import service as incidents
 from registry.crypto import app_cipher
 
@@ -38,6 +38,15 @@ def create_incident(body):
     session = get_session()
     incident = incidents.create_incident(session, actor(), **body)
     return incidents.incident_dict(session, incident)
+
+
+@blp.route("/incidents/evaluate", methods=["POST"])
+@allow(WRITERS)
+@blp.arguments(schemas.IncidentEvaluate)
+@blp.response(200, schemas.EvaluationOut)
+def evaluate_incident(body):
+    """The plan and response level that would apply to such an incident; nothing stored."""
+    return incidents.evaluate_incident(get_session(), actor(), **body)
 
 
 @blp.route("/incidents", methods=["GET"])
@@ -67,7 +76,8 @@ def get_incident(incident_id):
 @blp.arguments(schemas.IncidentPatch)
 @blp.response(200, schemas.IncidentOut)
 def update_incident(body, incident_id):
-    """Change title, metrics (the level is re-evaluated) or status."""
+    """Change title, metrics (the level is re-evaluated; a note gives the reason) or status
+    (open/responding; closing is POST /incidents/{id}/close)."""
     session = get_session()
     incident = incidents.update_incident(session, actor(), incident_id, **body)
     return incidents.incident_dict(session, incident)
@@ -78,10 +88,21 @@ def update_incident(body, incident_id):
 @blp.arguments(schemas.IncidentTransition)
 @blp.response(200, schemas.IncidentOut)
 def transition_incident(body, incident_id):
-    """Move an incident along open → responding → closed."""
+    """Move an incident between open and responding (closing: POST .../close)."""
     session = get_session()
-    incident = incidents.update_incident(session, actor(), incident_id, status=body["to"],
-                                         note=body["note"])
+    incident = incidents.transition_incident(session, actor(), incident_id, body["to"],
+                                             body["note"])
+    return incidents.incident_dict(session, incident)
+
+
+@blp.route("/incidents/<int:incident_id>/close", methods=["POST"])
+@allow(WRITERS)
+@blp.arguments(schemas.IncidentClose)
+@blp.response(200, schemas.IncidentOut)
+def close_incident(body, incident_id):
+    """Close with the after-action record; 409 while a dispatch is active."""
+    session = get_session()
+    incident = incidents.close_incident(session, actor(), incident_id, **body)
     return incidents.incident_dict(session, incident)
 
 
@@ -161,6 +182,54 @@ def transition_dispatch(body, dispatch_id):
     session = get_session()
     dispatch = dispatches.transition(session, actor(), dispatch_id, body["to"], body["note"])
     return dispatches.dispatch_dict(session, dispatch)
+
+
+@blp.route("/dispatches/<int:dispatch_id>/members", methods=["POST"])
+@allow(ADMIN, ORG_ADMIN)
+@blp.arguments(schemas.MembersIn)
+@blp.response(200, schemas.DispatchMemberList)
+def name_members(body, dispatch_id):
+    """Name the members who go (the whole list; the team's org_admin or an admin)."""
+    items = onscene.name_members(get_session(), actor(), dispatch_id, body["member_ids"])
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/dispatches/<int:dispatch_id>/members", methods=["GET"])
+@allow(BUREAU | {ORG_ADMIN})
+@blp.response(200, schemas.DispatchMemberList)
+def dispatch_members(dispatch_id):
+    """The members named on a dispatch, on scene or not, and their hours there."""
+    items = onscene.members_of(get_session(), actor(), dispatch_id)
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/dispatches/<int:dispatch_id>/checkins", methods=["POST"])
+@allow(ADMIN, DISPATCHER, ORG_ADMIN)
+@blp.arguments(schemas.CheckinIn)
+@blp.response(201, schemas.CheckinOut)
+def check_in_or_out(body, dispatch_id):
+    """Record a member's arrival (in) or departure (out) at the scene."""
+    where = body.get("location")
+    return onscene.check(get_session(), actor(), dispatch_id, body["member_id"], body["kind"],
+                         where.x if where is not None else None,
+                         where.y if where is not None else None)
+
+
+@blp.route("/dispatches/<int:dispatch_id>/checkins", methods=["GET"])
+@allow(BUREAU | {ORG_ADMIN})
+@blp.response(200, schemas.CheckinList)
+def dispatch_checkins(dispatch_id):
+    """The check-ins and outs of a dispatch, oldest first."""
+    items = onscene.checkins_of(get_session(), actor(), dispatch_id)
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/members/<int:member_id>/service", methods=["GET"])
+@allow(BUREAU | {ORG_ADMIN})
+@blp.response(200, schemas.ServiceOut)
+def member_service(member_id):
+    """A member's volunteer service hours, in all and per dispatch."""
+    return onscene.service_hours(get_session(), actor(), member_id)
 
 
 @blp.route("/incidents/<int:incident_id>/requisitions", methods=["POST"])

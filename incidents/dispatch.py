@@ -13,8 +13,16 @@ from emergency import spatial
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid
+from emergency.events.service import publish
 from incidents import service as incidents
-from incidents.models import ACTIVE_DISPATCH, Dispatch, Requisition
+from incidents.models import (
+    ACTIVE_DISPATCH,
+    Dispatch,
+    DispatchCheckin,
+    DispatchMember,
+    Incident,
+    Requisition,
+)
 from registry import service as registry
 from registry.models import Organisation, RescueTeam
 
@@ -28,6 +36,9 @@ TRANSITIONS = {
 }
 # Steps an organisation admin may take for their own teams: answer and advance.
 ORG_STEPS = ("accepted", "declined", "en_route", "on_scene", "completed")
+# Answers that end a dispatch before its work need a reason (the organisation and the
+# dispatcher read it in the timeline).
+NEED_REASON = ("declined", "cancelled")
 STAMPS = {"accepted": "accepted_at", "en_route": "en_route_at", "on_scene": "on_scene_at",
           "declined": "ended_at", "completed": "ended_at", "cancelled": "ended_at"}
 RETURN_CONDITIONS = ("intact", "damaged", "lost")
@@ -96,10 +107,23 @@ def create_dispatch(session, user, incident_id, team_id, task="", members_reques
     team.status = "dispatched"
     if incident.status == "open":
         incidents.set_status(session, user, incident, "responding", "first dispatch")
+        incidents.announce(session, incident)
     incidents._event(session, incident.id, user.username, "dispatch", dispatch_id=dispatch.id,
-                     team_id=team_id, team=team.name, status="requested", warnings=warnings)
+                     team_id=team_id, team=team.name, status="requested", warnings=warnings,
+                     task=dispatch.task, members_requested=members_requested)
+    announce(session, dispatch, "dispatch.created", incident.area_code)
     session.flush()
     return dispatch
+
+
+def announce(session, dispatch, type="dispatch.updated", area_code=None):
+    """A live event for the bureau (in the incident's area) and the team's organisation."""
+    if area_code is None:
+        area_code = session.scalar(select(Incident.area_code).where(
+            Incident.id == dispatch.incident_id))
+    publish(session, type, dispatch.id, audience="bureau", org_id=dispatch.org_id,
+            area_code=area_code, status=dispatch.status, incident_id=dispatch.incident_id,
+            team_id=dispatch.team_id)
 
 
 def dispatch_or_404(session, dispatch_id, lock=False):
@@ -119,7 +143,11 @@ def check_dispatch_read(session, user, dispatch):
 
 
 def transition(session, user, dispatch_id, to, note=""):
-    """Move a dispatch along its workflow; the team's status follows."""
+    """Move a dispatch along its workflow; the team's status follows.
+
+    Declining and cancelling need a ``note`` (the reason). When a dispatch completes or is
+    cancelled, members still checked in are checked out at that moment (their hours end).
+    """
     dispatch = dispatch_or_404(session, dispatch_id, lock=True)
     check_dispatch_read(session, user, dispatch)
     if user.role == ORG_ADMIN:
@@ -131,31 +159,80 @@ def transition(session, user, dispatch_id, to, note=""):
     if to not in allowed:
         raise Conflict(f"a dispatch cannot go from {dispatch.status} to {to}",
                        {"to": [f"allowed: {', '.join(allowed) or 'none'}"]})
+    note = (note or "").strip()
+    if to in NEED_REASON and not note:
+        raise Invalid(f"a reason is required to mark a dispatch {to}",
+                      {"note": ["required: the reason"]})
+    now = utcnow()
     before, dispatch.status = dispatch.status, to
-    setattr(dispatch, STAMPS[to], utcnow())
+    setattr(dispatch, STAMPS[to], now)
     team = session.get(RescueTeam, dispatch.team_id, with_for_update=True)
     if to in ("declined", "completed", "cancelled") and team.status == "dispatched":
         team.status = "available"
     incidents._event(session, dispatch.incident_id, user.username, "dispatch",
                      dispatch_id=dispatch.id, team_id=dispatch.team_id, team=team.name,
                      before=before, status=to, note=note)
+    if to in ("completed", "cancelled"):
+        check_out_everyone(session, user, dispatch, now)
+    announce(session, dispatch)
     session.flush()
     return dispatch
 
 
-def dispatch_dict(session, dispatch, team_name=None):
-    """A dispatch as the API shows it."""
-    if team_name is None:
-        team_name = session.scalar(select(RescueTeam.name).where(RescueTeam.id ==
-                                                                 dispatch.team_id))
+def open_checkins(session, dispatch_id):
+    """{member_id: the open "in" check-in} of a dispatch (members on scene now)."""
+    rows = session.scalars(select(DispatchCheckin).where(
+        DispatchCheckin.dispatch_id == dispatch_id)
+        .order_by(DispatchCheckin.at, DispatchCheckin.id))
+    last = {}
+    for row in rows:
+        last[row.member_id] = row
+    return {member: row for member, row in last.items() if row.kind == "in"}
+
+
+def check_out_everyone(session, user, dispatch, at):
+    """Check out the members still on scene when the dispatch ends (at that time)."""
+    still_in = open_checkins(session, dispatch.id)
+    for member_id in sorted(still_in):
+        session.add(DispatchCheckin(dispatch_id=dispatch.id, member_id=member_id, kind="out",
+                                    at=at, recorded_by=user.username))
+    if still_in:
+        incidents._event(session, dispatch.incident_id, user.username, "checkin",
+                         dispatch_id=dispatch.id, member_ids=sorted(still_in), kind="out",
+                         automatic=True, note=f"dispatch {dispatch.status}")
+
+
+def _inbox_query():
+    """Dispatches with what an inbox shows: team name, incident, members named."""
+    i = Incident.__table__
+    named = (select(func.count(DispatchMember.id))
+             .where(DispatchMember.dispatch_id == Dispatch.id).scalar_subquery())
+    return (select(Dispatch, RescueTeam.name.label("team_name"),
+                   i.c.title.label("incident_title"), i.c.incident_type,
+                   i.c.response_level, i.c.status.label("incident_status"),
+                   func.ST_X(i.c.location).label("lon"), func.ST_Y(i.c.location).label("lat"),
+                   named.label("members_named"))
+            .join(RescueTeam, RescueTeam.id == Dispatch.team_id)
+            .join(i, i.c.id == Dispatch.incident_id))
+
+
+def dispatch_dict(session, dispatch, row=None):
+    """A dispatch as the API shows it, with its team, incident and members named."""
+    if row is None:
+        row = session.execute(_inbox_query().where(Dispatch.id == dispatch.id)).first()
     return {"id": dispatch.id, "incident_id": dispatch.incident_id,
-            "team_id": dispatch.team_id, "team_name": team_name, "org_id": dispatch.org_id,
+            "incident_title": row.incident_title, "incident_type": row.incident_type,
+            "incident_status": row.incident_status, "response_level": row.response_level,
+            "incident_location": {"type": "Point", "coordinates": [row.lon, row.lat]},
+            "team_id": dispatch.team_id, "team_name": row.team_name, "org_id": dispatch.org_id,
             "task": dispatch.task, "members_requested": dispatch.members_requested,
+            "members_named": row.members_named,
             "status": dispatch.status, "distance_km": dispatch.distance_km,
             "warnings": dispatch.warnings, "requested_by": dispatch.requested_by,
             "requested_at": dispatch.requested_at, "accepted_at": dispatch.accepted_at,
             "en_route_at": dispatch.en_route_at, "on_scene_at": dispatch.on_scene_at,
-            "ended_at": dispatch.ended_at, "next": list(TRANSITIONS[dispatch.status])}
+            "ended_at": dispatch.ended_at, "updated_at": dispatch.updated_at,
+            "next": list(TRANSITIONS[dispatch.status])}
 
 
 def get_dispatch(session, user, dispatch_id):
@@ -165,9 +242,13 @@ def get_dispatch(session, user, dispatch_id):
     return dispatch_dict(session, dispatch)
 
 
-def list_dispatches(session, user, incident_id=None, status=None, team_id=None, limit=100,
-                    offset=0):
-    """Dispatches in the user's scope, newest first, as (dicts, total)."""
+def list_dispatches(session, user, incident_id=None, status=None, team_id=None, active=None,
+                    limit=100, offset=0):
+    """Dispatches in the user's scope, newest first, as (dicts, total).
+
+    ``active`` true keeps those still requested, accepted, en route or on scene; false
+    those that ended.
+    """
     where = []
     if user.role == ORG_ADMIN:
         where.append(Dispatch.org_id == (user.org_id or -1))
@@ -181,12 +262,14 @@ def list_dispatches(session, user, incident_id=None, status=None, team_id=None, 
         where.append(Dispatch.status == status)
     if team_id is not None:
         where.append(Dispatch.team_id == team_id)
+    if active is not None:
+        where.append(Dispatch.status.in_(ACTIVE_DISPATCH) if active
+                     else Dispatch.status.not_in(ACTIVE_DISPATCH))
     total = session.scalar(select(func.count(Dispatch.id)).where(*where))
-    rows = session.execute(select(Dispatch, RescueTeam.name)
-                           .join(RescueTeam, RescueTeam.id == Dispatch.team_id).where(*where)
+    rows = session.execute(_inbox_query().where(*where)
                            .order_by(Dispatch.requested_at.desc(), Dispatch.id.desc())
                            .limit(limit).offset(offset)).all()
-    return [dispatch_dict(session, d, name) for d, name in rows], total
+    return [dispatch_dict(session, row[0], row) for row in rows], total
 
 
 def duration_days(dispatch, now=None):

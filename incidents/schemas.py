@@ -6,6 +6,7 @@ from emergency.geojson import GeometryField, SpatialInputSchema
 from emergency.schemas import PageQuery, QuerySchema, SpatialPageQuery, items_schema
 from emergency.vocabulary import TEAM_CATEGORIES
 from incidents.models import (
+    CHECKIN_KINDS,
     COMPENSATION_STATUSES,
     DISPATCH_STATUSES,
     INCIDENT_STATUSES,
@@ -28,14 +29,70 @@ class IncidentIn(SpatialInputSchema):
                           metadata={"example": {"deaths": 2, "injured": 5}})
 
 
+class IncidentEvaluate(SpatialInputSchema):
+    """Body of POST /incidents/evaluate: what would apply to such an incident."""
+
+    incident_type = fields.String(required=True, validate=validate.Length(1, 40),
+                                  metadata={"example": "geological"})
+    location = GeometryField(("Point",), required=True)
+    metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
+                          validate=validate.Length(max=100), load_default=dict,
+                          metadata={"example": {"deaths": 2, "injured": 5}})
+
+
+class EvaluationOut(Schema):
+    """The plan and response level that would apply (nothing is stored)."""
+
+    plan_id = fields.Integer(allow_none=True)
+    plan_title = fields.String(allow_none=True)
+    plan_version = fields.Integer(allow_none=True)
+    response_level = fields.Integer(allow_none=True, metadata={"description": "1..4"})
+    matched = fields.List(fields.Dict())
+    required_forces = fields.List(fields.Dict(), metadata={
+        "description": "[{category, count}] of the level"})
+    area_code = fields.String(allow_none=True)
+    area_name = fields.String(allow_none=True)
+
+
 class IncidentPatch(Schema):
-    """Body of PATCH /incidents/{id}: new metrics are merged and the level re-evaluated."""
+    """Body of PATCH /incidents/{id}: new metrics are merged and the level re-evaluated.
+
+    New metrics need a ``note`` (the reason). ``status`` moves between open and
+    responding only; closing is POST /incidents/{id}/close.
+    """
 
     title = fields.String(validate=validate.Length(1, 200))
     metrics = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)), values=fields.Raw(),
                           validate=validate.Length(max=100))
     status = fields.String(validate=validate.OneOf(INCIDENT_STATUSES))
-    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000),
+                         metadata={"description": "reason; required with metrics"})
+
+
+class IncidentClose(Schema):
+    """Body of POST /incidents/{id}/close: the after-action record, every field required."""
+
+    summary = fields.String(required=True, validate=validate.Length(1, 20000))
+    dead = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**8))
+    missing = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**8))
+    injured = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**8))
+    losses_yuan = fields.Raw(required=True, metadata={
+        "description": "direct economic losses in yuan, a decimal >= 0 (string or number)",
+        "example": "1280000.00"})
+    lessons = fields.String(required=True, validate=validate.Length(1, 20000))
+
+
+class AfterActionOut(Schema):
+    """The after-action record of a closed incident."""
+
+    summary = fields.String()
+    dead = fields.Integer()
+    missing = fields.Integer()
+    injured = fields.Integer()
+    losses_yuan = fields.String(metadata={"description": "yuan, two places"})
+    lessons = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.String()
 
 
 class IncidentTransition(Schema):
@@ -76,6 +133,7 @@ class IncidentOut(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
+    after_action = fields.Nested(AfterActionOut, allow_none=True)
 
 
 class IncidentQuery(SpatialPageQuery):
@@ -123,6 +181,8 @@ class RecommendedTeam(Schema):
     location = fields.Dict()
     why = fields.List(fields.String())
     warnings = fields.List(fields.String())
+    fills_gap = fields.Boolean(metadata={
+        "description": "its category is still missing at the incident's response level"})
 
 
 class ExcludedTeam(RecommendedTeam):
@@ -140,6 +200,8 @@ class RecommendationsOut(Schema):
     category = fields.String(allow_none=True)
     limit = fields.Integer()
     radius_km = fields.Float(allow_none=True)
+    missing_categories = fields.List(fields.String(), metadata={
+        "description": "categories the response level requires and no dispatch covers yet"})
     items = fields.List(fields.Nested(RecommendedTeam))
     excluded = fields.List(fields.Nested(ExcludedTeam))
 
@@ -157,19 +219,26 @@ class DispatchTransition(Schema):
     """Body of POST /dispatches/{id}/transition."""
 
     to = fields.String(required=True, validate=validate.OneOf(DISPATCH_STATUSES))
-    note = fields.String(load_default="", validate=validate.Length(0, 2000))
+    note = fields.String(load_default="", validate=validate.Length(0, 2000), metadata={
+        "description": "reason; required to decline or cancel"})
 
 
 class DispatchOut(Schema):
-    """A dispatch as returned."""
+    """A dispatch as returned, with what an inbox shows of its incident and team."""
 
     id = fields.Integer()
     incident_id = fields.Integer()
+    incident_title = fields.String()
+    incident_type = fields.String()
+    incident_status = fields.String()
+    response_level = fields.Integer(allow_none=True)
+    incident_location = fields.Dict(metadata={"description": "GeoJSON Point, lon/lat"})
     team_id = fields.Integer()
     team_name = fields.String(allow_none=True)
     org_id = fields.Integer()
     task = fields.String()
     members_requested = fields.Integer()
+    members_named = fields.Integer()
     status = fields.String()
     distance_km = fields.Decimal(allow_none=True, as_string=True)
     warnings = fields.List(fields.String())
@@ -179,6 +248,7 @@ class DispatchOut(Schema):
     en_route_at = fields.AwareDateTime(allow_none=True)
     on_scene_at = fields.AwareDateTime(allow_none=True)
     ended_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime(allow_none=True)
     next = fields.List(fields.String())
 
 
@@ -191,6 +261,75 @@ class DispatchQuery(PageQuery):
     incident_id = fields.Integer()
     status = fields.String(validate=validate.OneOf(DISPATCH_STATUSES))
     team_id = fields.Integer()
+    active = fields.Boolean(metadata={"description": "1: requested, accepted, en route or "
+                                                     "on scene; 0: ended"})
+
+
+class MembersIn(Schema):
+    """Body of POST /dispatches/{id}/members: the whole list of who goes."""
+
+    member_ids = fields.List(fields.Integer(strict=True), required=True,
+                             validate=validate.Length(0, 1000))
+
+
+class DispatchMemberOut(Schema):
+    """A member named on a dispatch (phone masked)."""
+
+    member_id = fields.Integer()
+    name = fields.String()
+    phone_masked = fields.String()
+    checked_in = fields.Boolean(metadata={"description": "on scene now"})
+    hours = fields.Float(metadata={"description": "hours on scene for this dispatch"})
+    named_at = fields.AwareDateTime()
+    named_by = fields.String()
+
+
+DispatchMemberList = items_schema(DispatchMemberOut, "DispatchMemberList")
+
+
+class CheckinIn(SpatialInputSchema):
+    """Body of POST /dispatches/{id}/checkins."""
+
+    member_id = fields.Integer(required=True, strict=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CHECKIN_KINDS))
+    location = GeometryField(("Point",), load_default=None, allow_none=True, metadata={
+        "description": "where the member is (GeoJSON Point; optional when the phone "
+                       "cannot tell)"})
+
+
+class CheckinOut(Schema):
+    """A check-in or check-out."""
+
+    id = fields.Integer()
+    dispatch_id = fields.Integer()
+    member_id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    at = fields.AwareDateTime()
+    location = fields.Dict(allow_none=True)
+    recorded_by = fields.String()
+
+
+CheckinList = items_schema(CheckinOut, "CheckinList")
+
+
+class ServiceDispatch(Schema):
+    """A member's hours on one dispatch."""
+
+    dispatch_id = fields.Integer()
+    incident_id = fields.Integer()
+    incident_title = fields.String()
+    status = fields.String()
+    hours = fields.Float()
+
+
+class ServiceOut(Schema):
+    """A member's volunteer service hours from check-ins."""
+
+    member_id = fields.Integer()
+    name = fields.String()
+    hours = fields.Float(metadata={"description": "one decimal"})
+    dispatches = fields.List(fields.Nested(ServiceDispatch))
 
 
 class RequisitionIn(Schema):

@@ -7,6 +7,8 @@ No Flask here. Dispatches and requisitions live in ``dispatch.py``, claims in
 import math
 from collections import namedtuple
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import mapping
@@ -17,6 +19,8 @@ from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import BUREAU
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.events.service import publish
+from emergency.geo.models import Area
 from emergency.geo.service import areas_at, in_area
 from emergency.spatial import nearest as nn
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
@@ -92,7 +96,36 @@ def create_incident(session, user, title, incident_type, location, occurred_at,
     session.flush()
     _event(session, incident.id, user.username, "opened", metrics=incident.metrics,
            plan_id=incident.plan_id, response_level=incident.response_level)
+    announce(session, incident, "incident.created")
     return incident
+
+
+def announce(session, incident, type="incident.updated"):
+    """A live event for the incident's bureau readers (committed with the change)."""
+    publish(session, type, incident.id, audience="bureau", area_code=incident.area_code,
+            status=incident.status, response_level=incident.response_level)
+
+
+def evaluate_incident(session, user, incident_type, location, metrics=None):
+    """The plan and response level that would apply to such an incident; nothing stored.
+
+    Validated as creating is (type, metrics, the user's district).
+    """
+    if incident_type not in INCIDENT_TYPES:
+        raise Invalid("unknown incident type", {"incident_type": ["not a known type"]})
+    _check_metrics(metrics)
+    area_code = _area_of(session, location.x, location.y)
+    check_district(session, user, area_code)
+    # A plain object, not an Incident: nothing may reach the session.
+    probe = SimpleNamespace(incident_type=incident_type, metrics=dict(metrics or {}),
+                            plan_id=None, response_level=None)
+    _evaluate(session, probe, location.x, location.y)
+    area_name = session.scalar(select(Area.name).where(Area.code == area_code)) \
+        if area_code else None
+    return {"plan_id": probe.plan_id, "plan_title": probe.plan_title,
+            "plan_version": probe.plan_version, "response_level": probe.response_level,
+            "matched": probe.matched, "required_forces": probe.required_forces,
+            "area_code": area_code, "area_name": area_name}
 
 
 def incident_or_404(session, incident_id, lock=False):
@@ -154,11 +187,22 @@ def _lonlat(incident):
 
 def update_incident(session, user, incident_id, title=None, metrics=None, status=None,
                     note=""):
-    """Change title, metrics (re-evaluating the level) or status; each change is logged."""
+    """Change title, metrics (re-evaluating the level) or status; each change is logged.
+
+    New metrics need a ``note`` (the reason, kept in the timeline with the level change).
+    Closing is not a status change here: it needs the after-action record (``close``).
+    """
+    note = (note or "").strip()
+    if status == "closed":
+        raise Invalid("close an incident with POST /api/v1/incidents/{id}/close and its "
+                      "after-action record", {"status": [USE_CLOSE]}, code="use_close")
+    if metrics is not None and not note:
+        raise Invalid("a reason is required when metrics change",
+                      {"note": ["required: why the metrics change"]})
     incident = incident_or_404(session, incident_id, lock=True)
     check_district(session, user, incident.area_code)
-    if incident.status == "closed" and (metrics is not None or title is not None):
-        raise Conflict("the incident is closed")
+    if incident.status == "closed":
+        raise Conflict("the incident is closed", code="closed")
     if title is not None:
         incident.title = title
     if metrics is not None:
@@ -168,31 +212,104 @@ def update_incident(session, user, incident_id, title=None, metrics=None, status
         lon, lat = _lonlat(incident)
         _evaluate(session, incident, lon, lat)
         _event(session, incident.id, user.username, "metrics", metrics=metrics,
-               all_metrics=incident.metrics)
+               all_metrics=incident.metrics, reason=note)
         if incident.response_level != old_level:
             _event(session, incident.id, user.username, "level", before=old_level,
                    after=incident.response_level, matched=incident.matched,
-                   plan_id=incident.plan_id)
+                   plan_id=incident.plan_id, reason=note)
+    if title is not None and metrics is None:
+        _event(session, incident.id, user.username, "title", title=title, note=note)
     if status is not None and status != incident.status:
         set_status(session, user, incident, status, note)
     session.flush()
+    announce(session, incident)
     return incident
 
 
-def set_status(session, user, incident, to, note=""):
-    """Move an incident along open → responding → closed."""
+USE_CLOSE = "closing needs the after-action record: POST /api/v1/incidents/{id}/close"
+
+
+def transition_incident(session, user, incident_id, to, note=""):
+    """Move an incident between open and responding (closing goes through ``close``)."""
+    if to == "closed":
+        raise Invalid("close an incident with POST /api/v1/incidents/{id}/close and its "
+                      "after-action record", {"to": [USE_CLOSE]}, code="use_close")
+    return update_incident(session, user, incident_id, status=to, note=note)
+
+
+def set_status(session, user, incident, to, note="", kind="status", **detail):
+    """Move an incident along open → responding → closed (the caller checks the record)."""
     if to not in INCIDENT_STEPS[incident.status]:
         raise Conflict(f"an incident cannot go from {incident.status} to {to}",
                        {"status": [f"allowed: {', '.join(INCIDENT_STEPS[incident.status])}"]})
     if to == "closed":
-        active = session.scalar(select(func.count(Dispatch.id)).where(
-            Dispatch.incident_id == incident.id, Dispatch.status.in_(ACTIVE_DISPATCH)))
+        active = session.execute(
+            select(Dispatch.id, Dispatch.status, RescueTeam.name)
+            .join(RescueTeam, RescueTeam.id == Dispatch.team_id)
+            .where(Dispatch.incident_id == incident.id,
+                   Dispatch.status.in_(ACTIVE_DISPATCH)).order_by(Dispatch.id)).all()
         if active:
-            raise Conflict(f"{active} dispatches are still active; complete or cancel them")
+            named = "; ".join(f"dispatch {i} ({name}, {state})" for i, state, name in active)
+            raise Conflict(f"still active: {named}; complete or cancel them first",
+                           {"dispatches": [i for i, _s, _n in active]},
+                           code="active_dispatch")
         incident.closed_at = utcnow()
     before, incident.status = incident.status, to
-    _event(session, incident.id, user.username if user else "", "status", before=before,
-           after=to, note=note)
+    _event(session, incident.id, user.username if user else "", kind, before=before,
+           after=to, note=note, **detail)
+
+
+AFTER_ACTION_TEXTS = ("summary", "lessons")
+AFTER_ACTION_COUNTS = ("dead", "missing", "injured")
+MAX_LOSSES = Decimal("1e13")
+
+
+def after_action_record(summary, dead, missing, injured, losses_yuan, lessons):
+    """The checked after-action record, or Invalid naming every bad field."""
+    bad, record = {}, {}
+    for name, value in (("summary", summary), ("lessons", lessons)):
+        if not isinstance(value, str) or not value.strip():
+            bad[name] = ["required: a non-empty text"]
+        elif len(value) > 20000:
+            bad[name] = ["at most 20000 characters"]
+        else:
+            record[name] = value.strip()
+    for name, value in (("dead", dead), ("missing", missing), ("injured", injured)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**8:
+            bad[name] = ["required: a whole number >= 0"]
+        else:
+            record[name] = value
+    losses = None
+    if not isinstance(losses_yuan, bool) and isinstance(losses_yuan, (int, float, str,
+                                                                      Decimal)):
+        try:
+            losses = Decimal(str(losses_yuan).strip())
+        except (InvalidOperation, ValueError):
+            losses = None
+    if losses is None or not losses.is_finite() or not 0 <= losses < MAX_LOSSES:
+        bad["losses_yuan"] = ["required: an amount in yuan >= 0, e.g. \"1280.00\""]
+    else:
+        record["losses_yuan"] = str(losses.quantize(Decimal("0.01")))
+    if bad:
+        raise Invalid("the after-action record is incomplete: " + ", ".join(sorted(bad)), bad)
+    return record
+
+
+def close_incident(session, user, incident_id, summary=None, dead=None, missing=None,
+                   injured=None, losses_yuan=None, lessons=None):
+    """Close an incident with its after-action record; refused while a dispatch is active."""
+    record = after_action_record(summary, dead, missing, injured, losses_yuan, lessons)
+    incident = incident_or_404(session, incident_id, lock=True)
+    check_district(session, user, incident.area_code)
+    if incident.status == "closed":
+        raise Conflict("the incident is already closed", code="closed")
+    set_status(session, user, incident, "closed", record["summary"], kind="closed",
+               after_action=record)
+    incident.after_action = {**record, "recorded_by": user.username,
+                             "recorded_at": incident.closed_at.isoformat()}
+    session.flush()
+    announce(session, incident)
+    return incident
 
 
 def incident_dict(session, incident):
@@ -208,20 +325,26 @@ def incident_dict(session, incident):
         "forces": forces_status(session, incident),
         "created_by": incident.created_by, "created_at": incident.created_at,
         "updated_at": incident.updated_at, "closed_at": incident.closed_at,
+        "after_action": incident.after_action,
     }
 
 
 def forces_status(session, incident):
     """Required forces of the level against what is dispatched, per category."""
+    return _forces(session, incident.id, incident.required_forces)
+
+
+def _forces(session, incident_id, required_forces):
+    """Required forces against the active and completed dispatches of the incident."""
     t, d = RescueTeam.__table__, Dispatch.__table__
     rows = session.execute(
         select(t.c.category, func.count(d.c.id)).join(t, t.c.id == d.c.team_id)
-        .where(d.c.incident_id == incident.id,
+        .where(d.c.incident_id == incident_id,
                d.c.status.in_(("requested", "accepted", "en_route", "on_scene", "completed")))
         .group_by(t.c.category)).all()
     dispatched = {category: count for category, count in rows}
     result = []
-    for need in incident.required_forces or []:
+    for need in required_forces or []:
         have = dispatched.get(need.get("category"), 0)
         count = int(need.get("count") or 0)
         result.append({"category": need.get("category"), "required": count,
@@ -416,20 +539,40 @@ def district_orgs(session, user):
 
 def incident_recommendations(session, user, incident_id, category=None, limit=10,
                              radius_km=None, require_insured=False):
-    """Recommendations for an incident."""
+    """Recommendations for an incident: teams of categories still missing first.
+
+    Each qualifying team carries ``fills_gap``: its category is one the response level
+    requires and the incident's active or completed dispatches do not yet cover. Without
+    a category filter, the nearest teams of each missing category are searched as well,
+    so a gap is offered even when other teams are nearer.
+    """
     check_read(user)
-    # Only the place is needed: a Core row, not the incident with its JSON columns.
+    # Only the place and the required forces: a Core row, not the whole incident.
     place = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).first()
     if place is None:
         raise NotFound(f"incident {incident_id} not found")
     check_district(session, user, place.area_code)
+    missing = {f["category"] for f in _forces(session, incident_id, place.required_forces)
+               if f["missing"] > 0}
+    orgs = district_orgs(session, user)
     result = recommend_teams(session, place.lon, place.lat, category, limit, radius_km,
-                             require_insured, org_ids=district_orgs(session, user))
+                             require_insured, org_ids=orgs)
+    items = {team["team_id"]: team for team in result["items"]}
+    if category is None:
+        for gap in sorted(missing):
+            for team in recommend_teams(session, place.lon, place.lat, gap, limit, radius_km,
+                                        require_insured, org_ids=orgs)["items"]:
+                items.setdefault(team["team_id"], team)
+    for team in items.values():
+        team["fills_gap"] = team["category"] in missing
+    ranked = sorted(items.values(), key=lambda t: (not t["fills_gap"], t["distance_km"]))
     return {"incident_id": incident_id, "category": category, "limit": limit,
-            "radius_km": radius_km, **result}
+            "radius_km": radius_km, "missing_categories": sorted(missing),
+            "items": ranked[:limit], "excluded": result["excluded"]}
 
 
 _INCIDENT_PLACE = select(func.ST_X(Incident.__table__.c.location).label("lon"),
                          func.ST_Y(Incident.__table__.c.location).label("lat"),
-                         Incident.__table__.c.area_code).where(
+                         Incident.__table__.c.area_code,
+                         Incident.__table__.c.required_forces).where(
     Incident.__table__.c.id == bindparam("incident_id"))

@@ -365,6 +365,9 @@ DISTRICT_ROWS = {
     "GET /api/v1/incidents/{incident_id}": None,
     "PATCH /api/v1/incidents/{incident_id}": {"title": "renamed"},
     "POST /api/v1/incidents/{incident_id}/transition": {"to": "open", "note": "x"},
+    "POST /api/v1/incidents/{incident_id}/close": {  # A's: 409, its dispatch is active
+        "summary": "x", "dead": 0, "missing": 0, "injured": 0, "losses_yuan": "0",
+        "lessons": "x"},
     "GET /api/v1/incidents/{incident_id}/timeline": None,
     "GET /api/v1/incidents/{incident_id}/recommendations": None,
     "GET /api/v1/incidents/{incident_id}/dispatches": None,
@@ -377,6 +380,11 @@ DISTRICT_ROWS = {
     "GET /api/v1/dispatches/{dispatch_id}": None,
     "POST /api/v1/dispatches/{dispatch_id}/transition": {"to": "en_route"},
     "GET /api/v1/dispatches/{dispatch_id}/compensation/prefill": None,
+    "GET /api/v1/dispatches/{dispatch_id}/members": None,
+    "POST /api/v1/dispatches/{dispatch_id}/members": WRITERS_ONLY,
+    "GET /api/v1/dispatches/{dispatch_id}/checkins": None,
+    "POST /api/v1/dispatches/{dispatch_id}/checkins": lambda side: {  # A's: 422, not named
+        "member_id": side["member"]["id"], "kind": "in"},
     "POST /api/v1/dispatches/{dispatch_id}/compensation": {"items": [
         {"kind": "fuel", "quantity": 1, "unit_price": "1.00"}]},  # A's: 409, one is open
     "GET /api/v1/requisitions/{requisition_id}": None,
@@ -398,6 +406,7 @@ DISTRICT_ROWS = {
     "GET /api/v1/teams/{team_id}/members/export": None,
     "POST /api/v1/teams/{team_id}/members/import": WRITERS_ONLY,
     "GET /api/v1/members/{member_id}": None,
+    "GET /api/v1/members/{member_id}/service": None,
     "PATCH /api/v1/members/{member_id}": WRITERS_ONLY,
     "DELETE /api/v1/members/{member_id}": WRITERS_ONLY,
     "POST /api/v1/members/{member_id}/certificates": WRITERS_ONLY,

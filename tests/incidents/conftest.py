@@ -11,6 +11,9 @@ from tests.factories import Forces, credit_code, id_number
 
 NOW = "2026-11-28T08:00:00+08:00"
 SITE = [106.55, 29.56]
+# A complete after-action record (POST /incidents/{id}/close).
+AFTER_ACTION = {"summary": "处置完毕", "dead": 0, "missing": 0, "injured": 2,
+                "losses_yuan": "12000.50", "lessons": "加强巡查"}
 
 
 @pytest.fixture(autouse=True)

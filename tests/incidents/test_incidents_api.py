@@ -1,7 +1,7 @@
 """Incidents, recommendations and dispatch through the HTTP API, on both backends."""
 
 from tests.conftest import error_of
-from tests.incidents.conftest import incident_body
+from tests.incidents.conftest import AFTER_ACTION, incident_body
 
 
 def _incident(client, headers, **extra):
@@ -141,7 +141,7 @@ def test_dispatch_workflow_and_team_status(client, forces, dispatcher, actors):
                           headers=dispatcher).get_json()["items"]
     assert [e["detail"].get("status") for e in timeline if e["kind"] == "dispatch"] == \
         ["requested", "accepted", "en_route", "on_scene", "completed"]
-    closed = client.post(f"/api/v1/incidents/{inc['id']}/transition", json={"to": "closed"},
+    closed = client.post(f"/api/v1/incidents/{inc['id']}/close", json=AFTER_ACTION,
                          headers=dispatcher)
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
 
@@ -152,11 +152,11 @@ def test_cancel_frees_team_and_closing_needs_no_active(client, forces, dispatche
     inc = _incident(client, dispatcher)
     d = client.post(f"/api/v1/incidents/{inc['id']}/dispatches", json={"team_id": team["id"]},
                     headers=dispatcher).get_json()
-    r = client.post(f"/api/v1/incidents/{inc['id']}/transition", json={"to": "closed"},
+    r = client.post(f"/api/v1/incidents/{inc['id']}/close", json=AFTER_ACTION,
                     headers=dispatcher)
     assert r.status_code == 409
-    r = client.post(f"/api/v1/dispatches/{d['id']}/transition", json={"to": "cancelled"},
-                    headers=dispatcher)
+    r = client.post(f"/api/v1/dispatches/{d['id']}/transition",
+                    json={"to": "cancelled", "note": "不再需要"}, headers=dispatcher)
     assert r.status_code == 200
     r2 = client.post(f"/api/v1/incidents/{inc['id']}/dispatches",
                      json={"team_id": team["id"]}, headers=dispatcher)

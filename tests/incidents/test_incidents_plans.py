@@ -44,8 +44,8 @@ def test_level_found_and_reevaluated(client, place, actors, forces, dispatcher):
                 headers=dispatcher)
     got = client.get(f"/api/v1/incidents/{inc['id']}", headers=dispatcher).get_json()
     assert {f["category"]: f["missing"] for f in got["forces"]} == {"water": 0, "mountain": 1}
-    r = client.patch(f"/api/v1/incidents/{inc['id']}", json={"metrics": {"deaths": 31}},
-                     headers=dispatcher)
+    r = client.patch(f"/api/v1/incidents/{inc['id']}",
+                     json={"metrics": {"deaths": 31}, "note": "续报"}, headers=dispatcher)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["response_level"] == 1
     assert r.get_json()["metrics"] == {"deaths": 31, "injured": 2}

@@ -65,8 +65,8 @@ def test_a_dispatched_team_keeps_its_status_until_the_dispatch_ends(client, forc
     assert client.get(url, headers=forces["org_headers"]).get_json()["status"] == "dispatched"
     assert client.patch(url, json={"name": "改名"}, headers=forces["org_headers"]) \
         .status_code == 200
-    client.post(f"/api/v1/dispatches/{d['id']}/transition", json={"to": "cancelled"},
-                headers=dispatcher)
+    client.post(f"/api/v1/dispatches/{d['id']}/transition",
+                json={"to": "cancelled", "note": "不再需要"}, headers=dispatcher)
     r = client.patch(url, json={"status": "unavailable"}, headers=forces["org_headers"])
     assert r.status_code == 200 and r.get_json()["status"] == "unavailable"
 
