@@ -75,6 +75,8 @@ SENTENCES = {
     "t_requisition_return": _l("Requisitioned property returned (%(condition)s)"),
     "t_compensation": _l("Compensation claim #%(id)s: %(status)s"),
     "t_closed": _l("%(actor)s closed the incident"),
+    "t_title": _l("%(actor)s renamed the incident: %(title)s"),
+    "t_checkout_auto": _l("%(n)s members still on scene were checked out"),
     "t_other": _l("%(actor)s: %(kind)s"),
     "reason": _l("Reason: %(note)s"),
     "warnings": _l("Warnings: %(text)s"),

@@ -1,12 +1,14 @@
-"""The dispatch button, end to end in headless Chromium against a live server."""
+"""The dispatch button and its confirmation, end to end in headless Chromium against a live
+server."""
 
 import pytest
 from sqlalchemy import text
 
 from emergency import create_app
-from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.browser import RequestLog, chromium, live_server
 from tests.conftest import DATA_KEY, app_config, drop_database, make_database
 from tests.incidents.conftest import arrange_committed
+from tests.incidents.test_dispatcher_journey import sign_in
 
 
 @pytest.mark.browser
@@ -30,10 +32,17 @@ def test_dispatch_button_dispatches_the_team(backend, tmp_path):
             page.wait_for_selector(".leaflet-container")
             button = page.locator(f".dispatch-btn[data-team-id='{team_id}']")
             assert button.is_enabled()
+            # The first click asks; cancelling sends nothing.
             button.click()
+            page.wait_for_selector("#dispatch-dialog[open]")
+            page.click("#dispatch-cancel")
+            assert page.locator("#dispatch-dialog[open]").count() == 0
+            assert page.locator("#dispatches tbody tr").count() == 0
+            button.click()
+            page.fill("#dispatch-task", "搜救")
+            page.click("#dispatch-confirm")
             row = page.locator("#dispatches tbody tr .status[data-status='requested']")
             row.wait_for(timeout=10000)
-            assert button.is_disabled()
             assert page.locator("#console-error").is_hidden()
             # A second click elsewhere (a reload) shows the team as busy, not recommended.
             page.reload()
@@ -41,9 +50,9 @@ def test_dispatch_button_dispatches_the_team(backend, tmp_path):
             assert page.locator(f".dispatch-btn[data-team-id='{team_id}']").count() == 0
             assert log.foreign() == []
         with engine.connect() as conn:
-            statuses = conn.execute(text("SELECT status FROM dispatches WHERE team_id = :t"),
-                                    {"t": team_id}).scalars().all()
-        assert statuses == ["requested"]
+            rows = conn.execute(text("SELECT status, task FROM dispatches WHERE team_id = :t"),
+                                {"t": team_id}).all()
+        assert [tuple(r) for r in rows] == [("requested", "搜救")]
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
         engine.dispose()

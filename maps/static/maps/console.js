@@ -48,7 +48,7 @@
   function drawHeader(incident) {
     var level = $('response-level'), status = $('incident-status');
     level.textContent = levelName(incident.response_level);
-    level.dataset.level = incident.response_level === null ? '' : String(incident.response_level);
+    level.dataset.level = incident.response_level === null || incident.response_level === undefined ? '' : String(incident.response_level);
     status.textContent = statusName(incident.status);
     status.dataset.status = incident.status;
     var plan = $('plan-line');
@@ -162,6 +162,13 @@
     }).join('，');
   }
 
+  // The team of a timeline entry: its name, else that of its dispatch on this page.
+  function teamOf(d) {
+    if (d.team) { return d.team; }
+    var found = current.dispatches.filter(function (x) { return x.id === d.dispatch_id; })[0];
+    return found ? found.team_name : '#' + (d.team_id || d.dispatch_id);
+  }
+
   function sentence(e) {
     var d = e.detail || {}, actor = e.actor || '—', text;
     var note = d.note || d.reason || '';
@@ -178,11 +185,16 @@
           fmt(T.t_dispatch, {team: d.team || ('#' + d.team_id), before: statusName(d.before), after: statusName(d.status)});
         if (d.warnings && d.warnings.length) { text += ' ' + fmt(T.warnings, {text: d.warnings.join('; ')}); }
         break;
+      case 'title': text = fmt(T.t_title, {actor: actor, title: d.title}); break;
       case 'members': case 'dispatch_members':
-        text = fmt(T.t_members, {team: d.team || ('#' + (d.team_id || d.dispatch_id)),
+        text = fmt(T.t_members, {team: teamOf(d),
                                  n: d.count !== undefined ? d.count : (d.member_ids || d.members || []).length});
         break;
       case 'checkin': case 'checkout':
+        if (d.member_ids && d.member_id === undefined) {
+          text = teamOf(d) + '：' + fmt(T.t_checkout_auto, {n: d.member_ids.length});
+          break;
+        }
         text = fmt(d.kind === 'out' || e.kind === 'checkout' ? T.t_checkout : T.t_checkin,
                    {member: d.member_name || d.name || ('#' + d.member_id)});
         break;
