@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -96,6 +97,21 @@ def cli_errors():
         raise click.ClickException(f"{exc.message}{details}") from None
 
 
+# Titles of the HTML error pages browsers get, in the user's language.
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You are not allowed to see this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not possible here"),
+    409: _l("This conflicts with the record's current state"),
+    413: _l("The upload is too large"),
+    422: _l("Some input is not valid"),
+    429: _l("Too many requests; please wait a moment"),
+    500: _l("Something went wrong on the server; the error has been logged"),
+    503: _l("The service is busy; please try again shortly"),
+}
+
+
 def _wants_html():
     """True for page requests, which get an HTML error page instead of JSON."""
     if request.path.startswith("/api/"):
@@ -130,8 +146,8 @@ def handle_http_exception(exc):
     if status == 400 and getattr(exc, "data", None):
         details = _webargs_details(exc)
         return error_response(400, "bad_request", "malformed request body", details)
-    if _wants_html() and status in (404, 405):
-        return render_template("error.html", status=status, message=message), status
+    if _wants_html():
+        return error_page(status, message)
     return error_response(status, code, message)
 
 
@@ -139,7 +155,17 @@ def handle_domain_error(exc):
     """Render a service's domain error."""
     if isinstance(exc, Unauthorized) and _wants_html():
         return redirect(url_for("web.login", next=request.full_path))
+    if _wants_html():
+        return error_page(exc.status, exc.message)
     return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def error_page(status, message):
+    """The HTML error page a browser gets: a title in the user's language, then the detail."""
+    title = ERROR_TITLES.get(status) or ERROR_TITLES[500 if status >= 500 else 400]
+    if status >= 500:
+        message = ""  # nothing of the server's insides on a page
+    return render_template("error.html", status=status, title=title, message=message), status
 
 
 def handle_database_unavailable(exc):
