@@ -5,7 +5,7 @@ import io
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
@@ -22,6 +22,7 @@ from incidents.models import (
     Compensation,
     CompensationItem,
     Dispatch,
+    DispatchCheckin,
     Incident,
     IncidentEvent,
     Requisition,
@@ -83,9 +84,11 @@ def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
         basis = f"{members} members × {days} days"
         nights = f"{members} members × {days - 1} nights"
     else:
-        person_days = money(checked)
-        # A night away between each two days on scene: one fewer per member than days.
-        person_nights = money(max(person_days - members, 0)) if days > 1 else Decimal(0)
+        # Each member's calendar days on scene; a night away between each two of them.
+        members = session.scalar(select(func.count(distinct(DispatchCheckin.member_id)))
+                                 .where(DispatchCheckin.dispatch_id == dispatch.id))
+        person_days = Decimal(checked)
+        person_nights = Decimal(max(checked - members, 0))
         basis = f"{person_days} person-days from check-ins"
         nights = f"{person_nights} person-nights"
     items = [
