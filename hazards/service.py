@@ -15,6 +15,7 @@ from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
+from emergency.events.service import publish
 from emergency.geo import service as geo_service
 from hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
@@ -189,6 +190,8 @@ def create_report(session, user, client_id, category, severity, location, descri
         if existing is None:
             raise
         return existing, False
+    publish(session, "hazard.created", report.id, area_code=area_code, grid_code=grid_code,
+            status="reported", severity=severity)
     # Built from what was just written: the hot path of phones makes no further reads.
     return {"id": report.id, "client_id": client_id, "category": category,
             "category_label": CATEGORY_LABELS[category], "severity": severity,
@@ -281,6 +284,8 @@ def transition(session, user, report_id, to, note="", photo_ids=(), policy=DEFAU
     session.flush()
     for photo in photos:
         photo.event_id = event.id
+    publish(session, "hazard.updated", report.id, area_code=report.area_code,
+            grid_code=report.grid_code, status=to)
     session.flush()
     return _details(session, _load(session, report.id), now)
 
