@@ -198,7 +198,7 @@ def check_out_everyone(session, user, dispatch, at):
                                     at=at, recorded_by=user.username))
     if still_in:
         incidents._event(session, dispatch.incident_id, user.username, "checkin",
-                         dispatch_id=dispatch.id, member_ids=sorted(still_in), kind="out",
+                         dispatch_id=dispatch.id, member_ids=sorted(still_in), direction="out",
                          automatic=True, note=f"dispatch {dispatch.status}")
 
 

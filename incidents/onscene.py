@@ -181,7 +181,7 @@ def check(session, user, dispatch_id, member_id, kind, lon=None, lat=None):
     session.flush()
     incidents._event(session, dispatch.incident_id, user.username, "checkin",
                      dispatch_id=dispatch.id, member_id=member_id, name=member.name,
-                     kind=kind, location=[lon, lat] if lon is not None else None)
+                     direction=kind, location=[lon, lat] if lon is not None else None)
     dispatches.announce(session, dispatch)
     session.flush()
     return _checkin_dict(row, member.name)

@@ -234,3 +234,323 @@ def test_closing_without_the_record_is_refused(client, dispatcher):
     assert r.status_code == 200 and r.get_json()["status"] == "responding"
     got = client.get(f"/api/v1/incidents/{inc['id']}", headers=dispatcher).get_json()
     assert got["status"] == "responding" and got["after_action"] is None
+
+
+# ---------------------------------------------------------------- members on scene
+
+
+def _members(client, headers, team_id):
+    """The ids of a team's members, oldest first."""
+    r = client.get(f"/api/v1/teams/{team_id}/members", headers=headers)
+    assert r.status_code == 200, r.get_json()
+    return sorted(m["id"] for m in r.get_json()["items"])
+
+
+def _scene(client, forces, dispatcher, members=3):
+    """An incident, a team with members and an accepted dispatch of it."""
+    org, oh = forces.org()
+    team = forces.team(oh, org["id"], 106.56, 29.57, members=members, insured=members)
+    inc = _incident(client, dispatcher)
+    d = _dispatch(client, dispatcher, inc["id"], team["id"], task="搜救", members_requested=2)
+    return {"org": org, "oh": oh, "team": team, "incident": inc, "dispatch": d,
+            "members": _members(client, oh, team["id"])}
+
+
+def test_members_are_named_by_the_team_organisation(client, forces, dispatcher, actors):
+    s = _scene(client, forces, dispatcher)
+    d, oh, (m1, m2, m3) = s["dispatch"], s["oh"], s["members"]
+    url = f"/api/v1/dispatches/{d['id']}/members"
+    early = client.post(url, json={"member_ids": [m1]}, headers=oh)
+    assert early.status_code == 409 and error_of(early)["code"] == "wrong_state"
+    _step(client, oh, d["id"], "accepted")
+    r = client.post(url, json={"member_ids": [m1, m2, m1]}, headers=oh)
+    assert r.status_code == 200, r.get_json()
+    items = r.get_json()["items"]
+    assert [m["member_id"] for m in items] == [m1, m2]
+    for member in items:
+        assert member["name"] and member["checked_in"] is False and member["hours"] == 0.0
+        assert "*" in member["phone_masked"] and "phone" not in member
+    again = client.post(url, json={"member_ids": [m2, m1]}, headers=oh)
+    assert [m["member_id"] for m in again.get_json()["items"]] == [m1, m2]
+    got = client.get(f"/api/v1/dispatches/{d['id']}", headers=dispatcher).get_json()
+    assert got["members_named"] == 2
+    other_team = forces.team(oh, s["org"]["id"], 106.58, 29.58, members=1)
+    stranger = _members(client, oh, other_team["id"])[0]
+    r = client.post(url, json={"member_ids": [m1, stranger, 99999999]}, headers=oh)
+    assert r.status_code == 422
+    assert str(stranger) in error_of(r)["message"] and "99999999" in error_of(r)["message"]
+    assert "member_ids" in error_of(r)["details"]
+    r = client.post(url, json={"member_ids": "x"}, headers=oh)
+    assert r.status_code == 422 and "member_ids" in error_of(r)["details"]
+    other_org = forces.org()[1]
+    assert client.post(url, json={"member_ids": [m1]}, headers=other_org).status_code == 403
+    assert client.get(url, headers=other_org).status_code == 403
+    assert client.post(url, json={"member_ids": [m1]}, headers=dispatcher).status_code == 403
+    admin = client.post(url, json={"member_ids": [m1, m2, m3]}, headers=actors.header("admin"))
+    assert admin.status_code == 200 and len(admin.get_json()["items"]) == 3
+    assert client.get(url, headers=actors.header("auditor")).get_json()["total"] == 3
+    listed = client.get(f"/api/v1/dispatches?incident_id={s['incident']['id']}",
+                        headers=dispatcher).get_json()["items"]
+    assert listed[0]["members_named"] == 3
+
+
+def test_check_in_and_out_on_scene(client, forces, dispatcher, actors, db):
+    s = _scene(client, forces, dispatcher)
+    d, oh, (m1, m2, m3) = s["dispatch"], s["oh"], s["members"]
+    _step(client, oh, d["id"], "accepted")
+    client.post(f"/api/v1/dispatches/{d['id']}/members", json={"member_ids": [m1, m2]},
+                headers=oh)
+    url = f"/api/v1/dispatches/{d['id']}/checkins"
+    here = {"type": "Point", "coordinates": [106.551, 29.561]}
+    r = client.post(url, json={"member_id": m1, "kind": "in", "location": here}, headers=oh)
+    assert r.status_code == 409 and error_of(r)["code"] == "wrong_state"  # accepted only
+    _step(client, oh, d["id"], "en_route")
+    r = client.post(url, json={"member_id": m1, "kind": "in", "location": here}, headers=oh)
+    assert r.status_code == 201, r.get_json()
+    first = r.get_json()
+    assert first["kind"] == "in" and first["location"]["coordinates"] == [106.551, 29.561]
+    assert first["at"] and first["name"]
+    # The first arrival puts the dispatch on scene.
+    assert client.get(f"/api/v1/dispatches/{d['id']}", headers=oh).get_json()["status"] == \
+        "on_scene"
+    again = client.post(url, json={"member_id": m1, "kind": "in"}, headers=oh)
+    assert again.status_code == 409 and error_of(again)["code"] == "already_in"
+    out = client.post(url, json={"member_id": m2, "kind": "out"}, headers=oh)
+    assert out.status_code == 409 and error_of(out)["code"] == "not_in"
+    unnamed = client.post(url, json={"member_id": m3, "kind": "in"}, headers=oh)
+    assert unnamed.status_code == 422 and "member_id" in error_of(unnamed)["details"]
+    other_team = forces.team(oh, s["org"]["id"], 106.58, 29.58, members=1)
+    stranger = _members(client, oh, other_team["id"])[0]
+    r = client.post(url, json={"member_id": stranger, "kind": "in"}, headers=oh)
+    assert r.status_code == 422 and "member_id" in error_of(r)["details"]
+    r = client.post(url, json={"member_id": m1, "kind": "maybe"}, headers=oh)
+    assert r.status_code == 422 and "kind" in error_of(r)["details"]
+    r = client.post(url, json={"member_id": m2, "kind": "in", "location": here, "crs": "gcj02"},
+                    headers=dispatcher)
+    assert r.status_code == 201  # dispatchers record too; GCJ-02 converted
+    assert r.get_json()["location"]["coordinates"] != [106.551, 29.561]
+    assert client.post(url, json={"member_id": m1, "kind": "out"},
+                       headers=forces.org()[1]).status_code == 403
+    assert client.post(url, json={"member_id": m1, "kind": "out"},
+                       headers=actors.header("auditor")).status_code == 403
+    members = client.get(f"/api/v1/dispatches/{d['id']}/members", headers=oh).get_json()
+    assert {m["member_id"]: m["checked_in"] for m in members["items"]} == {m1: True, m2: True}
+    # Someone who came cannot be taken off the list.
+    r = client.post(f"/api/v1/dispatches/{d['id']}/members", json={"member_ids": [m2]},
+                    headers=oh)
+    assert r.status_code == 409 and error_of(r)["code"] == "checked_in"
+    assert client.post(url, json={"member_id": m1, "kind": "out"}, headers=oh).status_code \
+        == 201
+    listed = client.get(url, headers=dispatcher).get_json()
+    assert [(c["member_id"], c["kind"]) for c in listed["items"]] == \
+        [(m1, "in"), (m2, "in"), (m1, "out")]
+    # Completing checks out whoever is still in, at that time.
+    done = _step(client, oh, d["id"], "completed")
+    listed = client.get(url, headers=dispatcher).get_json()["items"]
+    assert [(c["member_id"], c["kind"]) for c in listed] == \
+        [(m1, "in"), (m2, "in"), (m1, "out"), (m2, "out")]
+    assert listed[-1]["at"] == done["ended_at"]
+    r = client.post(url, json={"member_id": m1, "kind": "in"}, headers=oh)
+    assert r.status_code == 409
+    members = client.get(f"/api/v1/dispatches/{d['id']}/members", headers=oh).get_json()
+    assert not any(m["checked_in"] for m in members["items"])
+
+
+def _dated(db, dispatch_id, spans):
+    """Rewrite a dispatch's check-ins to the given (member, kind, at) rows (test time)."""
+    from incidents.models import DispatchCheckin
+
+    rows = db.scalars(select(DispatchCheckin).where(DispatchCheckin.dispatch_id == dispatch_id)
+                      .order_by(DispatchCheckin.id)).all()
+    assert len(rows) == len(spans)
+    for row, (member_id, kind, at) in zip(rows, spans, strict=True):
+        assert (row.member_id, row.kind) == (member_id, kind)
+        row.at = at
+    db.flush()
+
+
+def test_service_hours_and_person_days_from_check_ins(client, forces, dispatcher, actors, db):
+    from datetime import datetime, timedelta
+
+    from emergency.vocabulary import LOCAL_ZONE
+    from incidents import onscene
+    from incidents.models import Dispatch
+
+    s = _scene(client, forces, dispatcher)
+    d, oh, (m1, m2, _m3) = s["dispatch"], s["oh"], s["members"]
+    url = f"/api/v1/dispatches/{d['id']}/checkins"
+    assert onscene.person_days(db, db.get(Dispatch, d["id"])) is None
+    _step(client, oh, d["id"], "accepted")
+    client.post(f"/api/v1/dispatches/{d['id']}/members", json={"member_ids": [m1, m2]},
+                headers=oh)
+    _step(client, oh, d["id"], "en_route", "on_scene")
+    for member_id, kind in ((m1, "in"), (m2, "in"), (m1, "out")):
+        assert client.post(url, json={"member_id": member_id, "kind": kind},
+                           headers=oh).status_code == 201
+    _step(client, oh, d["id"], "completed")
+    # m1 on scene 20:00–06:30 Beijing time (two calendar days, 10.5 h); m2 09:00–11:15.
+    t0 = datetime(2026, 11, 28, 20, 0, tzinfo=LOCAL_ZONE)
+    _dated(db, d["id"], [(m1, "in", t0), (m2, "in", t0 + timedelta(hours=13)),
+                         (m1, "out", t0 + timedelta(hours=10, minutes=30)),
+                         (m2, "out", t0 + timedelta(hours=15, minutes=15))])
+    assert onscene.person_days(db, db.get(Dispatch, d["id"])) == 3
+    hours = client.get(f"/api/v1/members/{m1}/service", headers=oh)
+    assert hours.status_code == 200, hours.get_json()
+    body = hours.get_json()
+    assert body["hours"] == 10.5
+    assert body["dispatches"] == [{"dispatch_id": d["id"], "incident_id": s["incident"]["id"],
+                                   "incident_title": "山体滑坡", "status": "completed",
+                                   "hours": 10.5}]
+    assert client.get(f"/api/v1/members/{m2}/service",
+                      headers=dispatcher).get_json()["hours"] == 2.2  # 2.25 h, one decimal
+    members = client.get(f"/api/v1/dispatches/{d['id']}/members", headers=oh).get_json()
+    assert {m["member_id"]: m["hours"] for m in members["items"]} == {m1: 10.5, m2: 2.2}
+    assert client.get(f"/api/v1/members/{m1}/service",
+                      headers=actors.header("auditor")).status_code == 200
+    assert client.get(f"/api/v1/members/{m1}/service",
+                      headers=forces.org()[1]).status_code == 403
+    assert client.get(f"/api/v1/members/{m1}/service",
+                      headers=actors.header("grid_staff")).status_code == 403
+    assert client.get("/api/v1/members/99999999/service", headers=oh).status_code == 404
+    idle = client.get(f"/api/v1/members/{_m3}/service", headers=oh).get_json()
+    assert idle["hours"] == 0 and idle["dispatches"] == []
+
+
+# ---------------------------------------------------------------- dispatch answers and lists
+
+
+def test_declining_and_cancelling_need_a_reason(client, forces, dispatcher):
+    s = _scene(client, forces, dispatcher)
+    d, oh = s["dispatch"], s["oh"]
+    step = f"/api/v1/dispatches/{d['id']}/transition"
+    r = client.post(step, json={"to": "declined"}, headers=oh)
+    assert r.status_code == 422 and "note" in error_of(r)["details"]
+    r = client.post(step, json={"to": "declined", "note": "  "}, headers=oh)
+    assert r.status_code == 422
+    r = client.post(step, json={"to": "declined", "note": "队员不足"}, headers=oh)
+    assert r.status_code == 200 and r.get_json()["status"] == "declined"
+    d2 = _dispatch(client, dispatcher, s["incident"]["id"], s["team"]["id"])
+    step2 = f"/api/v1/dispatches/{d2['id']}/transition"
+    _step(client, oh, d2["id"], "accepted")
+    r = client.post(step2, json={"to": "cancelled"}, headers=dispatcher)
+    assert r.status_code == 422 and "note" in error_of(r)["details"]
+    assert client.post(step2, json={"to": "cancelled", "note": "险情解除"},
+                       headers=dispatcher).status_code == 200
+    timeline = client.get(f"/api/v1/incidents/{s['incident']['id']}/timeline",
+                          headers=dispatcher).get_json()["items"]
+    notes = {e["detail"]["status"]: e["detail"].get("note") for e in timeline
+             if e["kind"] == "dispatch"}
+    assert notes["declined"] == "队员不足" and notes["cancelled"] == "险情解除"
+
+
+def test_dispatch_lists_carry_what_an_inbox_needs(client, forces, dispatcher):
+    s = _scene(client, forces, dispatcher)
+    d, oh, inc = s["dispatch"], s["oh"], s["incident"]
+    mine = client.get("/api/v1/dispatches", headers=oh).get_json()
+    item = mine["items"][0]
+    assert item["id"] == d["id"] and item["team_name"] == s["team"]["name"]
+    assert item["incident_id"] == inc["id"] and item["incident_title"] == "山体滑坡"
+    assert item["incident_type"] == "geological" and "response_level" in item
+    assert item["incident_location"] == {"type": "Point", "coordinates": [106.55, 29.56]}
+    assert item["task"] == "搜救" and item["members_requested"] == 2
+    assert item["members_named"] == 0 and item["status"] == "requested"
+    assert item["requested_at"] and item["next"] == ["accepted", "declined", "cancelled"]
+    one = client.get(f"/api/v1/dispatches/{d['id']}", headers=oh).get_json()
+    assert {k: one[k] for k in item} == item
+    active = client.get("/api/v1/dispatches?active=1", headers=oh).get_json()
+    assert [x["id"] for x in active["items"]] == [d["id"]]
+    client.post(f"/api/v1/dispatches/{d['id']}/transition",
+                json={"to": "declined", "note": "不在本地"}, headers=oh)
+    assert client.get("/api/v1/dispatches?active=1", headers=oh).get_json()["items"] == []
+    ended = client.get("/api/v1/dispatches?active=0", headers=oh).get_json()
+    assert [x["id"] for x in ended["items"]] == [d["id"]]
+    by_team = client.get(f"/api/v1/dispatches?team_id={s['team']['id']}&status=declined",
+                         headers=dispatcher).get_json()
+    assert by_team["total"] == 1
+
+
+# ---------------------------------------------------------------- live events and timeline
+
+
+def _events(db, type):
+    """The live events of a type, oldest first, as (resource id, payload, row)."""
+    rows = db.scalars(select(LiveEvent).where(LiveEvent.type == type)
+                      .order_by(LiveEvent.id)).all()
+    return [(e.resource_id, e.data, e) for e in rows]
+
+
+def test_changes_publish_live_events_in_their_transaction(client, forces, dispatcher, db):
+    s = _scene(client, forces, dispatcher, members=1)
+    d, oh, inc = s["dispatch"], s["oh"], s["incident"]
+    created = _events(db, "incident.created")
+    assert [(i, p["status"]) for i, p, _e in created] == [(inc["id"], "open")]
+    _i, payload, row = created[0]
+    assert row.audience == "bureau" and row.area_code == inc["area_code"]
+    assert payload["type"] == "incident.created" and payload["at"] and \
+        "response_level" in payload
+    assert [p["status"] for i, p, _e in _events(db, "incident.updated") if i == inc["id"]] \
+        == ["responding"]
+    [(did, payload, row)] = _events(db, "dispatch.created")
+    assert did == d["id"] and row.org_id == s["org"]["id"] and row.audience == "bureau"
+    assert payload["incident_id"] == inc["id"] and payload["team_id"] == s["team"]["id"]
+    assert payload["status"] == "requested"
+    _step(client, oh, d["id"], "accepted")
+    client.post(f"/api/v1/dispatches/{d['id']}/members",
+                json={"member_ids": s["members"]}, headers=oh)
+    _step(client, oh, d["id"], "en_route")
+    client.post(f"/api/v1/dispatches/{d['id']}/checkins",
+                json={"member_id": s["members"][0], "kind": "in"}, headers=oh)
+    updates = [(p["status"], e.org_id) for i, p, e in _events(db, "dispatch.updated")
+               if i == d["id"]]
+    # accepted, members named, en route, on scene (first arrival), the check-in itself
+    assert [status for status, _org in updates] == \
+        ["accepted", "accepted", "en_route", "on_scene", "on_scene"]
+    assert {org for _status, org in updates} == {s["org"]["id"]}
+    client.patch(f"/api/v1/incidents/{inc['id']}", json={"title": "新标题"}, headers=dispatcher)
+    assert len([1 for i, _p, _e in _events(db, "incident.updated") if i == inc["id"]]) == 2
+
+
+def test_timeline_holds_every_step_with_time_and_actor(client, forces, dispatcher, actors):
+    s = _scene(client, forces, dispatcher, members=1)
+    d, oh, inc = s["dispatch"], s["oh"], s["incident"]
+    (m1,) = s["members"]
+    admin = actors.header("admin")
+    client.patch(f"/api/v1/incidents/{inc['id']}", json={"metrics": {"deaths": 1},
+                                                        "note": "续报"}, headers=dispatcher)
+    _step(client, oh, d["id"], "accepted", note="出发准备")
+    client.post(f"/api/v1/dispatches/{d['id']}/members", json={"member_ids": [m1]},
+                headers=oh)
+    _step(client, oh, d["id"], "en_route")
+    checkins = f"/api/v1/dispatches/{d['id']}/checkins"
+    client.post(checkins, json={"member_id": m1, "kind": "in"}, headers=oh)
+    client.post(checkins, json={"member_id": m1, "kind": "out"}, headers=oh)
+    _step(client, oh, d["id"], "completed")
+    req = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
+        "owner_name": "某公司", "owner_contact": "13812345678", "property": "挖掘机",
+        "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00"},
+        headers=dispatcher).get_json()
+    client.post(f"/api/v1/requisitions/{req['id']}/return", json={"condition": "intact"},
+                headers=dispatcher)
+    claim = client.post(f"/api/v1/dispatches/{d['id']}/compensation", json={"items": [
+        {"kind": "fuel", "quantity": 1, "unit_price": "10.00"}]}, headers=oh).get_json()
+    client.post(f"/api/v1/compensations/{claim['id']}/review",
+                json={"decision": "approve", "note": "ok"}, headers=admin)
+    client.post(f"/api/v1/compensations/{claim['id']}/pay", headers=admin)
+    assert client.post(f"/api/v1/incidents/{inc['id']}/close", json=AFTER_ACTION,
+                       headers=dispatcher).status_code == 200
+    items = client.get(f"/api/v1/incidents/{inc['id']}/timeline",
+                       headers=dispatcher).get_json()["items"]
+    kinds = [e["kind"] for e in items]
+    for kind in ("opened", "status", "metrics", "dispatch", "members", "checkin",
+                 "requisition", "requisition_return", "compensation", "closed"):
+        assert kind in kinds, kind
+    assert kinds[0] == "opened" and kinds[-1] == "closed"
+    assert all(e["at"] and e["actor"] for e in items)
+    assert [e["at"] for e in items] == sorted(e["at"] for e in items)
+    steps = [(e["detail"]["status"], e["detail"].get("note")) for e in items
+             if e["kind"] == "dispatch"]
+    assert steps[:2] == [("requested", None), ("accepted", "出发准备")]
+    assert [e["detail"]["direction"] for e in items if e["kind"] == "checkin"] == ["in", "out"]
+    named = next(e for e in items if e["kind"] == "members")["detail"]
+    assert named["added"][0]["member_id"] == m1 and named["dispatch_id"] == d["id"]
+    assert len([e for e in items if e["kind"] == "compensation"]) == 3
