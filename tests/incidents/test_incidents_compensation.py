@@ -148,3 +148,86 @@ def test_requisition_return_and_claim_and_xlsx(client, dispatcher, actors):
     none = client.get("/api/v1/compensations?from=2020-01-01&to=2020-01-31",
                       headers=admin).get_json()
     assert none["items"] == []
+
+
+def _claim(client, d, headers, price="100.00"):
+    """A submitted claim of one meals line."""
+    r = client.post(f"/api/v1/dispatches/{d['id']}/compensation", headers=headers,
+                    json={"items": [{"kind": "meals", "quantity": 1, "unit_price": price}]})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_rejection_needs_a_reason_and_the_submitter_never_reviews(client, forces, dispatcher,
+                                                                   actors):
+    _org, _oh, _inc, d = _setup(client, forces, dispatcher)
+    admin_user, admin = actors.make("admin")
+    client.post(f"/api/v1/dispatches/{d['id']}/transition", json={"to": "accepted"},
+                headers=admin)
+    claim = _claim(client, d, admin)
+    review = f"/api/v1/compensations/{claim['id']}/review"
+    own = client.post(review, json={"decision": "approve"}, headers=admin)
+    assert own.status_code == 403 and error_of(own)["code"] == "four_eyes"
+    other = actors.header("admin")
+    for note in ("", "   "):
+        r = client.post(review, json={"decision": "reject", "note": note}, headers=other)
+        assert r.status_code == 422 and "note" in error_of(r)["details"]
+    r = client.post(review, json={"decision": "reject", "note": "发票缺失"}, headers=other)
+    assert r.status_code == 200 and r.get_json()["review_note"] == "发票缺失"
+    assert r.get_json()["reviewed_by"] != admin_user.username
+
+
+def test_ledger_sums_every_claim_the_filters_keep(client, forces, dispatcher, actors):
+    admin = actors.header("admin")
+    ids = []
+    for price in ("100.00", "250.50", "0.25"):
+        _org, oh, _inc, d = _setup(client, forces, dispatcher)
+        client.post(f"/api/v1/dispatches/{d['id']}/transition", json={"to": "accepted"},
+                    headers=oh)
+        ids.append(_claim(client, d, oh, price)["id"])
+    client.post(f"/api/v1/compensations/{ids[2]}/review",
+                json={"decision": "reject", "note": "重复"}, headers=admin)
+    client.post(f"/api/v1/compensations/{ids[0]}/review", json={"decision": "approve"},
+                headers=admin)
+    client.post(f"/api/v1/compensations/{ids[0]}/pay", headers=admin)
+    page = client.get("/api/v1/compensations?limit=1", headers=admin).get_json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+    assert page["sum"] == "350.50"  # every claim kept, rejected ones left out
+
+
+def test_prefill_takes_person_days_from_check_ins(client, forces, dispatcher, db):
+    from sqlalchemy import select
+
+    from incidents.models import DispatchCheckin
+    from registry.models import TeamMember
+
+    org, oh = forces.org()
+    team = forces.team(oh, org["id"], 106.56, 29.57, members=3, insured=3)
+    inc = client.post("/api/v1/incidents", json=incident_body(), headers=dispatcher).get_json()
+    d = client.post(f"/api/v1/incidents/{inc['id']}/dispatches",
+                    json={"team_id": team["id"], "members_requested": 3},
+                    headers=dispatcher).get_json()
+    path = f"/api/v1/dispatches/{d['id']}"
+    for to in ("accepted", "en_route", "on_scene"):
+        client.post(f"{path}/transition", json={"to": to}, headers=oh)
+    first, second = db.scalars(select(TeamMember.id).where(
+        TeamMember.team_id == team["id"]).order_by(TeamMember.id).limit(2)).all()
+    assert client.post(f"{path}/members", json={"member_ids": [first, second]},
+                       headers=oh).status_code in (200, 201)
+    for member in (first, second):
+        for kind in ("in", "out"):
+            r = client.post(f"{path}/checkins", json={"member_id": member, "kind": kind},
+                            headers=oh)
+            assert r.status_code == 201, r.get_json()
+    row = db.scalars(select(DispatchCheckin).where(DispatchCheckin.member_id == first,
+                                                   DispatchCheckin.kind == "in")).one()
+    row.at = row.at - timedelta(hours=48)  # three calendar days on scene
+    db.flush()
+    client.post(f"{path}/transition", json={"to": "completed"}, headers=oh)
+    body = client.get(f"{path}/compensation/prefill", headers=oh).get_json()
+    kinds = {i["kind"]: i for i in body["items"]}
+    assert kinds["personnel"]["quantity"] == "4"  # 3 days + 1 day, not 3 members × 3 days
+    assert kinds["personnel"]["amount"] == "2400.00"
+    assert kinds["meals"]["amount"] == "400.00"
+    assert kinds["lodging"]["amount"] == "600.00"  # two nights, of the first member
+    assert body["total"] == "3400.00"
