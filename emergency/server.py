@@ -3,10 +3,11 @@
 import gc
 import logging
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import text
 
-from emergency import create_app
+from emergency import config, create_app
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +15,9 @@ log = logging.getLogger(__name__)
 class _Server(BaseApplication):
     """A gunicorn application that builds the Flask app in each worker."""
 
-    def __init__(self, options):
+    def __init__(self, options, app_config=None):
         self.options = options
+        self.app_config = app_config
         super().__init__()
 
     def load_config(self):
@@ -25,7 +27,7 @@ class _Server(BaseApplication):
 
     def load(self):
         """Create the app (after fork, so each worker has its own connections)."""
-        return create_app()
+        return create_app(self.app_config)
 
 
 def warm_up(app, connections):
@@ -62,9 +64,19 @@ def warm_up(app, connections):
 def _post_worker_init(worker):
     """gunicorn hook: warm the worker up once its app is loaded, before it accepts."""
     try:
-        warm_up(worker.wsgi, worker.cfg.threads)
+        # Connections for the threads of ordinary requests; stream threads hold none.
+        streams = worker.wsgi.config["EVENTS_MAX_STREAMS_PER_WORKER"]
+        warm_up(worker.wsgi, max(1, worker.cfg.threads - streams))
     except Exception:  # a database still starting must not keep the worker from serving
         log.exception("worker warm-up failed; serving cold")
+
+
+def stream_slots():
+    """EVENTS_MAX_STREAMS_PER_WORKER as the workers will read it (defaults, instance file,
+    environment), known before they fork."""
+    app = Flask("emergency", instance_relative_config=True)
+    config.load(app)
+    return app.config["EVENTS_MAX_STREAMS_PER_WORKER"]
 
 
 def run(host, port, workers=2, threads=4, worker_class="gthread"):
@@ -74,7 +86,20 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
     that accepted it; ``sync`` workers take one request per connection, whichever worker is
     free takes the next, so CPU-bound requests are served in arrival order (meant behind a
     buffering proxy; see docs/operations.md).
+
+    Live event streams (``GET /api/v1/events``) hold a thread each for as long as the browser
+    stays: a gthread worker gets EVENTS_MAX_STREAMS_PER_WORKER threads on top of ``threads``,
+    and refuses streams beyond that many (503, the browser retries), so streams never take
+    the ``threads`` that ordinary requests are served by; a waiting stream blocks on a
+    condition, without the GIL. A sync worker would be held by one stream until gunicorn's
+    timeout kills it, so sync workers refuse streams.
     """
+    app_config = None
+    if worker_class == "gthread":
+        threads += stream_slots()
+    else:
+        app_config = {"EVENTS_MAX_STREAMS_PER_WORKER": 0}
     _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
              "worker_class": worker_class, "timeout": 120, "accesslog": "-",
-             "graceful_timeout": 20, "post_worker_init": _post_worker_init}).run()
+             "graceful_timeout": 20, "post_worker_init": _post_worker_init},
+            app_config).run()
