@@ -1,6 +1,5 @@
 """Compensation claims for dispatches and requisitions: rates, review, payment, ledger."""
 
-import importlib.util
 import io
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +15,7 @@ from emergency.geo.models import Area
 from emergency.geo.service import district_at
 from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
+from incidents import onscene
 from incidents import service as incidents
 from incidents.models import (
     ITEM_KINDS,
@@ -61,14 +61,6 @@ def rates(overrides=None):
     return {k: Decimal(str(v)) for k, v in table.items()}
 
 
-def _checked_in_days(session, dispatch):
-    """Person-days from the members' check-ins, or None when nobody checked in."""
-    # TEMPORARY guard until incidents.onscene lands (helper "api"); then a plain import.
-    if importlib.util.find_spec("incidents.onscene") is None:
-        return None
-    return importlib.import_module("incidents.onscene").person_days(session, dispatch)
-
-
 def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
     """Pre-filled personnel, meals and lodging items of a dispatch: person-days from the
     members' check-ins, else the members requested × the whole days of the dispatch."""
@@ -77,7 +69,7 @@ def prefill(session, user, dispatch_id, rate_overrides=None, now=None):
     table = rates(rate_overrides)
     days = dispatches.duration_days(dispatch, now)
     members = dispatch.members_requested
-    checked = _checked_in_days(session, dispatch)
+    checked = onscene.person_days(session, dispatch)
     if checked is None:
         person_days = Decimal(days * members)
         person_nights = Decimal(max(days - 1, 0) * members)
