@@ -9,11 +9,11 @@ The table is the truth; wake-ups only say "look now":
   then) to every ``LISTEN`` of every process, so other workers and hosts wake too.
 - One hub per app per process runs one thread. It waits for a wake-up (PostgreSQL: ``LISTEN``
   on a dedicated connection, reconnected on failure; both backends: the in-process signal),
-  at most ``POLL_SECONDS`` (the safety net for commits of processes that cannot signal us,
-  e.g. a SpatiaLite writer in another process), then reads the new rows ONCE for all of this
-  process's streams, appends them to an in-memory buffer and wakes the streams, which filter
-  them by what their user may read. The database sees one small query per wake-up per process,
-  not one per stream.
+  at most ``POLL_SECONDS`` (PostgreSQL: a safety net should the listener be down) or
+  ``SQLITE_POLL_SECONDS`` (SpatiaLite: how commits of other processes are seen), then
+  reads the new rows ONCE for all of this process's streams, appends them to an in-memory
+  buffer and wakes the streams, which filter them by what their user may read. The database
+  sees one small query per wake-up per process, not one per stream.
 
 Ordering: on PostgreSQL ids come from a sequence when the row is inserted, but transactions
 commit in any order, so after reading id 12 the hub may later see id 11 commit. The hub keeps
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "live_events"
 POLL_SECONDS = 1.0          # longest wait between two reads of the table (safety net)
+SQLITE_POLL_SECONDS = 0.5   # SpatiaLite: other processes' commits are only seen by polling
 GAP_SECONDS = 30.0          # how long an id below the high-water mark is asked for again
 SEED_IDS = 200              # at start, ids this far below the newest are watched as gaps
 BUFFER_SIZE = 5000          # events kept in memory per process for the streams to catch up
@@ -392,8 +393,9 @@ def hub_for(app):
         if dbx["session"] is not None:
             hub = Hub(dbx["engine"], inline=dbx["session"])
         else:
-            hub = Hub(dbx["engine"], dbx.get("reader"),
-                      poll_seconds=app.config.get("EVENTS_POLL_SECONDS", POLL_SECONDS))
+            poll = POLL_SECONDS if dbx["engine"].dialect.name == "postgresql" \
+                else SQLITE_POLL_SECONDS
+            hub = Hub(dbx["engine"], dbx.get("reader"), poll_seconds=poll)
         ext["hub"] = hub
         return hub
 
