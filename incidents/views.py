@@ -214,6 +214,10 @@ def _console_texts():
     texts = {k: str(v) for k, v in SENTENCES.items()}
     texts["claim_statuses"] = {k: str(v) for k, v in CLAIM_STATUSES.items()}
     texts["conditions"] = {k: str(v) for k, v in RETURN_CONDITIONS.items()}
+    texts["after_action"] = {"summary": _("Summary"), "dead": _("Dead"),
+                             "missing": _("Missing persons"), "injured": _("Injured"),
+                             "losses_yuan": _("Direct economic losses (yuan)"),
+                             "lessons": _("Lessons learnt")}
     return texts
 
 

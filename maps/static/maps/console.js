@@ -150,8 +150,10 @@
       if (d.members_named !== undefined && d.members_named !== null && d.members_named > 0) {
         status.appendChild(el('div', {'class': 'small text-muted', text: fmt(T.members_named, {n: d.members_named})}));
       }
+      var team = el('td', {text: d.team_name || ''});
+      if (d.task) { team.appendChild(el('div', {'class': 'small text-muted task', text: d.task})); }
       tbody.appendChild(el('tr', {'data-dispatch-id': String(d.id)}, [
-        el('td', {text: String(d.id)}), el('td', {text: d.team_name || ''}), status]));
+        el('td', {text: String(d.id)}), team, status]));
     });
     $('refreshed').textContent = beijing(new Date().toISOString());
   }
@@ -183,7 +185,12 @@
       case 'dispatch':
         text = !d.before && d.status === 'requested' ? fmt(T.t_dispatch_new, {actor: actor, team: d.team || ('#' + d.team_id)}) :
           fmt(T.t_dispatch, {team: d.team || ('#' + d.team_id), before: statusName(d.before), after: statusName(d.status)});
-        if (d.warnings && d.warnings.length) { text += ' ' + fmt(T.warnings, {text: d.warnings.join('; ')}); }
+        // The service's warnings are English sentences; the one it gives today is translated.
+        var uninsured = (d.warnings || []).map(function (w) {
+          var m = /^(\d+) members uninsured$/.exec(w);
+          return m ? fmt(T.uninsured, {n: m[1]}) : null;
+        }).filter(Boolean);
+        if (uninsured.length) { text += ' ' + fmt(T.warnings, {text: uninsured.join('; ')}); }
         break;
       case 'title': text = fmt(T.t_title, {actor: actor, title: d.title}); break;
       case 'members': case 'dispatch_members':
@@ -226,12 +233,7 @@
     section.classList.toggle('d-none', !record);
     dl.textContent = '';
     if (!record) { return; }
-    var labels = document.querySelectorAll('#close-form [data-field]');
-    var names = {};
-    labels.forEach(function (input) {
-      var label = document.querySelector('label[for="' + input.id + '"]') || input.closest('label');
-      names[input.dataset.field] = label ? label.firstChild.textContent.trim() : input.dataset.field;
-    });
+    var names = T.after_action;
     ['summary', 'dead', 'missing', 'injured', 'losses_yuan', 'lessons'].forEach(function (k) {
       if (record[k] === undefined) { return; }
       dl.appendChild(el('dt', {'class': 'col-5', text: names[k] || k}));
