@@ -14,21 +14,24 @@ from flask_babel import lazy_gettext as _l
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import BUREAU, ORG_ADMIN
 from emergency.db import get_session
+from emergency.errors import Forbidden
 from emergency.vocabulary import CATEGORY_LABELS, local_minute
 from incidents import dispatch as dispatches
-from incidents import schemas
+from incidents import onscene, schemas
 from incidents import service as incidents
 from maps import pages
 from maps.data import MapData, circle
 from plans.incident_types import INCIDENT_TYPES
 from plans.incident_types import label as type_label
 from registry import members as registry_members
+from registry import teams as registry_teams
 from registry.crypto import app_cipher
 
 bp = Blueprint("inbox_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/inbox/static")
 READERS = BUREAU | {ORG_ADMIN}
-NAV = [("inbox_pages.inbox", _l("Dispatch tasks"), READERS)]
+NAV = [("inbox_pages.inbox", _l("Dispatch tasks"), READERS),
+       ("inbox_pages.service_page", _l("Service hours"), {ORG_ADMIN})]
 LIST_LIMIT = 200
 ROSTER_LIMIT = 1000
 SCENE_COLOUR, TEAM_COLOUR = "#b71c1c", "#1565c0"
@@ -61,7 +64,8 @@ def _labels():
         "new": pgettext("new dispatch request", "New"),
         "incident": pgettext("inbox", "Incident #%(id)s", id="{id}"),
         "team": _("Team"), "task": pgettext("inbox", "Task"),
-        "members_requested": _("Members requested"), "distance": pgettext("inbox", "Distance"),
+        "members_requested": _("Members requested"),
+        "members_named": _("Members named / requested"), "distance": pgettext("inbox", "Distance"),
         "km": _("km"), "requested_at": _("Requested at"), "open": _("Open the dispatch"),
         "empty": _("No dispatches yet."),
         "live_created": _("New dispatch request:"),
@@ -83,11 +87,10 @@ def _labels():
         "absent": pgettext("member state", "Not on scene"),
         "hours": pgettext("inbox", "%(hours)s h", hours="{hours}"),
         "on_scene_now": _("On scene now:"),
-        "locating": _("Getting the phone's location…"),
-        "checked_in": _("Checked in."), "checked_out": _("Checked out."),
         "geo_denied": _("The phone's location was refused. Allow this site to use your "
-                        "location in the browser's settings, then try again: a check-in "
-                        "records where the member was."),
+                        "location in the browser's settings and try again, or check in "
+                        "without a location."),
+        "without_location": _("Record without a location"),
         "geo_unavailable": _("The phone's location is not available right now (no signal or "
                              "timed out). Move to open sky and try again."),
         "geo_missing": _("This browser cannot give a location (a page served without HTTPS "
@@ -164,3 +167,33 @@ def detail(dispatch_id):
         level_label=str(LEVEL_NAMES[level]) if level in LEVEL_NAMES else _("no response level"),
         status_label=str(STATUS_NAMES.get(item["status"], item["status"])),
         **_scene_map(incident, where, item["team_name"]))
+
+
+@bp.route("/dispatches/service")
+@allow(ORG_ADMIN)
+def service_page():
+    """Every member of the organisation's teams with their total service hours on scene."""
+    session, user = get_session(), actor()
+    if not user.org_id:
+        raise Forbidden("your account belongs to no organisation")
+    team_rows, _total = registry_teams.list_teams(session, user, org_id=user.org_id,
+                                                  limit=ROSTER_LIMIT)
+    teams = []
+    for team in team_rows:
+        roster, _count = registry_members.list_members(session, app_cipher(), user, team["id"],
+                                                       limit=ROSTER_LIMIT)
+        rows = [{"id": m["id"], "name": m["name"], "phone": m["phone"],
+                 "hours": onscene.service_hours(session, user, m["id"])["hours"]}
+                for m in roster]
+        teams.append({"id": team["id"], "name": team["name"], "members": rows})
+    return render_template("inbox/service.html", teams=teams)
+
+
+@bp.route("/dispatches/members/<int:member_id>/service")
+@allow(READERS)
+def member_service_page(member_id):
+    """One member's service hours, dispatch by dispatch."""
+    session, user = get_session(), actor()
+    member = registry_members.get_member(session, app_cipher(), user, member_id)
+    record = onscene.service_hours(session, user, member_id)
+    return render_template("inbox/member_service.html", member=member, record=record)

@@ -80,3 +80,42 @@ def test_dispatch_page_shows_the_roster_masked_to_its_org_admin_only(app, client
     assert _page(app, f"/dispatches/{dispatch['id']}",
                  actors.header("grid_staff")).status_code == 403
     assert _page(app, "/dispatches/999999", org_headers).status_code == 404
+
+
+def test_service_hours_pages(app, client, forces, dispatcher, actors):
+    _org, org_headers, team, _incident, dispatch = _arrange(client, forces, dispatcher)
+    base = f"/api/v1/dispatches/{dispatch['id']}"
+    roster = client.get(f"/api/v1/teams/{team['id']}/members", headers=org_headers).get_json()
+    member = roster["items"][0]
+    for step in ("accepted", "en_route"):
+        assert client.post(f"{base}/transition", json={"to": step},
+                           headers=org_headers).status_code == 200
+    assert client.post(f"{base}/members", json={"member_ids": [member["id"]]},
+                       headers=org_headers).status_code == 200
+    for kind in ("in", "out"):
+        checked = client.post(f"{base}/checkins", headers=org_headers, json={
+            "member_id": member["id"], "kind": kind,
+            "location": {"type": "Point", "coordinates": [106.55, 29.56]}})
+        assert checked.status_code == 201, checked.get_json()
+
+    page = _page(app, "/dispatches/service", org_headers)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "服务时长" in html and team["name"] in html
+    for m in roster["items"]:
+        assert f'data-member-id="{m["id"]}"' in html and m["name"] in html
+    assert not re.search(r"139\d{8}", html)
+    assert re.search(rf'data-member-id="{member["id"]}".*?class="text-end hours">0\.0<', html,
+                     re.S)
+
+    detail = _page(app, f"/dispatches/members/{member['id']}/service", org_headers)
+    assert detail.status_code == 200
+    text = detail.get_data(as_text=True)
+    assert "山体滑坡" in text and f"/dispatches/{dispatch['id']}" in text
+    assert _page(app, f"/dispatches/members/{member['id']}/service",
+                 dispatcher).status_code == 200
+    _other, other_headers = forces.org()
+    assert _page(app, f"/dispatches/members/{member['id']}/service",
+                 other_headers).status_code == 403
+    assert _page(app, "/dispatches/service", dispatcher).status_code == 403
+    assert _page(app, "/dispatches/service", actors.header("grid_staff")).status_code == 403

@@ -45,10 +45,16 @@
     node.classList.add('d-none');
   }
 
+  // "label value": no space after a full-width (Chinese) colon.
+  function labelled(label, value) {
+    return label + (label.slice(-1) === '\uff1a' ? '' : ' ') + value;
+  }
+
   function levelLabel(text, level) {
     return level ? (text.levels[String(level)] || String(level)) : text.no_level;
   }
 
   window.InboxCommon = {labels: labels, beijing: beijing, refusal: refusal,
-                        showError: showError, clearError: clearError, levelLabel: levelLabel};
+                        showError: showError, clearError: clearError, levelLabel: levelLabel,
+                        labelled: labelled};
 })();

@@ -150,8 +150,8 @@
     }
     members.forEach(function (m) { list.appendChild(memberRow(m)); });
     var present = members.filter(function (m) { return m.checked_in; });
-    byId('on-scene-now').textContent = text.on_scene_now + ' ' + present.length + ' · ' +
-      present.map(function (m) { return m.name; }).join('、');
+    byId('on-scene-now').textContent = C.labelled(text.on_scene_now, String(present.length)) +
+      (present.length ? ' · ' + present.map(function (m) { return m.name; }).join('、') : '');
     if (!touched) {
       var named = members.map(function (m) { return m.member_id; });
       document.querySelectorAll('.member-choice').forEach(function (box) {
@@ -186,26 +186,38 @@
     }, function () { busy(button, false); C.showError(errorBox, text, null); });
   }
 
+  // Without the phone's position the reason is shown, and the API's check-in without a
+  // location is offered (the record then says only when, not where).
+  function noLocation(message, member, kind, button, errorBox) {
+    var geoBox = byId('geo-error');
+    var fallback = el('button', {type: 'button', id: 'without-location',
+      'class': 'btn btn-sm btn-outline-dark mt-2 d-block', text: text.without_location});
+    fallback.addEventListener('click', function () {
+      show(geoBox, false);
+      busy(button, true);
+      send(member, kind, null, button, errorBox);
+    });
+    geoBox.replaceChildren(el('span', {text: message}), fallback);
+    show(geoBox, true);
+  }
+
   // A check-in records where it was made: the phone's position, asked for on every tap.
   function check(member, kind, button, errorBox) {
-    var geoBox = byId('geo-error');
     C.clearError(errorBox);
-    show(geoBox, false);
+    show(byId('geo-error'), false);
     if (!navigator.geolocation) {
-      geoBox.textContent = text.geo_missing;
-      show(geoBox, true);
+      noLocation(text.geo_missing, member, kind, button, errorBox);
       return;
     }
     busy(button, true);
-    errorBox.textContent = '';
     navigator.geolocation.getCurrentPosition(function (position) {
       send(member, kind, {type: 'Point', coordinates: [position.coords.longitude,
                                                      position.coords.latitude]},
            button, errorBox);
     }, function (failure) {
       busy(button, false);
-      geoBox.textContent = failure.code === 1 ? text.geo_denied : text.geo_unavailable;
-      show(geoBox, true);
+      noLocation(failure.code === 1 ? text.geo_denied : text.geo_unavailable, member, kind,
+                 button, errorBox);
     }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 60000});
   }
 

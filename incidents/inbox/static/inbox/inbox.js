@@ -62,7 +62,9 @@
     var facts = el('div', {'class': 'small'}, [
       fact(text.team, item.team_name || ''),
       fact(text.task, item.task || '—'),
-      fact(text.members_requested, String(item.members_requested)),
+      'members_named' in item ?
+        fact(text.members_named, item.members_named + ' / ' + item.members_requested) :
+        fact(text.members_requested, String(item.members_requested)),
       fact(text.requested_at, C.beijing(item.requested_at))]);
     if (item.distance_km !== null && item.distance_km !== undefined) {
       facts.insertBefore(fact(text.distance, item.distance_km + ' ' + text.km),
@@ -84,8 +86,9 @@
   }
 
   function announce(item, created) {
-    var line = (created ? text.live_created : text.live_updated) + ' ' + title(item) + ' · ' +
-      (text.statuses[item.status] || item.status);
+    var label = created ? text.live_created : text.live_updated;
+    var parts = [title(item), item.team_name, item.task, text.statuses[item.status] || item.status];
+    var line = C.labelled(label, parts.filter(Boolean).join(' · '));
     document.getElementById('inbox-announce').textContent = line;
     var note = document.getElementById('inbox-live-note');
     note.textContent = line;
