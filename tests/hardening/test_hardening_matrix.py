@@ -99,6 +99,8 @@ MATRIX = {
     "GET /api/v1/incidents/{incident_id}": BUREAU,
     "PATCH /api/v1/incidents/{incident_id}": {ADMIN, DISPATCHER},
     "POST /api/v1/incidents/{incident_id}/transition": {ADMIN, DISPATCHER},
+    "POST /api/v1/incidents/evaluate": {ADMIN, DISPATCHER},
+    "POST /api/v1/incidents/{incident_id}/close": {ADMIN, DISPATCHER},
     "GET /api/v1/incidents/{incident_id}/timeline": BUREAU,
     "GET /api/v1/incidents/{incident_id}/recommendations": BUREAU,
     "POST /api/v1/incidents/{incident_id}/dispatches": {ADMIN, DISPATCHER},
@@ -106,6 +108,13 @@ MATRIX = {
     "GET /api/v1/dispatches": BUREAU | {ORG},
     "GET /api/v1/dispatches/{dispatch_id}": BUREAU | {ORG},
     "POST /api/v1/dispatches/{dispatch_id}/transition": {ADMIN, DISPATCHER, ORG},
+    # members on scene: the team's org_admin (or an admin) names them; check-ins also by
+    # dispatchers; service hours read by the bureau and the member's organisation
+    "POST /api/v1/dispatches/{dispatch_id}/members": {ADMIN, ORG},
+    "GET /api/v1/dispatches/{dispatch_id}/members": BUREAU | {ORG},
+    "POST /api/v1/dispatches/{dispatch_id}/checkins": {ADMIN, DISPATCHER, ORG},
+    "GET /api/v1/dispatches/{dispatch_id}/checkins": BUREAU | {ORG},
+    "GET /api/v1/members/{member_id}/service": BUREAU | {ORG},
     "POST /api/v1/incidents/{incident_id}/requisitions": {ADMIN, DISPATCHER},
     "GET /api/v1/incidents/{incident_id}/requisitions": BUREAU,
     "GET /api/v1/requisitions/{requisition_id}": BUREAU,
@@ -205,6 +214,7 @@ ORG_SCOPED = {
     "POST /api/v1/members/{member_id}/certificates": {
         "name": "红十字救护员证", "number": "C-1", "expires_on": "2027-06-30"},
     "PATCH /api/v1/members/{member_id}": {"name": "改名"},
+    "GET /api/v1/members/{member_id}/service": None,
     "DELETE /api/v1/members/{member_id}": None,  # last: it erases the member
 }
 
