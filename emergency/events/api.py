@@ -21,7 +21,8 @@ from emergency.auth.roles import EVERYONE
 from emergency.auth.web import SID_KEY
 from emergency.db import get_session
 from emergency.errors import Invalid, error_response
-from emergency.events.service import can_see, events_after, hub_for, latest_id, scope_of
+from emergency.events.hub import hub_for
+from emergency.events.service import can_see, events_after, latest_id, scope_of
 from emergency.jsonbody import Blueprint
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1",

@@ -10,7 +10,8 @@ import requests
 from sqlalchemy.orm import Session
 
 from emergency.auth import service as auth
-from emergency.events.service import hub_for, publish
+from emergency.events.hub import hub_for
+from emergency.events.service import publish
 from tests.events.conftest import open_stream
 
 
