@@ -101,6 +101,14 @@ def _labels():
                    "403": _("You may not do this."), "404": _("Not found."),
                    "other": _("The server could not do this. Please try again."),
                    "network": _("No connection to the server. Please try again.")},
+        "codes": {"checked_in": _("Members who have checked in cannot be taken off the "
+                                  "list."),
+                  "already_in": _("This member is already checked in (perhaps recorded by "
+                                  "someone else). The page shows the current state."),
+                  "not_in": _("This member is not checked in, so cannot check out. The page "
+                              "shows the current state."),
+                  "wrong_state": _("The dispatch's current state does not allow this. The "
+                                   "page shows the current state.")},
         "fields": {"note": _("A reason is required."),
                    "member_ids": _("Only members of this team can be named."),
                    "member_id": _("This member is not named on this dispatch."),

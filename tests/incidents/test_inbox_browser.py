@@ -24,7 +24,8 @@ HERE = {"longitude": 106.5512, "latitude": 29.5603}
 
 def _arrange(engine, cipher):
     """An approved organisation (its admin signs in) with one team of three insured members,
-    and a dispatcher's API token: (team_id, member names, token)."""
+    and API tokens of a dispatcher and of the organisation's admin:
+    (team_id, member names, dispatcher's token, org admin's token)."""
     from registry import members, service, teams
 
     session = Session(bind=engine)
@@ -48,10 +49,11 @@ def _arrange(engine, cipher):
                               date.today() - timedelta(days=1),
                               date.today() + timedelta(days=99), "100000.00")
     token = auth.create_token(session, "disp", 1)
+    org_token = auth.create_token(session, "lantian", 1)
     session.commit()
     team_id = team.id
     session.close()
-    return team_id, names, token
+    return team_id, names, token, org_token
 
 
 def _sign_in(page, base, username):
@@ -92,7 +94,7 @@ def test_org_admin_answers_dispatches_and_checks_members_in_on_a_phone(backend, 
 
     url, engine = make_database(backend, tmp_path, "inbox")
     try:
-        team_id, names, token = _arrange(engine, cipher_for(DATA_KEY))
+        team_id, names, token, _org_token = _arrange(engine, cipher_for(DATA_KEY))
         app = create_app(app_config(url, tmp_path))
         api = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
@@ -204,6 +206,90 @@ def test_org_admin_answers_dispatches_and_checks_members_in_on_a_phone(backend, 
             statuses = dict(conn.execute(text("SELECT id, status FROM dispatches")).all())
         assert [tuple(r) for r in rows] == [("in", True), ("out", True)]
         assert statuses == {first: "declined", second: "completed"}
+        app.extensions["emergency.db"]["engine"].dispose()
+    finally:
+        engine.dispose()
+        drop_database(url)
+
+
+@pytest.mark.browser
+def test_refusals_and_a_refused_location_on_the_phone(backend, tmp_path):
+    """Location refused: the page says so and checks in without one; a stale check-in (made
+    meanwhile elsewhere, no live stream) and taking a checked-in member off the list are
+    refused beside their buttons, in Chinese, the user's ticks kept."""
+    from registry.crypto import cipher_for
+
+    url, engine = make_database(backend, tmp_path, "inboxrefuse")
+    try:
+        team_id, names, token, org_token = _arrange(engine, cipher_for(DATA_KEY))
+        app = create_app(app_config(url, tmp_path))
+        api = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        org = {"Authorization": f"Bearer {org_token}"}
+        incident = api.post("/api/v1/incidents", headers=headers, json={
+            "title": "江北内涝", "incident_type": "flood",
+            "occurred_at": "2026-11-28T08:00:00+08:00",
+            "location": {"type": "Point", "coordinates": SITE}}).get_json()
+        dispatch = _dispatch(api, headers, incident["id"], team_id, "排涝")
+        base_url = f"/api/v1/dispatches/{dispatch}"
+        for step in ("accepted", "en_route"):
+            assert api.post(f"{base_url}/transition", json={"to": step},
+                            headers=org).status_code == 200
+        roster = api.get(f"/api/v1/teams/{team_id}/members", headers=org).get_json()["items"]
+        ids = {m["name"]: m["id"] for m in roster}
+        assert api.post(f"{base_url}/members", headers=org, json={
+            "member_ids": [ids[names[0]], ids[names[1]]]}).status_code == 200
+        with live_server(app) as base, chromium() as browser:
+            context = browser.new_context(viewport=PHONE, locale="zh-CN")  # no geolocation
+            page = context.new_page()
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.route("**/api/v1/events*", lambda route: route.abort())  # no live updates
+            log = RequestLog(page)
+            _sign_in(page, base, "lantian")
+            page.goto(f"{base}/dispatches/{dispatch}")
+            _wait(page, "document.querySelectorAll('#named-members .member-row').length === 2")
+
+            first = page.locator("#named-members .member-row").filter(has_text=names[0])
+            first.locator(".checkin-btn[data-kind='in']").click()
+            page.wait_for_selector("#geo-error:not(.d-none)")
+            assert "定位权限被拒绝" in page.inner_text("#geo-error")
+            page.click("#without-location")
+            _wait(page, "document.querySelector('#named-members .member-row "
+                        ".badge[data-state=\"in\"]') !== null")
+            # The first check-in moved the dispatch on scene.
+            _wait(page, "document.getElementById('dispatch-status').dataset.status === "
+                        "'on_scene'")
+
+            # Someone else checks the second member in; this page has not heard of it.
+            assert api.post(f"{base_url}/checkins", headers=org, json={
+                "member_id": ids[names[1]], "kind": "in"}).status_code == 201
+            second = page.locator("#named-members .member-row").filter(has_text=names[1])
+            second.locator(".checkin-btn[data-kind='in']").click()
+            page.wait_for_selector("#geo-error:not(.d-none)")
+            page.click("#without-location")
+            refused = second.locator(".row-error")
+            refused.wait_for(state="visible")
+            assert "该队员已签到" in refused.inner_text()
+            _wait(page, "document.querySelectorAll('#named-members .member-row "
+                        ".badge[data-state=\"in\"]').length === 2")
+            assert "该队员已签到" in second.locator(".row-error").inner_text()
+
+            # Taking a member who checked in off the list is refused; the ticks stay.
+            page.uncheck(f"label:has-text('{names[0]}')")
+            page.click("#save-members")
+            page.wait_for_selector("#members-error:not(.d-none)")
+            assert "已签到的队员不能从出勤名单中移除" in page.inner_text("#members-error")
+            page.wait_for_timeout(500)  # the refresh after the refusal has run
+            assert not page.is_checked(f"#choose-{ids[names[0]]}")
+            assert page.is_checked(f"#choose-{ids[names[1]]}")
+            _no_horizontal_overflow(page)
+            assert log.foreign() == []
+            context.close()
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT member_id, location IS NULL FROM dispatch_checkins "
+                "WHERE dispatch_id = :d ORDER BY id"), {"d": dispatch}).all()
+        assert [tuple(r) for r in rows] == [(ids[names[0]], True), (ids[names[1]], True)]
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
         engine.dispose()

@@ -17,17 +17,21 @@
     return new Date(moment.getTime() + BEIJING_MS).toISOString().slice(0, 16).replace('T', ' ');
   }
 
-  // A refused or failed API call ({ok, status, data} of EmergencyPages.api, or an Error) as a
-  // sentence in the page's language: the refusal's kind, then what is wrong with each field.
+  // A refused or failed API call ({ok, status, data} of EmergencyPages.api, or nothing when
+  // the network failed) as a sentence in the page's language: the refusal's own code when the
+  // page knows it, else its status; for invalid input (422), what is wrong with each field.
   function refusal(text, res) {
     if (!res || !res.status) { return text.errors.network; }
-    var message = text.errors[String(res.status)] || text.errors.other;
     var error = res.data && res.data.error;
+    var message = (error && text.codes[error.code]) || text.errors[String(res.status)] ||
+      text.errors.other;
     var hints = [];
-    Object.keys((error && error.details) || {}).forEach(function (field) {
-      var hint = text.fields[field];
-      if (hint && hints.indexOf(hint) < 0) { hints.push(hint); }
-    });
+    if (res.status === 422) {
+      Object.keys((error && error.details) || {}).forEach(function (field) {
+        var hint = text.fields[field];
+        if (hint && hints.indexOf(hint) < 0) { hints.push(hint); }
+      });
+    }
     return hints.length ? message + ' ' + hints.join(' ') : message;
   }
 

@@ -19,6 +19,7 @@
   var CHECKING = ['en_route', 'on_scene'];
   var dispatch = JSON.parse(document.getElementById('dispatch-data').textContent);
   var members = [];
+  var rowErrors = {};  // member_id → the refusal shown in that member's row (kept on redraw)
 
   function byId(name) { return document.getElementById(name); }
 
@@ -47,6 +48,17 @@
       step.setAttribute('data-to', next);
     }
     show(byId('name-form'), NAMING.indexOf(dispatch.status) >= 0);
+    // A refusal whose buttons the new state hides stays readable under the status.
+    [['answer', 'answer-error'], ['advance', 'advance-error']].forEach(function (pair) {
+      var box = byId(pair[1]);
+      if (byId(pair[0]).classList.contains('d-none') && !box.classList.contains('d-none')) {
+        var note = byId('status-note');
+        note.textContent = box.textContent;
+        note.title = box.title;
+        show(note, true);
+        C.clearError(box);
+      }
+    });
   }
 
   function transition(to, note, button, errorBox) {
@@ -54,6 +66,7 @@
       return;
     }
     C.clearError(errorBox);
+    C.clearError(byId('status-note'));
     busy(button, true);
     P.api('POST', base + '/transition', {to: to, note: note}).then(function (res) {
       busy(button, false);
@@ -102,7 +115,11 @@
       busy(button, true);
       P.api('POST', base + '/members', {member_ids: chosen()}).then(function (res) {
         busy(button, false);
-        if (!res.ok) { C.showError(errorBox, text, res); return; }
+        if (!res.ok) {
+          C.showError(errorBox, text, res);
+          if (res.status === 409) { refresh(); }  // the ticks stay as the user left them
+          return;
+        }
         touched = false;
         byId('members-saved').textContent = text.members_saved;
         refresh();
@@ -134,6 +151,12 @@
           'btn-outline-secondary'), text: kind === 'in' ? text.check_in : text.check_out});
       var errorBox = el('div', {'class': 'alert alert-danger py-1 small mt-2 mb-0 d-none ' +
                                 'row-error', role: 'alert'});
+      var refused = rowErrors[member.member_id];
+      if (refused) {
+        errorBox.textContent = refused.text;
+        errorBox.title = refused.title;
+        show(errorBox, true);
+      }
       button.addEventListener('click', function () { check(member, kind, button, errorBox); });
       row.appendChild(button);
       row.appendChild(errorBox);
@@ -178,12 +201,17 @@
     P.api('POST', base + '/checkins', body).then(function (res) {
       busy(button, false);
       if (!res.ok) {
-        C.showError(errorBox, text, res);
+        refuse(member, errorBox, res);
         if (res.status === 409) { refresh(); }
         return;
       }
       refresh();
-    }, function () { busy(button, false); C.showError(errorBox, text, null); });
+    }, function () { busy(button, false); refuse(member, errorBox, null); });
+  }
+
+  function refuse(member, errorBox, res) {
+    C.showError(errorBox, text, res);
+    rowErrors[member.member_id] = {text: errorBox.textContent, title: errorBox.title};
   }
 
   // Without the phone's position the reason is shown, and the API's check-in without a
@@ -204,6 +232,7 @@
   // A check-in records where it was made: the phone's position, asked for on every tap.
   function check(member, kind, button, errorBox) {
     C.clearError(errorBox);
+    delete rowErrors[member.member_id];
     show(byId('geo-error'), false);
     if (!navigator.geolocation) {
       noLocation(text.geo_missing, member, kind, button, errorBox);
