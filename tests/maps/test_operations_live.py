@@ -9,7 +9,7 @@ import pytest
 from emergency import create_app
 from maps.operations import LIVE_LAYERS, operations_map
 from maps.pages import page_parts
-from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.browser import RequestLog, chromium, live_server
 from tests.conftest import DATA_KEY, app_config, drop_database, make_database
 from tests.incidents.conftest import arrange_committed
 from tests.maps.test_maps_operations import LABELS
@@ -29,6 +29,16 @@ def _wait(page, condition, timeout_s=20):
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"never true: {condition}")
+
+
+def _sign_in(page, base, username, password):
+    """Sign in through the login form (tests/browser.py's sign_in waits for the network to
+    fall idle, which a page holding the live events stream never does)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
 
 
 def test_the_map_refreshes_the_layers_each_event_makes_stale():
@@ -69,7 +79,7 @@ def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path)
         with live_server(app) as base, chromium() as browser:
             page = browser.new_page(locale="zh-CN")
             log = RequestLog(page)
-            sign_in(page, base, "disp", "correct horse battery")
+            _sign_in(page, base, "disp", "correct horse battery")
             page.goto(f"{base}/")
             _wait(page, f"({COUNT})() === 0")
             _wait(page, "document.getElementById('live-indicator').dataset.state === 'live'")
