@@ -4,6 +4,7 @@ import json
 import re
 
 from maps.assets import external_urls
+from tests.factories import id_number
 from tests.incidents.conftest import incident_body
 
 
@@ -119,3 +120,36 @@ def test_service_hours_pages(app, client, forces, dispatcher, actors):
                  other_headers).status_code == 403
     assert _page(app, "/dispatches/service", dispatcher).status_code == 403
     assert _page(app, "/dispatches/service", actors.header("grid_staff")).status_code == 403
+
+
+HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>{{7*7}}"
+
+
+def test_hostile_names_reach_the_inbox_pages_only_as_text(app, client, forces, dispatcher):
+    org, org_headers = forces.org()
+    team = forces.team(org_headers, org["id"], 106.56, 29.57, name="队" + HOSTILE[:60])
+    client.post(f"/api/v1/teams/{team['id']}/members", headers=org_headers, json={
+        "name": "张" + HOSTILE[:40], "id_number": id_number(77), "phone": "13900000077"})
+    incident = client.post("/api/v1/incidents", headers=dispatcher,
+                           json=incident_body(title=HOSTILE)).get_json()
+    dispatch = client.post(f"/api/v1/incidents/{incident['id']}/dispatches",
+                           headers=dispatcher, json={"team_id": team["id"],
+                                                     "task": HOSTILE}).get_json()
+    for url in ("/dispatches", f"/dispatches/{dispatch['id']}"):
+        html = _page(app, url, org_headers).get_data(as_text=True)
+        assert "<img src=x" not in html and "<script>alert" not in html, url
+        assert "{{7*7}}" in html, url  # shown as written: no template ran on it
+    # The data keeps the names exactly, for the scripts to write as text.
+    listed = _json_of(_page(app, "/dispatches", org_headers).get_data(as_text=True),
+                      "inbox-data")
+    assert listed["items"][0]["incident_title"] == HOSTILE
+    assert listed["items"][0]["task"] == HOSTILE
+
+
+def test_inbox_pages_in_english(app, client, forces, dispatcher):
+    _org, org_headers, _team, _incident, dispatch = _arrange(client, forces, dispatcher)
+    html = _page(app, "/dispatches?lang=en", org_headers).get_data(as_text=True)
+    assert "Dispatch tasks" in html
+    assert _json_of(html, "inbox-labels")["statuses"]["requested"] == "Requested"
+    page = _page(app, f"/dispatches/{dispatch['id']}?lang=en", org_headers)
+    assert page.status_code == 200 and "Accept the dispatch" in page.get_data(as_text=True)
