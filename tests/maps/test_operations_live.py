@@ -64,6 +64,10 @@ def test_home_page_counts_are_labelled_in_chinese(client, actors, place):
 
 
 COUNT = "() => Object.values(window.viewportLayers)[0].counts.incidents"
+TEAMS = "Object.values(window.viewportLayers)[0].defs.filter(d => d.name === 'teams')" \
+        ".flatMap(d => d.drawn)"
+TEAM = f"() => ({TEAMS}).map(l => l.feature.properties.status).join()"
+TEAM_RING = f"() => ({TEAMS}).map(l => l.options.color).join()"
 
 
 @pytest.mark.browser
@@ -72,7 +76,7 @@ def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path)
 
     url, engine = make_database(backend, tmp_path, "opslive")
     try:
-        _team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
+        team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
         app = create_app(app_config(url, tmp_path))
         api = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
@@ -101,6 +105,15 @@ def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path)
                     .find(d => d.name === 'incidents').drawn;
                 return layers.map(l => [l.feature.id, l.options.color]); }""")
             assert ringed == [[created.get_json()["id"], "#ffd600"]]
+
+            # A dispatch refreshes the teams: the team turns 'dispatched', ringed.
+            dispatched = api.post(f"/api/v1/incidents/{created.get_json()['id']}/dispatches",
+                                  headers=headers, json={"team_id": team_id, "task": "搜救",
+                                                         "members_requested": 1})
+            assert dispatched.status_code == 201, dispatched.get_json()
+            _wait(page, f"({TEAM})() === 'dispatched'")
+            assert page.evaluate(f"() => ({TEAM_RING})()") == "#ffd600"
+            assert page.evaluate("() => window.notReloaded === true")
             assert log.foreign() == []
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
