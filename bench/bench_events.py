@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -110,6 +111,7 @@ class Streams:
         self.arrivals = [dict() for _ in range(count)]  # stream -> {event id: time}
         self.opened = 0
         self.refused = 0
+        self.statuses = Counter()
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -136,6 +138,8 @@ class Streams:
         status = (await reader.readline()).decode()
         if " 200 " not in status:
             self.refused += 1
+            self.statuses[status.strip()] += 1
+            self.arrivals[index] = None
             self._count_open()
             writer.close()
             return
@@ -189,7 +193,7 @@ def run_backend(backend, folder, args):
         opened = time.monotonic()
         streams.start()
         print(f"  {args.streams} streams opened in {time.monotonic() - opened:.1f} s, "
-              f"{streams.refused} refused", flush=True)
+              f"{streams.refused} refused {dict(streams.statuses)}", flush=True)
         time.sleep(2)
         publisher = subprocess.Popen([sys.executable, "-c", PUBLISHER, url, str(args.events),
                                       "0.25"], stdout=subprocess.PIPE, text=True, env=env)
@@ -199,7 +203,9 @@ def run_backend(backend, folder, args):
                    if line.strip()}
         time.sleep(3)  # the last events reach every stream
         latencies, missed = [], 0
-        for arrivals in streams.arrivals[:args.streams - streams.refused]:
+        for arrivals in streams.arrivals:
+            if arrivals is None:
+                continue  # refused
             for event_id, committed in commits.items():
                 if event_id in arrivals:
                     latencies.append(max(0.0, arrivals[event_id] - committed))

@@ -19,7 +19,7 @@ from emergency.auth import sessions as auth_sessions
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import EVERYONE
 from emergency.auth.web import SID_KEY
-from emergency.db import get_session
+from emergency.db import finish_request, get_session
 from emergency.errors import Invalid, error_response
 from emergency.events.hub import hub_for
 from emergency.events.service import can_see, events_after, latest_id, scope_of
@@ -177,6 +177,10 @@ def stream_events():
     last_id = _last_event_id()
     scope = scope_of(get_session(), user)
     alive = _credential_check(app, user)
+    # Everything the stream needs from the request's session is read: end its transaction
+    # now, returning its connection before the hub takes one (two per request would let 200
+    # streams opening at once exhaust the pool).
+    finish_request(False)
     hub = hub_for(app)
     if not hub.enter(app.config["EVENTS_MAX_STREAMS_PER_WORKER"]):
         response = error_response(503, "unavailable", "too many live streams on this worker; "
