@@ -156,5 +156,7 @@ def test_new_incident_page(app, actors):
     assert 'value="geological"' in html and "地质灾害" in html
     assert 'data-metric="deaths"' in html and "死亡人数" in html
     assert "incident-new.js" in html and 'id="eval-level"' in html
+    english = page(app, "/incidents/new?lang=en", dispatcher).get_data(as_text=True)
+    assert "Save and open the console" in english and "Geological hazard" in english
     assert page(app, "/incidents/new", actors.header("auditor")).status_code == 403
     assert page(app, "/incidents/new", actors.header("planner")).status_code == 403
