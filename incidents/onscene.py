@@ -158,14 +158,14 @@ def check(session, user, dispatch_id, member_id, kind, lon=None, lat=None):
     if member is None or member.team_id != dispatch.team_id:
         raise Invalid(f"member {member_id} is not of the dispatched team",
                       {"member_id": [f"not a member of team {dispatch.team_id}"]})
+    if dispatch.status not in CHECKIN_STATES:
+        raise Conflict(f"check-ins are recorded while a dispatch is en route or on scene; "
+                       f"this one is {dispatch.status}", code="wrong_state")
     named = session.scalar(select(DispatchMember.id).where(
         DispatchMember.dispatch_id == dispatch.id, DispatchMember.member_id == member_id))
     if named is None:
         raise Invalid(f"member {member_id} is not named on dispatch {dispatch.id}",
                       {"member_id": ["not named on this dispatch: name the members first"]})
-    if dispatch.status not in CHECKIN_STATES:
-        raise Conflict(f"check-ins are recorded while a dispatch is en route or on scene; "
-                       f"this one is {dispatch.status}", code="wrong_state")
     is_in = member_id in dispatches.open_checkins(session, dispatch.id)
     if kind == "in" and is_in:
         raise Conflict(f"{member.name} is already checked in", code="already_in")

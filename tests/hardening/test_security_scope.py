@@ -383,7 +383,7 @@ DISTRICT_ROWS = {
     "GET /api/v1/dispatches/{dispatch_id}/members": None,
     "POST /api/v1/dispatches/{dispatch_id}/members": WRITERS_ONLY,
     "GET /api/v1/dispatches/{dispatch_id}/checkins": None,
-    "POST /api/v1/dispatches/{dispatch_id}/checkins": lambda side: {  # A's: 422, not named
+    "POST /api/v1/dispatches/{dispatch_id}/checkins": lambda side: {  # A's: 409 or 422
         "member_id": side["member"]["id"], "kind": "in"},
     "POST /api/v1/dispatches/{dispatch_id}/compensation": {"items": [
         {"kind": "fuel", "quantity": 1, "unit_price": "1.00"}]},  # A's: 409, one is open

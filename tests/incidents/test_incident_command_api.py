@@ -297,10 +297,12 @@ def test_members_are_named_by_the_team_organisation(client, forces, dispatcher, 
 def test_check_in_and_out_on_scene(client, forces, dispatcher, actors, db):
     s = _scene(client, forces, dispatcher)
     d, oh, (m1, m2, m3) = s["dispatch"], s["oh"], s["members"]
+    url = f"/api/v1/dispatches/{d['id']}/checkins"
+    r = client.post(url, json={"member_id": m1, "kind": "in"}, headers=oh)
+    assert r.status_code == 409 and error_of(r)["code"] == "wrong_state"  # requested
     _step(client, oh, d["id"], "accepted")
     client.post(f"/api/v1/dispatches/{d['id']}/members", json={"member_ids": [m1, m2]},
                 headers=oh)
-    url = f"/api/v1/dispatches/{d['id']}/checkins"
     here = {"type": "Point", "coordinates": [106.551, 29.561]}
     r = client.post(url, json={"member_id": m1, "kind": "in", "location": here}, headers=oh)
     assert r.status_code == 409 and error_of(r)["code"] == "wrong_state"  # accepted only
