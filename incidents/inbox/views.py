@@ -10,17 +10,19 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from shapely.geometry import Point, shape
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import BUREAU, ORG_ADMIN
 from emergency.db import get_session
 from emergency.errors import Forbidden
+from emergency.geo import service as geo
 from emergency.vocabulary import CATEGORY_LABELS, local_minute
 from incidents import dispatch as dispatches
 from incidents import onscene, schemas
 from incidents import service as incidents
 from maps import pages
-from maps.data import MapData, circle
+from maps.data import MapData, circle, line
 from plans.incident_types import INCIDENT_TYPES
 from plans.incident_types import label as type_label
 from registry import members as registry_members
@@ -123,17 +125,25 @@ def _may_answer(user, dispatch):
     return user.role == ORG_ADMIN and user.org_id == dispatch["org_id"]
 
 
-def _scene_map(incident, team_point, team_name):
-    """A small offline map of the scene and where the team is based."""
+def _scene_map(session, incident, team_point, team_name):
+    """A small offline map of the scene and where the team is based, over the outline of the
+    district it happened in (the base when no tile server is configured)."""
     lon, lat = incident["location"]["coordinates"][:2]
     fmap = pages.base_map(current_app.config["BASEMAP_TILE_URL"],
                           current_app.config["BASEMAP_ATTRIBUTION"], location=(lat, lon),
                           zoom=12)
-    features = [circle(lat, lon, {"radius": 10, "color": "#000", "weight": 2, "fill": True,
+    outlines = geo.district_outlines(session)
+    scene = Point(lon, lat)
+    outlines["features"] = [f for f in outlines["features"]
+                            if shape(f["geometry"]).covers(scene)]
+    features = [pages.districts_layer(outlines)] if outlines["features"] else []
+    features.append(circle(lat, lon, {"radius": 10, "color": "#000", "weight": 2, "fill": True,
                                   "fillColor": SCENE_COLOUR, "fillOpacity": 0.9},
-                       tooltip=incident["title"])]
+                       tooltip=incident["title"]))
     if team_point:
         tlon, tlat = team_point["coordinates"][:2]
+        features.append(line([(lat, lon), (tlat, tlon)], {"color": TEAM_COLOUR, "weight": 2,
+                                                          "dashArray": "6 4"}))
         features.append(circle(tlat, tlon, {"radius": 7, "color": TEAM_COLOUR, "fill": True,
                                             "fillColor": TEAM_COLOUR, "fillOpacity": 0.85},
                                tooltip=team_name))
@@ -174,7 +184,7 @@ def detail(dispatch_id):
         type_label=type_label(incident["incident_type"], _lang()),
         level_label=str(LEVEL_NAMES[level]) if level in LEVEL_NAMES else _("no response level"),
         status_label=str(STATUS_NAMES.get(item["status"], item["status"])),
-        **_scene_map(incident, where, item["team_name"]))
+        **_scene_map(session, incident, where, item["team_name"]))
 
 
 @bp.route("/dispatches/service")

@@ -58,7 +58,7 @@ def test_org_admin_sees_own_dispatches_in_the_inbox(app, client, forces, dispatc
 
 
 def test_dispatch_page_shows_the_roster_masked_to_its_org_admin_only(app, client, forces,
-                                                                     dispatcher, actors):
+                                                                     dispatcher, actors, place):
     _org, org_headers, team, incident, dispatch = _arrange(client, forces, dispatcher)
     page = _page(app, f"/dispatches/{dispatch['id']}", org_headers)
     assert page.status_code == 200
@@ -70,6 +70,7 @@ def test_dispatch_page_shows_the_roster_masked_to_its_org_admin_only(app, client
         assert member["phone"] in html and "*" in member["phone"]  # masked
     assert not re.search(r"139\d{8}", html)  # no full phone number anywhere
     assert "leaflet" in html.lower() and external_urls(html) == []
+    assert "测试区" in html  # the scene's district outline is the map's base
     assert _json_of(html, "dispatch-data")["status"] == "requested"
     # The bureau reads the page without the organisation's buttons or roster.
     bureau = _page(app, f"/dispatches/{dispatch['id']}", dispatcher).get_data(as_text=True)
