@@ -11,8 +11,6 @@ from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid
 from emergency.exports import append_row
-from emergency.geo.models import Area
-from emergency.geo.service import district_at
 from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import onscene
@@ -21,11 +19,8 @@ from incidents.models import (
     ITEM_KINDS,
     Compensation,
     CompensationItem,
-    Dispatch,
     DispatchCheckin,
     Incident,
-    IncidentEvent,
-    Requisition,
 )
 from registry.models import Organisation, RescueTeam
 
@@ -188,7 +183,7 @@ def _store(session, claim, items):
     return claim
 
 
-def _open_claim(session, **source):
+def open_claim_id(session, **source):
     """The id of a claim for this source that is not rejected, or None."""
     column, value = next(iter(source.items()))
     return session.scalar(select(Compensation.id).where(
@@ -200,7 +195,7 @@ def open_claim(session, user, dispatch_id=None, requisition_id=None):
     read, or None: where a retried submission is sent instead of a second claim."""
     source = {"dispatch_id": dispatch_id} if dispatch_id is not None else \
         {"requisition_id": requisition_id}
-    claim_id = _open_claim(session, **source)
+    claim_id = open_claim_id(session, **source)
     if claim_id is None:
         return None
     check_claim_read(session, user, claim_or_404(session, claim_id))
@@ -215,7 +210,7 @@ def claim_for_dispatch(session, user, dispatch_id, items):
         raise Forbidden(f"role {user.role} may not submit claims")
     if dispatch.accepted_at is None:
         raise Conflict("only dispatches that were accepted can be compensated")
-    existing = _open_claim(session, dispatch_id=dispatch_id)
+    existing = open_claim_id(session, dispatch_id=dispatch_id)
     if existing:
         raise Conflict(f"claim {existing} is already open for this dispatch",
                        code="claim_exists")
@@ -233,7 +228,7 @@ def claim_for_requisition(session, user, requisition_id, items):
         raise Forbidden("requisition claims are submitted by the bureau")
     requisition = dispatches.requisition_or_404(session, requisition_id)
     incidents.check_incident_id(session, user, requisition.incident_id)
-    existing = _open_claim(session, requisition_id=requisition_id)
+    existing = open_claim_id(session, requisition_id=requisition_id)
     if existing:
         raise Conflict(f"claim {existing} is already open for this requisition",
                        code="claim_exists")
@@ -326,7 +321,7 @@ def _day_start(day):
     return datetime.combine(day, time(0), LOCAL_ZONE)
 
 
-def _ledger_scope(session, user):
+def ledger_scope(session, user):
     """WHERE clauses keeping the claims a user may read (org_admin: their organisation's)."""
     c = Compensation.__table__
     if user.role == ORG_ADMIN:
@@ -342,7 +337,7 @@ def ledger(session, user, status=None, date_from=None, date_to=None, org_id=None
            incident_id=None, limit=1000, offset=0):
     """Claims in scope (newest first), with sums per organisation and per incident."""
     c = Compensation.__table__
-    where = _ledger_scope(session, user)
+    where = ledger_scope(session, user)
     if status:
         where.append(c.c.status == status)
     if date_from:
@@ -420,113 +415,6 @@ def ledger_xlsx(book):
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-# ---------------------------------------------------------------- what the pages show
-
-
-def claim_history(session, claim):
-    """The claim's steps (submitted, approved or rejected, paid), oldest first, from the
-    incident's timeline: [{at, actor, status, note}]."""
-    events = session.scalars(select(IncidentEvent).where(
-        IncidentEvent.incident_id == claim.incident_id, IncidentEvent.kind == "compensation")
-        .order_by(IncidentEvent.at, IncidentEvent.id))
-    return [{"at": e.at, "actor": e.actor, "status": e.detail.get("status"),
-             "note": e.detail.get("note") or ""}
-            for e in events if e.detail.get("compensation_id") == claim.id]
-
-
-def incident_title(session, incident_id):
-    """The title of an incident (for a claim's or a dispatch's page)."""
-    return session.scalar(select(Incident.title).where(Incident.id == incident_id)) or ""
-
-
-def claim_source(session, claim):
-    """What a claim is for, to show beside it: incident title, team or requisition."""
-    incident = session.get(Incident, claim.incident_id)
-    source = {"incident_title": incident.title if incident else "", "team_name": None,
-              "order_number": None, "property": None}
-    if claim.dispatch_id:
-        dispatch = session.get(Dispatch, claim.dispatch_id)
-        source["team_name"] = team_name(session, dispatch.team_id)
-    if claim.requisition_id:
-        requisition = session.get(Requisition, claim.requisition_id)
-        source["order_number"] = requisition.order_number
-        source["property"] = requisition.property
-    return source
-
-
-def claim_page(session, user, claim_id):
-    """One claim in scope, with what it is for and its history."""
-    claim = claim_or_404(session, claim_id)
-    check_claim_read(session, user, claim)
-    return {**claim_dict(session, claim), **claim_source(session, claim),
-            "history": claim_history(session, claim)}
-
-
-def _no_open_claim(column):
-    """A clause: no claim that is not rejected refers to this dispatch or requisition."""
-    c = Compensation.__table__
-    return ~select(c.c.id).where(c.c[column.key] == column,
-                                 c.c.status != "rejected").exists()
-
-
-def awaiting_claims(session, user, limit=50):
-    """What may be claimed and has no open claim yet: completed dispatches (the user's own
-    organisation's for an org_admin) and requisitions, held or returned (bureau)."""
-    if user.role not in SUBMITTERS:
-        return {"dispatches": [], "requisitions": []}
-    d, i = Dispatch.__table__, Incident.__table__
-    where = [d.c.status == "completed", _no_open_claim(d.c.id)]
-    if user.role == ORG_ADMIN:
-        where.append(d.c.org_id == (user.org_id or -1))
-    elif incidents.district_scoped(user):
-        where.append(d.c.incident_id.in_(incidents.incidents_in_district(session, user)))
-    rows = session.execute(
-        select(d.c.id, d.c.incident_id, i.c.title, RescueTeam.name, d.c.ended_at)
-        .join(i, i.c.id == d.c.incident_id).join(RescueTeam, RescueTeam.id == d.c.team_id)
-        .where(*where).order_by(d.c.ended_at.desc(), d.c.id.desc()).limit(limit)).all()
-    found = {"dispatches": [{"id": r[0], "incident_id": r[1], "incident_title": r[2],
-                             "team_name": r[3], "ended_at": r[4]} for r in rows],
-             "requisitions": []}
-    if user.role == ORG_ADMIN:
-        return found
-    r = Requisition.__table__
-    where = [_no_open_claim(r.c.id)]
-    if incidents.district_scoped(user):
-        where.append(r.c.incident_id.in_(incidents.incidents_in_district(session, user)))
-    rows = session.execute(
-        select(r.c.id, r.c.incident_id, i.c.title, r.c.order_number, r.c.property,
-               r.c.owner_name, r.c.status, r.c.return_condition)
-        .join(i, i.c.id == r.c.incident_id).where(*where)
-        .order_by(r.c.id.desc()).limit(limit)).all()
-    found["requisitions"] = [dict(row._mapping) for row in rows]
-    return found
-
-
-def ledger_choices(session, user):
-    """The organisations and incidents the user's claims name, for the ledger's filters."""
-    c, i = Compensation.__table__, Incident.__table__
-    where = _ledger_scope(session, user)
-    orgs = session.execute(select(c.c.org_id, c.c.claimant).where(
-        *where, c.c.org_id.is_not(None)).distinct().order_by(c.c.claimant)).all()
-    seen = session.execute(select(i.c.id, i.c.title).where(
-        i.c.id.in_(select(c.c.incident_id).where(*where))).order_by(i.c.id.desc())).all()
-    return {"organisations": [{"id": k, "name": v} for k, v in orgs],
-            "incidents": [{"id": k, "title": v} for k, v in seen]}
-
-
-def requisition_order(session, user, requisition_id):
-    """A requisition with what its printed order (征用凭证) names: the incident and the
-    district whose bureau issues it (None outside every district)."""
-    requisition = dispatches.get_requisition(session, user, requisition_id)
-    incident = session.get(Incident, requisition.incident_id)
-    lon, lat = incidents._lonlat(incident)
-    district = district_at(session, lon, lat)
-    name = session.scalar(select(Area.name).where(Area.code == district)) if district else None
-    return {**dispatches.requisition_dict(requisition), "incident_title": incident.title,
-            "incident_occurred_at": incident.occurred_at, "district_name": name,
-            "open_claim": _open_claim(session, requisition_id=requisition.id)}
 
 
 def team_name(session, team_id):

@@ -18,6 +18,7 @@ from emergency.vocabulary import LOCAL_ZONE, local_minute
 from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import service as incidents
+from incidents.claims import service as pages
 from incidents.models import COMPENSATION_STATUSES, ITEM_KINDS
 from registry.crypto import app_cipher
 
@@ -143,7 +144,7 @@ def new_requisition(incident_id):
 @allow(BUREAU)
 def requisition_order(requisition_id):
     """The printable requisition order (征用凭证), and the return of the property."""
-    order = claims.requisition_order(get_session(), actor(), requisition_id)
+    order = pages.requisition_order(get_session(), actor(), requisition_id)
     return render_template("claims/requisition_order.html", order=order,
                            can_write=actor().role in WRITERS)
 
@@ -245,7 +246,7 @@ def dispatch_claim(dispatch_id):
     session, user = get_session(), actor()
     dispatch = dispatches.get_dispatch(session, user, dispatch_id)
     source = {"kind": "dispatch", "key": {"dispatch_id": dispatch_id}, "dispatch": dispatch,
-              "incident_title": claims.incident_title(session, dispatch["incident_id"]),
+              "incident_title": pages.incident_title(session, dispatch["incident_id"]),
               "action": url_for("claim_pages.dispatch_claim", dispatch_id=dispatch_id)}
     if request.method == "POST":
         return _submit(source, lambda items: claims.claim_for_dispatch(
@@ -263,7 +264,7 @@ def dispatch_claim(dispatch_id):
 def requisition_claim(requisition_id):
     """A requisition's claim, prefilled from its days of use and its return, submitted."""
     session, user = get_session(), actor()
-    order = claims.requisition_order(session, user, requisition_id)
+    order = pages.requisition_order(session, user, requisition_id)
     source = {"kind": "requisition", "key": {"requisition_id": requisition_id},
               "requisition": order, "incident_title": order["incident_title"],
               "action": url_for("claim_pages.requisition_claim",
@@ -285,7 +286,7 @@ def requisition_claim(requisition_id):
 def claim_page(claim_id):
     """One claim: its lines, total, status and history; review and payment for admins."""
     user = actor()
-    claim = claims.claim_page(get_session(), user, claim_id)
+    claim = pages.claim_page(get_session(), user, claim_id)
     return render_template("claims/claim.html", claim=claim, is_admin=user.role == ADMIN,
                            own=claim["submitted_by"] == user.username)
 
@@ -300,7 +301,7 @@ def review(claim_id):
         claims.review(get_session(), actor(), claim_id, decision, note)
     except (Invalid, Conflict, Forbidden) as exc:
         flash(_error_text(exc), "danger")
-        claim = claims.claim_page(get_session(), actor(), claim_id)
+        claim = pages.claim_page(get_session(), actor(), claim_id)
         return render_template("claims/claim.html", claim=claim, is_admin=True,
                                own=claim["submitted_by"] == actor().username,
                                errors=exc.details, form=request.form), exc.status
@@ -356,11 +357,11 @@ def list_page():
     book = claims.ledger(session, user, limit=PER_PAGE, offset=(page - 1) * PER_PAGE,
                          **filters)
     query = _query(filters)
-    pages = max(1, -(-book["total"] // PER_PAGE))
+    page_count = max(1, -(-book["total"] // PER_PAGE))
     return render_template(
-        "claims/ledger.html", book=book, filters=query, page=page, pages=pages,
-        awaiting=claims.awaiting_claims(session, user),
-        choices=claims.ledger_choices(session, user),
+        "claims/ledger.html", book=book, filters=query, page=page, pages=page_count,
+        awaiting=pages.awaiting_claims(session, user),
+        choices=pages.ledger_choices(session, user),
         export=url_for("incidents.ledger") + "?" + urlencode({**query, "format": "xlsx"}),
         page_url=lambda n: url_for("claim_pages.list_page", **query, page=n),
         can_claim=user.role in claims.SUBMITTERS)
