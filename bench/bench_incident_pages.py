@@ -15,7 +15,7 @@ incidents), it measures in the same run:
   districts, area codes those districts', occurred over the last two years): page 1, a
   status filter, a title search, a district, a date range, a deep page (offset 5000) and the
   xlsx export of one district, against the bare ``SELECT count(*)`` + first page of 50 rows
-  ordered by time in the same run;
+  ordered by time in the same run, with the database's plan of that page query;
 and prints the load average before and after, since the machine is shared.
 """
 
@@ -209,15 +209,33 @@ def add_incidents(app, count, seed=16):
     return [code for code, _box in boxes]
 
 
+PAGE_SQL = ("SELECT id, title, incident_type, status, area_code, occurred_at, response_level, "
+            "plan_title FROM incidents {where} ORDER BY occurred_at DESC, id DESC LIMIT 50")
+
+
+def query_plans(app, backend):
+    """The database's plans of the list's page query, unfiltered and by status."""
+    from sqlalchemy import text
+
+    from emergency.db import new_session
+
+    explain = "EXPLAIN QUERY PLAN " if backend == "spatialite" else "EXPLAIN "
+    with app.app_context():
+        session = new_session()
+        for label, where in (("page", ""), ("page, status=open", "WHERE status = 'open'")):
+            rows = session.execute(text(explain + PAGE_SQL.format(where=where))).all()
+            plan = " | ".join(str(r[-1]).strip() for r in rows)
+            print(f"  plan of the {label} query: {plan}", flush=True)
+        session.close()
+
+
 def list_pages(app, headers, districts, repeat):
     """Server times of the list against the bare count + first page."""
     day = (datetime.now(UTC) - timedelta(days=200)).date()
     district = districts[len(districts) // 2]
     base = [("bare count + first 50 by time", lambda: (
         bare(app, "SELECT count(*) FROM incidents")(),
-        bare(app, "SELECT id, title, incident_type, status, area_code, occurred_at, "
-                  "response_level, plan_title FROM incidents ORDER BY occurred_at DESC, "
-                  "id DESC LIMIT 50")()))]
+        bare(app, PAGE_SQL.format(where=""))()))]
     pages = [("/incidents", "/incidents"),
              ("/incidents?status=open", "/incidents?status=open"),
              ("/incidents?q=滑坡", "/incidents?q=%E6%BB%91%E5%9D%A1"),
@@ -245,6 +263,7 @@ def run(backend, args):
             console_browser(app, incident_id, min(args.repeat, 8))
         districts = add_incidents(app, args.incidents)
         print(f"list with {args.incidents} more incidents:", flush=True)
+        query_plans(app, backend)
         list_pages(app, headers, districts, args.repeat)
     finally:
         app.extensions["emergency.db"]["engine"].dispose()
