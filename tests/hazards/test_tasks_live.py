@@ -11,6 +11,7 @@ from emergency.db import new_session
 from tests.browser import RequestLog, chromium, live_server
 from tests.conftest import app_config, drop_database, make_database
 from tests.hazards.hazard_helpers import INSIDE_1, body, one_grid_and_staff
+from tests.maps.test_operations_live import quiesce_live_events
 
 PASSWORD = "correct horse battery"
 
@@ -68,7 +69,7 @@ def test_task_rows_as_json_match_the_page(app, client, actors, place):
 def served(backend, tmp_path):
     """A live app with one grid, its grid staff member, and an admin's API token."""
     url, engine = make_database(backend, tmp_path, label="taskslive")
-    app = create_app(app_config(url, tmp_path))
+    app = create_app(app_config(url, tmp_path, EVENTS_HEARTBEAT_SECONDS=1))
     with app.app_context():
         session = new_session()
         one_grid_and_staff(session, "grid-staff", PASSWORD)
@@ -80,6 +81,7 @@ def served(backend, tmp_path):
         with live_server(app) as base:
             yield app, base, {"Authorization": f"Bearer {token}"}
     finally:
+        quiesce_live_events(app)
         app.extensions["emergency.db"]["engine"].dispose()
         engine.dispose()
         drop_database(url)

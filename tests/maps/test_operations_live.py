@@ -3,6 +3,7 @@ headless Chromium an incident opened through the API appears on the open map wit
 
 import json
 import re
+import time
 
 import pytest
 
@@ -41,6 +42,23 @@ def _sign_in(page, base, username, password):
     page.wait_for_url(lambda u: "/login" not in u)
 
 
+def quiesce_live_events(app, timeout_s=10):
+    """Wait until the app's live event streams have ended and stop its hub's thread, before
+    the test drops the database that thread follows (it would retry and log tracebacks into
+    the next tests). Streams notice their client has gone at their next heartbeat."""
+    hub = app.extensions.get("emergency.events", {}).get("hub")
+    if hub is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while hub.streams and time.monotonic() < deadline:
+        time.sleep(0.1)
+    hub.idle_since = 0.0  # idle "forever": the thread stops at its next wake-up
+    hub.wake()
+    thread = hub.thread
+    if thread is not None:
+        thread.join(timeout_s)
+
+
 def test_the_map_refreshes_the_layers_each_event_makes_stale():
     parts = page_parts(operations_map({**LABELS, "in_view": "视野内", "updated": "已更新"}))
     config = _config(parts)
@@ -77,7 +95,7 @@ def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path)
     url, engine = make_database(backend, tmp_path, "opslive")
     try:
         team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
-        app = create_app(app_config(url, tmp_path))
+        app = create_app(app_config(url, tmp_path, EVENTS_HEARTBEAT_SECONDS=1))
         api = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         with live_server(app) as base, chromium() as browser:
@@ -115,6 +133,7 @@ def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path)
             assert page.evaluate(f"() => ({TEAM_RING})()") == "#ffd600"
             assert page.evaluate("() => window.notReloaded === true")
             assert log.foreign() == []
+        quiesce_live_events(app)
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
         engine.dispose()

@@ -79,7 +79,11 @@
       timer = null;
       var names = Object.keys(pending), current = entry();
       pending = {};
-      names.forEach(function (name) { awaiting[name] = true; });
+      // Only shown layers are fetched, so only they will say "updated" when drawn.
+      awaiting = {};
+      (current ? current.defs : []).forEach(function (def) {
+        if (names.indexOf(def.name) >= 0 && map.hasLayer(def.group)) { awaiting[def.name] = true; }
+      });
       if (current && current.refresh && names.length) { current.refresh(names); }
     }
 
