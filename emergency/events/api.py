@@ -12,6 +12,7 @@ import json
 import time
 
 from flask import current_app, request, session
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from emergency.auth import service as auth_service
@@ -204,5 +205,15 @@ def _live_context():
     """``live_last_event_id()`` for base.html: the newest event id when the page was drawn,
     so the page's stream resumes from there and misses nothing that happened meanwhile."""
     def live_last_event_id():
-        return latest_id(get_session())
+        # A short session of its own: an error page drawn after a failed statement (its
+        # transaction aborted on PostGIS) or with the database gone must still draw; the
+        # stream then starts from now.
+        dbx = current_app.extensions["emergency.db"]
+        try:
+            if dbx["session"] is not None:
+                return latest_id(dbx["session"])
+            with Session(bind=dbx.get("reader") or dbx["engine"]) as db:
+                return latest_id(db)
+        except SQLAlchemyError:
+            return ""
     return {"live_last_event_id": live_last_event_id}

@@ -120,15 +120,31 @@ def test_a_revoked_token_is_cut_off_at_the_next_heartbeat(live):
     assert stream.done.wait(4), "the stream outlived its token"
 
 
-def test_a_deactivated_users_session_is_cut_off(live):
-    live.user("events-browser", "planner")
+def _browser(live, username):
+    """A requests session signed in through the login form."""
     client = requests.Session()
     page = client.get(live.base + "/login")
     csrf = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     signed_in = client.post(live.base + "/login", data={
-        "username": "events-browser", "password": "correct horse battery",
+        "username": username, "password": "correct horse battery",
         "csrf_token": csrf}, allow_redirects=False)
     assert signed_in.status_code in (302, 303), signed_in.text[:300]
+    return client
+
+
+def test_pages_carry_the_newest_event_id_for_the_stream_to_resume_from(live):
+    live.user("events-pages", "dispatcher")
+    client = _browser(live, "events-pages")
+    newest = live.publish("incident.created", 8)
+    page = client.get(live.base + "/")
+    assert page.status_code == 200
+    assert f'data-last-event-id="{newest}"' in page.text
+    assert "live.js" in page.text
+
+
+def test_a_deactivated_users_session_is_cut_off(live):
+    live.user("events-browser", "planner")
+    client = _browser(live, "events-browser")
     response = client.get(live.base + "/api/v1/events", stream=True, timeout=(5, 30))
     assert response.status_code == 200
     from tests.events.conftest import Stream
