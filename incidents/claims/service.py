@@ -3,7 +3,7 @@ history and source, what awaits a claim, the ledger's filter choices, a requisit
 
 from sqlalchemy import select
 
-from emergency.auth.roles import ORG_ADMIN
+from emergency.auth.roles import BUREAU, ORG_ADMIN
 from emergency.geo.models import Area
 from emergency.geo.service import district_at
 from incidents import compensation as claims
@@ -92,14 +92,21 @@ def awaiting_claims(session, user, limit=50):
     return found
 
 
-def ledger_choices(session, user):
-    """The organisations and incidents the user's claims name, for the ledger's filters."""
+def ledger_choices(session, user, incident_id=None):
+    """The organisations and incidents the user's claims name, for the ledger's filters;
+    with ``incident_id`` (the console links here with its incident) that incident too, if it
+    is one a bureau user may read."""
     c, i = Compensation.__table__, Incident.__table__
     where = claims.ledger_scope(session, user)
     orgs = session.execute(select(c.c.org_id, c.c.claimant).where(
         *where, c.c.org_id.is_not(None)).distinct().order_by(c.c.claimant)).all()
-    seen = session.execute(select(i.c.id, i.c.title).where(
-        i.c.id.in_(select(c.c.incident_id).where(*where))).order_by(i.c.id.desc())).all()
+    named = i.c.id.in_(select(c.c.incident_id).where(*where))
+    if incident_id is not None and user.role in BUREAU:
+        named = named | (i.c.id == incident_id)
+        if incidents.district_scoped(user):
+            named = named & i.c.id.in_(incidents.incidents_in_district(session, user))
+    seen = session.execute(select(i.c.id, i.c.title).where(named)
+                           .order_by(i.c.id.desc())).all()
     return {"organisations": [{"id": k, "name": v} for k, v in orgs],
             "incidents": [{"id": k, "title": v} for k, v in seen]}
 

@@ -361,7 +361,7 @@ def list_page():
     return render_template(
         "claims/ledger.html", book=book, filters=query, page=page, pages=page_count,
         awaiting=pages.awaiting_claims(session, user),
-        choices=pages.ledger_choices(session, user),
+        choices=pages.ledger_choices(session, user, filters.get("incident_id")),
         export=url_for("incidents.ledger") + "?" + urlencode({**query, "format": "xlsx"}),
         page_url=lambda n: url_for("claim_pages.list_page", **query, page=n),
         can_claim=user.role in claims.SUBMITTERS)

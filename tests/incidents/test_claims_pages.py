@@ -193,6 +193,12 @@ def test_ledger_filters_pages_and_scopes(app, client, actors, dispatcher):
     html = page.get("/compensations?from=2020-01-01&to=2020-01-02&page=x&status=bad") \
         .get_data(as_text=True)
     assert f'data-claim-id="{claim["id"]}"' not in html
+    # The console links here with its incident: shown as the chosen filter even before a claim.
+    quiet = client.post("/api/v1/incidents", json=incident_body(title="未申报事件"),
+                        headers=dispatcher).get_json()
+    html = page.get(f"/compensations?incident_id={quiet['id']}").get_data(as_text=True)
+    assert f'<option value="{quiet["id"]}" selected>未申报事件</option>' in html
+    assert "Claimed (not rejected)" in page.get("/compensations?lang=en").get_data(as_text=True)
     mine = _signed_in(app, org_user.username)
     assert f'data-claim-id="{claim["id"]}"' in mine.get("/compensations").get_data(
         as_text=True)
