@@ -15,6 +15,7 @@ from emergency.auth import service as auth
 from tests.browser import RequestLog, chromium, live_server
 from tests.conftest import DATA_KEY, app_config, drop_database, make_database
 from tests.factories import credit_code, id_number
+from tests.maps.test_operations_live import quiesce_live_events
 
 PASSWORD = "correct horse battery"
 SITE = [106.55, 29.56]
@@ -93,9 +94,10 @@ def test_org_admin_answers_dispatches_and_checks_members_in_on_a_phone(backend, 
     from registry.crypto import cipher_for
 
     url, engine = make_database(backend, tmp_path, "inbox")
+    app = None
     try:
         team_id, names, token, _org_token = _arrange(engine, cipher_for(DATA_KEY))
-        app = create_app(app_config(url, tmp_path))
+        app = create_app(app_config(url, tmp_path, EVENTS_HEARTBEAT_SECONDS=1))
         api = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         incident = api.post("/api/v1/incidents", headers=headers, json={
@@ -206,8 +208,11 @@ def test_org_admin_answers_dispatches_and_checks_members_in_on_a_phone(backend, 
             statuses = dict(conn.execute(text("SELECT id, status FROM dispatches")).all())
         assert [tuple(r) for r in rows] == [("in", True), ("out", True)]
         assert statuses == {first: "declined", second: "completed"}
-        app.extensions["emergency.db"]["engine"].dispose()
     finally:
+        if app is not None:
+            # Streams end and the live hub's thread stops before its database is dropped.
+            quiesce_live_events(app)
+            app.extensions["emergency.db"]["engine"].dispose()
         engine.dispose()
         drop_database(url)
 
@@ -220,9 +225,10 @@ def test_refusals_and_a_refused_location_on_the_phone(backend, tmp_path):
     from registry.crypto import cipher_for
 
     url, engine = make_database(backend, tmp_path, "inboxrefuse")
+    app = None
     try:
         team_id, names, token, org_token = _arrange(engine, cipher_for(DATA_KEY))
-        app = create_app(app_config(url, tmp_path))
+        app = create_app(app_config(url, tmp_path, EVENTS_HEARTBEAT_SECONDS=1))
         api = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
         org = {"Authorization": f"Bearer {org_token}"}
@@ -290,7 +296,10 @@ def test_refusals_and_a_refused_location_on_the_phone(backend, tmp_path):
                 "SELECT member_id, location IS NULL FROM dispatch_checkins "
                 "WHERE dispatch_id = :d ORDER BY id"), {"d": dispatch}).all()
         assert [tuple(r) for r in rows] == [(ids[names[0]], True), (ids[names[1]], True)]
-        app.extensions["emergency.db"]["engine"].dispose()
     finally:
+        if app is not None:
+            # Streams end and the live hub's thread stops before its database is dropped.
+            quiesce_live_events(app)
+            app.extensions["emergency.db"]["engine"].dispose()
         engine.dispose()
         drop_database(url)
