@@ -46,30 +46,32 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
     return defs
 
 
-def operations_legend(labels, with_risk):
+def operations_legend(labels, with_risk, omit=()):
     """(label, colour) rows of the legend."""
     rows = [(labels["risk_levels"][lv], c) for lv, c in RISK_COLOURS.items()] if with_risk else []
     rows += [(labels["categories"].get(k, k), c) for k, c in CATEGORY_COLOURS.items()]
-    rows += [(labels["hazards"], HAZARD_COLOURS["reported"]),
-             (labels["incidents"], INCIDENT_COLOUR)]
+    rows += [(labels[name], colour) for name, colour in (
+        ("hazards", HAZARD_COLOURS["reported"]), ("incidents", INCIDENT_COLOUR))
+        if name not in omit]
     return rows
 
 
-def operations_map(labels, assessment_id=None, tile_url="", attribution="", bounds=None):
-    """The folium map of the home page."""
+def operations_map(labels, assessment_id=None, tile_url="", attribution="", bounds=None,
+                   omit=()):
+    """The folium map of the home page; ``omit`` names layers the user may not read."""
     fmap = base_map(tile_url, attribution, canvas=True)
     if bounds:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    ViewportLayers(operations_layers(labels, assessment_id),
-                   legend=operations_legend(labels, bool(assessment_id)),
+    layers = [d for d in operations_layers(labels, assessment_id) if d["name"] not in omit]
+    ViewportLayers(layers, legend=operations_legend(labels, bool(assessment_id), omit),
                    search=labels["search"], not_found=labels["not_found"],
                    collapsed=True, hooks=("operations", "operations-live.js",
-                                          operations_live_page(labels))).add_to(fmap)
+                                          operations_live_page(labels, omit))).add_to(fmap)
     return fmap
 
 
-def operations_live_page(labels):
+def operations_live_page(labels, omit=()):
     """What operations-live.js needs: the layers each event refreshes and the counts' labels."""
     return {"live": LIVE_LAYERS,
-            "counts": [[name, str(labels[name])] for name in LIVE_COUNTS],
+            "counts": [[name, str(labels[name])] for name in LIVE_COUNTS if name not in omit],
             "in_view": str(labels.get("in_view", "")), "updated": str(labels.get("updated", ""))}

@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from emergency.auth.permissions import allow
-from emergency.auth.roles import EVERYONE
+from emergency.auth.permissions import actor, allow
+from emergency.auth.roles import BUREAU, EVERYONE, GRID_STAFF
 from emergency.db import get_session
 from emergency.geo import service as geo
 from emergency.vocabulary import CATEGORY_LABELS, RISK_LEVEL_LABELS
@@ -58,10 +58,22 @@ def latest_assessment_id(session):
     return records[0]["id"] if records else None
 
 
+def unreadable_layers(role):
+    """Operations map layers a role may not read (CONTRACT.md §3; their layer requests would
+    be refused with 403): incidents are the bureau's, hazard reports also grid staff's."""
+    omit = set()
+    if role not in BUREAU:
+        omit.add("incidents")
+    if role not in BUREAU | {GRID_STAFF}:
+        omit.add("hazards")
+    return omit
+
+
 def operations_parts(session):
     """Header, body and script of the operations map, for the home page template."""
     chosen = request.args.get("assessment", type=int)  # ?assessment=ID shows that run
     fmap = operations_map(operations_labels(), chosen or latest_assessment_id(session),
                           current_app.config["BASEMAP_TILE_URL"],
-                          current_app.config["BASEMAP_ATTRIBUTION"])
+                          current_app.config["BASEMAP_ATTRIBUTION"],
+                          omit=unreadable_layers(actor().role))
     return pages.page_parts(fmap)

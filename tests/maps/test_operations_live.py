@@ -81,6 +81,21 @@ def test_home_page_counts_are_labelled_in_chinese(client, actors, place):
     assert ["incidents", "进行中的事件"] in config["page"]["counts"]
 
 
+@pytest.mark.parametrize("role, missing", [("dispatcher", set()), ("auditor", set()),
+                                            ("grid_staff", {"incidents"}),
+                                            ("org_admin", {"incidents", "hazards"})])
+def test_the_map_leaves_out_layers_the_role_may_not_read(client, actors, place, role, missing):
+    _user, headers = actors.make(role, grids=place["grids"][:1] if role == "grid_staff" else ())
+    config = _config({"html": client.get("/", headers=headers).get_data(as_text=True)})
+    names = {d["name"] for d in config["layers"]}
+    assert names & {"incidents", "hazards"} == {"incidents", "hazards"} - missing
+    assert not missing & {k for k, _label in config["page"]["counts"]}
+    for name in {"incidents", "hazards"} - missing:  # and what it draws, it may read
+        layer = client.get(f"/api/v1/maps/layers/{name}?bbox=106,29,107,30&zoom=10",
+                           headers=headers)
+        assert layer.status_code == 200, (name, layer.get_json())
+
+
 COUNT = "() => Object.values(window.viewportLayers)[0].counts.incidents"
 TEAMS = "Object.values(window.viewportLayers)[0].defs.filter(d => d.name === 'teams')" \
         ".flatMap(d => d.drawn)"
