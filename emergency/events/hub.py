@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections import deque
+from itertools import islice
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -215,7 +216,11 @@ class Hub:
                 return [], seq
             if not self.buffer or self.buffer[0][0] > seq + 1:
                 return None, self.seq
-            return [row for s, row in self.buffer if s > seq], self.seq
+            # Sequence numbers are consecutive: the newest (self.seq - seq) entries, taken from
+            # the right end, so each wake-up costs each stream only what is new to it.
+            rows = [row for _, row in islice(reversed(self.buffer), self.seq - seq)]
+            rows.reverse()
+            return rows, self.seq
 
 
 _HUB_LOCK = threading.Lock()
