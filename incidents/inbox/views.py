@@ -6,7 +6,7 @@ JSON the page carries and from the JSON API they call again on every change or l
 service-hour pages are plain server-rendered tables.
 """
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -181,6 +181,8 @@ def detail(dispatch_id):
     return render_template(
         "inbox/detail.html", dispatch=schemas.DispatchOut().dump(item), incident=incident,
         roster=roster, can_answer=can_answer, labels=_labels(),
+        console_url=url_for("incident_pages.console_page", incident_id=incident["id"])
+        if user.role in BUREAU else None,
         type_label=type_label(incident["incident_type"], _lang()),
         level_label=str(LEVEL_NAMES[level]) if level in LEVEL_NAMES else _("no response level"),
         status_label=str(STATUS_NAMES.get(item["status"], item["status"])),

@@ -75,6 +75,8 @@ def test_dispatch_page_shows_the_roster_masked_to_its_org_admin_only(app, client
     # The bureau reads the page without the organisation's buttons or roster.
     bureau = _page(app, f"/dispatches/{dispatch['id']}", dispatcher).get_data(as_text=True)
     assert "山体滑坡" in bureau and 'id="accept-btn"' not in bureau
+    assert f'href="/maps/incidents/{incident["id"]}"' in bureau
+    assert 'id="console-link"' not in html
     assert 'class="form-check-input member-choice"' not in bureau
     # Another organisation's admin and grid staff may not; an unknown dispatch is 404.
     _other, other_headers = forces.org()
