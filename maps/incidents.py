@@ -15,6 +15,9 @@ LEVEL_COLOURS = {1: "#b71c1c", 2: "#e65100", 3: "#f9a825", 4: "#1565c0", None: "
 TEAM_COLOUR = "#2e7d32"
 EXCLUDED_COLOUR = "#9e9e9e"
 DISPATCHED_COLOUR = "#1565c0"
+# Lines to dispatched teams by the dispatch's status (ended ones are not drawn).
+STATUS_COLOURS = {"requested": "#ef6c00", "accepted": DISPATCHED_COLOUR,
+                  "en_route": DISPATCHED_COLOUR, "on_scene": "#2e7d32", "completed": "#757575"}
 
 
 def _latlon(point):
@@ -55,13 +58,18 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
                                        "fillColor": EXCLUDED_COLOUR, "fillOpacity": 0.6},
                                tooltip=f"{team['name']} · {reason}", group="excluded"))
     for item in dispatched:
-        if item.get("location") is None:
+        if item.get("location") is None or item["status"] not in STATUS_COLOURS:
             continue
         spot = _latlon(item["location"])
         bounds.append(spot)
-        features.append(line([centre, spot], {"color": DISPATCHED_COLOUR, "weight": 3},
+        features.append(line([centre, spot], {"color": STATUS_COLOURS[item["status"]],
+                                              "weight": 3},
                              f"{item['team_name']} · {item['status_label']}", "dispatched"))
     MapData("features", {"features": features}, groups=groups).add_to(fmap)
+    # The console script (maps/static/maps/console.js) redraws the recommended and the
+    # dispatched teams into the same groups when a live event refreshes the panel.
+    MapData("console", {"colours": {"team": TEAM_COLOUR, "status": STATUS_COLOURS}},
+            groups=groups, scripts=()).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     if len(bounds) > 1:
         fmap.fit_bounds(bounds, padding=(30, 30))

@@ -145,6 +145,7 @@ def test_dispatcher_journey(backend, tmp_path):
             assert rows.nth(1).get_attribute("data-team-id") == str(teams["water"])
             assert "服务半径" in rows.nth(0).locator(".why").inner_text()
             assert page.inner_text("#forces tbody tr[data-category=mountain] .missing") == "1"
+            page.wait_for_selector("#console[data-map-dispatched='0']")
 
             # A dispatch asks for a confirmation naming the team, with task and members.
             rows.nth(0).locator(".dispatch-btn").click()
@@ -157,6 +158,10 @@ def test_dispatcher_journey(backend, tmp_path):
             page.wait_for_selector("#forces tbody tr[data-category=mountain] .missing >> "
                                    "text='0'")
             dispatch_id = int(page.get_attribute("#dispatches tbody tr", "data-dispatch-id"))
+            # The map draws the line to the team as well (and no longer recommends it).
+            page.wait_for_selector("#console[data-map-dispatched='1']")
+            assert page.locator(f"#recommendations tr[data-team-id='{teams['mountain']}']") \
+                .count() == 0
 
             # The organisation accepts in its own pages (here: its API); the console shows it
             # without a reload.

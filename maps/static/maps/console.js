@@ -241,7 +241,51 @@
     });
   }
 
+  // ------------------------------------------------------------------ the map
+
+  // The map and its groups, handed over by mapdata.js (maps/incidents.py MapData "console").
+  var mapState = null, teamPlaces = {};
+  window.EmergencyMaps.draw.console = function (map, mcfg, groups) {
+    mapState = {map: map, colours: mcfg.colours, groups: groups};
+    drawMap();
+  };
+
+  function rememberPlaces() {
+    var teams = [].concat(current.recs.items || [], current.recs.excluded || []);
+    teams.forEach(function (t) { if (t.location) { teamPlaces[t.team_id] = t.location.coordinates; } });
+    current.dispatches.forEach(function (d) { if (d.location) { teamPlaces[d.team_id] = d.location.coordinates; } });
+  }
+
+  function tip(layer, text) { layer.bindTooltip(el('span', {text: text})); return layer; }
+
+  // Redraws the recommended teams and the lines to dispatched teams (coloured by status).
+  function drawMap() {
+    rememberPlaces();
+    if (!mapState || !mapState.groups.recommended || !mapState.groups.dispatched) { return; }
+    var c = current.incident.location.coordinates, centre = [c[1], c[0]], colours = mapState.colours;
+    var recommended = mapState.groups.recommended, dispatched = mapState.groups.dispatched;
+    recommended.clearLayers();
+    dispatched.clearLayers();
+    (current.recs.items || []).forEach(function (t) {
+      var spot = [t.location.coordinates[1], t.location.coordinates[0]];
+      var text = t.name + ' · ' + Number(t.distance_km).toFixed(1) + ' ' + T.km;
+      recommended.addLayer(tip(L.polyline([centre, spot], {color: colours.team, weight: 2, dashArray: '6 4'}), text));
+      recommended.addLayer(tip(L.circleMarker(spot, {radius: 7, color: colours.team, fill: true,
+                                                     fillColor: colours.team, fillOpacity: 0.85}), text));
+    });
+    var drawn = 0;
+    current.dispatches.forEach(function (d) {
+      var place = teamPlaces[d.team_id], colour = colours.status[d.status];
+      if (!place || !colour) { return; }
+      dispatched.addLayer(tip(L.polyline([centre, [place[1], place[0]]], {color: colour, weight: 3}),
+                              (d.team_name || '') + ' · ' + statusName(d.status)));
+      drawn += 1;
+    });
+    panel.dataset.mapDispatched = String(drawn);
+  }
+
   function drawAll() {
+    drawMap();
     drawHeader(current.incident);
     drawForces(current.incident.forces);
     drawRecommendations(current.recs);
