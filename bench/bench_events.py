@@ -9,8 +9,9 @@ gives each worker). Then, in this order:
    C clients, without streams: p50/p95;
 2. S streams (default 200) are opened to GET /api/v1/events (one asyncio loop, one socket
    each; every stream must answer 200);
-3. another process commits E events (default 40, one per 0.25 s, through its own engine, as
-   another app host would) and prints each id with its commit time; every stream records when
+3. another process (started before the baseline, so its start-up is not counted against the
+   streams) commits E events (default 40, one per 0.25 s, through its own engine, as another
+   app host would) and prints each id with its commit time; every stream records when
    each id arrives. Meanwhile the same ordinary reads run again;
 4. figures: commit -> received p50/p95/max over all (event, stream) pairs, events missed by
    any stream (must be 0), ordinary read p50/p95 with the streams and the ratio to the
@@ -45,6 +46,8 @@ from emergency import spatial
 from emergency.events.service import publish
 engine = spatial.make_engine(sys.argv[1], pool_size=1)
 count, gap = int(sys.argv[2]), float(sys.argv[3])
+print("ready", flush=True)
+sys.stdin.readline()  # started (and its imports paid for) before the baseline is measured
 for n in range(count):
     with Session(engine) as s:
         s.info["actor"] = "bench"
@@ -180,13 +183,18 @@ class Streams:
 def run_backend(backend, folder, args):
     """One backend's figures."""
     url, _fresh = create_database(backend, folder, "events")
-    proc = None
+    proc = publisher = None
     try:
         token = prepare(url)
         env = cli_env(url, folder)
         port = free_port()
         proc = serve(env, port, log=open(os.path.join(folder, f"serve-{backend}.log"), "w"))
         print(f"\n== {backend} (load average {load_average()})", flush=True)
+        publisher = subprocess.Popen([sys.executable, "-c", PUBLISHER, url, str(args.events),
+                                      "0.25"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=env)
+        if publisher.stdout.readline().strip() != "ready":
+            raise SystemExit("the publisher did not start")
         ordinary_reads(port, token, 20, 2)  # warm the workers
         base = ordinary_reads(port, token, args.reads, args.clients)
         streams = Streams(port, token, args.streams)
@@ -195,8 +203,8 @@ def run_backend(backend, folder, args):
         print(f"  {args.streams} streams opened in {time.monotonic() - opened:.1f} s, "
               f"{streams.refused} refused {dict(streams.statuses)}", flush=True)
         time.sleep(2)
-        publisher = subprocess.Popen([sys.executable, "-c", PUBLISHER, url, str(args.events),
-                                      "0.25"], stdout=subprocess.PIPE, text=True, env=env)
+        publisher.stdin.write("go\n")
+        publisher.stdin.flush()
         loaded = ordinary_reads(port, token, args.reads, args.clients)
         out, _ = publisher.communicate(timeout=300)
         commits = {int(line.split()[0]): float(line.split()[1]) for line in out.split("\n")
@@ -232,6 +240,9 @@ def run_backend(backend, folder, args):
         print(f"  load average after: {load_average()}", flush=True)
         return figures
     finally:
+        if publisher is not None and publisher.poll() is None:
+            publisher.kill()
+            publisher.wait()
         if proc is not None:
             stop(proc)
         drop_database(url)
