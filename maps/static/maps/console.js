@@ -136,6 +136,7 @@
     });
     var excluded = $('excluded');
     excluded.textContent = '';
+    $('excluded-title').classList.toggle('d-none', !(recs.excluded || []).length);
     (recs.excluded || []).forEach(function (t) {
       excluded.appendChild(el('li', {'data-team-id': String(t.team_id),
         text: t.name + ' · ' + Number(t.distance_km).toFixed(1) + ' ' + T.km + ' · ' + (cfg.reasons[t.reason] || t.reason)}));
