@@ -133,7 +133,11 @@ def test_district_scoped_users_see_and_filter_only_their_district(app, client, a
         [outside, inside]
 
 
-def test_export_gives_the_filtered_list_as_formula_safe_xlsx(app, client, dispatcher):
+def test_export_gives_the_filtered_list_as_formula_safe_xlsx(app, client, dispatcher, db):
+    from sqlalchemy import func, select
+
+    from emergency.audit.models import AuditEntry
+
     open_incident(client, dispatcher, title="=HYPERLINK(\"http://x\")", incident_type="flood")
     open_incident(client, dispatcher, title="山体滑坡")
     response = page(app, "/incidents/export.xlsx?incident_type=flood", dispatcher)
@@ -145,6 +149,8 @@ def test_export_gives_the_filtered_list_as_formula_safe_xlsx(app, client, dispat
     assert rows[1][1] == "=HYPERLINK(\"http://x\")" and rows[1][2] == "洪涝灾害"
     cell = sheet.cell(row=2, column=2)
     assert cell.data_type == "s" and cell.quotePrefix
+    assert db.scalar(select(func.count()).select_from(AuditEntry)
+                     .where(AuditEntry.action == "incident.export")) == 1
 
 
 def test_new_incident_page(app, actors):
