@@ -49,6 +49,7 @@ def test_ordinary_requests_answer_while_streams_are_open(backend, worker_class, 
     try:
         if worker_class == "sync":
             refused = _open(port, headers)
+            refused.close()
             assert refused.status_code == 503
             assert refused.headers["Retry-After"]
             return
@@ -58,6 +59,7 @@ def test_ordinary_requests_answer_while_streams_are_open(backend, worker_class, 
         for response in streams:
             assert next(response.iter_content(chunk_size=None)).startswith(b"retry: 3000")
         refused = _open(port, headers)
+        refused.close()
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
         for _ in range(10):
             started = time.monotonic()
