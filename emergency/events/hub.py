@@ -32,10 +32,11 @@ from collections import deque
 from itertools import islice
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from emergency.events.models import LiveEvent
-from emergency.events.service import CHANNEL, COLUMNS, HUBS, prune
+from emergency.events.service import AFTER_COMMIT, CHANNEL, COLUMNS, HUBS, prune
 from emergency.spatial import notify
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,38 @@ class Hub:
 
 
 _HUB_LOCK = threading.Lock()
+_PRUNE_LOCK = threading.Lock()
+_last_prune = 0.0
+
+
+def _prune_now_and_then(session):
+    """After a commit that published events: prune in a thread of its own, at most once a
+    minute per process, so the table stays a day long even where no stream ever opens (the
+    hub prunes too while it runs)."""
+    global _last_prune
+    engine = session.get_bind()
+    if not isinstance(engine, Engine):
+        return  # a session bound to one connection (tests): nothing to prune with
+    with _PRUNE_LOCK:
+        now = time.monotonic()
+        if now - _last_prune < PRUNE_EVERY_SECONDS:
+            return
+        _last_prune = now
+    threading.Thread(target=_prune_job, args=(engine,), name="live-events-prune",
+                     daemon=True).start()
+
+
+def _prune_job(engine):
+    """Delete events older than a day in a short transaction of its own."""
+    try:
+        with Session(engine) as session:
+            prune(session)
+            session.commit()
+    except Exception:  # the next publication tries again a minute later
+        log.warning("live events: pruning failed", exc_info=True)
+
+
+AFTER_COMMIT.append(_prune_now_and_then)
 
 
 def hub_for(app):

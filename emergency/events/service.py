@@ -25,6 +25,8 @@ KEEP = timedelta(hours=24)  # events are kept at least this long (Last-Event-ID 
 
 # Hubs of this process (emergency/events/hub.py), woken after a commit that published events.
 HUBS = weakref.WeakSet()
+# Functions called with the session after such a commit (hub.py adds the pruning).
+AFTER_COMMIT = []
 _PENDING = "live_events_published"
 
 
@@ -56,6 +58,8 @@ def _announce(session):
     if session.info.pop(_PENDING, None):
         for hub in list(HUBS):
             hub.wake()
+        for hook in AFTER_COMMIT:
+            hook(session)
 
 
 @event.listens_for(Session, "after_rollback")

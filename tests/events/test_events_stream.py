@@ -4,15 +4,20 @@ credentials checked while streaming, the per-worker cap, ordering on PostgreSQL.
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 import requests
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from emergency.auth import service as auth
+from emergency.db import utcnow
+from emergency.events import hub as hub_module
 from emergency.events.hub import hub_for
+from emergency.events.models import LiveEvent
 from emergency.events.service import publish
-from tests.events.conftest import open_stream
+from tests.events.conftest import Stream, open_stream
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +152,6 @@ def test_a_deactivated_users_session_is_cut_off(live):
     client = _browser(live, "events-browser")
     response = client.get(live.base + "/api/v1/events", stream=True, timeout=(5, 30))
     assert response.status_code == 200
-    from tests.events.conftest import Stream
     stream = Stream(response)
     with Session(live.other) as s:
         s.info["actor"] = "test"
@@ -202,3 +206,21 @@ def test_the_stream_is_in_the_openapi_document(live):
     spec = requests.get(live.base + "/api/v1/openapi.json", timeout=10).json()
     operation = spec["paths"]["/api/v1/events"]["get"]
     assert "text/event-stream" in operation["responses"]["200"]["content"]
+
+
+def test_publishing_prunes_day_old_events_even_without_streams(live, monkeypatch):
+    old = live.publish("incident.updated", 90)
+    with Session(live.other) as s:
+        s.execute(update(LiveEvent).where(LiveEvent.id == old)
+                  .values(at=utcnow() - timedelta(hours=25)))
+        s.commit()
+    monkeypatch.setattr(hub_module, "_last_prune", 0.0)
+    newest = live.publish("incident.updated", 91)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with Session(live.other) as s:
+            left = set(s.scalars(select(LiveEvent.id).where(LiveEvent.id.in_([old, newest]))))
+        if left == {newest}:
+            break
+        time.sleep(0.1)
+    assert left == {newest}
