@@ -56,21 +56,24 @@
   function open() {
     if (!window.EventSource) { setState('offline'); return; }
     var url = URL_BASE + (lastId ? '?last_event_id=' + encodeURIComponent(lastId) : '');
+    if (source) { source.close(); }
     setState('reconnecting');
-    source = new EventSource(url, {withCredentials: true});
-    source.addEventListener('open', function () { failures = 0; setState('live'); });
-    source.addEventListener('error', function () {
-      if (source.readyState === EventSource.CLOSED) {
+    var es = new EventSource(url, {withCredentials: true});
+    source = es;
+    es.addEventListener('open', function () { failures = 0; setState('live'); });
+    es.addEventListener('error', function () {
+      if (es !== source) { return; }  // an old stream, already replaced
+      if (es.readyState === EventSource.CLOSED) {
         // Refused (503 full, 401 signed out) or the network is gone: try again later.
         setState('offline');
-        source.close();
+        es.close();
         scheduleReopen();
       } else {
         setState('reconnecting');  // EventSource retries by itself, with Last-Event-ID.
       }
     });
-    source.addEventListener('message', onMessage);
-    TYPES.forEach(function (type) { source.addEventListener(type, onMessage); });
+    es.addEventListener('message', onMessage);
+    TYPES.forEach(function (type) { es.addEventListener(type, onMessage); });
   }
 
   window.EmergencyLive = {

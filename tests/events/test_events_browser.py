@@ -30,3 +30,26 @@ def test_indicator_goes_live_and_events_fire_on_document(live):
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         assert log.foreign() == []
         page.close()
+
+
+@pytest.mark.browser
+def test_a_refused_stream_shows_offline_then_reconnects_without_losing_events(live):
+    live.user("events-retry", "planner")
+    live.app.config["EVENTS_MAX_STREAMS_PER_WORKER"] = 0  # every stream refused (503)
+    try:
+        with chromium() as browser:
+            page = browser.new_page()
+            sign_in(page, live.base, "events-retry", "correct horse battery")
+            page.wait_for_selector("#live-indicator[data-state='offline']", timeout=10000)
+            assert page.locator("#live-indicator").inner_text() == "离线"
+            page.evaluate("""() => {
+                window.seen = [];
+                document.addEventListener('live:any', e => window.seen.push(e.detail.id));
+            }""")
+            live.publish("incident.updated", 501)  # while refused: must still arrive
+            live.app.config["EVENTS_MAX_STREAMS_PER_WORKER"] = 200
+            page.wait_for_selector("#live-indicator[data-state='live']", timeout=15000)
+            page.wait_for_function("() => window.seen.includes(501)", timeout=5000)
+            page.close()
+    finally:
+        live.app.config["EVENTS_MAX_STREAMS_PER_WORKER"] = 200
