@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, ORG_ADMIN
 from emergency.db import utcnow
 from emergency.events.models import EVENT_TYPES, LiveEvent
+from emergency.geo.models import Area
 from emergency.geo.service import area_descendants
 from emergency.spatial import notify
 
@@ -90,22 +91,37 @@ def scope_of(session, user):
     return Scope(user.role, user.org_id, areas, grids)
 
 
+def _district(code):
+    """SQL: the codes of area ``code`` and every area below it (recursive, both backends)."""
+    tree = select(Area.code).where(Area.code == code).cte("district", recursive=True)
+    tree = tree.union_all(select(Area.code).where(Area.parent_code == tree.c.code))
+    return select(tree.c.code)
+
+
 def visible_filter(user, session=None):
     """SQL condition on ``LiveEvent``: the events ``user`` (a User or a Scope) may read.
 
     Bureau roles read "bureau" and "public" events; bureau staff scoped to a district only
     those whose area is inside it or that have no area. An org_admin reads the events of
     their organisation and "public" ones; grid staff those of their grids and "public" ones.
-    ``can_see`` is the same rule in Python, for the streams; keep the two together.
+    ``can_see`` is the same rule in Python, for the streams; keep the two together. For a
+    User the district's areas are a subquery (no session needed; ``session`` is accepted for
+    compatibility); a Scope carries them resolved.
     """
-    scope = user if isinstance(user, Scope) else scope_of(session, user)
+    scope = user if isinstance(user, Scope) else Scope(
+        user.role, user.org_id, None,
+        frozenset(user.grid_codes) if user.role == GRID_STAFF else frozenset())
     public = LiveEvent.audience == "public"
     if scope.role in BUREAU:
-        if scope.areas is None:
+        district = None
+        if scope.areas is not None:
+            district = sorted(scope.areas)
+        elif not isinstance(user, Scope) and user.role != ADMIN and user.area_code:
+            district = _district(user.area_code)
+        if district is None:
             return LiveEvent.audience.in_(("bureau", "public"))
         return or_(public, (LiveEvent.audience == "bureau")
-                   & or_(LiveEvent.area_code.is_(None),
-                         LiveEvent.area_code.in_(sorted(scope.areas))))
+                   & or_(LiveEvent.area_code.is_(None), LiveEvent.area_code.in_(district)))
     if scope.role == ORG_ADMIN:
         return or_(public, LiveEvent.org_id == scope.org_id) if scope.org_id else public
     if scope.role == GRID_STAFF:

@@ -34,7 +34,10 @@ def _visible(db, user, published):
     """Names of the published events ``user`` reads, in SQL and in Python (must agree)."""
     scope = scope_of(db, user)
     ids = set(db.scalars(select(LiveEvent.id).where(LiveEvent.id.in_(published.values()),
-                                                    visible_filter(user, db))))
+                                                    visible_filter(user))))
+    resolved = set(db.scalars(select(LiveEvent.id).where(LiveEvent.id.in_(published.values()),
+                                                         visible_filter(scope))))
+    assert ids == resolved
     rows = db.execute(select(LiveEvent).where(LiveEvent.id.in_(published.values()))).scalars()
     in_python = {row.id for row in rows if can_see(scope, row)}
     assert ids == in_python
