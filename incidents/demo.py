@@ -73,8 +73,14 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
             {"kind": "equipment_damage", "quantity": 1, "unit_price": 3260.5,
              "note": "液压管更换"}])
         _settle(session, claim, start)
-    service.set_status(session, DEMO_USER, incident, "closed", "处置完毕")
+    service.close_incident(
+        session, DEMO_USER, incident.id, summary=f"{title}处置完毕，受灾群众已妥善安置。",
+        dead=0, missing=0, injured=int(metrics.get("injured", 0)),
+        losses_yuan="1250000.00" if requisition else "380000.00",
+        lessons="预警信息发布及时；社会救援力量到场后需尽早登记签到，便于统计服务时长。")
     incident.closed_at = start + timedelta(days=3)
+    incident.after_action = {**incident.after_action,
+                             "recorded_at": incident.closed_at.isoformat()}
     return incident
 
 

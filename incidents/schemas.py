@@ -487,6 +487,9 @@ class PrefillOut(Schema):
     dispatch_id = fields.Integer()
     days = fields.Integer()
     members = fields.Integer()
+    person_days = fields.Decimal(as_string=True, metadata={
+        "description": "personnel days claimed: from check-ins, else days × members"})
+    from_checkins = fields.Boolean(metadata={"description": "person_days came from check-ins"})
     rates = fields.Dict()
     items = fields.List(fields.Nested(PrefillItem))
     total = fields.Decimal(**MONEY)

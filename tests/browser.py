@@ -21,6 +21,11 @@ def live_server(app):
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        # Open live event streams end and the events hub's thread stops before the test
+        # drops the database that thread follows.
+        hub = app.extensions.get("emergency.events", {}).get("hub")
+        if hub is not None:
+            hub.stop()
         server.shutdown()
         thread.join(5)
 

@@ -151,6 +151,8 @@ class _Stream:
             next_beat = started + self.heartbeat
             while True:
                 rows, self.seq = self.hub.since(self.seq, max(0.05, next_beat - time.monotonic()))
+                if self.hub.stopped:
+                    return  # the app is shutting down; the client reconnects elsewhere
                 if rows is None:
                     return  # fell behind the buffer: the client resumes with Last-Event-ID
                 for row in rows:

@@ -69,12 +69,27 @@ class Hub:
         self.thread = None
         self.listening = False    # PostgreSQL: LISTEN is up
         self.last_prune = 0.0
+        self.stopped = False      # stop(): the thread ends and streams are told to close
         self._wake = threading.Event()
         HUBS.add(self)
 
     def wake(self):
         """Ask the thread to read now (a commit in this process published events)."""
         self._wake.set()
+
+    def stop(self, timeout=10):
+        """End the thread and the streams (app shutdown; tests before dropping a database).
+
+        Streams see ``stopped`` at their next wake-up or heartbeat and end; a later stream
+        starts the hub again.
+        """
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+            thread = self.thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -125,6 +140,7 @@ class Hub:
         with self.reader.connect() as conn:
             self.refresh(conn)
         with self.cond:
+            self.stopped = False
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="live-events",
                                                daemon=True)
@@ -142,8 +158,8 @@ class Hub:
                 while True:
                     self._wait(listener)
                     with self.cond:
-                        if self.streams == 0 and time.monotonic() - self.idle_since \
-                                > IDLE_STOP_SECONDS:
+                        if self.stopped or self.streams == 0 and \
+                                time.monotonic() - self.idle_since > IDLE_STOP_SECONDS:
                             self.thread = None
                             return
                     with self.reader.connect() as conn:
@@ -153,7 +169,7 @@ class Hub:
             except Exception:
                 failures += 1
                 with self.cond:
-                    if self.streams == 0:  # nobody to serve: the next stream starts us again
+                    if self.stopped or self.streams == 0:  # nobody to serve: the next stream starts us again
                         self.thread = None
                         log.warning("live events: following the table failed; stopped",
                                     exc_info=True)

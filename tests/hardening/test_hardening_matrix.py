@@ -31,6 +31,8 @@ MATRIX = {
     "GET /api/v1/grids/{code}": ALL,
     # audit log: admin, auditor
     "GET /api/v1/audit": {ADMIN, AUDITOR},
+    # live events: everyone signed in (each sees only what they may read)
+    "GET /api/v1/events": ALL,
     # users: admin only
     "GET /api/v1/users": {ADMIN}, "POST /api/v1/users": {ADMIN},
     "GET /api/v1/users/{user_id}": {ADMIN}, "PATCH /api/v1/users/{user_id}": {ADMIN},

@@ -96,6 +96,8 @@ def test_prefill_from_rate_table(client, forces, dispatcher, db):
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["days"] == 2 and body["members"] == 3
+    # No check-ins: personnel days are the dispatch's days times the members requested.
+    assert body["person_days"] == "6" and body["from_checkins"] is False
     kinds = {i["kind"]: i for i in body["items"]}
     assert kinds["personnel"]["unit_price"] == "600.00"
     assert kinds["personnel"]["amount"] == "3600.00"

@@ -131,7 +131,8 @@ def _open(site, path, name):
     cdp.send("Network.enable")
     sizes, pending = [], {}
     cdp.on("Network.loadingFinished", lambda e: sizes.append(e.get("encodedDataLength", 0)))
-    page.on("request", lambda r: pending.__setitem__(r, r.url))
+    # The live event stream stays open by design: it is not a request still loading.
+    page.on("request", lambda r: "/api/v1/events" in r.url or pending.__setitem__(r, r.url))
     page.on("requestfinished", lambda r: pending.pop(r, None))
     page.on("requestfailed", lambda r: pending.pop(r, None))
     response = page.goto(site.base + path)

@@ -52,11 +52,7 @@ def quiesce_live_events(app, timeout_s=10):
     deadline = time.monotonic() + timeout_s
     while hub.streams and time.monotonic() < deadline:
         time.sleep(0.1)
-    hub.idle_since = 0.0  # idle "forever": the thread stops at its next wake-up
-    hub.wake()
-    thread = hub.thread
-    if thread is not None:
-        thread.join(timeout_s)
+    hub.stop(timeout_s)
 
 
 def test_the_map_refreshes_the_layers_each_event_makes_stale():
