@@ -52,10 +52,11 @@ def claim_page(session, user, claim_id):
             "history": claim_history(session, claim)}
 
 
-def _no_open_claim(column):
-    """A clause: no claim that is not rejected refers to this dispatch or requisition."""
+def _no_open_claim(reference, column):
+    """A clause: no claim that is not rejected refers (by its ``reference`` column,
+    ``dispatch_id`` or ``requisition_id``) to this dispatch or requisition."""
     c = Compensation.__table__
-    return ~select(c.c.id).where(c.c[column.key] == column,
+    return ~select(c.c.id).where(c.c[reference] == column,
                                  c.c.status != "rejected").exists()
 
 
@@ -65,7 +66,7 @@ def awaiting_claims(session, user, limit=50):
     if user.role not in claims.SUBMITTERS:
         return {"dispatches": [], "requisitions": []}
     d, i = Dispatch.__table__, Incident.__table__
-    where = [d.c.status == "completed", _no_open_claim(d.c.id)]
+    where = [d.c.status == "completed", _no_open_claim("dispatch_id", d.c.id)]
     if user.role == ORG_ADMIN:
         where.append(d.c.org_id == (user.org_id or -1))
     elif incidents.district_scoped(user):
@@ -80,7 +81,7 @@ def awaiting_claims(session, user, limit=50):
     if user.role == ORG_ADMIN:
         return found
     r = Requisition.__table__
-    where = [_no_open_claim(r.c.id)]
+    where = [_no_open_claim("requisition_id", r.c.id)]
     if incidents.district_scoped(user):
         where.append(r.c.incident_id.in_(incidents.incidents_in_district(session, user)))
     rows = session.execute(

@@ -213,3 +213,25 @@ def test_ledger_filters_pages_and_scopes(app, client, actors, dispatcher):
     planner = _signed_in(app, actors.make("planner")[0].username)
     assert planner.get("/compensations").status_code == 200
     assert planner.get(f"/incidents/{inc['id']}/requisitions/new").status_code == 403
+
+
+def test_awaiting_claim_follows_each_claims_own_reference(app, client, actors, dispatcher):
+    """A claim hides the requisition it refers to, and only that one (the list once matched
+    a claim's own id against requisition ids, so which one hid depended on the sequences)."""
+    inc = client.post("/api/v1/incidents", json=incident_body(), headers=dispatcher).get_json()
+    made = []
+    for owner in ("甲公司", "乙公司"):
+        r = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
+            "owner_name": owner, "owner_contact": "13812345678", "property": "挖掘机",
+            "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00"},
+            headers=dispatcher)
+        assert r.status_code == 201, r.get_json()
+        made.append(r.get_json()["id"])
+    first, second = made
+    claim = client.post(f"/api/v1/requisitions/{second}/compensation", json={"items": [
+        {"kind": "property", "quantity": 1, "unit_price": "100.00"}]}, headers=dispatcher)
+    assert claim.status_code == 201, claim.get_json()
+    user, _h = actors.make("dispatcher")
+    ledger = _signed_in(app, user.username).get("/compensations").get_data(as_text=True)
+    assert f'data-requisition-id="{first}"' in ledger
+    assert f'data-requisition-id="{second}"' not in ledger
