@@ -169,7 +169,8 @@ class Hub:
             except Exception:
                 failures += 1
                 with self.cond:
-                    if self.stopped or self.streams == 0:  # nobody to serve: the next stream starts us again
+                    # nobody to serve: the next stream starts us again
+                    if self.stopped or self.streams == 0:
                         self.thread = None
                         log.warning("live events: following the table failed; stopped",
                                     exc_info=True)
