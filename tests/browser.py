@@ -2,6 +2,7 @@
 
 import contextlib
 import threading
+from pathlib import Path
 from urllib.parse import urlparse
 
 from werkzeug.serving import make_server
@@ -63,3 +64,29 @@ def sign_in(page, base, username, password):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+AXE_SOURCE = Path(__file__).resolve().parent.parent / "node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """WCAG 2.1 A/AA violations axe-core finds on the page as it is now, of the given
+    impacts: a list of (rule id, impact, first offending element's selector, help text).
+
+    axe-core comes from the npm registry (package.json) and is evaluated through the
+    DevTools protocol, which the pages' Content-Security-Policy does not govern.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
+        ".then(r => r.violations.map(v => [v.id, v.impact, "
+        "v.nodes.length ? v.nodes[0].target.join(' ') : '', v.help]))")
+    return [tuple(v) for v in result if v[1] in impacts]
+
+
+def horizontal_overflow(page):
+    """How many CSS pixels the page is wider than the viewport (0 when nothing overflows)."""
+    return page.evaluate("Math.max(0, document.documentElement.scrollWidth - "
+                         "document.documentElement.clientWidth)")
