@@ -1,6 +1,7 @@
 /* Small behaviours of every page, bound by data attributes instead of inline handlers (the
  * Content-Security-Policy runs no inline script without the page's nonce; emergency/csp.py),
- * and the helpers page scripts share (window.EmergencyPages: api, errorText, el). */
+ * and the helpers page scripts share (window.EmergencyPages: api, errorText, el). The phone
+ * navigation's menu button is one of those behaviours (data-nav-toggle). */
 (function () {
   'use strict';
 
@@ -46,7 +47,24 @@
     if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', fn); }
     else { fn(); }
   }
+  // <button data-nav-toggle="ID" aria-controls="ID" aria-expanded>: shows or hides the
+  // collapsed navigation on phones (Bootstrap's collapse classes, without Bootstrap's JS).
+  // Escape closes it and gives the focus back to the button.
+  function navToggle(button) {
+    var target = document.getElementById(button.getAttribute('data-nav-toggle'));
+    if (!target) { return; }
+    function set(open) {
+      target.classList.toggle('show', open);
+      button.setAttribute('aria-expanded', open ? 'true' : 'false');
+    }
+    button.addEventListener('click', function () { set(!target.classList.contains('show')); });
+    target.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape' && target.classList.contains('show')) { set(false); button.focus(); }
+    });
+  }
+
   ready(function () {
+    document.querySelectorAll('[data-nav-toggle]').forEach(navToggle);
     // <button data-print>: print the page.
     document.querySelectorAll('[data-print]').forEach(function (button) {
       button.addEventListener('click', function () { window.print(); });
