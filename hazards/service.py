@@ -314,23 +314,46 @@ def escalate_overdue(session, now=None, actor="system"):
     return len(rows)
 
 
+def task_filters(user):
+    """WHERE clauses of the reports waiting for the user's next step, or None when the
+    user's role takes no step (dispatchers, auditors)."""
+    if user.role == GRID_STAFF:
+        return [T.c.status.in_(("verified", "rectifying"))]
+    if user.role in (ADMIN, PLANNER):
+        return [or_(T.c.status.in_(("reported", "rectified")),
+                    and_(T.c.escalated_stage == T.c.status, T.c.status.in_(OPEN_STATUSES)))]
+    return None
+
+
+def query_reports(session, user, where=(), order="newest", limit=100, offset=0, now=None):
+    """Reports the user may see that match ``where``: (records, total). ``order`` is
+    "newest" (created, newest first) or "due" (deadline, most urgent first)."""
+    now = now or utcnow()
+    where = [*scope_filters(session, user), *where]
+    total = session.scalar(select(func.count()).select_from(T).where(*where))
+    if not total:
+        return [], 0
+    ordering = ((T.c.due_at.asc(), T.c.id) if order == "due"
+                else (T.c.created_at.desc(), T.c.id.desc()))
+    rows = session.execute(_select(session).where(*where).order_by(*ordering)
+                           .limit(limit).offset(offset)).all()
+    return [_record(r, now) for r in rows], total
+
+
 def my_tasks(session, user, limit=200, now=None):
     """What this user must act on next, most urgent first: (records, total)."""
-    now = now or utcnow()
-    where = scope_filters(session, user)
-    if user.role == GRID_STAFF:
-        where.append(T.c.status.in_(("verified", "rectifying")))
-    elif user.role in (ADMIN, PLANNER):
-        where.append(or_(T.c.status.in_(("reported", "rectified")),
-                         and_(T.c.escalated_stage == T.c.status,
-                              T.c.status.in_(OPEN_STATUSES))))
-    else:
+    where = task_filters(user)
+    if where is None:
+        scope_filters(session, user)  # Forbidden for roles that may not read reports
         return [], 0
-    total = session.scalar(select(func.count()).select_from(T).where(*where))
-    rows = session.execute(_select(session).where(*where)
-                           .order_by(T.c.due_at.asc(), T.c.id).limit(limit)).all()
-    records = [_record(r, now) for r in rows]
+    records, total = query_reports(session, user, where, "due", limit, 0, now)
     for record in records:
         record["next_steps"] = [s for s in TRANSITIONS[record["status"]]
                                 if may_step(user.role, s)]
     return records, total
+
+
+def my_reports(session, user, limit=20, now=None):
+    """The reports this user made (within what they may still see), newest first:
+    (records, total)."""
+    return query_reports(session, user, [T.c.reporter_id == user.id], "newest", limit, 0, now)

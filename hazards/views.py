@@ -1,18 +1,30 @@
 """HTML pages for hazard reports: the phone reporting page, tasks, detail, bulletins, map."""
 
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+import io
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
 from emergency.geo import service as geo
+from emergency.listing import PAGE_SIZES, page_links, xlsx_bytes
 from emergency.vocabulary import local_minute
-from hazards import bulletins, service
+from hazards import bulletins, listing, service
 from hazards.models import CATEGORIES, SEVERITIES, STATUSES
 from hazards.schemas import HazardQuery
 from hazards.workflow import TRANSITIONS, may_step
@@ -28,6 +40,7 @@ NAV = [
     ("hazards.map_page", _l("Hazards map"), READERS),
 ]
 MAP_LIMIT = 10_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 bp.add_app_template_filter(local_minute, "hazard_time")
@@ -73,15 +86,18 @@ def service_worker():
     return response
 
 
-def _task_rows(items):
+def _task_rows(items, grid_names=None):
     """The task list's rows as the page shows them; ``?format=json`` gives the same rows to
     hazards/static/hazards/tasks.js, which rebuilds the list on live events."""
     labels = _labels()
+    grid_names = grid_names or {}
     return [{"id": r["id"], "url": url_for("hazards.detail_page", report_id=r["id"]),
              "heading": f"#{r['id']} {labels['categories'][r['category']]} · "
                         f"{labels['severities'][r['severity']]}",
              "status": r["status"], "status_label": labels["statuses"][r["status"]],
-             "grid_code": r["grid_code"], "due": local_minute(r["due_at"]),
+             "grid_code": r["grid_code"],
+             "grid": grid_names.get(r["grid_code"]) or r["grid_code"],
+             "due": local_minute(r["due_at"]), "reported": local_minute(r["created_at"]),
              "overdue": r["overdue"], "escalated": r["escalated"],
              "summary": _summary(r["description"] or "")} for r in items]
 
@@ -94,12 +110,67 @@ def _summary(text, length=120):
 @bp.route("/hazards/tasks")
 @allow(READERS)
 def tasks_page():
-    """What the signed-in user must act on next (``?format=json``: the rows and total)."""
-    items, total = service.my_tasks(get_session(), actor())
-    rows = _task_rows(items)
+    """Reports to work through: the user's next steps (or every report they may see), with
+    search, filters, paging and an xlsx export (``?format=json``: the rows and total)."""
+    session, user = get_session(), actor()
+    filters = listing.parse_filters(request.args, user)
+    items, total = listing.list_page(session, user, filters)
+    grid_names, _areas = listing.names(session, [r["grid_code"] for r in items], [])
+    rows = _task_rows(items, grid_names)
     if request.args.get("format") == "json":
         return jsonify({"items": rows, "total": total})
-    return render_template("hazards/tasks.html", rows=rows, total=total)
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "format") and v}
+    return render_template(
+        "hazards/tasks.html", rows=rows, total=total, filters=filters,
+        can_wait=listing.default_view(user) == "waiting",
+        grids=listing.grid_choices(session, user),
+        districts=listing.district_choices(session, user),
+        page_links=page_links(total, filters["limit"], filters["offset"]),
+        page_url=lambda offset: url_for("hazards.tasks_page", **args, offset=offset),
+        json_url=url_for("hazards.tasks_page", **args, offset=filters["offset"] or None,
+                         format="json"),
+        export_url=url_for("hazards.export_tasks", **args), page_sizes=PAGE_SIZES,
+        **_labels())
+
+
+@bp.route("/hazards/tasks/export.xlsx")
+@allow(READERS)
+def export_tasks():
+    """The filtered list as an .xlsx workbook (the export is audited)."""
+    session, user = get_session(), actor()
+    filters = listing.parse_filters(request.args, user)
+    records = listing.export_records(session, user, filters)
+    grid_names, area_names = listing.names(session, [r["grid_code"] for r in records],
+                                           [r["area_code"] for r in records])
+    labels = _labels()
+    headers = ["#", _("Category"), _("Severity"), _("Status"), _("Grid"), _("Area"),
+               _("Reported by"), _("Reported at (Beijing time)"), _("Due (Beijing time)"),
+               _("Overdue"), _("Description")]
+    rows = ([r["id"], labels["categories"][r["category"]], labels["severities"][r["severity"]],
+             labels["statuses"][r["status"]], grid_names.get(r["grid_code"], r["grid_code"]),
+             area_names.get(r["area_code"], r["area_code"]), r["reporter"],
+             local_minute(r["created_at"]), local_minute(r["due_at"]) if r["due_at"] else "",
+             _("yes") if r["overdue"] else "", r["description"] or ""] for r in records)
+    audit.record(session, "hazard.export", "hazard", None,
+                 {k: str(v) for k, v in filters.items() if v is not None})
+    return send_file(io.BytesIO(xlsx_bytes(headers, rows, "hazards")), mimetype=XLSX,
+                     as_attachment=True, download_name="hazards.xlsx")
+
+
+@bp.route("/hazards/mine")
+@allow(GRID_STAFF, ADMIN)
+def my_reports_page():
+    """The reports the user made, newest first, as JSON rows for the grid staff's home
+    (emergency/templates/home_staff.html), which refreshes them on live events."""
+    return jsonify(my_reports_rows(get_session(), actor()))
+
+
+def my_reports_rows(session, user, limit=20):
+    """{items: [{id, url, heading, status, status_label, reported, grid}], total}: the
+    user's own reports for their home page."""
+    records, total = service.my_reports(session, user, limit)
+    grid_names, _areas = listing.names(session, [r["grid_code"] for r in records], [])
+    return {"items": _task_rows(records, grid_names), "total": total}
 
 
 @bp.route("/hazards/<int:report_id>")

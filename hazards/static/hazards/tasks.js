@@ -1,8 +1,9 @@
-/* The task list of /hazards/tasks, live: on a live hazard event (live.js re-dispatches
- * /api/v1/events on document as "live:hazard.created" / "live:hazard.updated"; the stream
- * already holds only reports of the user's grids) it fetches the list's rows again
- * (/hazards/tasks?format=json, the same rows the page was rendered from), rebuilds the list
- * with createElement/textContent, updates the total badge, marks the rows that are new or
+/* The task list of /hazards/tasks (as filtered and paged), live: on a live hazard event
+ * (live.js re-dispatches /api/v1/events on document as "live:hazard.created" /
+ * "live:hazard.updated"; the stream already holds only reports of the user's grids) it
+ * fetches the list's rows again (#task-live's data-url: the page's own filters with
+ * format=json, the same rows the page was rendered from), rebuilds the list with
+ * createElement/textContent, updates the total badge, marks the rows that are new or
  * changed, and says so in the polite status line. Events within QUIET_MS are one refresh. */
 (function () {
   'use strict';
@@ -50,7 +51,8 @@
       head.appendChild(text('strong', r.heading, 'text-break'));
       head.appendChild(text('span', r.status_label, 'badge bg-dark align-self-start'));
       a.appendChild(head);
-      var meta = text('div', r.grid_code + ' · ' + labels.labelDue + ' ' + r.due + ' ', 'small');
+      var meta = text('div', (r.grid || r.grid_code) + ' · ' + labels.labelReported + ' ' +
+                      r.reported + ' · ' + labels.labelDue + ' ' + r.due + ' ', 'small');
       if (r.overdue) { meta.appendChild(text('span', labels.labelOverdue, 'badge bg-danger')); }
       if (r.escalated) {
         meta.appendChild(document.createTextNode(' '));
