@@ -19,10 +19,11 @@ from emergency.auth import service as auth_service
 from emergency.auth import sessions as auth_sessions
 from emergency.auth import throttle
 from emergency.auth.permissions import actor, allow, public
-from emergency.auth.roles import EVERYONE, ROLE_LABELS
+from emergency.auth.roles import EVERYONE, GRID_STAFF, ROLE_LABELS
 from emergency.auth.web import SID_KEY
 from emergency.db import get_session
 from emergency.domains import DOMAINS
+from hazards import views as hazard_pages
 from maps.views import operations_parts
 
 bp = Blueprint("web", __name__)
@@ -100,8 +101,13 @@ def logout():
 @bp.route("/")
 @allow(EVERYONE)
 def index():
-    """Home: the operations map and what each role works on."""
+    """Home: the operations map and what each role works on; grid staff get their phone
+    home instead (a big report button, their grids, their own reports)."""
     user = actor()
+    if user.role == GRID_STAFF:
+        return render_template("home_staff.html", user=user,
+                               role_label=ROLE_LABELS[user.role],
+                               **hazard_pages.staff_home(get_session(), user))
     return render_template("index.html", user=user, role_label=ROLE_LABELS[user.role],
                            **operations_parts(get_session()))
 

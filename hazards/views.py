@@ -2,6 +2,7 @@
 
 
 import io
+import json
 
 from flask import (
     Blueprint,
@@ -163,6 +164,27 @@ def my_reports_page():
     """The reports the user made, newest first, as JSON rows for the grid staff's home
     (emergency/templates/home_staff.html), which refreshes them on live events."""
     return jsonify(my_reports_rows(get_session(), actor()))
+
+
+def grid_map_data(session, user):
+    """The JSON of hazards/static/hazards/gridmap.js: the user's own grids (code, name,
+    outline) and the configured base map, if any."""
+    records, _total = geo.list_grids(session, codes=user.grid_codes or [],
+                                     limit=max(len(user.grid_codes or []), 1))
+    tiles = current_app.config["BASEMAP_TILE_URL"]
+    return {"grids": {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "id": r["code"], "geometry": json.loads(r["geometry"]),
+                 "properties": {"code": r["code"], "name": r["name"]}} for r in records]},
+            "tiles": {"url": tiles, "attribution": current_app.config["BASEMAP_ATTRIBUTION"]}
+            if tiles else None}
+
+
+def staff_home(session, user):
+    """What the grid staff's home page shows: their grids on a small map and their own
+    reports (emergency/templates/home_staff.html)."""
+    grid_map = grid_map_data(session, user)
+    return {"grid_map": grid_map, "mine": my_reports_rows(session, user),
+            "grid_names": [f["properties"]["name"] for f in grid_map["grids"]["features"]]}
 
 
 def my_reports_rows(session, user, limit=20):
