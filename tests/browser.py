@@ -8,9 +8,11 @@ from urllib.parse import urlparse
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
+# --accept-lang: the browser of a user in China asks for Chinese (Chromium's own default is
+# en-US, and pages follow Accept-Language); tests of English pages choose ?lang=en.
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+                 "--disable-component-update", "--disable-sync", "--accept-lang=zh-CN"]
 
 
 @contextlib.contextmanager
