@@ -5,9 +5,14 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy.exc import DataError, DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from emergency.i18n import translate_message
+from emergency.vocabulary import field_label
 
 
 class DomainError(Exception):
@@ -74,16 +79,72 @@ HTTP_CODES = {
 }
 
 
-def error_body(status, code, message, details=None):
-    """The contract's JSON error shape."""
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+def error_body(status, code, message, details=None, labels=None):
+    """The contract's JSON error shape, its texts in the request's language; each message in
+    ``details`` opens with the label people see for its field (``labels`` overrides the
+    shared table), while the keys stay the fields' names."""
+    return {"error": {"code": code, "message": translate_message(str(message)),
+                      "details": _labelled(details or {}, labels or {})}}
 
 
-def error_response(status, code, message, details=None):
+def error_response(status, code, message, details=None, labels=None):
     """A JSON error response."""
-    response = jsonify(error_body(status, code, message, details))
+    response = jsonify(error_body(status, code, message, details, labels))
     response.status_code = status
     return response
+
+
+def _label(key, labels):
+    """The label of a field key; a dotted key (``layers.0.weight``) reads 图层 › 1 › 权重."""
+    if key in labels:
+        return labels[key]
+    return " › ".join(str(int(part) + 1) if part.isdigit() else field_label(part)
+                      for part in str(key).split("."))
+
+
+def _labelled(details, labels, path=()):
+    """``details`` translated, each message prefixed with its field's label (the nearest
+    named field of its path, row numbers and list positions included)."""
+    if isinstance(details, dict):
+        return {key: _labelled(value, labels, (*path, key)) for key, value in details.items()}
+    if isinstance(details, list | tuple):
+        return [_labelled(value, labels, path) for value in details]
+    if not isinstance(details, str):
+        return details
+    text = translate_message(details)
+    names = [_label(key, labels) if isinstance(key, str) and not key.isdigit()
+             else str(int(key) + 1) for key in path if key not in NOT_FIELDS]
+    if not names or any(key in NOT_FIELDS for key in path[-1:]):
+        return text
+    return _("%(label)s: %(message)s", label=" › ".join(names), message=text)
+
+
+def describe_error(exc, limit=5):
+    """A domain error as one line for a page (a flash message or a form's alert): its
+    message, then each field's messages under its label, in the request's language."""
+    parts = [" ".join(_leaves(value))
+             for value in list(_labelled(exc.details, {}).values())[:limit]]
+    message = translate_message(str(exc.message))
+    return message + (" — " + "; ".join(p for p in parts if p) if parts else "")
+
+
+def _leaves(value):
+    """The texts (and numbers) inside a details value, in order."""
+    if isinstance(value, dict):
+        return [leaf for child in value.values() for leaf in _leaves(child)]
+    if isinstance(value, list | tuple):
+        return [leaf for child in value for leaf in _leaves(child)]
+    return [str(value)]
+
+
+# Keys of details that hold no field (their messages carry no label).
+NOT_FIELDS = {"_body", "_request", "_schema", "rows", "fields", "bad_rows", "database"}
+
+
+def _named(keys, labels):
+    """The fields ``keys`` by their labels, as a list in the request's language."""
+    names = [_label(key, labels) for key in keys]
+    return pgettext("list separator", ", ").join(names) or field_label("_body")
 
 
 @contextmanager
@@ -134,20 +195,31 @@ def _webargs_details(exc):
     return details
 
 
+def _schema_labels(exc, details):
+    """Labels the failing schema gives its fields (``metadata={"label": ...}``)."""
+    schema = (getattr(exc, "data", None) or {}).get("schema")
+    fields = getattr(schema, "fields", {}) or {}
+    return {key: str(fields[key].metadata["label"]) for key in details
+            if key in fields and fields[key].metadata.get("label")}
+
+
 def handle_http_exception(exc):
     """Render any werkzeug HTTP error (including webargs 400/422) in the contract's shape."""
     status = exc.code or 500
     if status == 422:
         details = _webargs_details(exc)
-        names = ", ".join(sorted(details)) or "body"
-        return error_response(422, "invalid", f"invalid input: {names}", details)
+        labels = _schema_labels(exc, details)
+        message = _("Some input is not valid: %(fields)s",
+                    fields=_named(sorted(details), labels))
+        return error_response(422, "invalid", message, details, labels)
     code = HTTP_CODES.get(status, "error")
     message = exc.description if status != 400 or not hasattr(exc, "data") else "malformed input"
     if status == 400 and getattr(exc, "data", None):
         details = _webargs_details(exc)
-        return error_response(400, "bad_request", "malformed request body", details)
+        return error_response(400, "bad_request", "malformed request body", details,
+                              _schema_labels(exc, details))
     if _wants_html():
-        return error_page(status, message)
+        return error_page(status, translate_message(message))
     return error_response(status, code, message)
 
 
@@ -156,7 +228,7 @@ def handle_domain_error(exc):
     if isinstance(exc, Unauthorized) and _wants_html():
         return redirect(url_for("web.login", next=request.full_path))
     if _wants_html():
-        return error_page(exc.status, exc.message)
+        return error_page(exc.status, translate_message(exc.message))
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 

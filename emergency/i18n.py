@@ -1,11 +1,21 @@
-"""Languages: Chinese first, English on request; catalogues live beside each package."""
+"""Languages: Chinese first, English on request; catalogues live beside each package.
 
+Messages of domain errors and of input validation are written in English where they arise
+(services import no Flask; marshmallow has its own English texts) and translated when the
+answer is made, by ``translate_message``: the emergency catalogue holds them under the
+context ``error``, those with values as templates (``no team %(team_id)s``) that are matched
+against the English text; a value inside one is translated too when the catalogue knows it
+(``no member 5`` → 找不到队员 5).
+"""
+
+import functools
+import re
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
-from flask_babel import Babel
+from flask import current_app, has_request_context, request, session
+from flask_babel import Babel, get_locale, pgettext
 
 from emergency.vocabulary import LOCAL_ZONE_NAME
 
@@ -40,12 +50,88 @@ def compile_catalogues():
 
 
 def select_locale():
-    """?lang= (remembered in the session), else the session's choice, else the default."""
+    """?lang= (remembered in the session), else the session's choice, else the browser's
+    Accept-Language (Chinese when it accepts both), else the default (Chinese)."""
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen
         return chosen
-    return session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    for tag, _quality in request.accept_languages:  # most preferred first
+        if tag.split("-")[0].lower() in LANGUAGES:
+            return tag.split("-")[0].lower()
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# The context of error and validation messages in the catalogue.
+ERROR_CONTEXT = "error"
+# Placeholders whose values are names people chose (a user called "admin" stays "admin");
+# the values of others (a status, a role, a kind of record) are translated when known.
+VERBATIM = {"username", "name", "names", "code", "path", "key", "where", "HEADER", "input"}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def message_pattern(msgid):
+    """A message template (``no team %(team_id)s``) as a regular expression matching the
+    English text it makes, or None when it has no placeholder or nothing but placeholders."""
+    parts, names, position = [], [], 0
+    for match in _PLACEHOLDER.finditer(msgid):
+        parts.append(re.escape(msgid[position:match.start()]))
+        if match.group(0) == "%%":
+            parts.append("%")
+        else:
+            names.append(match.group(1))
+            parts.append(f"(?P<g{len(names) - 1}>.+?)")
+        position = match.end()
+    parts.append(re.escape(msgid[position:]))
+    if not names or not re.search(r"[^\W\d_]", _PLACEHOLDER.sub("", msgid)):
+        return None
+    return re.compile("".join(parts), re.DOTALL), names
+
+
+ERROR_CATALOGUE = ROOT / "emergency" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+
+
+def error_templates():
+    """(pattern, names, msgid) of every error message template in the emergency catalogue
+    (the one catalogue of error messages), the most specific (longest fixed text) first."""
+    return _error_templates(ERROR_CATALOGUE.stat().st_mtime)
+
+
+@functools.cache
+def _error_templates(_mtime):
+    """error_templates() for one version of the catalogue (apps are made once per test)."""
+    found = {}
+    with ERROR_CATALOGUE.open("rb") as src:
+        for message in read_po(src):
+            if message.context == ERROR_CONTEXT and isinstance(message.id, str):
+                compiled = message_pattern(message.id)
+                if compiled:
+                    found[message.id] = compiled
+    fixed = lambda msgid: len(_PLACEHOLDER.sub("", msgid))  # noqa: E731
+    return [(pattern, names, msgid) for msgid, (pattern, names)
+            in sorted(found.items(), key=lambda item: -fixed(item[0]))]
+
+
+def translate_message(text, _depth=0):
+    """An English error or validation message in the request's language (unchanged in
+    English, outside a request, or when the catalogue does not know it)."""
+    if not isinstance(text, str) or not text or not has_request_context():
+        return text
+    if get_locale() is None or get_locale().language == "en":
+        return text
+    translated = pgettext(ERROR_CONTEXT, text)
+    if translated != text or _depth > 1:
+        return translated
+    for pattern, names, msgid in current_app.extensions["emergency.error_templates"]:
+        match = pattern.fullmatch(text)
+        if match:
+            values = {name: match.group(f"g{i}") if name in VERBATIM
+                      else translate_message(match.group(f"g{i}"), _depth + 1)
+                      for i, name in enumerate(names)}
+            return pgettext(ERROR_CONTEXT, msgid) % values
+    return text
 
 
 def init_app(app):
@@ -54,3 +140,4 @@ def init_app(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs())
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_ZONE_NAME)
     babel.init_app(app, locale_selector=select_locale)
+    app.extensions["emergency.error_templates"] = error_templates()

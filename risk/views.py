@@ -12,7 +12,7 @@ from shapely.geometry import mapping
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
-from emergency.errors import DomainError
+from emergency.errors import DomainError, describe_error
 from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_NAMES_ZH
 from maps.pages import page_parts
 from maps.risk import risk_map as build_risk_map
@@ -56,10 +56,8 @@ def index():
 
 
 def _fail(exc):
-    """Flash a domain error with its details."""
-    details = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                        for k, v in list(exc.details.items())[:5])
-    flash(f"{exc.message}{' — ' + details if details else ''}", "danger")
+    """Flash a domain error with its details, by field label, in the user's language."""
+    flash(describe_error(exc), "danger")
 
 
 @bp.route("/risk/layers", methods=["POST"])

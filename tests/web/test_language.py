@@ -1,0 +1,122 @@
+"""Every message in the user's language: API errors and validation (Chinese by default,
+English by Accept-Language or ?lang=en), fields named by their labels, form pages too."""
+
+import pytest
+
+from tests.conftest import error_of
+from tests.factories import org_body, register_org
+
+EN = {"Accept-Language": "en"}
+POINT = {"type": "Point", "coordinates": [106.55, 29.56]}
+# An incident body missing its title, with a time that is not one.
+BAD_INCIDENT = {"incident_type": "geological", "location": POINT, "occurred_at": "yesterday"}
+
+
+def _invalid(client, headers, path="/api/v1/incidents"):
+    """The error of a POST of BAD_INCIDENT (asserting 422)."""
+    response = client.post(path, json=BAD_INCIDENT, headers=headers)
+    assert response.status_code == 422, response.get_json()
+    return error_of(response)
+
+
+def test_validation_errors_are_chinese_by_default_with_labels(client, actors):
+    error = _invalid(client, actors.header("dispatcher"))
+    assert error["code"] == "invalid"  # machine-readable codes stay English
+    assert error["message"] == "以下输入有误：发生时间、标题"
+    assert set(error["details"]) == {"title", "occurred_at"}  # keys stay the fields' names
+    assert error["details"]["title"] == ["标题：必填项，不能缺少。"]
+    assert error["details"]["occurred_at"] == ["发生时间：不是有效的日期时间。"]
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+def test_validation_errors_in_english_when_asked(client, actors, how):
+    headers = actors.header("dispatcher")
+    path = "/api/v1/incidents"
+    if how == "header":
+        headers = {**headers, **EN}
+    else:
+        path += "?lang=en"
+    error = _invalid(client, headers, path)
+    assert error["message"] == "Some input is not valid: Occurred at, Title"
+    assert error["details"]["title"] == ["Title: Missing data for required field."]
+
+
+def test_the_browsers_preferred_language_wins(client, actors):
+    headers = {**actors.header("dispatcher"), "Accept-Language": "en;q=0.8,zh-CN"}
+    assert _invalid(client, headers)["details"]["title"] == ["标题：必填项，不能缺少。"]
+
+
+def test_bad_pattern_and_bad_number_name_the_field(client, actors):
+    admin = actors.header("admin")
+    response = client.post("/api/v1/grids", headers=admin, json={
+        "code": "含 空格", "name": "网格", "area_code": "500103",
+        "geometry": {"type": "Polygon", "coordinates": [[[106.5, 29.5], [106.51, 29.5],
+                                                         [106.51, 29.51], [106.5, 29.5]]]}})
+    assert response.status_code == 422
+    assert error_of(response)["details"]["code"] == ["代码：格式不符合要求。"]
+    response = client.get("/api/v1/incidents?limit=abc", headers=admin)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["details"]["limit"] == ["每页条数：不是有效的整数。"]
+    assert "limit" not in error["message"] and "每页条数" in error["message"]
+    response = client.get("/api/v1/incidents?limit=0", headers={**admin, **EN})
+    assert error_of(response)["details"]["limit"] == [
+        "Page size: Must be greater than or equal to 1 and less than or equal to 1000."]
+
+
+def test_not_found_and_forbidden_in_the_users_language(client, actors):
+    admin = actors.header("admin")
+    response = client.get("/api/v1/orgs/99999999", headers=admin)
+    assert response.status_code == 404
+    error = error_of(response)
+    assert error["code"] == "not_found" and error["message"] == "找不到机构 99999999"
+    assert error_of(client.get("/api/v1/orgs/99999999", headers={**admin, **EN}))[
+        "message"] == "no organisation 99999999"
+    response = client.get("/api/v1/audit", headers=actors.header("grid_staff"))
+    assert response.status_code == 403
+    error = error_of(response)
+    assert error["code"] == "forbidden" and error["message"] == (
+        "角色 网格员 无权执行 GET /api/v1/audit")
+
+
+def test_conflict_in_chinese_and_english(client, actors):
+    register_org(client, actors, n=7)
+    _user, headers = actors.make("org_admin")
+    response = client.post("/api/v1/orgs", json=org_body(7), headers=headers)
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "conflict"
+    assert error["message"] == "已有使用此统一社会信用代码的机构登记"
+    assert error["details"] == {"credit_code": ["统一社会信用代码：已登记"]}
+    _user, headers = actors.make("org_admin")
+    response = client.post("/api/v1/orgs", json=org_body(7), headers={**headers, **EN})
+    assert error_of(response)["details"] == {
+        "credit_code": ["Unified social credit code: already registered"]}
+
+
+def test_a_form_page_shows_its_error_in_chinese(client, actors):
+    """The risk page's form: a refused assessment is flashed in the user's language."""
+    client.application.config["WTF_CSRF_ENABLED"] = False
+    headers = actors.header("planner")
+    form = {"area_code": "990000", "cell_size_m": "1000"}
+    client.post("/risk/assessments", headers=headers, data=form)
+    with client.session_transaction() as cookie:
+        category, text = cookie["_flashes"][0]
+    assert category == "danger"
+    assert text == "未知区划 990000 — 行政区划：找不到区划 990000"
+    other = client.application.test_client()
+    other.post("/risk/assessments?lang=en", headers=headers, data=form)
+    with other.session_transaction() as cookie:
+        assert cookie["_flashes"][0][1] == "unknown area 990000 — Area: no area 990000"
+
+
+def test_a_message_the_catalogue_does_not_know_stays_as_it_is(app):
+    from emergency.i18n import translate_message
+
+    with app.test_request_context("/"):
+        assert translate_message("no team 5") == "找不到队伍 5"
+        assert translate_message("a dispatch cannot go from requested to completed") == (
+            "调度不能从“已请求”改为“已完成”")
+        assert translate_message("something nobody wrote down") == "something nobody wrote down"
+    with app.test_request_context("/?lang=en"):
+        assert translate_message("no team 5") == "no team 5"
