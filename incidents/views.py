@@ -246,7 +246,8 @@ def console_page(incident_id):
         incident, recs["items"], recs["excluded"], sent,
         {"level": labels["levels"].get(level, _("no response level")),
          "recommended": _("Recommended teams"), "excluded": _("Teams left out"),
-         "dispatched": _("Dispatched teams"), "reasons": labels["reasons"]},
+         "dispatched": _("Dispatched teams"), "reasons": labels["reasons"],
+         "statuses": labels["statuses"], "legend": _("Legend"), "incident": _("Incident")},
         current_app.config["BASEMAP_TILE_URL"], current_app.config["BASEMAP_ATTRIBUTION"])
     can_write = user.role in WRITERS
     console = {"incident": incident, "recommendations": recs, "dispatches": sent,

@@ -7,6 +7,10 @@ from emergency.vocabulary import CATEGORY_COLOURS
 from maps.data import MapData, circle, geojson
 from maps.pages import base_map
 
+# Clusters in their teams' category colours (maps/static/maps/mapdata.js), not
+# markercluster's green, yellow and orange.
+CLUSTER_ICON = "EmergencyMaps.clusterIcon"
+
 
 def team_popup(team, labels):
     """The popup of one team: name (a link to its page), organisation, category, status,
@@ -25,10 +29,17 @@ def team_popup(team, labels):
 
 
 def legend(labels, counts):
-    """The legend: the colour and count of each category."""
-    return {"id": "forces-legend",
-            "items": [[f"{labels['categories'].get(cat, cat)} ({counts.get(cat, 0)})", colour]
-                      for cat, colour in CATEGORY_COLOURS.items()]}
+    """The legend: a section per category layer (its colour and count, shown while the layer
+    is on), and the two fills that tell available teams from the others."""
+    sections = [{"group": cat,
+                 "items": [[f"{labels['categories'].get(cat, cat)} ({counts.get(cat, 0)})",
+                            colour, "point"]]}
+                for cat, colour in CATEGORY_COLOURS.items()]
+    statuses = labels.get("statuses", {})
+    if "available" in statuses:
+        sections.append({"items": [[statuses["available"], "#424242", "point"],
+                                   [labels.get("unavailable", "—"), "#bdbdbd", "point"]]})
+    return {"id": "forces-legend", "title": labels.get("legend"), "sections": sections}
 
 
 def forces_map(teams, labels, tile_url="", attribution="", districts=None):
@@ -41,10 +52,12 @@ def forces_map(teams, labels, tile_url="", attribution="", districts=None):
     # MarkerCluster needs the map's maxZoom, which a map without a tile layer lacks.
     fmap.options.setdefault("max_zoom", 18)
     features = []
-    if districts and districts.get("features"):
+    # Without tiles the offline base draws and names the districts already.
+    if tile_url and districts and districts.get("features"):
         features.append(geojson(districts, {"color": "#b71c1c", "weight": 1,
                                             "fillOpacity": 0.03}))
     cluster = MarkerCluster(name=labels.get("teams", "teams"), control=False,
+                            icon_create_function=CLUSTER_ICON,
                             options={"maxClusterRadius": 50}).add_to(fmap)
     groups, counts = {}, {}
     for category in CATEGORY_COLOURS:
@@ -64,7 +77,7 @@ def forces_map(teams, labels, tile_url="", attribution="", districts=None):
             tooltip=team["name"], popup=team_popup(team, labels), group=category))
         points.append((team["lat"], team["lon"]))
     MapData("features", {"features": features}, groups=groups).add_to(fmap)
-    MapData("legend", legend(labels, counts)).add_to(fmap)
+    MapData("legend", legend(labels, counts), groups=groups).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     if len(points) > 1:
         lats, lons = [p[0] for p in points], [p[1] for p in points]

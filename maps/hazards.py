@@ -3,7 +3,6 @@
 Pure folium (no Flask, no database): the view passes report records from the service.
 """
 
-import folium
 from folium.plugins import FastMarkerCluster
 
 from maps.data import MapData, circle, geojson
@@ -18,9 +17,10 @@ STATUS_COLOURS = {
     "rejected": "#757575",
 }
 
-# Clusters holding an overdue report are drawn red so a supervisor sees them at low zoom: the
-# icon function is static (maps/static/maps/hazards.js); folium's cluster script only names it.
-CLUSTER_ICON = "EmergencyMaps.hazardClusterIcon"
+# Clusters are drawn in their reports' status colours (the legend's), ringed black when one is
+# overdue so a supervisor sees them at low zoom: the icon function is static
+# (maps/static/maps/mapdata.js); folium's cluster script only names it.
+CLUSTER_ICON = "EmergencyMaps.clusterIcon"
 
 
 def _styles():
@@ -53,26 +53,31 @@ def _marker(record, overdue_label):
 
 
 def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", attribution="",
-                bounds=None, boundaries=None):
+                bounds=None, boundaries=None, legend_title=None):
     """A clustered map of hazard reports; ``status_labels`` maps status → legend text.
 
-    folium builds the map and an empty cluster; reports, area outlines and the legend are map
-    data drawn by our script (maps.data).
+    folium builds the map and an empty cluster; reports, area outlines (over tiles only: the
+    offline base draws them otherwise) and the legend are map data drawn by our script
+    (maps.data). The reports are the page's one layer, so there is no layer control.
     """
     fmap = base_map(tile_url, attribution, canvas=True)
     # Marker clustering needs a maximum zoom, which only tile layers give otherwise.
     fmap.options["max_zoom"] = 19
     features = []
-    if boundaries and boundaries.get("features"):
+    if tile_url and boundaries and boundaries.get("features"):
         features.append(geojson(boundaries, {"color": "#555", "weight": 1, "fillOpacity": 0.03},
                                 tooltip_fields=("name",)))
     cluster = FastMarkerCluster([], name="hazards", icon_create_function=CLUSTER_ICON,
-                                chunkedLoading=True).add_to(fmap)
+                                control=False, chunkedLoading=True).add_to(fmap)
     features += [_marker(r, str(overdue_label)) for r in records]
     MapData("features", {"features": features, "styles": _styles()},
-            groups={"hazards": cluster}, scripts=("hazards.js",)).add_to(fmap)
-    MapData("legend", {"id": "hazard-legend", "items": [
-        [str(status_labels.get(s, s)), c] for s, c in STATUS_COLOURS.items()]}).add_to(fmap)
+            groups={"hazards": cluster}, scripts=()).add_to(fmap)
+    shown = {r["status"] for r in records} or set(STATUS_COLOURS)
+    items = [[str(status_labels.get(s, s)), c, "point"] for s, c in STATUS_COLOURS.items()
+             if s in shown]
+    items.append([str(overdue_label), "#ffffff", "late"])
+    MapData("legend", {"id": "hazard-legend", "title": legend_title,
+                       "sections": [{"items": items}]}).add_to(fmap)
     points = [f["at"] for f in features if f["type"] == "circle"]
     if points:
         lats = [p[0] for p in points]
@@ -80,5 +85,4 @@ def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", at
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=15)
     elif bounds:
         fmap.fit_bounds(bounds)
-    folium.LayerControl(collapsed=True).add_to(fmap)
     return fmap

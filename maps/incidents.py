@@ -66,6 +66,7 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
                                               "weight": 3},
                              f"{item['team_name']} · {item['status_label']}", "dispatched"))
     MapData("features", {"features": features}, groups=groups).add_to(fmap)
+    MapData("legend", console_legend(labels, colour), groups=groups).add_to(fmap)
     # The console script (maps/static/maps/console.js) redraws the recommended and the
     # dispatched teams into the same groups when a live event refreshes the panel.
     MapData("console", {"colours": {"team": TEAM_COLOUR, "status": STATUS_COLOURS}},
@@ -74,6 +75,25 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
     if len(bounds) > 1:
         fmap.fit_bounds(bounds, padding=(30, 30))
     return fmap
+
+
+def console_legend(labels, incident_colour):
+    """The console's legend: the incident in its level's colour, then a section per group
+    (recommended and left-out teams, the lines to dispatched teams by status)."""
+    statuses = labels.get("statuses", {})
+    by_colour = {}
+    for status, colour in STATUS_COLOURS.items():
+        by_colour.setdefault(colour, []).append(str(statuses.get(status, status)))
+    incident = " · ".join(str(t) for t in (labels.get("incident"), labels["level"]) if t)
+    return {"id": "console-legend", "title": labels.get("legend"), "sections": [
+        {"items": [[incident, incident_colour, "point"]]},
+        {"group": "recommended", "title": str(labels["recommended"]),
+         "items": [[str(labels["recommended"]), TEAM_COLOUR, "point"]]},
+        {"group": "excluded", "title": str(labels["excluded"]),
+         "items": [[str(labels["excluded"]), EXCLUDED_COLOUR, "point"]]},
+        {"group": "dispatched", "title": str(labels["dispatched"]),
+         "items": [[" / ".join(names), colour, "line"] for colour, names in by_colour.items()]},
+    ]}
 
 
 def picker_map(outlines, tile_url="", attribution=""):

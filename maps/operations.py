@@ -19,14 +19,17 @@ LIVE_COUNTS = ("incidents", "hazards", "teams")
 
 
 def operations_layers(labels, assessment_id=None, base_areas=True):
-    """The layer definitions of the operations map (see maps.viewport.layer_def)."""
+    """The layer definitions of the operations map (see maps.viewport.layer_def), each with
+    its own legend entries."""
     defs = [layer_def("areas", labels["areas"], colour="#b71c1c", fill=0.03, show=base_areas,
                       popup_fields=[("code", labels["code"]), ("level", labels["level"])]),
             layer_def("grids", labels["grids"], colour="#6a1b9a", fill=0.0, show=False,
                       popup_fields=[("code", labels["code"])])]
     if assessment_id:
         defs.append(layer_def("risk", labels["risk"], params={"assessment_id": assessment_id},
-                              fill=0.55, popup_fields=[
+                              fill=0.55, legend=[
+                                  (labels["risk_levels"][lv], c, "fill")
+                                  for lv, c in RISK_COLOURS.items()], popup_fields=[
                                   ("level", labels["level"]), ("risk", labels["risk"]),
                                   ("teams", labels["teams"]), ("cells", labels["cells"]),
                                   ("counts", labels["counts"]), ("grid_code", labels["grid"])]))
@@ -35,8 +38,11 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
                               params={"category": category}, colour=colour,
                               popup_fields=[("org_name", labels["organisation"]),
                                             ("status", labels["status"])]))
+    statuses = labels.get("hazard_statuses", {})
     defs.append(layer_def("hazards", labels["hazards"], "point", colour_by="status",
-                          colours=HAZARD_COLOURS, popup_fields=[
+                          colours=HAZARD_COLOURS, legend=[
+                              (statuses.get(s, s), c, "point") for s, c in HAZARD_COLOURS.items()],
+                          popup_fields=[
                               ("category", labels["category"]), ("severity", labels["severity"]),
                               ("status", labels["status"]), ("overdue", labels["overdue"])]))
     defs.append(layer_def("incidents", labels["incidents"], "point", colour=INCIDENT_COLOUR,
@@ -46,24 +52,19 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
     return defs
 
 
-def operations_legend(labels, with_risk, omit=()):
-    """(label, colour) rows of the legend."""
-    rows = [(labels["risk_levels"][lv], c) for lv, c in RISK_COLOURS.items()] if with_risk else []
-    rows += [(labels["categories"].get(k, k), c) for k, c in CATEGORY_COLOURS.items()]
-    rows += [(labels[name], colour) for name, colour in (
-        ("hazards", HAZARD_COLOURS["reported"]), ("incidents", INCIDENT_COLOUR))
-        if name not in omit]
-    return rows
-
-
 def operations_map(labels, assessment_id=None, tile_url="", attribution="", bounds=None,
                    omit=()):
-    """The folium map of the home page; ``omit`` names layers the user may not read."""
+    """The folium map of the home page; ``omit`` names layers the user may not read.
+
+    The areas layer is on only over a tile base: without one the offline base
+    (maps.pages.base_map) draws and names the areas already.
+    """
     fmap = base_map(tile_url, attribution, canvas=True)
     if bounds:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    layers = [d for d in operations_layers(labels, assessment_id) if d["name"] not in omit]
-    ViewportLayers(layers, legend=operations_legend(labels, bool(assessment_id), omit),
+    layers = [d for d in operations_layers(labels, assessment_id, base_areas=bool(tile_url))
+              if d["name"] not in omit]
+    ViewportLayers(layers, legend_title=labels.get("legend"), legend_id="operations-legend",
                    search=labels["search"], not_found=labels["not_found"],
                    collapsed=True, hooks=("operations", "operations-live.js",
                                           operations_live_page(labels, omit))).add_to(fmap)

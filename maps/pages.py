@@ -9,15 +9,30 @@ from maps.assets import offline
 from maps.data import MapData, geojson
 
 CHONGQING_CENTRE = (29.9, 107.8)
+# The offline base: our own areas layer by viewport (districts, streets from z9, communities
+# from z12: maps.providers.AREA_LEVEL_ZOOM), light lines on a pale land fill, and each level's
+# names where the area is at least BASE_LABEL_PX square pixels on screen.
+BASE_LAYER_URL = "/api/v1/maps/layers/areas"
+BASE_STYLES = {
+    "district": {"color": "#8d6e63", "weight": 1.4, "fillColor": "#faf7f0", "fillOpacity": 1},
+    "street": {"color": "#a1887f", "weight": 1, "fillColor": "#faf7f0", "fillOpacity": 1},
+    "community": {"color": "#bcaaa4", "weight": 0.8, "dashArray": "3 3",
+                  "fillColor": "#faf7f0", "fillOpacity": 1},
+}
+BASE_LABEL_PX = 2500
 
 
 def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, canvas=True):
-    """An offline folium map; with no tile URL the area boundaries serve as the base."""
+    """An offline folium map on the configured tiles (BASEMAP_TILE_URL, passed by every map
+    page), or with none on the offline base: our areas drawn and named (basemap.js)."""
     # MarkerCluster needs the map's maxZoom, which folium leaves unset without a tile layer.
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, prefer_canvas=canvas,
                       control_scale=True, max_zoom=18, min_zoom=4)
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution or " ", name="base").add_to(fmap)
+    else:
+        MapData("basemap", {"url": BASE_LAYER_URL, "styles": BASE_STYLES,
+                            "label_px": BASE_LABEL_PX}, scripts=("basemap.js",)).add_to(fmap)
     return fmap
 
 
@@ -29,10 +44,14 @@ def districts_layer(collection, group=None):
                    tooltip_fields=("name", "code"), group=group)
 
 
-def districts_map(collection, tile_url="", attribution=""):
-    """The districts page: every district drawn, the view fitted to them."""
+def districts_map(collection, tile_url="", attribution="", label=None):
+    """The districts page: every district drawn, the view fitted to them; ``label`` names
+    them in the legend."""
     fmap = base_map(tile_url, attribution, canvas=False)
     MapData("features", {"features": [districts_layer(collection)]}).add_to(fmap)
+    if label:
+        MapData("legend", {"id": "districts-legend", "sections": [
+            {"items": [[str(label), "#ffcdd2", "fill"]]}]}).add_to(fmap)
     if collection["features"]:
         fmap.fit_bounds(get_bounds(collection, lonlat=True))
     return fmap

@@ -23,7 +23,8 @@ GAP_STYLE = {"color": "#000000", "dashArray": "4 3", "weight": 2}
 def _overlay(name, label, url, limit, colour, radius, fields):
     """A hazard layer or the teams: bbox and limit (no zoom), off until toggled, unclustered."""
     layer = layer_def(name, label, params={"limit": limit}, show=False, colour=colour,
-                      fill=0.2, cluster=None, radius=radius, url=url, zoom=False)
+                      fill=0.2, cluster=None, radius=radius, url=url, zoom=False,
+                      legend=[(label, colour, "point")])
     layer["fields"] = [[key, str(text)] for key, text in fields]
     return layer
 
@@ -39,8 +40,11 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
     if area_geojson:
         MapData("features", {"features": [geojson(
             area_geojson, {"color": "#333333", "weight": 1.5, "fillOpacity": 0})]}).add_to(fmap)
+    legend = [(LEVEL_NAMES[lv], RISK_COLOURS[lv], "fill") for lv in RISK_LEVELS]
+    legend.append((labels["gap"], "#000000", "gap"))
     layers = [layer_def("risk", labels["cells"], params={"assessment_id": run["id"]},
-                        cluster=None, url=cells_url)]
+                        cluster=None, url=cells_url, legend=legend,
+                        legend_note=labels.get("bins_note"))]
     hazard_fields = [("value", labels["value"]), ("likelihood", labels["likelihood"]),
                      ("consequence", labels["consequence"])]
     layers += [_overlay(f"hazard_{i}", layer["label"], layer["url"], 1500, "#8e24aa", 4,
@@ -56,7 +60,8 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                        for lv in RISK_LEVELS],
             "labels": {k: str(v) for k, v in labels.items()}, "run": run}
     # The drawing code is static (viewport.js, with risk.js's hooks); layer names are data.
-    ViewportLayers(layers, hooks=("risk", "risk.js", page)).add_to(fmap)
+    ViewportLayers(layers, hooks=("risk", "risk.js", page), legend_id="risk-legend",
+                   legend_title=labels.get("legend_title")).add_to(fmap)
     if bounds:
         minx, miny, maxx, maxy = bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])

@@ -19,13 +19,16 @@ API_PREFIX = "/api/v1/maps"
 
 def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949ab",
               colours=None, colour_by=None, fill=0.25, popup_fields=None, cluster="auto",
-              radius=6, url=None, zoom=True):
+              radius=6, url=None, zoom=True, legend=None, legend_note=None):
     """The description of one viewport layer for ViewportLayers.
 
     Points are clustered; layers with the same ``cluster`` name share one cluster group
     (e.g. one teams layer per category); ``cluster=None`` draws points unclustered. ``url``
     replaces the maps layer endpoint; ``zoom=False`` sends only bbox and ``params`` (for
-    endpoints taking bbox and limit, such as /api/v1/layers/ID/features).
+    endpoints taking bbox and limit, such as /api/v1/layers/ID/features). ``legend`` is the
+    layer's own legend entries, (label, colour, symbol) with symbol one of ``point``, ``fill``,
+    ``outline``, ``line``, ``dash``, ``late``, ``gap`` (default: one entry, the layer's name in
+    its colour); the page shows them under the layer's name while the layer is on.
     """
     if cluster == "auto":
         cluster = name if kind == "point" else None
@@ -34,11 +37,22 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
              "show": show, "colour": colour, "colours": colours or {},
              "colour_by": colour_by, "fill": fill,
              "popup_fields": [[k, str(v)] for k, v in (popup_fields or [])]}
+    if legend is None:
+        shape = "point" if kind == "point" else ("outline" if fill < 0.1 else "fill")
+        legend = [(label, colour, shape)]
+    layer["legend"] = legend_rows(legend)
+    if legend_note:
+        layer["legend_note"] = str(legend_note)
     if url:
         layer["url"] = url
     if not zoom:
         layer["zoom"] = False
     return layer
+
+
+def legend_rows(rows):
+    """Legend entries as [label, colour, symbol] (symbol ``fill`` when not given)."""
+    return [[str(row[0]), row[1], row[2] if len(row) > 2 else "fill"] for row in rows]
 
 
 class ViewportLayers(JSCSSMixin, MapData):
@@ -48,19 +62,23 @@ class ViewportLayers(JSCSSMixin, MapData):
     """
 
     default_js = [("markerclusterjs", local_asset_url("markerclusterjs"))]
-    default_css = [("markerclustercss", local_asset_url("markerclustercss")),
-                   ("markerclusterdefaultcss", local_asset_url("markerclusterdefaultcss"))]
+    # Not MarkerCluster.Default.css: cluster icons are drawn in the layers' colours.
+    default_css = [("markerclustercss", local_asset_url("markerclustercss"))]
 
     def __init__(self, layers, legend=(), search=None, not_found="—", collapsed=False,
-                 api=API_PREFIX, hooks=None):
+                 api=API_PREFIX, hooks=None, legend_title=None, legend_id=None):
         """``layers`` from layer_def(); ``search`` is the box's placeholder (None: no box).
+        ``legend`` adds rows after the layers' own; ``legend_title`` makes the legend a box
+        that folds away under that title.
 
         ``hooks`` is (name, script, page data): the page's static script registers style,
         popup and status hooks as EmergencyMaps.viewportHooks[name] and reads the data as
         ``cfg.page``.
         """
         config = {"api": api, "layers": list(layers), "collapsed": collapsed,
-                  "legend": [[str(label), colour] for label, colour in legend],
+                  "legend": legend_rows(legend),
+                  "legend_title": str(legend_title) if legend_title else None,
+                  "legend_id": legend_id,
                   "search": str(search) if search else None, "not_found": str(not_found)}
         scripts = ("viewport.js",)
         if hooks:

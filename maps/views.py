@@ -32,7 +32,7 @@ def districts():
     """The districts of the bureau's city on a map."""
     collection = geo.district_outlines(get_session())
     fmap = pages.districts_map(collection, current_app.config["BASEMAP_TILE_URL"],
-                               current_app.config["BASEMAP_ATTRIBUTION"])
+                               current_app.config["BASEMAP_ATTRIBUTION"], _("Districts"))
     return render_map(fmap, _l("Districts map"))
 
 
@@ -46,7 +46,9 @@ def operations_labels():
         "category": _("Category"), "severity": _("Severity"), "overdue": _("Overdue"),
         "type": _("Type"), "response_level": _("Response level"),
         "search": _("Place or lon,lat"), "not_found": _("Nothing found"),
-        "in_view": _("In view"), "updated": _("Updated"),
+        "in_view": _("In view"), "updated": _("Updated"), "legend": _("Legend"),
+        "hazard_statuses": {"reported": _("Reported"), "verified": _("Verified"),
+                            "rectifying": _("Rectifying"), "rectified": _("Rectified")},
         "risk_levels": {lv: str(label) for lv, label in RISK_LEVEL_LABELS.items()},
         "categories": {k: str(label) for k, label in CATEGORY_LABELS.items()},
     }

@@ -309,7 +309,8 @@ def forces_map():
               "organisation": _("Organisation"), "category": _("Category"),
               "status": _("Status"), "grade": _("Grade"), "radius": _("Service radius"),
               "members": _("Members / insured"), "teams": _("Teams"),
-              "districts": _("Districts")}
+              "districts": _("Districts"), "legend": _("Legend"),
+              "unavailable": _("Busy or unavailable")}
     fmap = forces.forces_map(teams, labels, current_app.config["BASEMAP_TILE_URL"],
                              current_app.config["BASEMAP_ATTRIBUTION"], districts)
     if total > len(teams):

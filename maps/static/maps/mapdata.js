@@ -104,22 +104,109 @@
     });
   };
 
-  // A legend of [label, colour] rows in the bottom-left corner.
-  draw.legend = function (map, cfg) {
-    var legend = L.control({position: 'bottomleft'});
-    legend.onAdd = function () {
-      var div = L.DomUtil.create('div', 'map-legend');
-      if (cfg.id) { div.id = cfg.id; }
-      cfg.items.forEach(function (item) {
-        var row = document.createElement('div'), swatch = document.createElement('i');
-        swatch.style.background = item[1];
-        row.appendChild(swatch);
-        row.appendChild(document.createTextNode(item[0]));
-        div.appendChild(row);
+  // A legend symbol: a small element shaped like the layer's marks, in the entry's colour.
+  // Shapes: point (circle marker), fill (polygon), outline (boundary), line, dash (dashed
+  // line), late (an overdue marker, black ring), gap (a dashed black outline).
+  var COLOUR = /^#[0-9a-f]{3,8}$/i, LINES = {outline: 1, line: 1, dash: 1, gap: 1};
+  function colourOr(value, fallback) { return COLOUR.test(String(value)) ? value : fallback; }
+  function symbol(shape, colour) {
+    var i = document.createElement('i');
+    shape = shape || 'fill';
+    i.className = 'lg-sym lg-' + shape;
+    i.setAttribute('aria-hidden', 'true');
+    if (LINES[shape]) { i.style.borderColor = colourOr(colour, '#000'); }
+    else { i.style.background = colourOr(colour, '#777'); }
+    return i;
+  }
+
+  // One legend for a map, a section per layer: its entries ([label, colour, shape]) under the
+  // layer's name, shown only while the layer is on the map (section.layer, toggled with it in
+  // the layer control). A section of one entry named like its layer shows only that entry.
+  // ``title`` makes the legend a <details> box that folds away (open on wide maps).
+  function legendControl(map, sections, title, id) {
+    var control = L.control({position: 'bottomleft'});
+    var parts = [];
+    control.onAdd = function () {
+      var outer = L.DomUtil.create('div', 'map-legend lg');
+      if (id) { outer.id = id; }
+      var body = outer;
+      if (title) {
+        var details = document.createElement('details'), summary = document.createElement('summary');
+        summary.textContent = title;
+        details.appendChild(summary);
+        details.open = map.getSize().x >= 600;
+        outer.appendChild(details);
+        body = details;
+      }
+      sections.forEach(function (sec) {
+        if (!sec.items || !sec.items.length) { return; }
+        var box = document.createElement('div');
+        box.className = 'lg-section';
+        if (sec.key) { box.dataset.layer = sec.key; }
+        var single = sec.items.length === 1 && (!sec.title || sec.items[0][0] === sec.title);
+        if (sec.title && !single) { box.appendChild(textNode('div', sec.title, 'lg-title')); }
+        var list = document.createElement('ul');
+        sec.items.forEach(function (item) {
+          var li = document.createElement('li');
+          li.appendChild(symbol(item[2], item[1]));
+          li.appendChild(document.createTextNode(String(item[0])));
+          list.appendChild(li);
+        });
+        box.appendChild(list);
+        if (sec.note) { box.appendChild(textNode('div', sec.note, 'lg-note')); }
+        body.appendChild(box);
+        parts.push({box: box, layer: sec.layer});
       });
-      return div;
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      return outer;
     };
-    legend.addTo(map);
+    function update() {
+      parts.forEach(function (p) { if (p.layer) { p.box.hidden = !map.hasLayer(p.layer); } });
+    }
+    control.addTo(map);
+    update();
+    map.on('overlayadd overlayremove layeradd layerremove', update);
+    return control;
+  }
+
+  // The icon of a cluster of circle markers: a ring in its markers' own colours (the layer's
+  // legend), each colour's share of the ring its share of the markers, around the count
+  // (dark on white, readable whatever the colours); a black outer ring when one is overdue.
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers(), tally = {}, order = [];
+    var late = false;
+    children.forEach(function (m) {
+      var c = colourOr(m.options.fillColor || m.options.color, '#616161');
+      if (!tally[c]) { tally[c] = 0; order.push(c); }
+      tally[c] += 1;
+      late = late || Boolean(m.options.overdue);
+    });
+    order.sort(function (a, b) { return tally[b] - tally[a]; });
+    var n = children.length, at = 0, stops = [];
+    order.forEach(function (c) {
+      var from = at * 360 / n;
+      at += tally[c];
+      stops.push(c + ' ' + from.toFixed(1) + 'deg ' + (at * 360 / n).toFixed(1) + 'deg');
+    });
+    var size = n < 100 ? 36 : (n < 1000 ? 42 : 48);
+    var box = document.createElement('div'), count = document.createElement('span');
+    box.style.background = order.length > 1 ? 'conic-gradient(' + stops.join(',') + ')'
+                                             : (order[0] || '#616161');
+    count.textContent = String(n);
+    box.appendChild(count);
+    return L.divIcon({html: box, iconSize: L.point(size, size),
+                      className: 'marker-cluster emg-cluster' + (late ? ' emg-cluster-late' : '')});
+  }
+
+  // A legend: {sections: [{title, group, items, note}], title, id}, each section toggled with
+  // the folium layer its ``group`` names; or the rows of one section as ``items``.
+  draw.legend = function (map, cfg, groups) {
+    var sections = (cfg.sections || [{items: cfg.items}]).map(function (sec) {
+      return {title: sec.title, items: sec.items, note: sec.note, key: sec.group,
+              layer: sec.group ? groups[sec.group] : null};
+    });
+    legendControl(map, sections, cfg.title, cfg.id);
   };
 
   function run() {
@@ -135,7 +222,8 @@
     });
   }
 
-  window.EmergencyMaps = {draw: draw, escaped: escaped, popupBox: popupBox, textNode: textNode};
+  window.EmergencyMaps = {draw: draw, escaped: escaped, popupBox: popupBox, textNode: textNode,
+                          legend: legendControl, symbol: symbol, clusterIcon: clusterIcon};
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', run);
   } else {

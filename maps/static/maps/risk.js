@@ -1,6 +1,6 @@
 /* The four-colour risk map of one assessment run (maps/risk.py): hooks for the viewport layers
- * (viewport.js loads and draws the cells, hazard layers and teams): gap cells outlined, the
- * cells' popups and status line, and the legend. Its configuration is map data (maps/data.py);
+ * (viewport.js loads and draws the cells, hazard layers and teams, and the legend of each):
+ * gap cells outlined, the cells' popups and status line. Its configuration is map data (maps/data.py);
  * every text is written with textContent. */
 (function () {
   'use strict';
@@ -8,25 +8,6 @@
   E.viewportHooks = E.viewportHooks || {};
   E.viewportHooks.risk = function (map, cfg) {
     var page = cfg.page, labels = page.labels;
-    var legend = L.control({position: 'bottomleft'});
-    legend.onAdd = function () {
-      var div = L.DomUtil.create('div', 'risk-legend');
-      var title = document.createElement('b'); title.textContent = labels.legend;
-      div.appendChild(title);
-      page.levels.forEach(function (lv) {
-        var row = document.createElement('div'), sw = document.createElement('i');
-        sw.style.background = lv.colour; row.appendChild(sw);
-        row.appendChild(document.createTextNode(lv.name + ' (' + lv.level + ')'));
-        div.appendChild(row);
-      });
-      var gap = document.createElement('div'), gi = document.createElement('i');
-      gi.className = 'gap'; gap.appendChild(gi);
-      gap.appendChild(document.createTextNode(labels.gap)); div.appendChild(gap);
-      var note = document.createElement('div'); note.className = 'risk-note';
-      note.textContent = labels.bins_note; div.appendChild(note);
-      return div;
-    };
-    legend.addTo(map);
     function table(rows) {
       var t = document.createElement('table'); t.className = 'risk-popup';
       rows.forEach(function (r) {

@@ -58,8 +58,10 @@
     function clusterOf(def) {
       if (!def.cluster) { return null; }
       if (!clusters[def.cluster]) {
+        // Cluster icons in the markers' own colours, those of the layer's legend.
         clusters[def.cluster] = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 45,
-                                                     showCoverageOnHover: false}).addTo(map);
+                                                     showCoverageOnHover: false,
+                                                     iconCreateFunction: E.clusterIcon}).addTo(map);
       }
       return clusters[def.cluster];
     }
@@ -140,19 +142,14 @@
     }
     map.on('moveend overlayadd', function () { load(); });
     map.whenReady(function () { load(); });
-    if (cfg.legend && cfg.legend.length) {
-      var legend = L.control({position: 'bottomleft'});
-      legend.onAdd = function () {
-        var div = L.DomUtil.create('div', 'vl-legend');
-        cfg.legend.forEach(function (item) {
-          var row = document.createElement('div'), sw = document.createElement('i');
-          sw.style.background = item[1]; row.appendChild(sw);
-          row.appendChild(document.createTextNode(item[0])); div.appendChild(row);
-        });
-        return div;
-      };
-      legend.addTo(map);
-    }
+    // One legend, a section per layer (its own entries), shown while the layer is on; then
+    // the page's own rows (cfg.legend), if any.
+    var sections = cfg.layers.map(function (def) {
+      return {title: def.label, items: def.legend, note: def.legend_note, key: def.key,
+              layer: def.group};
+    });
+    if (cfg.legend && cfg.legend.length) { sections.push({items: cfg.legend}); }
+    E.legend(map, sections, cfg.legend_title, cfg.legend_id);
     if (cfg.search) {
       var search = L.control({position: 'topleft'});
       search.onAdd = function () {
