@@ -1,16 +1,26 @@
-"""JSON API for plans, their versions, response-level evaluation and drills."""
+"""JSON API for plans, their versions, response-level evaluation and drills, and the
+pickers of metrics, teams and members (names, not keys or ids)."""
+
+from flask_babel import get_locale
 
 from emergency.auth.permissions import actor, allow, require_area_scope
-from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
+from emergency.auth.roles import ADMIN, BUREAU, EVERYONE, ORG_ADMIN, PLANNER
 from emergency.db import get_session
 from emergency.jsonbody import Blueprint
 from emergency.schemas import items_schema
-from plans import drills, incident_types, schemas, service
+from emergency.vocabulary import CATEGORY_LABELS
+from plans import drills, incident_types, lookup, schemas, service
+from plans import metrics as pm
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1",
                 description="Emergency plans, response levels, versions and drills")
 
 WRITERS = (ADMIN, PLANNER)
+
+
+def _lang():
+    """The language of the answer's words: zh or en."""
+    return "en" if str(get_locale() or "zh").startswith("en") else "zh"
 
 
 def _username():
@@ -109,7 +119,7 @@ def diff_versions(query, plan_id):
     plan = service.get_plan(session, plan_id)
     right = query.get("to") or plan.version
     left = query.get("from_") or plan.published_version or max(1, right - 1)
-    result = service.version_diff(session, plan_id, left, right)
+    result = service.version_diff(session, plan_id, left, right, lang=_lang())
     return {**result, "from_": result.pop("from")}
 
 
@@ -189,3 +199,48 @@ def update_finding(body, drill_id, finding_id):
     drill = drills.get_drill(session, drill_id)
     _scope([service.get_plan(session, drill.plan_id).area_code])
     return drills.finding_dict(drills.update_finding(session, drill_id, finding_id, body))
+
+
+@blp.route("/plans/metrics", methods=["GET"])
+@allow(EVERYONE)
+@blp.response(200, items_schema(schemas.PickChoice, "PlanMetricList"))
+def list_metrics():
+    """The metrics triggers use: key, name and unit in the user's language, other names."""
+    items = pm.catalogue(_lang())
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/pick/metrics", methods=["GET"])
+@allow(EVERYONE)
+@blp.arguments(schemas.PickQuery, location="query")
+@blp.response(200, items_schema(schemas.PickChoice, "MetricPickList"))
+def pick_metrics(query):
+    """Metrics for a picker: by Chinese or English name (死亡人数), pinyin initials or key."""
+    items = lookup.pick_metrics(query["q"], _lang(), query["limit"])
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/pick/teams", methods=["GET"])
+@allow(BUREAU | {ORG_ADMIN})
+@blp.arguments(schemas.TeamPickQuery, location="query")
+@blp.response(200, items_schema(schemas.PickChoice, "TeamPickList"))
+def pick_teams(query):
+    """Rescue teams for a picker ("organisation · team"): by team or organisation name,
+    pinyin initials or id; only the teams the user may read."""
+    found = lookup.pick_teams(get_session(), actor(), query["q"], category=query.get("category"),
+                              limit=query["limit"])
+    items = [{**t, "value": str(t["id"]), "label": f"{t['org_name']} · {t['name']}",
+              "hint": str(CATEGORY_LABELS.get(t["category"], t["category"]))} for t in found]
+    return {"items": items, "total": len(items)}
+
+
+@blp.route("/pick/teams/<int:team_id>/members", methods=["GET"])
+@allow(BUREAU | {ORG_ADMIN})
+@blp.arguments(schemas.PickQuery, location="query")
+@blp.response(200, items_schema(schemas.PickChoice, "MemberPickList"))
+def pick_members(query, team_id):
+    """Members of a team for a picker: by name or pinyin initials (no personal data)."""
+    found = lookup.pick_members(get_session(), actor(), team_id, query["q"], query["limit"])
+    items = [{**m, "value": str(m["id"]), "label": m["name"], "hint": "、".join(m["skills"])}
+             for m in found]
+    return {"items": items, "total": len(items)}

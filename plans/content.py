@@ -9,23 +9,38 @@ import operator
 import re
 
 from emergency.errors import Invalid
-from emergency.vocabulary import TEAM_CATEGORIES
+from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
+from plans import metrics as pm
 from plans.models import OPERATORS
 
 METRIC_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 LEVEL_NAMES = {1: "I", 2: "II", 3: "III", 4: "IV"}
 LEVEL_LABELS_ZH = {1: "一级（特别重大）", 2: "二级（重大）", 3: "三级（较大）", 4: "四级（一般）"}
+LEVEL_LABELS_EN = {1: "Level I (most severe)", 2: "Level II", 3: "Level III", 4: "Level IV"}
 COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
            "==": operator.eq}
-# Metrics the editor offers; other lower-case identifiers are accepted too.
-COMMON_METRICS = {
-    "deaths": "死亡人数", "missing": "失踪人数", "injured": "受伤人数",
-    "seriously_injured": "重伤人数", "trapped": "被困人数", "affected": "受灾人数",
-    "evacuated": "紧急转移安置人数", "threatened": "受威胁人数",
-    "economic_loss": "直接经济损失（万元）",
-    "collapsed_houses": "倒塌房屋（间）", "burned_area_ha": "过火面积（公顷）",
-    "magnitude": "震级", "rainfall_mm": "24小时降雨量（毫米）",
-    "water_level_over_warning_m": "超警戒水位（米）", "leak_tonnes": "泄漏量（吨）",
+# Metrics the editor offers (plans.metrics), by key with their Chinese name and unit. Other
+# lower-case identifiers are accepted from the API too (incidents may report more).
+COMMON_METRICS = {m.key: pm.label(m.key, "zh") for m in pm.METRICS}
+METRIC_HELP = ("choose a metric from the list (GET /api/v1/plans/metrics), e.g. 死亡人数 "
+               "(deaths) or 直接经济损失 (economic_loss)")
+# A trigger as a sentence: {name}, {value} and {unit} filled in; by language and operator.
+CRITERION_SENTENCES = {
+    "zh": {">=": "{name}达到 {value}{unit}及以上", ">": "{name}超过 {value}{unit}",
+           "<=": "{name}不超过 {value}{unit}", "<": "{name}低于 {value}{unit}",
+           "==": "{name}为 {value}{unit}"},
+    "en": {">=": "{name} of {value}{unit} or more", ">": "{name} above {value}{unit}",
+           "<=": "{name} of {value}{unit} or less", "<": "{name} below {value}{unit}",
+           "==": "{name} of exactly {value}{unit}"},
+}
+# Lines of the text the version diff compares, by language.
+DIFF_LINES = {
+    "zh": {"title": "标题：{0}", "owner": "牵头单位：{0}", "section": "【{0}】",
+           "level": "{0}响应", "trigger": "  启动条件：{0}", "duty": "  {0}：{1}",
+           "force": "  所需力量：{0} {1} 支"},
+    "en": {"title": "Title: {0}", "owner": "Owner: {0}", "section": "[{0}]",
+           "level": "{0} response", "trigger": "  Starts when: {0}", "duty": "  {0}: {1}",
+           "force": "  Forces needed: {1} × {0}"},
 }
 CONTENT_FIELDS = ("title", "owner", "sections", "response_levels")
 
@@ -75,8 +90,9 @@ def _criterion(raw, key, problems):
     if item is None:
         return None
     metric = item.get("metric")
+    metric = pm.resolve(metric) or metric
     if not isinstance(metric, str) or not METRIC_RE.match(metric):
-        problems[f"{key}.metric"] = ["a lower-case identifier such as deaths or economic_loss"]
+        problems[f"{key}.metric"] = [METRIC_HELP]
     op = item.get("op")
     if op not in OPERATORS:
         problems[f"{key}.op"] = [f"unknown operator {op!r}; use one of {' '.join(OPERATORS)}"]
@@ -194,26 +210,54 @@ def _number_text(value):
     return str(value)
 
 
-def render_lines(content):
-    """The content as numbered-free text lines, the basis of the side-by-side diff."""
-    lines = [f"# {content.get('title', '')}", f"Owner: {content.get('owner', '')}"]
+def _lang(lang):
+    """zh or en (anything else reads as Chinese, the default)."""
+    return "en" if str(lang or "zh").startswith("en") else "zh"
+
+
+def criterion_text(criterion, lang="zh"):
+    """A trigger as a sentence: 死亡人数达到 30 人及以上 / Deaths of 30 people or more."""
+    lang = _lang(lang)
+    metric, op = criterion.get("metric"), criterion.get("op")
+    unit = pm.unit(metric, lang)
+    unit = f" {unit}" if unit else ""
+    template = CRITERION_SENTENCES[lang].get(op)
+    value = _number_text(criterion.get("value"))
+    if template is None:
+        return f"{pm.name(metric, lang)} {op} {value}{unit}"
+    return template.format(name=pm.name(metric, lang), value=value, unit=unit)
+
+
+def level_label(level, lang="zh"):
+    """一级（特别重大） / Level I (most severe)."""
+    labels = LEVEL_LABELS_EN if _lang(lang) == "en" else LEVEL_LABELS_ZH
+    return labels.get(level, str(level))
+
+
+def render_lines(content, lang="zh"):
+    """The content as text lines in the language, sentences not keys: the basis of the
+    side-by-side diff."""
+    text = DIFF_LINES[_lang(lang)]
+    lines = [text["title"].format(content.get("title", "")),
+             text["owner"].format(content.get("owner", ""))]
     for section in content.get("sections") or []:
-        lines.append(f"## {section['title']}")
+        lines.append(text["section"].format(section["title"]))
         lines.extend(section["body"].splitlines() or [""])
     for level in content.get("response_levels") or []:
-        name = LEVEL_NAMES.get(level["level"], level["level"])
-        lines.append(f"## Level {name} {level.get('name') or ''}".rstrip())
-        lines.extend(f"  trigger: {c['metric']} {c['op']} {_number_text(c['value'])}"
+        heading = text["level"].format(level_label(level["level"], lang))
+        lines.append(f"{heading} {level.get('name') or ''}".rstrip())
+        lines.extend(text["trigger"].format(criterion_text(c, lang))
                      for c in level.get("criteria") or [])
-        lines.extend(f"  duty: {a['unit']}: {a['duty']}" for a in level.get("actions") or [])
-        lines.extend(f"  force: {f['category']} x {f['count']}"
+        lines.extend(text["duty"].format(a["unit"], a["duty"]) for a in level.get("actions") or [])
+        lines.extend(text["force"].format(str(CATEGORY_LABELS.get(f["category"], f["category"])),
+                                          f["count"])
                      for f in level.get("required_forces") or [])
     return lines
 
 
-def diff_rows(left_content, right_content):
+def diff_rows(left_content, right_content, lang="zh"):
     """Side-by-side rows ``{tag, left, right}`` (tag: equal|replace|insert|delete)."""
-    left, right = render_lines(left_content), render_lines(right_content)
+    left, right = render_lines(left_content, lang), render_lines(right_content, lang)
     rows = []
     matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -86,8 +86,9 @@ def _sections():
 
 def _publish(session, plan, days_ago):
     """Take a plan through review to publication, dated ``days_ago``."""
-    service.transition(session, plan.id, "in_review", "送审", "demo")
-    service.transition(session, plan.id, "published", "印发实施", "demo")
+    # Four eyes: the planner submits, the administrator publishes.
+    service.transition(session, plan.id, "in_review", "送审", "planner")
+    service.transition(session, plan.id, "published", "印发实施", "admin")
     when = utcnow() - timedelta(days=days_ago)
     version = service.get_version(session, plan.id, plan.version)
     version.published_at = when

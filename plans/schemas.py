@@ -6,6 +6,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from emergency.schemas import PageQuery, QuerySchema
 from emergency.vocabulary import TEAM_CATEGORIES
+from plans import metrics as pm
+from plans.content import METRIC_HELP, METRIC_RE
 from plans.incident_types import PLAN_TYPES
 from plans.models import (
     DRILL_KINDS,
@@ -49,11 +51,24 @@ class PlanFlatSchema(Schema):
                               valid_data=error.valid_data)
 
 
+class MetricField(fields.String):
+    """A metric's key; its Chinese or English name (死亡人数, "Deaths") is read as the key."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        """The key of the named metric, or a lower-case identifier as it is."""
+        text = super()._deserialize(value, attr, data, **kwargs)
+        key = pm.resolve(text) or text.strip()
+        if not METRIC_RE.match(key):
+            raise ValidationError(METRIC_HELP)
+        return key
+
+
 class PlanCriterion(PlanFlatSchema):
     """A trigger criterion: ``metric op value``."""
 
-    metric = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
-                           metadata={"example": "deaths"})
+    metric = MetricField(required=True, metadata={
+        "example": "deaths", "description": "a metric key (GET /plans/metrics) or its name, "
+                                            "e.g. 死亡人数"})
     op = fields.String(required=True, validate=validate.OneOf(OPERATORS))
     value = fields.Float(required=True, allow_nan=False, metadata={"example": 30})
 
@@ -358,3 +373,34 @@ class PlanIncidentTypeOut(Schema):
     category = fields.String(allow_none=True)
     label_zh = fields.String()
     label_en = fields.String()
+
+
+class PickQuery(QuerySchema):
+    """A picker's query: the typed text (name, pinyin initials or id) and how many."""
+
+    q = fields.String(load_default="", validate=validate.Length(0, 80))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 20))
+
+
+class TeamPickQuery(PickQuery):
+    """Query of GET /pick/teams."""
+
+    category = fields.String(validate=validate.OneOf(TEAM_CATEGORIES))
+
+
+class PickChoice(Schema):
+    """One choice of a picker: ``value`` goes into the form, ``label`` and ``hint`` are shown."""
+
+    value = fields.String()
+    label = fields.String()
+    hint = fields.String()
+    id = fields.Integer()
+    key = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    aliases = fields.List(fields.String())
+    category = fields.String()
+    status = fields.String()
+    org_id = fields.Integer()
+    org_name = fields.String()
+    skills = fields.List(fields.String())

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_, select
 
 from emergency.db import get_or_404, utcnow
-from emergency.errors import Conflict, Invalid, NotFound
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.geo.models import Area
 from emergency.geo.service import areas_at
 from emergency.vocabulary import LOCAL_ZONE
@@ -25,6 +25,10 @@ REVISION_INTERVAL_DEFAULTS = {"province": 60, "city": 60, "district": 60, "stree
 # Allowed transitions of the working version: (from, to).
 TRANSITIONS = {("draft", "in_review"), ("in_review", "published"), ("in_review", "draft"),
                ("published", "archived"), ("published", "draft"), ("archived", "draft")}
+# Steps that need their reason (the note), kept in the version's history and the audit log:
+# withdrawing a plan (废止) and sending one back from review (a rejection).
+REASON_NEEDED = {"archived": "required: why the plan is archived (废止)",
+                 ("in_review", "draft"): "required: why the plan is sent back"}
 
 
 def today():
@@ -204,6 +208,9 @@ def transition(session, plan_id, to, note="", actor=None):
     if (start, to) not in TRANSITIONS and not withdraw:
         raise Conflict(f"a plan cannot go from {start} to {to}",
                        {"to": [f"not allowed from {start}"]}, code="illegal_transition")
+    _check_reason(start, to, note)
+    if to == "published":
+        _check_four_eyes(current, actor)
     entry = _history_entry(to, actor, note)
     now = utcnow()
     if to == "published":
@@ -236,6 +243,30 @@ def transition(session, plan_id, to, note="", actor=None):
     return plan
 
 
+def _check_reason(start, to, note):
+    """Invalid when the step needs a reason and the note gives none."""
+    needed = REASON_NEEDED.get((start, to)) or REASON_NEEDED.get(to)
+    if needed and not (note or "").strip():
+        raise Invalid("a reason is required for this step", {"note": [needed]},
+                      code="reason_required")
+
+
+def submitted_by(version):
+    """Who last submitted the version for review (its latest in_review entry), or None."""
+    for entry in reversed(version.history or []):
+        if entry.get("to") == "in_review":
+            return entry.get("by")
+    return None
+
+
+def _check_four_eyes(version, actor):
+    """Forbidden when the one who submitted the version for review would publish it."""
+    if actor and submitted_by(version) == actor:
+        raise Forbidden("you submitted this plan for review: another planner or administrator "
+                        "must publish it", {"to": ["four eyes: not by who submitted it"]},
+                        code="four_eyes")
+
+
 def list_versions(session, plan_id):
     """Every version of a plan, oldest first."""
     get_plan(session, plan_id)
@@ -243,11 +274,11 @@ def list_versions(session, plan_id):
                                 .order_by(PlanVersion.version)))
 
 
-def version_diff(session, plan_id, left, right):
-    """Side-by-side difference between two versions of a plan."""
+def version_diff(session, plan_id, left, right, lang="zh"):
+    """Side-by-side difference between two versions of a plan, as sentences in ``lang``."""
     a, b = get_version(session, plan_id, left), get_version(session, plan_id, right)
     return {"plan_id": plan_id, "from": left, "to": right,
-            "rows": pc.diff_rows(a.content, b.content)}
+            "rows": pc.diff_rows(a.content, b.content, lang)}
 
 
 def _plan_filters(query_args):

@@ -1,10 +1,10 @@
 """Input validation and output shapes for areas and grids."""
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from emergency.geo.models import AREA_LEVELS
 from emergency.geojson import GeometryField, SpatialInputSchema
-from emergency.schemas import SpatialPageQuery
+from emergency.schemas import QuerySchema, SpatialPageQuery
 
 POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -59,3 +59,39 @@ class GridQuery(SpatialPageQuery):
     """Filters of GET /grids."""
 
     area_code = fields.String(validate=validate.Length(1, 12))
+
+
+class PickQuery(QuerySchema):
+    """A picker's query: the typed text (name, pinyin initials or code) and how many."""
+
+    q = fields.String(load_default="", validate=validate.Length(0, 80),
+                      metadata={"description": "Chinese name, pinyin initials or code"})
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 20))
+
+
+class AreaPickQuery(PickQuery):
+    """Query of GET /pick/areas."""
+
+    level = fields.String(validate=validate.OneOf(AREA_LEVELS))
+    parent_code = fields.String(validate=validate.Length(1, 12))
+
+
+class GridPickQuery(PickQuery):
+    """Query of GET /pick/grids."""
+
+    area_code = fields.String(validate=validate.Length(1, 12))
+
+
+class PickItem(Schema):
+    """One choice of a picker: ``value`` goes into the form, ``label`` and ``hint`` are shown."""
+
+    value = fields.String()
+    label = fields.String()
+    hint = fields.String()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent_code = fields.String(allow_none=True)
+    parent_name = fields.String(allow_none=True)
+    area_code = fields.String()
+    area_name = fields.String(allow_none=True)

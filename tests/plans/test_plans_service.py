@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
-from emergency.errors import Conflict, Invalid
+from emergency.errors import Conflict, Forbidden, Invalid
 from plans import drills, service
 
 LEVELS = [{"level": 1, "criteria": [{"metric": "deaths", "op": ">=", "value": 30}],
@@ -50,7 +50,7 @@ def test_applicable_plan_uses_the_version_in_force(db, ctx, place):
     service.transition(db, plan.id, "published")
     found = service.applicable_plan(db, "flood", 106.52, 29.52)
     assert (found["title"], found["version"]) == ("区防汛预案（修订稿）", 2)
-    service.transition(db, plan.id, "archived")
+    service.transition(db, plan.id, "archived", "废止")
     assert service.applicable_plan(db, "flood", 106.52, 29.52) is None
 
 
@@ -122,7 +122,7 @@ def test_drill_rules(db, ctx, place):
     with pytest.raises(Invalid) as caught:
         drills.create_drill(db, plan.id, date(2026, 1, 1), "rehearsal")
     assert "kind" in caught.value.details
-    service.transition(db, plan.id, "archived")
+    service.transition(db, plan.id, "archived", "被新预案替代")
     with pytest.raises(Conflict):
         drills.create_drill(db, plan.id, date(2026, 1, 1), "tabletop")
 
@@ -142,5 +142,30 @@ def test_transition_rules(db, ctx, place):
         with pytest.raises(Conflict):
             service.transition(db, plan.id, bad)
     service.transition(db, plan.id, "in_review")
-    assert service.transition(db, plan.id, "draft").status == "draft"
+    assert service.transition(db, plan.id, "draft", "职责表不全").status == "draft"
     assert plan.version == 1
+
+
+def test_archiving_and_sending_back_need_a_reason(db, ctx, place):
+    plan = service.create_plan(db, "区预案", "special", "flood", place["district"])
+    service.transition(db, plan.id, "in_review", "送审", "planner")
+    with pytest.raises(Invalid) as caught:
+        service.transition(db, plan.id, "draft", "  ", "admin")
+    assert caught.value.code == "reason_required" and "note" in caught.value.details
+    service.transition(db, plan.id, "published", "印发", "admin")
+    with pytest.raises(Invalid) as caught:
+        service.transition(db, plan.id, "archived", "", "admin")
+    assert "note" in caught.value.details and plan.status == "published"
+    service.transition(db, plan.id, "archived", "上位法修订，预案废止", "admin")
+    history = service.working_version(db, plan).history
+    assert history[-1]["to"] == "archived" and history[-1]["note"] == "上位法修订，预案废止"
+    assert history[-1]["by"] == "admin"
+
+
+def test_who_submits_may_not_publish(db, ctx, place):
+    plan = service.create_plan(db, "区预案", "special", "flood", place["district"])
+    service.transition(db, plan.id, "in_review", "送审", "planner")
+    with pytest.raises(Forbidden) as caught:
+        service.transition(db, plan.id, "published", "印发", "planner")
+    assert caught.value.code == "four_eyes" and plan.status == "in_review"
+    assert service.transition(db, plan.id, "published", "印发", "admin").status == "published"
