@@ -48,7 +48,7 @@ def arrange(engine, cipher):
                              response_levels=LEVELS)
     session.flush()
     plans.transition(session, plan.id, "in_review", "送审", "test")
-    plans.transition(session, plan.id, "published", "印发", "test")
+    plans.transition(session, plan.id, "published", "印发", "test-approver")
     org = service.register_org(session, cipher, admin, "蓝天救援队", credit_code(7), "张三",
                                "13812345678", Point(106.57, 29.55), address="测试区")
     session.flush()

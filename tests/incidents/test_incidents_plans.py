@@ -13,8 +13,9 @@ LEVELS = [
 ]
 
 
-def _published_plan(client, place, headers):
-    """A published flood plan of the test district."""
+def _published_plan(client, place, headers, approver):
+    """A published flood plan of the test district (submitted by ``headers``, published by
+    ``approver``: four eyes)."""
     body = {"title": "测试区防汛应急预案", "kind": "special", "incident_type": "flood",
             "area_code": place["district"], "owner": "测试区应急管理局",
             "sections": [{"title": "总则", "body": "适用范围"}], "response_levels": LEVELS,
@@ -24,13 +25,13 @@ def _published_plan(client, place, headers):
     plan_id = plan.get_json()["id"]
     for to in ("in_review", "published"):
         r = client.post(f"/api/v1/plans/{plan_id}/transition", json={"to": to, "note": ""},
-                        headers=headers)
+                        headers=approver if to == "published" else headers)
         assert r.status_code == 200, r.get_json()
     return plan_id
 
 
 def test_level_found_and_reevaluated(client, place, actors, forces, dispatcher):
-    plan_id = _published_plan(client, place, actors.header("planner"))
+    plan_id = _published_plan(client, place, actors.header("planner"), actors.header("admin"))
     r = client.post("/api/v1/incidents", json=incident_body(
         incident_type="flood", metrics={"deaths": 2, "injured": 2},
         location={"type": "Point", "coordinates": [106.52, 29.52]}), headers=dispatcher)
@@ -56,7 +57,7 @@ def test_level_found_and_reevaluated(client, place, actors, forces, dispatcher):
 
 
 def test_outside_any_plan_area_has_no_plan(client, place, actors, dispatcher):
-    _published_plan(client, place, actors.header("planner"))
+    _published_plan(client, place, actors.header("planner"), actors.header("admin"))
     r = client.post("/api/v1/incidents", json=incident_body(
         incident_type="flood", metrics={"deaths": 50},
         location={"type": "Point", "coordinates": [110.0, 25.0]}), headers=dispatcher)
