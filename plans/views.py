@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, render_template, request
 from flask_babel import get_locale, lazy_pgettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from emergency.auth.permissions import actor, allow
@@ -12,6 +13,7 @@ from emergency.geo import service as geo
 from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from plans import content as pc
 from plans import drills, incident_types, service
+from plans import metrics as pm
 from plans.models import DRILL_KINDS, OPERATORS, PLAN_KINDS, PLAN_STATUSES
 
 bp = Blueprint("plans_pages", __name__, url_prefix="/plans", template_folder="templates",
@@ -37,6 +39,30 @@ NEXT_STEPS = {"draft": ("in_review",), "in_review": ("published", "draft"),
               "published": ("archived", "draft"), "archived": ("draft",)}
 STEP_LABELS = {"in_review": _l("Submit for review"), "published": _l("Publish"),
                "draft": _l("Back to draft"), "archived": _l("Archive")}
+# What the confirmation dialog of each step says; "reason" marks the steps whose note is
+# required (the service refuses them without one).
+STEP_DIALOGS = {
+    "in_review": {"title": _l("Submit the plan for review?"),
+                  "text": _l("The plan cannot be edited while it is under review."),
+                  "confirm": _l("Submit for review"), "reason": False},
+    "published": {"title": _l("Publish this version?"),
+                  "text": _l("Publishing freezes this version and puts it in force; later "
+                             "edits make a new version."),
+                  "confirm": _l("Publish"), "reason": False},
+    "draft": {"title": _l("Back to draft?"),
+              "text": _l("A new draft version is opened; the version in force stays in force "
+                         "until the new one is published."),
+              "confirm": _l("Back to draft"), "reason": False},
+    "send_back": {"title": _l("Send the plan back?"),
+                  "text": _l("The plan goes back to its author as a draft. Say what must "
+                             "change."),
+                  "confirm": _l("Send back"), "reason": True},
+    "archived": {"title": _l("Archive (withdraw) this plan?"),
+                 "text": _l("The plan is withdrawn as a whole and no longer applies to "
+                            "incidents. The reason is kept in the plan's history and the "
+                            "audit log."),
+                 "confirm": _l("Archive the plan"), "reason": True},
+}
 
 
 def _lang():
@@ -51,8 +77,25 @@ def _plan_labels():
             "drill_kind_labels": DRILL_LABELS, "force_labels": CATEGORY_LABELS,
             "finding_labels": FINDING_LABELS, "level_labels": LEVEL_LABELS,
             "incident_label": lambda key: incident_types.label(key, _lang()),
-            "metric_label": lambda key: (pc.COMMON_METRICS.get(key, key) if _lang() == "zh"
-                                         else key)}
+            "metric_label": lambda key: pm.label(key, _lang()),
+            "criterion_text": lambda criterion: pc.criterion_text(criterion, _lang()),
+            "picker_texts": picker_texts}
+
+
+def picker_texts():
+    """The picker's texts (picker.js) as its data attributes, in the page's language."""
+    return {"data-text-none": _("No matches"), "data-text-count": _("{n} results"),
+            "data-text-remove": _("Remove")}
+
+
+def _dialogs(status):
+    """The confirmation dialog of each step offered from ``status``, keyed by target status
+    (sending back from review is the dialog that asks why)."""
+    dialogs = {}
+    for step in NEXT_STEPS.get(status, ()):
+        spec = STEP_DIALOGS["send_back" if (status, step) == ("in_review", "draft") else step]
+        dialogs[step] = {k: v if k == "reason" else str(v) for k, v in spec.items()}
+    return dialogs
 
 
 def _can_write():
@@ -128,10 +171,15 @@ def detail(plan_id):
               if plan["parent_id"] else None)
     children = [service.plan_dict(session, p, False)
                 for p in service.plan_children(session, plan_id)]
+    user = actor()
+    submitter = (service.submitted_by(service.working_version(session, service.get_plan(
+        session, plan_id))) if plan["status"] == "in_review" else None)
     return render_template("plans/detail.html", plan=plan, versions=versions,
                            drills=drills.drill_dicts(session, found), parent=parent,
                            children=children, can_write=_can_write(),
                            next_steps=NEXT_STEPS.get(plan["status"], ()),
+                           own_submission=bool(user and submitter == user.username),
+                           dialogs=_dialogs(plan["status"]),
                            step_labels=STEP_LABELS, drill_kinds=DRILL_KINDS,
                            area=_area_names(session, [plan["area_code"]])[plan["area_code"]])
 
@@ -139,18 +187,17 @@ def detail(plan_id):
 def _editor(plan):
     """Render the editor for a plan dict (or a blank one)."""
     session = get_session()
-    areas, _total = geo.list_areas(session, level="district", limit=1000)
-    cities, _total = geo.list_areas(session, level="city", limit=100)
     parents, _total = service.list_plans(session, kind="overall", limit=200)
     options = {
         "kinds": [[k, str(KIND_LABELS[k])] for k in PLAN_KINDS],
         "types": [[t["key"], t["label_zh"] if _lang() == "zh" else t["label_en"]]
                   for t in incident_types.catalogue()],
-        "areas": [[a["code"], a["name"]] for a in cities + areas],
+        "area_name": (_area_names(session, [plan["area_code"]])[plan["area_code"]]
+                      if plan else ""),
         "parents": [[p.id, p.title] for p in parents if not plan or p.id != plan.get("id")],
         "ops": list(OPERATORS),
         "categories": [[c, str(CATEGORY_LABELS[c])] for c in TEAM_CATEGORIES],
-        "metrics": [[k, v if _lang() == "zh" else k] for k, v in pc.COMMON_METRICS.items()],
+        "metrics": {m["key"]: m["label"] for m in pm.catalogue(_lang())},
         "levels": {str(k): str(v) for k, v in LEVEL_LABELS.items()},
     }
     return render_template("plans/editor.html", plan=plan, plan_data=plan or {},
@@ -181,7 +228,7 @@ def diff(plan_id):
     left = (request.args.get("from", type=int) or plan["published_version"]
             or max(1, right - 1))
     try:
-        result = service.version_diff(session, plan_id, left, right)
+        result = service.version_diff(session, plan_id, left, right, lang=_lang())
     except NotFound:
         abort(404)
     versions = [v.version for v in service.list_versions(session, plan_id)]

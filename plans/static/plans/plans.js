@@ -5,17 +5,59 @@
   var api = window.EmergencyPages.api, errorText = window.EmergencyPages.errorText;
   var el = window.EmergencyPages.el;
 
-  // Lifecycle buttons on the plan page.
-  document.querySelectorAll("[data-transition]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var note = document.getElementById("transition-note");
-      api("POST", "/api/v1/plans/" + button.dataset.plan + "/transition",
-          {to: button.dataset.transition, note: note ? note.value : ""}).then(function (res) {
-        if (res.ok) { window.location.reload(); return; }
-        document.getElementById("transition-error").textContent = errorText(res);
+  // Lifecycle buttons on the plan page: each step confirms in a dialog; archiving (废止)
+  // and sending back from review ask for the reason, which the API requires.
+  var dialog = document.getElementById("transition-dialog");
+  if (dialog) {
+    var steps = JSON.parse(document.getElementById("transition-dialogs").textContent);
+    var form = document.getElementById("transition-form");
+    var note = document.getElementById("transition-note");
+    var noteError = document.getElementById("transition-dialog-error");
+    var pending = null, opener = null;
+    var closeDialog = function () {
+      dialog.close();
+      if (opener) { opener.focus(); }
+    };
+    document.querySelectorAll("[data-transition]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var spec = steps.steps[button.dataset.transition];
+        pending = button;
+        opener = button;
+        document.getElementById("transition-dialog-title").textContent = spec.title;
+        document.getElementById("transition-dialog-text").textContent = spec.text;
+        document.getElementById("transition-note-label").textContent = spec.reason ? steps.reason : steps.note;
+        document.getElementById("transition-confirm").textContent = spec.confirm;
+        note.required = spec.reason;
+        note.setAttribute("aria-required", spec.reason ? "true" : "false");
+        note.value = "";
+        note.classList.remove("is-invalid");
+        noteError.textContent = "";
+        dialog.showModal();
+        note.focus();
       });
     });
-  });
+    document.getElementById("transition-cancel").addEventListener("click", closeDialog);
+    dialog.addEventListener("cancel", function (event) { event.preventDefault(); closeDialog(); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (note.required && !note.value.trim()) {
+        note.classList.add("is-invalid");
+        noteError.textContent = steps.missing;
+        note.focus();
+        return;
+      }
+      var confirmButton = document.getElementById("transition-confirm");
+      confirmButton.disabled = true;
+      api("POST", "/api/v1/plans/" + pending.dataset.plan + "/transition",
+          {to: pending.dataset.transition, note: note.value}).then(function (res) {
+        confirmButton.disabled = false;
+        if (res.ok) { window.location.reload(); return; }
+        note.classList.toggle("is-invalid", Boolean(res.data.error && res.data.error.details &&
+                                                     res.data.error.details.note));
+        noteError.textContent = errorText(res);
+      });
+    });
+  }
 
   // Finding status on the plan page.
   document.querySelectorAll("select[data-finding]").forEach(function (select) {
@@ -34,7 +76,7 @@
     drillForm.addEventListener("submit", function (event) {
       event.preventDefault();
       var f = drillForm.elements;
-      var teams = f.team_ids.value.split(/[,，\s]+/).filter(Boolean).map(Number);
+      var teams = f.team_ids.value.split(",").filter(Boolean).map(Number);
       var findings = f.findings.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
       api("POST", "/api/v1/plans/" + drillForm.dataset.plan + "/drills", {
         held_on: f.held_on.value, kind: f.kind.value, title: f.title.value,
@@ -52,6 +94,7 @@
   var plan = JSON.parse(document.getElementById("plan-data").textContent);
   var opts = JSON.parse(document.getElementById("editor-options").textContent);
   var text = JSON.parse(document.getElementById("editor-text").textContent);
+  var sources = JSON.parse(document.getElementById("picker-sources").textContent);
 
   function fill(select, pairs, value, blank) {
     if (blank) { select.appendChild(el("option", {value: "", text: text.none})); }
@@ -78,14 +121,14 @@
   document.getElementById("f-revision").value = plan.revision_interval_months || "";
   fill(document.getElementById("f-kind"), opts.kinds, plan.kind || "special");
   fill(document.getElementById("f-type"), opts.types, plan.incident_type || "flood");
-  fill(document.getElementById("f-area"), opts.areas, plan.area_code);
   fill(document.getElementById("f-parent"), opts.parents, plan.parent_id, true);
 
   var sections = document.getElementById("sections");
   function addSection(s) {
     var row = el("div", {"class": "card card-body mb-2 section-row"});
-    row.appendChild(input({placeholder: text.title, "data-part": "title", maxlength: "200"}, s.title));
-    var body = el("textarea", {"class": "form-control form-control-sm mt-1", rows: "4", placeholder: text.body, "data-part": "body"});
+    row.appendChild(input({placeholder: text.title, "aria-label": text.title, "data-part": "title", maxlength: "200"}, s.title));
+    var body = el("textarea", {"class": "form-control form-control-sm mt-1", rows: "4", placeholder: text.body,
+                               "aria-label": text.body, "data-part": "body"});
     body.value = s.body || "";
     row.appendChild(body);
     row.appendChild(el("div", {"class": "mt-1"}, [removeButton(row)]));
@@ -96,25 +139,37 @@
 
   var ROWS = {
     criteria: function (c) {
-      var metric = input({list: "metric-list", placeholder: text.metric, "data-part": "metric"}, c.metric);
-      var op = el("select", {"class": "form-select form-select-sm", "data-part": "op"});
+      // The metric is picked from the list by its name (死亡人数), never typed as a key.
+      var metric = window.Picker.build({
+        label: text.metric, labelClass: "visually-hidden", source: sources.metrics,
+        inputClass: "form-control form-control-sm", value: c.metric || "",
+        text: c.metric ? (opts.metrics[c.metric] || c.metric) : "",
+        texts: {none: text.pickNone, count: text.pickCount, remove: text.pickRemove}});
+      metric.classList.add("flex-grow-1");
+      var shown = metric.querySelector("input[type=text]");
+      shown.setAttribute("data-part", "metric");
+      shown.setAttribute("placeholder", text.metricHint);
+      metric.querySelector("input[type=hidden]").setAttribute("data-part", "metric-key");
+      var op = el("select", {"class": "form-select form-select-sm w-auto", "data-part": "op",
+                             "aria-label": text.op});
       fill(op, opts.ops.map(function (o) { return [o, o]; }), c.op || ">=");
-      var value = input({type: "number", step: "any", placeholder: text.value, "data-part": "value"}, c.value);
+      var value = input({type: "number", step: "any", placeholder: text.value, "aria-label": text.value,
+                         "data-part": "value"}, c.value);
+      value.classList.add("w-auto");
       return [metric, op, value];
     },
     actions: function (a) {
-      return [input({placeholder: text.unit, "data-part": "unit"}, a.unit),
-              input({placeholder: text.duty, "data-part": "duty"}, a.duty)];
+      return [input({placeholder: text.unit, "aria-label": text.unit, "data-part": "unit"}, a.unit),
+              input({placeholder: text.duty, "aria-label": text.duty, "data-part": "duty"}, a.duty)];
     },
     required_forces: function (f) {
-      var cat = el("select", {"class": "form-select form-select-sm", "data-part": "category"});
+      var cat = el("select", {"class": "form-select form-select-sm", "data-part": "category",
+                              "aria-label": text.category});
       fill(cat, opts.categories, f.category);
-      return [cat, input({type: "number", min: "1", placeholder: text.count, "data-part": "count"}, f.count || 1)];
+      return [cat, input({type: "number", min: "1", placeholder: text.count, "aria-label": text.count,
+                          "data-part": "count"}, f.count || 1)];
     }
   };
-  var datalist = el("datalist", {id: "metric-list"});
-  opts.metrics.forEach(function (m) { datalist.appendChild(el("option", {value: m[0], label: m[1]})); });
-  editor.appendChild(datalist);
 
   var levels = document.getElementById("levels");
   var byLevel = {};
@@ -122,20 +177,22 @@
   [1, 2, 3, 4].forEach(function (n) {
     var lv = byLevel[n] || {criteria: [], actions: [], required_forces: []};
     var card = el("fieldset", {"class": "card card-body mb-2 level-row", "data-level": String(n)});
-    var use = el("input", {type: "checkbox", "class": "form-check-input me-2", "data-part": "use"});
+    var use = el("input", {type: "checkbox", "class": "form-check-input me-2", "data-part": "use",
+                           "aria-label": text.use + " " + opts.levels[n]});
     use.checked = Boolean(byLevel[n]);
     card.appendChild(el("legend", {"class": "h6"}, [use, el("span", {text: opts.levels[n]})]));
-    card.appendChild(input({placeholder: text.name, "data-part": "name", maxlength: "100"}, lv.name));
+    card.appendChild(input({placeholder: text.name, "aria-label": text.name, "data-part": "name", maxlength: "100"}, lv.name));
     Object.keys(ROWS).forEach(function (kind) {
       var box = el("div", {"class": "mt-2", "data-list": kind});
       var label = {criteria: text.criteria, actions: text.actions, required_forces: text.forces}[kind];
       box.appendChild(el("div", {"class": "small fw-bold", text: label}));
       var add = el("button", {type: "button", "class": "btn btn-sm btn-outline-secondary mt-1", text: text.add});
       function addRow(item) {
-        var row = el("div", {"class": "d-flex gap-1 mt-1 item-row"});
+        var row = el("div", {"class": "d-flex flex-wrap gap-1 mt-1 item-row"});
         ROWS[kind](item).forEach(function (c) { row.appendChild(c); });
         row.appendChild(removeButton(row));
         box.insertBefore(row, add);
+        window.Picker.attach(row);
       }
       box.appendChild(add);
       add.addEventListener("click", function () { addRow({}); use.checked = true; });
@@ -154,7 +211,8 @@
       owner: document.getElementById("f-owner").value,
       kind: document.getElementById("f-kind").value,
       incident_type: document.getElementById("f-type").value,
-      area_code: document.getElementById("f-area").value,
+      area_code: document.getElementById("f-area").value ||
+        document.getElementById("f-area-name").value.trim(),
       parent_id: number(document.getElementById("f-parent").value),
       sections: [].map.call(sections.querySelectorAll(".section-row"), function (row) {
         return {title: part(row, "title").value, body: part(row, "body").value};
@@ -171,7 +229,9 @@
       body.response_levels.push({
         level: Number(card.dataset.level), name: part(card, "name").value,
         criteria: [].map.call(rows("criteria"), function (r) {
-          return {metric: part(r, "metric").value, op: part(r, "op").value, value: number(part(r, "value").value)};
+          // A name typed but not picked is sent as it is: the API reads 死亡人数 as deaths.
+          var metric = part(r, "metric-key").value || part(r, "metric").value.trim();
+          return {metric: metric, op: part(r, "op").value, value: number(part(r, "value").value)};
         }),
         actions: [].map.call(rows("actions"), function (r) {
           return {unit: part(r, "unit").value, duty: part(r, "duty").value};
