@@ -5,7 +5,7 @@ from folium.plugins import FeatureGroupSubGroup, MarkerCluster
 
 from emergency.vocabulary import CATEGORY_COLOURS
 from maps.data import MapData, circle, geojson
-from maps.pages import base_map
+from maps.pages import base_map, cluster_css, light_outlines
 
 # Clusters in their teams' category colours (maps/static/maps/mapdata.js), not
 # markercluster's green, yellow and orange.
@@ -54,11 +54,12 @@ def forces_map(teams, labels, tile_url="", attribution="", districts=None):
     features = []
     # Without tiles the offline base draws and names the districts already.
     if tile_url and districts and districts.get("features"):
-        features.append(geojson(districts, {"color": "#b71c1c", "weight": 1,
+        features.append(geojson(light_outlines(districts), {"color": "#b71c1c", "weight": 1,
                                             "fillOpacity": 0.03}))
     cluster = MarkerCluster(name=labels.get("teams", "teams"), control=False,
                             icon_create_function=CLUSTER_ICON,
                             options={"maxClusterRadius": 50}).add_to(fmap)
+    cluster.default_css = cluster_css(cluster)
     groups, counts = {}, {}
     for category in CATEGORY_COLOURS:
         name = labels["categories"].get(category, category)

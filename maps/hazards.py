@@ -6,7 +6,7 @@ Pure folium (no Flask, no database): the view passes report records from the ser
 from folium.plugins import FastMarkerCluster
 
 from maps.data import MapData, circle, geojson
-from maps.pages import base_map
+from maps.pages import base_map, cluster_css, light_outlines
 
 STATUS_COLOURS = {
     "reported": "#d32f2f",
@@ -65,10 +65,12 @@ def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", at
     fmap.options["max_zoom"] = 19
     features = []
     if tile_url and boundaries and boundaries.get("features"):
-        features.append(geojson(boundaries, {"color": "#555", "weight": 1, "fillOpacity": 0.03},
+        features.append(geojson(light_outlines(boundaries),
+                                {"color": "#555", "weight": 1, "fillOpacity": 0.03},
                                 tooltip_fields=("name",)))
     cluster = FastMarkerCluster([], name="hazards", icon_create_function=CLUSTER_ICON,
                                 control=False, chunkedLoading=True).add_to(fmap)
+    cluster.default_css = cluster_css(cluster)
     features += [_marker(r, str(overdue_label)) for r in records]
     MapData("features", {"features": features, "styles": _styles()},
             groups={"hazards": cluster}, scripts=()).add_to(fmap)

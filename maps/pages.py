@@ -3,9 +3,11 @@
 import re
 
 import folium
+import shapely
 from folium.utilities import get_bounds
+from shapely.geometry import mapping, shape
 
-from maps.assets import offline
+from maps.assets import local_asset_url, offline
 from maps.data import MapData, geojson
 
 CHONGQING_CENTRE = (29.9, 107.8)
@@ -20,6 +22,15 @@ BASE_STYLES = {
                   "fillColor": "#faf7f0", "fillOpacity": 1},
 }
 BASE_LABEL_PX = 2500
+# What our map pages load of folium's defaults: Leaflet only. Its jQuery, Bootstrap's script,
+# Font Awesome, glyphicons and awesome-markers serve folium's own markers and popups, which
+# our pages never use (mapdata.js draws everything; the shell links Bootstrap's CSS): ~80 KB
+# compressed saved per page.
+MAP_JS = [("leaflet", local_asset_url("leaflet"))]
+MAP_CSS = [("leaflet_css", local_asset_url("leaflet_css"))]
+# Outlines embedded in a page are simplified to about 100 m and rounded to ~1 m.
+OUTLINE_TOLERANCE = 0.001
+OUTLINE_DIGITS = 5
 
 
 def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, canvas=True):
@@ -28,6 +39,7 @@ def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, can
     # MarkerCluster needs the map's maxZoom, which folium leaves unset without a tile layer.
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, prefer_canvas=canvas,
                       control_scale=True, max_zoom=18, min_zoom=4)
+    fmap.default_js, fmap.default_css = MAP_JS, MAP_CSS
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=attribution or " ", name="base").add_to(fmap)
     else:
@@ -36,10 +48,26 @@ def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, can
     return fmap
 
 
+def cluster_css(cluster):
+    """A folium marker cluster's style sheets without MarkerCluster.Default.css: our icons
+    (EmergencyMaps.clusterIcon) are drawn in the markers' colours."""
+    return [link for link in cluster.default_css if link[0] != "markerclusterdefaultcss"]
+
+
+def light_outlines(collection, tolerance=OUTLINE_TOLERANCE, digits=OUTLINE_DIGITS):
+    """A FeatureCollection of outlines simplified and rounded for embedding in a page."""
+    features = []
+    for f in collection.get("features", []):
+        geom = shapely.set_precision(
+            shape(f["geometry"]).simplify(tolerance, preserve_topology=True), 10 ** -digits)
+        features.append({**f, "geometry": mapping(geom)})
+    return {**collection, "features": features}
+
+
 def districts_layer(collection, group=None):
     """District boundaries as map data: drawn by our script, the name and code on hover."""
-    return geojson(collection, {"color": "#b71c1c", "weight": 1.5, "fillColor": "#ffcdd2",
-                                "fillOpacity": 0.35},
+    return geojson(light_outlines(collection),
+                   {"color": "#b71c1c", "weight": 1.5, "fillColor": "#ffcdd2", "fillOpacity": 0.35},
                    highlight={"weight": 3, "fillOpacity": 0.6},
                    tooltip_fields=("name", "code"), group=group)
 
