@@ -61,7 +61,7 @@ def test_a_dispatched_team_keeps_its_status_until_the_dispatch_ends(client, forc
         r = client.patch(url, json={"status": status}, headers=headers)
         assert r.status_code == 409, r.get_json()
         error = error_of(r)
-        assert f"dispatch {d['id']}" in error["message"] and "status" in error["details"]
+        assert f"调度 {d['id']}" in error["message"] and "status" in error["details"]
     assert client.get(url, headers=forces["org_headers"]).get_json()["status"] == "dispatched"
     assert client.patch(url, json={"name": "改名"}, headers=forces["org_headers"]) \
         .status_code == 200
