@@ -21,13 +21,21 @@
     });
   }
 
-  // An API error answer as one line: its message and each field's messages.
+  // The texts inside an error's details value (nested objects and lists included).
+  function leaves(value) {
+    if (value === null || value === undefined) { return []; }
+    if (typeof value !== 'object') { return [String(value)]; }
+    return Object.keys(value).reduce(function (all, k) { return all.concat(leaves(value[k])); }, []);
+  }
+
+  // An API error answer as one line: its message and each field's messages (the server
+  // writes them in the user's language, each opening with its field's label).
   function errorText(res) {
     var e = res.data && res.data.error;
     if (!e) { return 'HTTP ' + res.status; }
     var parts = Object.keys(e.details || {}).map(function (k) {
-      return k + ': ' + [].concat(e.details[k]).join(' ');
-    });
+      return leaves(e.details[k]).join(' ');
+    }).filter(function (text) { return text; });
     return e.message + (parts.length ? ' — ' + parts.join('; ') : '');
   }
 
