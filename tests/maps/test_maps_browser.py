@@ -21,7 +21,7 @@ from emergency.geo import service as geo
 from incidents import service as incident_service
 from risk import service as risk_service
 from risk.layers import import_layer
-from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.browser import AXE_SOURCE, RequestLog, chromium, live_server, sign_in
 from tests.conftest import app_config, drop_database, make_database
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -215,9 +215,11 @@ def test_every_map_page_draws_offline_under_5_mb_and_popups_open(site):
 @pytest.mark.browser
 def test_operations_map_draws_its_layers_and_search_moves_the_map(site):
     page, _log, _bytes = _open(site, "/", "operations-layers")
-    _wait(page, "() => Object.values(window.viewportLayers)[0].counts.areas > 0")
+    # No tile server: the offline base draws the 38 districts and names them.
+    container = "Object.values(window.viewportLayers)[0].map.getContainer().dataset"
+    _wait(page, f"() => {container}.baseAreas > 0 && {container}.baseLabels > 0")
+    assert page.evaluate(f"{container}.baseAreas") == "38"
     counts = page.evaluate("Object.values(window.viewportLayers)[0].counts")
-    assert counts["areas"] == 38
     assert sum(v for k, v in counts.items() if k.startswith("teams:")) > 0
     assert counts["risk"] > 0 and counts["incidents"] >= 1
     before = page.evaluate("Object.values(window.viewportLayers)[0].map.getZoom()")
@@ -246,3 +248,66 @@ def test_dispatch_button_on_the_console_dispatches_a_team(site):
     assert log.foreign() == []
     page.screenshot(path=str(ARTIFACTS / f"maps-console-dispatched-{site.backend}.png"))
     page.close()
+
+
+# Each map page's legend: the texts of its sections (hidden ones marked), and cluster icons.
+LEGEND = """() => Array.from(document.querySelectorAll('.map-legend .lg-section')).map(
+  s => [s.hidden, s.innerText.trim()])"""
+AXE_MAIN = ("axe.run({include: [['main']]}, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
+            ".then(r => r.violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => [v.id, v.nodes[0].target.join(' ')]))")
+# Entries each page's legend shows in Chinese (a part of each section's text).
+EXPECTED = {
+    "operations": ["风险", "重大风险", "低风险", "水域救援", "未办结隐患", "已上报",
+                   "进行中的事件"],
+    "districts": ["区县"],
+    "forces": ["水域救援 (", "山地搜救 (", "待命"],
+    "hazards": ["已上报", "已核实"],
+    "risk": ["重大风险", "一般风险"],
+    "incidents": ["推荐", "未纳入推荐的附近队伍"],
+}
+
+
+@pytest.mark.browser
+def test_every_map_page_has_a_legend_per_layer_in_chinese_and_is_axe_clean(site, browser_zh):
+    problems = []
+    for name, path in _page_paths(site).items():
+        page = browser_zh.new_page()
+        page.goto(site.base + path)
+        _wait(page, "() => document.querySelector('.map-legend') && "
+                    "document.querySelector('.leaflet-container').dataset.baseLabels > 0")
+        texts = " ".join(text for hidden, text in page.evaluate(LEGEND) if not hidden)
+        missing = [entry for entry in EXPECTED[name] if entry not in texts]
+        if missing:
+            problems.append(f"{name}: legend lacks {missing}: {texts[:200]!r}")
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8") + "\n;undefined")
+        if found := page.evaluate(AXE_MAIN):
+            problems.append(f"{name}: axe {found}")
+        if name == "forces":
+            # Clusters are in the teams' colours, not markercluster's; a category switched
+            # off in the layer control takes its legend entry with it.
+            _wait(page, "() => document.querySelector('.marker-cluster')")
+            assert page.locator(".marker-cluster.emg-cluster").count() > 0
+            assert page.locator(".marker-cluster-small, .marker-cluster-medium").count() == 0
+            water = page.locator(".leaflet-control-layers label", has_text="水域救援")
+            water.locator("input").uncheck()
+            section = page.locator(".lg-section[data-layer=water]")
+            assert section.is_hidden()
+            water.locator("input").check()
+            assert section.is_visible()
+        page.screenshot(path=str(ARTIFACTS / f"maps-legend-{name}-{site.backend}.png"))
+        page.close()
+    assert problems == []
+
+
+@pytest.fixture(scope="module")
+def browser_zh(site):
+    """A second signed-in context whose session chose Chinese."""
+    context = site.context.browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    sign_in(page, site.base, "admin", "demo-admin-2026")
+    page.goto(site.base + "/?lang=zh")
+    page.close()
+    yield context
+    context.close()

@@ -58,6 +58,7 @@
           }
         }
       });
+      map.getContainer().dataset.baseAreas = group.getLayers().length;
       placeLabels(named, level);
     }
 
