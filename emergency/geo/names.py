@@ -44,10 +44,12 @@ def rank(query, name, code=""):
     if q in lowered:
         return 3
     if INITIALS_RE.match(q):
+        # Digits in a name (第1网格 → "d1wg") may be typed or left out ("dwg").
         letters = initials(name)
-        if letters.startswith(q):
+        bare = re.sub(r"[0-9]", "", letters)
+        if letters.startswith(q) or bare.startswith(q):
             return 4
-        if q in letters:
+        if q in letters or q in bare:
             return 5
     return None
 
