@@ -72,8 +72,11 @@ def _labels():
 @bp.route("/hazards/report")
 @allow(GRID_STAFF, ADMIN)
 def report_page():
-    """Phone-first reporting: location, camera photos, and an offline queue."""
-    return render_template("hazards/report.html", user=actor(), **_labels())
+    """Phone-first reporting: a map pin in the user's grids (checked before sending), camera
+    photos, and an offline queue."""
+    user = actor()
+    return render_template("hazards/report.html", user=user,
+                           grid_map=grid_map_data(get_session(), user), **_labels())
 
 
 @bp.route("/hazards/sw.js")

@@ -93,12 +93,13 @@ PHONE = {"width": 390, "height": 844}
 NAV_MAX = 844 // 5  # the navigation takes at most a fifth of the phone's height
 
 
-@pytest.fixture
-def demo_app(backend, tmp_path):
-    """An app on a fresh database with the demo areas, grids and one user per role."""
+@pytest.fixture(scope="module")
+def demo_app(backend, tmp_path_factory):
+    """An app on a fresh database with the demo areas, grids and one user per role (one per
+    module: loading the demo districts is most of a browser test's time)."""
     from tests.conftest import DEMO_SHELL, committed_app
 
-    with committed_app(backend, tmp_path, "phone", DEMO_SHELL) as app:
+    with committed_app(backend, tmp_path_factory.mktemp("phone"), "phone", DEMO_SHELL) as app:
         yield app
 
 
@@ -224,9 +225,12 @@ def test_grid_staff_journey_on_a_phone(demo_app):
 
 
 @pytest.mark.browser
-def test_every_roles_home_on_a_phone_and_the_staff_home_in_english(demo_app):
+def test_every_roles_home_on_a_phone_and_the_staff_home_in_english(demo_app, backend):
     from emergency.auth.demo import DEMO_USERS, demo_password
     from tests.browser import chromium, live_server
+
+    if backend != "spatialite":
+        pytest.skip("the shell's layout does not depend on the database: one backend checks it")
 
     with live_server(demo_app) as base, chromium() as browser:
         for username, role, _display in DEMO_USERS:
@@ -246,11 +250,15 @@ def test_every_roles_home_on_a_phone_and_the_staff_home_in_english(demo_app):
                 _wait(page, "window.HazardGrids && window.HazardGrids.map")
                 _check_phone_page(page, "report page in English")
             context.close()
-        # The desktop keeps one row: links, language and user beside the brand.
+        # The desktop keeps its bar: no menu button, the links beside the brand.
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
-        _sign_in(page, base, "planner", demo_password("planner"))
-        assert page.locator("#main-nav").is_visible()
+        _sign_in(page, base, "gridstaff", demo_password("gridstaff"))
+        assert page.locator("#main-nav").is_visible() and page.locator("#whoami").is_visible()
         assert not page.locator("#nav-toggle").is_visible()
-        assert _nav_height(page) < 80
+        assert page.evaluate("""() => {
+          const brand = document.querySelector('.navbar-brand').getBoundingClientRect();
+          const nav = document.getElementById('main-nav').getBoundingClientRect();
+          return nav.left >= brand.right && nav.top < brand.bottom;
+        }""")
         context.close()

@@ -1,6 +1,12 @@
 /* Phone reporting page: every report is first kept in IndexedDB, then sent; whatever could
  * not be sent is resent when the network returns. Resending is safe: the server stores a
- * report once per client_id and a photo once per (report, file checksum). */
+ * report once per client_id and a photo once per (report, file checksum).
+ *
+ * The location is a pin on the map of the user's grids (gridmap.js: tap to place, drag to
+ * move, or "use my location", or typed coordinates), checked against those grids before
+ * anything is kept. When the server refuses a report sent from the form, the form keeps the
+ * input and says why (field names as the page labels them); a report refused later, from the
+ * queue, can be put back into the form. A report sent is announced with a link to it. */
 (function () {
   'use strict';
   var DB_NAME = 'emergency-hazards';
@@ -9,7 +15,6 @@
   var RETRY_MS = 15000;
   var msgs = JSON.parse(document.getElementById('hazard-i18n').textContent);
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
-  var flushing = false;
   var again = false;
 
   function $(id) { return document.getElementById(id); }
@@ -68,7 +73,7 @@
       var e = body && body.error;
       if (!e) { return 'HTTP ' + resp.status; }
       var details = Object.keys(e.details || {}).map(function (k) {
-        return k + ': ' + [].concat(e.details[k]).join(', ');
+        return (msgs.fields[k] || k) + ': ' + [].concat(e.details[k]).join(', ');
       });
       return e.message + (details.length ? ' (' + details.join('; ') + ')' : '');
     }, function () { return 'HTTP ' + resp.status; });
@@ -156,9 +161,19 @@
     });
   }
 
+  // One flush at a time; a call during a flush gets a promise that settles after a further
+  // pass, so what it queued has been tried by then.
+  var running = null;
   function flush() {
-    if (flushing) { again = true; return Promise.resolve(); }
-    flushing = true;
+    if (running) { again = true; return running; }
+    running = flushOnce().then(function () {
+      running = null;
+      if (again) { again = false; return flush(); }
+    });
+    return running;
+  }
+
+  function flushOnce() {
     return queued().then(function (items) {
       items.sort(function (a, b) { return a.created - b.created; });
       var chain = Promise.resolve();
@@ -172,11 +187,7 @@
       return chain;
     }).catch(function (err) {
       if (!(err instanceof Retry)) { console.error(err); }
-    }).then(function () {
-      flushing = false;
-      render();
-      if (again) { again = false; return flush(); }
-    });
+    }).then(render);
   }
 
   function li(text, cls) {
@@ -201,6 +212,14 @@
           ' · ' + msgs.photos + ' ' + sent + '/' + item.photos.length;
         var el = li(text, item.error ? 'list-group-item-danger queued-failed' : 'queued-item');
         el.dataset.clientId = item.client_id;
+        if (item.error) {
+          var edit = document.createElement('button');
+          edit.type = 'button';
+          edit.className = 'btn btn-sm btn-outline-danger d-block mt-1';
+          edit.textContent = msgs.edit;
+          edit.addEventListener('click', function () { restore(item); });
+          el.appendChild(edit);
+        }
         list.appendChild(el);
       });
     });
@@ -214,15 +233,58 @@
     });
   }
 
-  function locate() {
-    if (!navigator.geolocation) { $('location-note').textContent = msgs.no_location; return; }
-    $('location-note').textContent = msgs.locating;
+  // The pin: one draggable marker on the grid map; the lon/lat fields follow it and it
+  // follows them. HazardGrids (gridmap.js) draws the grids and tells which holds a point.
+  var grids = window.HazardGrids || {map: null, features: [], contains: function () { return null; }};
+  var marker = null;
+
+  function gridName(feature) {
+    return feature.properties.name || feature.properties.code;
+  }
+
+  function note(text) { $('location-note').textContent = text; }
+
+  function place(lon, lat, pan) {
+    $('lon').value = Number(lon).toFixed(6);
+    $('lat').value = Number(lat).toFixed(6);
+    pin(pan);
+  }
+
+  function pin(pan) {
+    var lon = parseFloat($('lon').value), lat = parseFloat($('lat').value);
+    if (!grids.map || !isFinite(lon) || !isFinite(lat)) { return; }
+    if (marker) { marker.setLatLng([lat, lon]); }
+    else {
+      marker = L.marker([lat, lon], {draggable: true, autoPan: true, title: msgs.pin,
+                                     alt: msgs.pin}).addTo(grids.map);
+      marker.on('dragend', function () {
+        var at = marker.getLatLng();
+        place(at.lng, at.lat, false);
+      });
+    }
+    if (pan) { grids.map.panTo([lat, lon]); }
+    var grid = grids.contains(lon, lat);
+    if (grid) { note(msgs.in_grid.replace('{grid}', gridName(grid))); }
+  }
+
+  // For page scripts and tests: place the pin as a tap would.
+  window.HazardReportPin = {place: function (lon, lat) { place(lon, lat, true); }};
+
+  if (grids.map) {
+    grids.map.on('click', function (e) { place(e.latlng.lng, e.latlng.lat, false); });
+  }
+  ['lon', 'lat'].forEach(function (id) { $(id).addEventListener('change', function () { pin(true); }); });
+
+  // The phone's position; on page load only when no pin is placed yet.
+  function locate(onLoad) {
+    if (!navigator.geolocation) { note(msgs.no_location); return; }
+    note(msgs.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
-      $('lon').value = pos.coords.longitude.toFixed(6);
-      $('lat').value = pos.coords.latitude.toFixed(6);
-      $('location-note').textContent = msgs.located.replace('{m}', Math.round(pos.coords.accuracy));
+      if (onLoad === true && $('lon').value && $('lat').value) { return; }
+      place(pos.coords.longitude, pos.coords.latitude, true);
+      note(msgs.located.replace('{m}', Math.round(pos.coords.accuracy)));
     }, function () {
-      $('location-note').textContent = msgs.no_location;
+      note(msgs.no_location);
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
@@ -237,17 +299,69 @@
     });
   }
 
+  function showError(text) {
+    var error = $('form-error');
+    error.textContent = text;
+    error.classList.remove('d-none');
+    $('report-success').classList.add('d-none');
+  }
+
+  // The sent report's number, a link to it, and how many photos were refused.
+  function showSent(entry) {
+    var box = $('report-success');
+    box.textContent = '';
+    box.appendChild(document.createTextNode(msgs.sent.replace('{id}', entry.id) + ' '));
+    var link = document.createElement('a');
+    link.href = '/hazards/' + encodeURIComponent(entry.id);
+    link.className = 'alert-link';
+    link.textContent = msgs.open;
+    box.appendChild(link);
+    if (entry.failed_photos) {
+      box.appendChild(document.createTextNode(' ' + msgs.photos_failed.replace('{n}', entry.failed_photos)));
+    }
+    box.classList.remove('d-none');
+    $('form-error').classList.add('d-none');
+  }
+
+  function clearForm(lon, lat) {
+    $('hazard-form').reset();
+    $('lon').value = lon; $('lat').value = lat;
+    $('photo-previews').textContent = '';
+  }
+
+  // A report refused from the queue goes back into the form (photos too, where the browser
+  // lets a page fill a file input) and leaves the queue.
+  function restore(item) {
+    var b = item.body;
+    $('category').value = b.category;
+    var severity = document.getElementById('severity-' + b.severity);
+    if (severity) { severity.checked = true; }
+    $('description').value = b.description || '';
+    place(b.location.coordinates[0], b.location.coordinates[1], true);
+    try {
+      var files = new DataTransfer();
+      item.photos.forEach(function (photo) {
+        files.items.add(new File([photo.blob], photo.name || 'photo.jpg', {type: photo.blob.type}));
+      });
+      $('photo-input').files = files.files;
+      previews();
+    } catch (e) { /* the photos must be chosen again */ }
+    showError(msgs.refused + ' ' + item.error);
+    drop(item.client_id).then(render);
+    $('hazard-form').scrollIntoView();
+  }
+
   function submit(event) {
     event.preventDefault();
     var lon = parseFloat($('lon').value);
     var lat = parseFloat($('lat').value);
-    var error = $('form-error');
-    if (!isFinite(lon) || !isFinite(lat)) {
-      error.textContent = msgs.need_location;
-      error.classList.remove('d-none');
+    if (!isFinite(lon) || !isFinite(lat)) { showError(msgs.need_location); return; }
+    if (grids.features.length && !grids.contains(lon, lat)) {
+      showError(msgs.outside.replace('{grids}', grids.features.map(gridName).join('、')));
       return;
     }
-    error.classList.add('d-none');
+    $('form-error').classList.add('d-none');
+    $('report-success').classList.add('d-none');
     var category = $('category');
     var clientId = newId();
     var item = {
@@ -261,18 +375,32 @@
         return { blob: file, name: file.name, sent: false, error: null };
       })
     };
+    $('submit-report').disabled = true;
     save(item).then(function () {
-      $('hazard-form').reset();
-      $('lon').value = lon; $('lat').value = lat;
-      $('photo-previews').textContent = '';
-      $('location-note').textContent = msgs.queued;
       render();
       return flush();
+    }).then(function () {
+      return queued();
+    }).then(function (items) {
+      var left = items.filter(function (i) { return i.client_id === clientId; })[0];
+      if (left && left.error) {
+        // Refused: the form still holds the input; the queue does not keep a copy.
+        showError(msgs.refused + ' ' + left.error);
+        return drop(clientId).then(render);
+      }
+      clearForm(lon, lat);
+      if (left) { note(msgs.queued); return; }
+      var entry = sentList().filter(function (e) { return e.client_id === clientId; })[0];
+      if (entry) { showSent(entry); }
+    }).catch(function (err) {
+      console.error(err);
+    }).then(function () {
+      $('submit-report').disabled = false;
     });
   }
 
   $('hazard-form').addEventListener('submit', submit);
-  $('locate').addEventListener('click', locate);
+  $('locate').addEventListener('click', function () { locate(false); });
   $('photo-input').addEventListener('change', previews);
   window.addEventListener('online', function () { render(); flush(); });
   window.addEventListener('offline', render);
@@ -282,6 +410,6 @@
     navigator.serviceWorker.register('/hazards/sw.js', { scope: '/hazards/' }).catch(function () {});
   }
   render();
-  locate();
+  locate(true);
   flush();
 }());

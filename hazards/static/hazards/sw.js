@@ -1,9 +1,15 @@
-/* Service worker of the phone reporting page: keeps the page and its assets so the page
- * opens without a network; reports themselves are queued by report.js, never here. */
+/* Service worker of the phone reporting page: keeps the page and its assets (the map of the
+ * user's grids included: Leaflet and gridmap.js; the grids are JSON inside the page) so the
+ * page opens without a network; reports themselves are queued by report.js, never here. */
 'use strict';
-var CACHE = 'emergency-hazards-v1';
+var CACHE = 'emergency-hazards-v2';
+var LEAFLET = '/static/vendor/leaflet/dist/';
 var SHELL = ['/hazards/report', '/hazards/static/hazards/report.js',
-             '/static/vendor/bootstrap/dist/css/bootstrap.min.css', '/static/app.css'];
+             '/hazards/static/hazards/gridmap.js', '/static/pages.js',
+             '/static/vendor/bootstrap/dist/css/bootstrap.min.css', '/static/app.css',
+             LEAFLET + 'leaflet.css', LEAFLET + 'leaflet.js',
+             LEAFLET + 'images/marker-icon.png', LEAFLET + 'images/marker-icon-2x.png',
+             LEAFLET + 'images/marker-shadow.png'];
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
