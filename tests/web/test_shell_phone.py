@@ -220,8 +220,37 @@ def test_grid_staff_journey_on_a_phone(demo_app):
         row = page.locator(f"#my-reports a[href='{href}']")
         assert row.count() == 1 and "洪涝" in row.inner_text()
         assert "已上报" in page.inner_text("#my-reports")
+
+        # The bureau verifies it: the status changes on the open home page, no reload.
+        _wait(page, "document.getElementById('live-indicator').dataset.state === 'live'")
+        page.evaluate("() => { window.notReloaded = true; }")
+        verified = demo_app.test_client().post(
+            f"/api/v1{href}/transition", json={"to": "verified", "note": "现场核实"},
+            headers={"Authorization": f"Bearer {_token(demo_app, 'admin')}"})
+        assert verified.status_code == 200
+        report_id = href.rsplit("/", 1)[1]
+        _wait(page, f"document.querySelector('#my-reports li[data-id=\"{report_id}\"]')"
+                    ".dataset.status === 'verified'")
+        changed = page.locator(f"#my-reports li[data-id='{report_id}']")
+        assert "已核实" in changed.inner_text() and changed.get_attribute("data-changed") == "1"
+        assert page.evaluate("() => window.notReloaded === true")
         assert log.foreign() == []
         context.close()
+
+
+def _token(app, username):
+    """A new API token of a committed user."""
+    from emergency.auth import service as auth
+    from emergency.db import new_session
+
+    with app.app_context():
+        session = new_session()
+        try:
+            token = auth.create_token(session, username, 1)
+            session.commit()
+        finally:
+            session.close()
+    return token
 
 
 @pytest.mark.browser
