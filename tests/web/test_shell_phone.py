@@ -270,6 +270,8 @@ def test_every_roles_home_on_a_phone_and_the_staff_home_in_english(demo_app, bac
             assert page.locator("#nav-toggle").is_visible(), role
             _check_phone_page(page, role)
             if role == "grid_staff":
+                page.goto(f"{base}/hazards/tasks?view=all")
+                _check_phone_page(page, "task list")
                 page.goto(f"{base}/?lang=en")
                 assert page.locator("#report-button").inner_text() == "Report"
                 assert page.locator("#nav-toggle").get_attribute("aria-label") == "Menu"
