@@ -155,6 +155,7 @@
       }
       status.textContent = found.length ? words.count.replace('{n}', found.length) : words.none;
       open(true);
+      setActive(-1);
     }
 
     function search(text) {
@@ -207,7 +208,7 @@
       }
       clearTimeout(timer);
       var text = input.value;
-      timer = setTimeout(function () { search(text); }, 150);
+      timer = setTimeout(function () { timer = null; search(text); }, 150);
     });
 
     input.addEventListener('focus', function () {
@@ -219,13 +220,23 @@
       var count = items.length;
       if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
         event.preventDefault();
-        if (list.hidden) { search(input.value); return; }
+        if (list.hidden || timer) { clearTimeout(timer); timer = null; search(input.value); return; }
         if (!count) { return; }
         var step = event.key === 'ArrowDown' ? 1 : -1;
         setActive(active < 0 ? (step > 0 ? 0 : count - 1) : (active + step + count) % count);
       } else if (event.key === 'Enter') {
-        if (list.hidden) { return; }
+        if (list.hidden && !timer) { return; }
         event.preventDefault();
+        if (timer || input.value !== lastQuery) {
+          // Typed faster than the list: answer for what is in the box now.
+          clearTimeout(timer);
+          timer = null;
+          search(input.value).then(function () {
+            var found = exact(input.value);
+            choose(found >= 0 ? found : 0);
+          });
+          return;
+        }
         if (active >= 0) { choose(active); return; }
         var hit = exact(input.value);
         choose(hit >= 0 ? hit : 0);
