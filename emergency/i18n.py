@@ -15,9 +15,9 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import Babel, get_locale, pgettext
+from flask_babel import Babel, pgettext
 
-from emergency.vocabulary import LOCAL_ZONE_NAME
+from emergency.vocabulary import LOCAL_ZONE_NAME, field_label
 
 LANGUAGES = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ def select_locale():
 
 # The context of error and validation messages in the catalogue.
 ERROR_CONTEXT = "error"
+# ``%(fields)s`` holds field keys ("deaths, location"), shown by their labels.
 # Placeholders whose values are names people chose (a user called "admin" stays "admin");
 # the values of others (a status, a role, a kind of record) are translated when known.
 VERBATIM = {"username", "name", "names", "code", "path", "key", "where", "HEADER", "input"}
@@ -115,11 +116,9 @@ def _error_templates(_mtime):
 
 
 def translate_message(text, _depth=0):
-    """An English error or validation message in the request's language (unchanged in
-    English, outside a request, or when the catalogue does not know it)."""
+    """An English error or validation message in the request's language, field keys in it
+    by their labels (unchanged outside a request or when the catalogue does not know it)."""
     if not isinstance(text, str) or not text or not has_request_context():
-        return text
-    if get_locale() is None or get_locale().language == "en":
         return text
     translated = pgettext(ERROR_CONTEXT, text)
     if translated != text or _depth > 1:
@@ -127,11 +126,19 @@ def translate_message(text, _depth=0):
     for pattern, names, msgid in current_app.extensions["emergency.error_templates"]:
         match = pattern.fullmatch(text)
         if match:
-            values = {name: match.group(f"g{i}") if name in VERBATIM
-                      else translate_message(match.group(f"g{i}"), _depth + 1)
+            values = {name: _value(name, match.group(f"g{i}"), _depth)
                       for i, name in enumerate(names)}
             return pgettext(ERROR_CONTEXT, msgid) % values
     return text
+
+
+def _value(name, text, depth):
+    """A value inside a message, in the request's language: field keys (``%(fields)s``,
+    a list) by their labels, names as they are, other words translated when known."""
+    if name == "fields":
+        return pgettext("list separator", ", ").join(field_label(key.strip())
+                                                     for key in text.split(","))
+    return text if name in VERBATIM else translate_message(text, depth + 1)
 
 
 def init_app(app):

@@ -181,9 +181,17 @@ def error_msgid(node):
         return "".join(parts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = error_msgid(node.left), error_msgid(node.right)
+        if left is not None and right is None and _joined(node.right):
+            right = "%(fields)s"  # "invalid user: " + ", ".join(problems): field keys
         if left is not None and right is not None:
             return left + right
     return None
+
+
+def _joined(node):
+    """True for ``", ".join(...)``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join")
 
 
 def _texts(node, found):

@@ -120,3 +120,36 @@ def test_a_message_the_catalogue_does_not_know_stays_as_it_is(app):
         assert translate_message("something nobody wrote down") == "something nobody wrote down"
     with app.test_request_context("/?lang=en"):
         assert translate_message("no team 5") == "no team 5"
+
+
+@pytest.fixture
+def shell_app(backend, tmp_path):
+    """An app on a fresh database of the backend with the demo areas and users."""
+    from tests.conftest import DEMO_SHELL, committed_app
+
+    with committed_app(backend, tmp_path, "language", DEMO_SHELL) as app:
+        yield app
+
+
+@pytest.mark.browser
+def test_a_page_shows_api_errors_in_the_users_language(shell_app):
+    """The users page's create form: the API's refusal shows in Chinese (the browser asks
+    for it), each field by its label; after ?lang=en, in English."""
+    from tests.browser import chromium, live_server, sign_in
+
+    with live_server(shell_app) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        sign_in(page, base, "admin", "demo-admin-2026")
+        for query, expected in (("", "网格：只有网格员才按网格划定范围"),
+                                ("?lang=en", "Grids: only grid_staff are scoped to grids")):
+            page.goto(f"{base}/users{query}")
+            page.click("#show-create")
+            page.fill("#new-username", "lang-check")
+            page.fill("#new-password", "a-long-password-1")
+            page.select_option("#new-role", "planner")
+            page.fill("#new-grids", "NO-SUCH-GRID")
+            page.click("#create-form button[type=submit]")
+            page.wait_for_function(
+                "document.getElementById('create-error').textContent.length > 0")
+            text = page.text_content("#create-error")
+            assert expected in text and "grid_codes" not in text, text
