@@ -30,6 +30,7 @@ import plans.views
 import registry.api
 import registry.cli
 import registry.demo
+import registry.lists
 import registry.models
 import registry.views
 import risk.api
@@ -74,7 +75,8 @@ DOMAINS = (
     Domain("events", models=(events_models,), api=events_api),
     Domain("auth", models=(auth_models,), api=auth_api, views=(auth_views,),
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
-    Domain("registry", models=(registry.models,), api=registry.api, views=(registry.views,),
+    Domain("registry", models=(registry.models,), api=registry.api,
+           views=(registry.lists, registry.views),
            commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
     Domain("plans", models=(plans.models,), api=plans.api, views=(plans.views,),
            demo=(plans.demo.load_plans,)),
