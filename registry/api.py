@@ -76,6 +76,19 @@ def review_org(body, org_id):
     return service.get_org(session, user, org_id)
 
 
+@blp.route("/orgs/review", methods=["POST"])
+@allow(ADMIN)
+@blp.arguments(schemas.OrgBatchReviewIn)
+@blp.response(200, schemas.OrgList)
+def review_orgs(body):
+    """Approve or reject several submitted registrations at once: all or none (409 naming
+    those already decided); a rejection needs its reason; each decision is audited."""
+    session, user = get_session(), actor()
+    decided = service.review_orgs(session, user, body["ids"], body["decision"], body["note"])
+    items = [service.get_org(session, user, org.id) for org in decided]
+    return {"items": items, "total": len(items)}
+
+
 @blp.route("/orgs/<int:org_id>/resubmit", methods=["POST"])
 @allow(WRITERS)
 @blp.arguments(schemas.OrgResubmitIn)

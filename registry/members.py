@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from emergency.audit import service as audit
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_or_404
-from emergency.errors import Conflict, Forbidden, Invalid
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from registry import validators as v
 from registry.models import (
     Certificate,
@@ -125,10 +125,19 @@ def update_member(session, cipher, user, member_id, name=None, id_number=None, p
     return member
 
 
-def remove_member(session, user, member_id):
-    """Erase a member with their certificates, insurance and training attendance (PIPL art. 47)."""
+def remove_member(session, user, member_id, reason="", team_id=None):
+    """Erase a member with their certificates, insurance and training attendance (PIPL art. 47).
+
+    ``reason``, when given, is kept in the audit log (``member.remove``) beside the deletion;
+    ``team_id``, when given, must be the member's team (NotFound otherwise).
+    """
     member = get_or_404(session, TeamMember, member_id, "member")
+    if team_id is not None and member.team_id != team_id:
+        raise NotFound(f"no member {member_id} in team {team_id}")
     check_write(user, team_org_id(session, member.team_id), session)
+    if reason:
+        audit.record(session, "member.remove", "member", member_id,
+                     {"team_id": member.team_id, "reason": reason})
     session.execute(delete(TrainingMember).where(TrainingMember.member_id == member_id))
     session.execute(delete(Certificate).where(Certificate.member_id == member_id))
     session.execute(delete(InsurancePolicy).where(InsurancePolicy.member_id == member_id))

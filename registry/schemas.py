@@ -120,6 +120,13 @@ class OrgReviewIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
 
 
+class OrgBatchReviewIn(OrgReviewIn):
+    """Body of POST /orgs/review: one decision on several submitted registrations."""
+
+    ids = fields.List(fields.Integer(validate=validate.Range(1)), required=True,
+                      validate=validate.Length(1, 200))
+
+
 class OrgResubmitIn(Schema):
     """Body of POST /orgs/{id}/resubmit."""
 

@@ -7,6 +7,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, case, func, literal, or_, select
 
 from emergency import spatial
+from emergency.audit import service as audit
 from emergency.auth.permissions import require_area_scope
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import get_or_404, get_session, utcnow
@@ -251,21 +252,80 @@ def resubmit_org(session, user, org_id, note=""):
     return org
 
 
-def review_org(session, user, org_id, decision, note=""):
-    """Approve or reject a submitted registration; approval sets the re-verification date."""
-    org = get_or_404(session, Organisation, org_id, "organisation")
+REVIEW_DECISIONS = {"approve": "approved", "reject": "rejected"}
+# One batch decides at most this many registrations (a page of the queue is at most 100).
+BATCH_MAX = 200
+
+
+def _check_decision(user, decision, note):
+    """Forbidden, Invalid: only an admin decides; a rejection needs its reason."""
     if user.role != ADMIN:
         raise Forbidden("only the bureau's admin reviews registrations")
-    if org.status != "submitted":
-        raise Conflict(f"organisation is {org.status}, not submitted", {"status": [org.status]})
-    if decision not in ("approve", "reject"):
+    if decision not in REVIEW_DECISIONS:
         raise Invalid("unknown decision", {"decision": ["approve or reject"]})
-    org.status = "approved" if decision == "approve" else "rejected"
-    org.review_note, org.reviewed_by, org.reviewed_at = note or "", user.username, utcnow()
+    if decision == "reject" and not note:
+        raise Invalid("a rejection needs its reason", {"note": ["required when rejecting"]},
+                      code="reason_required")
+
+
+def _decide(session, user, org, decision, note, batch=None):
+    """Record one decision on a submitted registration and its audit entry."""
+    org.status = REVIEW_DECISIONS[decision]
+    org.review_note, org.reviewed_by, org.reviewed_at = note, user.username, utcnow()
     org.verify_by = date.today() + timedelta(days=REVERIFY_AFTER_DAYS) if (
         org.status == "approved") else None
+    details = {"decision": decision, "status": org.status, "note": note}
+    if batch:
+        details["batch_size"] = batch
+    audit.record(session, "organisation.review", "organisation", org.id, details)
+
+
+def review_org(session, user, org_id, decision, note=""):
+    """Approve or reject a submitted registration; approval sets the re-verification date.
+    A rejection needs its reason (the organisation reads it and may resubmit)."""
+    note = (note or "").strip()
+    org = get_or_404(session, Organisation, org_id, "organisation", lock=True)
+    _check_decision(user, decision, note)
+    if org.status != "submitted":
+        raise Conflict(f"organisation is {org.status}, not submitted", {"status": [org.status]})
+    _decide(session, user, org, decision, note)
     session.flush()
     return org
+
+
+def review_orgs(session, user, org_ids, decision, note=""):
+    """Approve or reject several submitted registrations in one step, all or none.
+
+    Each organisation is locked and checked first; when any is missing or no longer
+    submitted (decided by someone else meanwhile) nothing is decided and the Conflict
+    names every such organisation. Each decision gets its own audit entry.
+    """
+    note = (note or "").strip()
+    _check_decision(user, decision, note)
+    ids = sorted(set(org_ids))
+    if not ids or len(ids) > BATCH_MAX:
+        raise Invalid("choose the registrations to decide",
+                      {"ids": [f"between 1 and {BATCH_MAX} organisations"]})
+    # Locked in id order, so two batches over the same rows cannot deadlock.
+    orgs = {o.id: o for o in session.scalars(
+        select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.id)
+        .with_for_update())}
+    missing = [i for i in ids if i not in orgs]
+    if missing:
+        raise NotFound(f"no organisation {', '.join(map(str, missing))}",
+                       {"ids": [str(i) for i in missing]})
+    decided = [orgs[i] for i in ids if orgs[i].status != "submitted"]
+    if decided:
+        names = "、".join(o.name for o in decided)
+        raise Conflict(f"already decided, nothing was changed: {names}",
+                       {"ids": [str(o.id) for o in decided],
+                        "names": [o.name for o in decided],
+                        "statuses": [o.status for o in decided]},
+                       code="already_decided")
+    for org_id in ids:
+        _decide(session, user, orgs[org_id], decision, note, batch=len(ids))
+    session.flush()
+    return [orgs[i] for i in ids]
 
 
 # ---------------------------------------------------------------- capacity and readiness

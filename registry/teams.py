@@ -7,6 +7,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import column, delete, func, select, table
 
 from emergency import spatial
+from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
 from emergency.vocabulary import TEAM_CATEGORIES
@@ -161,8 +162,9 @@ def _check_status_change(session, team, status):
                       {"status": ["set by a dispatch: choose available or unavailable"]})
 
 
-def update_team(session, user, team_id, region=None, **changes):
-    """Change a team's fields (own org or admin); equipment, when given, is replaced."""
+def update_team(session, user, team_id, region=None, reason="", **changes):
+    """Change a team's fields (own org or admin); equipment, when given, is replaced.
+    ``reason``, when given with a status change, is kept in the audit log (``team.status``)."""
     team = get_or_404(session, RescueTeam, team_id, "team")
     check_write(user, team.org_id, session)
     merged = {"grade": team.grade, "graded_on": team.graded_on, **changes}
@@ -170,6 +172,9 @@ def update_team(session, user, team_id, region=None, **changes):
     if changes.get("location") is not None:
         check_location(changes["location"], region)
     _check_status_change(session, team, changes.get("status"))
+    if reason and changes.get("status") and changes["status"] != team.status:
+        audit.record(session, "team.status", "team", team.id,
+                     {"from": team.status, "to": changes["status"], "reason": reason})
     for key in ("name", "category", "status", "grade", "graded_on"):
         if key in changes:
             setattr(team, key, changes[key])

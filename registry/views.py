@@ -2,7 +2,15 @@
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from shapely.geometry import Point
@@ -13,6 +21,7 @@ from emergency.db import get_session
 from emergency.errors import Conflict, Invalid
 from emergency.geo import chinacrs
 from emergency.geo import service as geo
+from emergency.i18n import translate_message
 from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from maps import forces
 from maps.pages import page_parts
@@ -26,11 +35,7 @@ bp = Blueprint("registry_pages", __name__, template_folder="templates")
 READERS = BUREAU | {ORG_ADMIN}
 WRITERS = frozenset({ADMIN, ORG_ADMIN})
 
-NAV = [
-    ("registry_pages.orgs", _l("Rescue forces"), READERS),
-    ("registry_pages.review_queue", _l("Registration review"), {ADMIN}),
-    ("registry_pages.forces_map", _l("Forces map"), READERS),
-]
+NAV = [("registry_pages.forces_map", _l("Forces map"), READERS)]
 
 
 def category_labels():
@@ -78,8 +83,10 @@ def _point(form, problems):
 
 def _form_error(exc, template, status, **context):
     """Re-render a form with a domain error's field messages."""
-    flash(exc.message, "danger")
-    return render_template(template, errors=exc.details, form=request.form, **context), status
+    flash(translate_message(exc.message), "danger")
+    errors = {field: [translate_message(m) for m in messages] if isinstance(messages, list)
+              else messages for field, messages in exc.details.items()}
+    return render_template(template, errors=errors, form=request.form, **context), status
 
 
 @bp.route("/registry/register", methods=["GET", "POST"])
@@ -111,45 +118,6 @@ def register():
         return _form_error(exc, "registry/register.html", 409)
     flash(_("Registration submitted. The bureau will review it."), "success")
     return redirect(url_for("registry_pages.org", org_id=org.id))
-
-
-@bp.route("/registry/orgs")
-@allow(READERS)
-def orgs():
-    """Organisations: all for the bureau (filter by status), the own one for an org admin."""
-    user = actor()
-    if user.role == ORG_ADMIN:
-        if user.org_id:
-            return redirect(url_for("registry_pages.org", org_id=user.org_id))
-        return redirect(url_for("registry_pages.register"))
-    status = request.args.get("status") or None
-    status = status if status in ("submitted", "approved", "rejected") else None
-    items, total = service.list_orgs(get_session(), user, status=status,
-                                     q=request.args.get("q") or None, limit=200)
-    return render_template("registry/orgs.html", orgs=items, total=total, status=status)
-
-
-@bp.route("/registry/review")
-@allow(ADMIN)
-def review_queue():
-    """The bureau's queue of registrations waiting for review, oldest first."""
-    items, total = service.list_orgs(get_session(), actor(), status="submitted", limit=500)
-    return render_template("registry/review.html", orgs=list(reversed(items)), total=total)
-
-
-@bp.route("/registry/orgs/<int:org_id>/review", methods=["POST"])
-@allow(ADMIN)
-def review(org_id):
-    """Approve or reject from the queue."""
-    decision = request.form.get("decision")
-    try:
-        service.review_org(get_session(), actor(), org_id, decision,
-                           request.form.get("note", ""))
-    except (Invalid, Conflict) as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("registry_pages.review_queue"))
-    flash(_("Review recorded."), "success")
-    return redirect(url_for("registry_pages.review_queue"))
 
 
 @bp.route("/registry/orgs/<int:org_id>", methods=["GET", "POST"])
@@ -256,41 +224,86 @@ def import_members(team_id):
     return redirect(url_for("registry_pages.team", team_id=team_id))
 
 
+def _team_refused(session, user, team_id, message, status=422, errors=None, form=None):
+    """The team page again with the refusal's message and what was typed (nothing stored)."""
+    flash(message, "danger")
+    context = _team_context(session, user, team_id)
+    return render_template("registry/team.html", errors=errors or {}, form=form or {},
+                           **context), status
+
+
 @bp.route("/registry/teams/<int:team_id>/status", methods=["POST"])
 @allow(WRITERS)
 def team_status(team_id):
-    """Change a team's availability."""
+    """Change a team's availability; making it unavailable needs a reason (audited)."""
+    session, user = get_session(), actor()
+    status, reason = request.form.get("status"), request.form.get("note", "").strip()
+    current = team_service.get_team(session, user, team_id)["status"]
+    if status == "unavailable" and current != "unavailable" and not reason:
+        return _team_refused(session, user, team_id,
+                             _("Give the reason for making the team unavailable."))
     try:
-        team_service.update_team(get_session(), actor(), team_id,
-                            status=request.form.get("status"))
+        team_service.update_team(session, user, team_id, status=status, reason=reason)
     except (Invalid, Conflict) as exc:
-        flash(exc.message, "danger")
+        return _team_refused(session, user, team_id, translate_message(exc.message),
+                             exc.status)
+    flash(_("Status changed."), "success")
     return redirect(url_for("registry_pages.team", team_id=team_id))
+
+
+@bp.route("/registry/teams/<int:team_id>/members/<int:member_id>/remove", methods=["POST"])
+@allow(WRITERS)
+def remove_member(team_id, member_id):
+    """Remove (erase) a member of the team, with the reason kept in the audit log."""
+    session, user = get_session(), actor()
+    reason = request.form.get("note", "").strip()
+    if not reason:
+        return _team_refused(session, user, team_id, _("Give the reason for removing the member."))
+    members.remove_member(session, user, member_id, reason=reason, team_id=team_id)
+    flash(_("Member removed."), "success")
+    return redirect(url_for("registry_pages.team", team_id=team_id))
+
+
+INSURANCE_LABELS = {"member": _l("Member"), "insurer": _l("Insurer"),
+                    "policy_number": _l("Policy number"), "starts_on": _l("Starts on"),
+                    "ends_on": _l("Ends on"), "coverage_amount": _l("Coverage (yuan)")}
+# The service's rules on a policy, as the page says them.
+INSURANCE_PROBLEMS = {"ends_on": _l("The policy ends before it starts."),
+                      "coverage_amount": _l("The coverage must be more than 0 yuan.")}
 
 
 @bp.route("/registry/teams/<int:team_id>/insurance", methods=["POST"])
 @allow(WRITERS)
 def add_insurance(team_id):
-    """Record an insurance policy of one of the team's members from the team page."""
+    """Record an insurance policy of one of the team's members from the team page; a bad
+    field is named by its label and nothing is stored."""
     session, user = get_session(), actor()
-    back = redirect(url_for("registry_pages.team", team_id=team_id))
+    form = request.form
+    problems = {k: [_("Required.")] for k in INSURANCE_LABELS if not form.get(k, "").strip()}
+    starts, ends = _date(form.get("starts_on")), _date(form.get("ends_on"))
+    for key, day in (("starts_on", starts), ("ends_on", ends)):
+        if form.get(key) and day is None:
+            problems[key] = [_("A date (YYYY-MM-DD).")]
+    member_ids = {str(m["id"]) for m in _team_context(session, user, team_id)["members"]}
+    if form.get("member") and form["member"] not in member_ids:
+        problems["member"] = [_("Choose a member of this team.")]
     try:
-        member_id = int(request.form.get("member", ""))
-        member = members.get_member(session, crypto.app_cipher(), user, member_id)
-        starts, ends = _date(request.form.get("starts_on")), _date(request.form.get("ends_on"))
-        if member["team_id"] != team_id or not starts or not ends:
-            raise Invalid(_("Choose a member of this team and give both dates."), {})
-        members.add_insurance(session, user, member_id, request.form.get("insurer") or "?",
-                              request.form.get("policy_number") or "?", starts, ends,
-                              request.form.get("coverage_amount") or "0")
+        if not problems:
+            members.add_insurance(session, user, int(form["member"]), form["insurer"].strip(),
+                                  form["policy_number"].strip(), starts, ends,
+                                  form["coverage_amount"].strip())
     except Invalid as exc:
-        flash(exc.message, "danger")
-        return back
+        problems = {k: [INSURANCE_PROBLEMS.get(k, translate_message(exc.message))]
+                    for k in exc.details}
     except (ArithmeticError, ValueError):
-        flash(_("Invalid amount."), "danger")
-        return back
+        problems = {"coverage_amount": [_("An amount in yuan, such as 500000.")]}
+    if problems:
+        names = "、".join(str(INSURANCE_LABELS.get(k, k)) for k in problems)
+        return _team_refused(session, user, team_id,
+                             _("Please correct: %(fields)s.", fields=names),
+                             errors=problems, form=form)
     flash(_("Insurance recorded."), "success")
-    return back
+    return redirect(url_for("registry_pages.team", team_id=team_id))
 
 
 @bp.route("/maps/forces")
