@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel, pgettext
 
-from emergency.vocabulary import LOCAL_ZONE_NAME, field_label
+from emergency.vocabulary import LOCAL_ZONE_NAME, field_label, local_minute
 
 LANGUAGES = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,4 +147,6 @@ def init_app(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs())
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_ZONE_NAME)
     babel.init_app(app, locale_selector=select_locale)
+    # The one way pages show a time: Beijing time, "YYYY-MM-DD HH:mm" ({{ t|local_time }}).
+    app.add_template_filter(local_minute, "local_time")
     app.extensions["emergency.error_templates"] = error_templates()

@@ -1,10 +1,12 @@
 """Every message in the user's language: API errors and validation (Chinese by default,
 English by Accept-Language or ?lang=en), fields named by their labels, form pages too."""
 
+import re
+
 import pytest
 
 from tests.conftest import error_of
-from tests.factories import org_body, register_org
+from tests.factories import org_body, org_with_team, register_org
 
 EN = {"Accept-Language": "en"}
 POINT = {"type": "Point", "coordinates": [106.55, 29.56]}
@@ -153,3 +155,42 @@ def test_a_page_shows_api_errors_in_the_users_language(shell_app):
                 "document.getElementById('create-error').textContent.length > 0")
             text = page.text_content("#create-error")
             assert expected in text and "grid_codes" not in text, text
+
+
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+OFFSET = re.compile(r"(Z|[+-]\d{2}:\d{2})$")
+
+
+def _times(value, path=""):
+    """(path, text) of every string in a JSON value that is a date with a time."""
+    if isinstance(value, dict):
+        return [found for key, child in value.items() for found in _times(child, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [found for child in value[:20] for found in _times(child, f"{path}[]")]
+    return [(path, value)] if isinstance(value, str) and ISO_TIME.match(value) else []
+
+
+def test_every_time_in_the_api_listings_has_an_offset(client, actors):
+    """GET every list of the OpenAPI document (with an organisation, team, member and
+    incident in place): each time in the answers is ISO 8601 with its offset."""
+    forces = org_with_team(client, actors)
+    admin = forces["admin_headers"]
+    created = client.post("/api/v1/incidents", headers=admin, json={
+        "title": "山体滑坡", "incident_type": "geological", "location": POINT,
+        "occurred_at": "2026-05-01T08:30:00+08:00"})
+    assert created.status_code == 201, created.get_json()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    checked, naive = 0, []
+    for path, operations in sorted(spec["paths"].items()):
+        if "{" in path or "get" not in operations or path.endswith(("openapi.json", "/events")):
+            continue
+        response = client.get(f"/api/v1{path}" if not path.startswith("/api/") else path,
+                              headers=admin)
+        if response.status_code != 200 or not response.is_json:
+            continue
+        for where, text in _times(response.get_json()):
+            checked += 1
+            if not OFFSET.search(text):
+                naive.append(f"{path} {where}: {text}")
+    assert checked >= 5, "too few times seen to mean anything"
+    assert not naive, "times without an offset:\n" + "\n".join(naive)
