@@ -22,8 +22,8 @@ def _team_scope(session, user):
         if registry.district_scoped(user):
             return RescueTeam.org_id.in_(registry.orgs_in_district(session, user))
         return None
-    if user.role == ORG_ADMIN and user.org_id:
-        return RescueTeam.org_id == user.org_id
+    if user.role == ORG_ADMIN:  # one with no organisation yet finds nothing, as in GET /teams
+        return RescueTeam.org_id == (user.org_id or -1)
     raise Forbidden("your role reads no rescue teams")
 
 
