@@ -65,6 +65,12 @@ MATRIX = {
     "GET /api/v1/drills/{drill_id}": ALL,
     "POST /api/v1/drills/{drill_id}/findings": {ADMIN, PLANNER},
     "PATCH /api/v1/drills/{drill_id}/findings/{finding_id}": {ADMIN, PLANNER},
+    "GET /api/v1/plans/metrics": ALL,
+    # pickers (names, not codes): areas, grids, metrics for everyone signed in; teams and
+    # members as the registry's lists (bureau, org_admin own organisation)
+    "GET /api/v1/pick/areas": ALL, "GET /api/v1/pick/grids": ALL,
+    "GET /api/v1/pick/metrics": ALL, "GET /api/v1/pick/teams": BUREAU | {ORG},
+    "GET /api/v1/pick/teams/{team_id}/members": BUREAU | {ORG},
     # organisations, teams, members: read bureau + org_admin (own), write org_admin (own), admin
     "POST /api/v1/orgs": {ADMIN, ORG}, "GET /api/v1/orgs": BUREAU | {ORG},
     "GET /api/v1/orgs/{org_id}": BUREAU | {ORG}, "PATCH /api/v1/orgs/{org_id}": {ADMIN, ORG},
@@ -210,6 +216,7 @@ ORG_SCOPED = {
     "POST /api/v1/teams/{team_id}/members": member_body(777),
     "GET /api/v1/teams/{team_id}/members": None,
     "GET /api/v1/teams/{team_id}/members/export": None, "GET /api/v1/members/{member_id}": None,
+    "GET /api/v1/pick/teams/{team_id}/members": None,
     "POST /api/v1/members/{member_id}/insurance": {
         "insurer": "中国人寿", "policy_number": "P-1", "starts_on": "2026-01-01",
         "ends_on": "2026-12-31", "coverage_amount": "500000.00"},

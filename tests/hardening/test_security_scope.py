@@ -402,6 +402,7 @@ DISTRICT_ROWS = {
     "GET /api/v1/teams/{team_id}": None,
     "PATCH /api/v1/teams/{team_id}": WRITERS_ONLY,
     "GET /api/v1/teams/{team_id}/members": None,
+    "GET /api/v1/pick/teams/{team_id}/members": None,
     "POST /api/v1/teams/{team_id}/members": WRITERS_ONLY,
     "GET /api/v1/teams/{team_id}/members/export": None,
     "POST /api/v1/teams/{team_id}/members/import": WRITERS_ONLY,
