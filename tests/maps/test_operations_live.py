@@ -77,8 +77,8 @@ def test_home_page_counts_are_labelled_in_chinese(client, actors, place):
     assert ["incidents", "进行中的事件"] in config["page"]["counts"]
 
 
+# Grid staff have their own home (上报, my grids, my reports) without the operations map.
 @pytest.mark.parametrize("role, missing", [("dispatcher", set()), ("auditor", set()),
-                                            ("grid_staff", {"incidents"}),
                                             ("org_admin", {"incidents", "hazards"})])
 def test_the_map_leaves_out_layers_the_role_may_not_read(client, actors, place, role, missing):
     _user, headers = actors.make(role, grids=place["grids"][:1] if role == "grid_staff" else ())
