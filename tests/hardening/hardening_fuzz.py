@@ -68,7 +68,8 @@ def _runner(operation, label, mode, headers_by_role, max_examples, failures, cal
             try:
                 # The WSGI transport hands over the body as sent, undecoded: ask for none.
                 case.call_and_validate(
-                    headers={**headers, "Accept-Encoding": "identity"}, checks=[not_a_server_error, response_schema_conformance])
+                    headers={**headers, "Accept-Encoding": "identity"},
+                    checks=[not_a_server_error, response_schema_conformance])
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001  (record, no shrinking)
                 key = (role, type(exc).__name__, _first_line(exc)[:200])
                 if key not in seen:
