@@ -145,6 +145,7 @@ def test_a_page_shows_api_errors_in_the_users_language(shell_app):
         for query, expected in (("", "网格：只有网格员才按网格划定范围"),
                                 ("?lang=en", "Grids: only grid_staff are scoped to grids")):
             page.goto(f"{base}/users{query}")
+            page.wait_for_load_state("networkidle")  # users.js has bound the form
             page.click("#show-create")
             page.fill("#new-username", "lang-check")
             page.fill("#new-password", "a-long-password-1")
