@@ -143,6 +143,7 @@ def _review_page(filters=None, error=None, status=200, form=None):
         "registry/review.html", orgs=_org_rows_for_page(session, records), error=error,
         chosen=set(form.getlist("ids")) if form else set(),
         note=form.get("note", "") if form else "", text=_review_text(),
+        action=url_for("registry_lists.review_batch", **args),
         export_url=url_for("registry_lists.export_orgs", **args, status="submitted"),
         **_list_context(filters, total, "registry_lists.review_queue")), status
 
@@ -179,7 +180,9 @@ def _decide(ids):
     else:
         flash(ngettext("%(num)d registration rejected.", "%(num)d registrations rejected.",
                        len(decided)), "success")
-    return redirect(url_for("registry_lists.review_queue"))
+    # Back to the queue as it was filtered (the form posts to the queue's own query).
+    args = {k: v for k, v in request.args.items() if k != "offset" and v}
+    return redirect(url_for("registry_lists.review_queue", **args))
 
 
 @bp.route("/registry/review", methods=["POST"])

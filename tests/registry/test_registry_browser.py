@@ -1,10 +1,18 @@
-"""Registry pages in headless Chromium: the forces map and the registration form on a phone."""
+"""Registry pages in headless Chromium: the forces map, the registration form on a phone, the
+review queue's batch decisions through their dialogs, and the lists at 390 px."""
 
 import pytest
 from shapely.geometry import shape
 
 from emergency import create_app
-from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.browser import (
+    RequestLog,
+    axe_violations,
+    chromium,
+    horizontal_overflow,
+    live_server,
+    sign_in,
+)
 from tests.conftest import app_config, drop_database, make_database, square
 from tests.factories import credit_code
 
@@ -40,9 +48,17 @@ def site(backend, tmp_path_factory):
         geo.create_area(session, "990000", "测试市", "city", shape(square(106.0, 29.0, 1.0)))
         geo.create_area(session, "990101", "测试区", "district",
                         shape(square(106.4, 29.4, 0.4)), "990000")
-        auth.create_user(session, "browseradmin", "admin", PASSWORD)
+        admin = auth.create_user(session, "browseradmin", "admin", PASSWORD)
         auth.create_user(session, "newcomer", "org_admin", PASSWORD)
         load_registry(session)
+        # Three registrations waiting in the queue, found by their names' shared word.
+        from registry import crypto
+        from registry import service as registry
+
+        for n in (1, 2, 3):
+            registry.register_org(session, crypto.app_cipher(), admin, f"浏览器复核队{n}",
+                                  credit_code(900 + n), "赵六", "13600000000",
+                                  shape({"type": "Point", "coordinates": [106.5, 29.5]}))
         session.commit()
         session.close()
     with live_server(app) as base, chromium() as browser:
@@ -92,4 +108,85 @@ def test_registration_form_works_on_a_phone(site):
     page.wait_for_selector("#org-status")
     assert "手机备案救援队" in page.content()
     assert "135****5678" in page.content() and "13512345678" not in page.content()
+    context.close()
+
+
+@pytest.mark.browser
+def test_review_queue_batch_approves_and_rejects_with_a_reason(site):
+    base, browser = site
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  reduced_motion="reduce")
+    page = context.new_page()
+    sign_in(page, base, "browseradmin", PASSWORD)
+    page.goto(f"{base}/registry/review")
+    page.fill("#review-filters-q", "浏览器复核")
+    page.select_option("#review-filters-district", "990101")
+    with page.expect_navigation():
+        page.click("#review-filters button[type=submit]")
+    rows = page.locator("#review-queue tbody tr")
+    assert rows.count() == 3
+    assert axe_violations(page) == []
+    page.check("#review-queue tbody tr:nth-child(1) input[name=ids]")
+    page.check("#review-queue tbody tr:nth-child(2) input[name=ids]")
+    assert "2" in page.inner_text("#review-chosen")
+    # The dialog names how many and which; focus moves in, Escape closes, focus returns.
+    page.click("#batch-approve")
+    dialog = page.locator("#review-dialog")
+    assert dialog.is_visible() and "2" in page.inner_text("#review-dialog-title")
+    assert page.locator("#review-dialog-names li").count() == 2
+    assert page.evaluate("document.getElementById('review-dialog')"
+                         ".contains(document.activeElement)")
+    assert axe_violations(page) == []
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert page.evaluate("document.activeElement.id") == "batch-approve"
+    page.click("#batch-approve")
+    with page.expect_navigation():
+        page.click("#review-dialog-confirm")
+    assert "2" in page.inner_text(".alert-success")
+    assert page.locator("#review-queue tbody tr").count() == 1  # the filters are kept
+    last = page.locator("#review-queue tbody tr", has_text="浏览器复核队3")
+    last.locator("[data-review=reject]").click()
+    assert "浏览器复核队3" in page.inner_text("#review-dialog-names")
+    page.click("#review-dialog-confirm")  # no reason yet: refused in the dialog
+    assert page.inner_text("#review-dialog-error").strip()
+    assert page.evaluate("document.activeElement.id") == "review-dialog-note"
+    page.fill("#review-dialog-note", "信用代码与登记名称不符")
+    with page.expect_navigation():
+        page.click("#review-dialog-confirm")
+    assert "1" in page.inner_text(".alert-success")
+    assert page.locator("#review-queue tbody tr", has_text="浏览器复核队").count() == 0
+    page.goto(f"{base}/registry/orgs?q=浏览器复核队3")
+    assert "已驳回" in page.inner_text("#orgs-table")
+    context.close()
+
+
+@pytest.mark.browser
+def test_registry_lists_and_pages_on_a_phone(site):
+    base, browser = site
+    # Reduced motion: axe reads colours without Bootstrap's hover transitions half done
+    # (the sign-in tap leaves the pointer where a later page has a button).
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, reduced_motion="reduce")
+    page = context.new_page()
+    sign_in(page, base, "browseradmin", PASSWORD)
+    problems = {}
+    page.goto(f"{base}/registry/teams")
+    team_url = page.locator("#teams-list tbody a").first.get_attribute("href")
+    page.goto(f"{base}/registry/orgs")
+    org_url = page.locator("#orgs-table tbody a").first.get_attribute("href")
+    for path in ("/registry/orgs", "/registry/teams", "/registry/review", org_url, team_url):
+        page.goto(f"{base}{path}")
+        found = axe_violations(page)
+        overflow = horizontal_overflow(page)
+        if found or overflow:
+            problems[path] = (found, overflow)
+    # The team page's removal dialog is accessible too.
+    page.goto(f"{base}{team_url}")
+    page.locator("#members-table form[data-confirm-dialog] button").first.click()
+    assert page.locator("#remove-dialog").is_visible()
+    found = axe_violations(page)
+    if found:
+        problems["remove-dialog"] = (found, 0)
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
     context.close()
