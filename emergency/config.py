@@ -131,6 +131,11 @@ SETTINGS = [
     Setting("SERVED_BBOX", "73.4,3.8,135.1,53.6", "The served region as minlon,minlat,maxlon,"
             "maxlat (WGS-84): team and organisation locations outside it are refused (a "
             "swapped latitude and longitude is named). Default: China's extent."),
+    Setting("CAP_SENDER", "cq-emergency@example.gov.cn", "The CAP 1.2 ``sender`` of the "
+            "warnings this bureau publishes (and of the references of their Updates and "
+            "Cancels)."),
+    Setting("CAP_IDENTIFIER_PREFIX", "cn-cq-emergency", "Start of the CAP identifier of each "
+            "published version of a warning: PREFIX-<warning id>-<version>."),
 ]
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
