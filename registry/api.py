@@ -7,10 +7,11 @@ from flask import current_app, request, send_file
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import get_session
+from emergency.geo.schemas import PickItem, PickQuery
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
-from emergency.schemas import FeatureCollectionSchema
-from registry import crypto, members, roster, schemas, service, teams
+from emergency.schemas import FeatureCollectionSchema, items_schema
+from registry import crypto, listing, members, roster, schemas, service, teams
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
                 description="Registry of social rescue forces: organisations, teams, members")
@@ -275,3 +276,16 @@ def list_trainings(query):
     """Training sessions (filters team_id, year), newest first."""
     items, total = members.list_trainings(get_session(), actor(), **query)
     return {"items": items, "total": total}
+
+
+@blp.route("/pick/orgs", methods=["GET"])
+@allow(READERS)
+@blp.arguments(PickQuery, location="query")
+@blp.response(200, items_schema(PickItem, "OrgPickList"))
+def pick_orgs(query):
+    """Organisations for a picker: by name, pinyin initials, credit code or id (the caller's
+    scope)."""
+    found = listing.pick_orgs(get_session(), actor(), query["q"], query["limit"])
+    items = [{"value": str(o["id"]), "label": o["name"], "name": o["name"],
+              "hint": o["credit_code"]} for o in found]
+    return {"items": items, "total": len(items)}

@@ -10,7 +10,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import exists, func, or_, select
 
+from emergency.geo import names
 from emergency.geo import service as geo
+from emergency.geo.lookup import LITERAL_MAX, PICK_MAX, SCAN_MAX
 from emergency.geo.models import Area
 from emergency.listing import int_arg, like_pattern, page_size
 from emergency.vocabulary import TEAM_CATEGORIES
@@ -204,3 +206,31 @@ def area_names(session, codes):
     a = Area.__table__
     return dict(session.execute(select(a.c.code, a.c.name).where(a.c.code.in_(codes))).all())
 
+
+
+def pick_orgs(session, user, query="", limit=10):
+    """Organisations for a picker, within the user's scope: by name, pinyin initials, credit
+    code or id; ``{id, name, credit_code, status}``, best first."""
+    o = Organisation.__table__
+    limit = max(1, min(limit, PICK_MAX))
+    statement = select(o.c.id, o.c.name, o.c.credit_code, o.c.status)
+    scope = _scope_filter(session, user, o.c.id)
+    if scope is not None:
+        statement = statement.where(scope)
+    q = names.normalise(query)
+    if q and not names.wants_initials(query):
+        clauses = [func.lower(o.c.name).like(like_pattern(q), escape="\\"),
+                   o.c.credit_code == q.upper()]
+        if q.isdigit():
+            clauses.append(o.c.id == int(q[:12]))
+        statement, cap = statement.where(or_(*clauses)), LITERAL_MAX
+    else:
+        cap = SCAN_MAX
+    scored = []
+    for row in session.execute(statement.order_by(o.c.id).limit(cap)).mappings():
+        scores = [s for s in (names.rank(query, row["name"], str(row["id"])),
+                              names.rank(query, "", row["credit_code"])) if s is not None]
+        if scores:
+            scored.append((min(scores), len(row["name"]), row["id"], dict(row)))
+    scored.sort(key=lambda item: item[:3])
+    return [item[3] for item in scored[:limit]]

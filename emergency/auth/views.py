@@ -1,6 +1,6 @@
 """The /users page (admin): list with search, create, edit role and scope, deactivate."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from emergency.auth import service
@@ -33,6 +33,10 @@ def _text():
         "none": str(_l("No users match.")), "you": str(_l("(you)")),
         "saved": str(_l("Saved.")), "created": str(_l("User created.")),
         "total": str(_l("{n} users")),
+        "picker": {"none": str(_l("No matches")), "count": str(_l("{n} results")),
+                   "remove": str(_l("Remove"))},
+        "sources": {"grids": url_for("areas.pick_grids"), "orgs": url_for("registry.pick_orgs"),
+                    "areas": url_for("areas.pick_areas", level="district")},
     }
 
 
@@ -42,8 +46,10 @@ def index():
     """User administration: the first page of users; search and changes go through the API."""
     users, total = service.list_users(get_session(), limit=200)
     roles = [{"value": r, "label": str(ROLE_NAMES[r])} for r in ROLES]
-    return render_template("auth/users.html", roles=roles, text=_text(), me=actor().id,
-                           users=[_page_record(u) for u in users], total=total)
+    text = _text()
+    picker = {f"data-text-{k}": v for k, v in text["picker"].items()}
+    return render_template("auth/users.html", roles=roles, text=text, me=actor().id,
+                           users=[_page_record(u) for u in users], total=total, picker=picker)
 
 
 def _page_record(user):

@@ -32,14 +32,23 @@ def test_admin_creates_and_deactivates_a_user_whose_session_ends(users_app):
         admin.fill("#new-display-name", "李四")
         admin.fill("#new-password", "li-si password 2026")
         admin.select_option("#new-role", "planner")
+        # The district is picked by name (pinyin initials), not typed as a code.
+        admin.fill("#new-area", "yzq")
+        admin.locator("#create-form [role=option]", has_text="渝中区").first.click()
+        assert admin.input_value("#create-form input[name=area_code]") == "500103"
         admin.click("#create-form button[type=submit]")
         admin.wait_for_selector("#create-error:not(:empty)")
-        assert "username" in admin.inner_text("#create-error")
+        assert "用户名" in admin.inner_text("#create-error")  # the field by its label
         admin.fill("#new-username", "li.si")
         admin.click("#create-form button[type=submit]")
         row = admin.locator('[data-user="li.si"]')
         row.wait_for()
         assert "李四" in row.inner_text() and "启用" in row.inner_text()
+        assert "500103" in row.inner_text()
+        # Editing offers the same name pickers, each with its label.
+        row.locator("[data-edit]").click()
+        assert row.locator("form.user-edit [data-picker] label").count() == 3
+        row.locator("form.user-edit [data-cancel]").click()
         # Nothing overflows the phone's width.
         assert admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 

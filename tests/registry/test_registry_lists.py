@@ -309,3 +309,19 @@ def test_review_queue_and_lists_in_english(app, actors, registry):
     html = page.get("/registry/review?lang=en").get_data(as_text=True)
     assert "Approve selected" in html and "Reject selected" in html
     assert "Export Excel" in page.get("/registry/teams?lang=en").get_data(as_text=True)
+
+
+def test_organisations_are_picked_by_name_initials_or_code(client, actors, registry):
+    admin = registry["admin"]
+
+    def picked(q, headers=admin):
+        answer = client.get("/api/v1/pick/orgs", query_string={"q": q}, headers=headers)
+        assert answer.status_code == 200
+        return [item["value"] for item in answer.get_json()["items"]]
+
+    far = str(registry["far"]["id"])
+    assert picked("江北待审") == [far]
+    assert far in picked("jbdsd")  # pinyin initials of 江北待审队
+    assert picked(credit_code(103)) == [far]
+    # An organisation administrator finds only their own.
+    assert picked("", registry["org_headers"]) == [str(registry["approved"]["id"])]

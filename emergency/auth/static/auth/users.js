@@ -40,6 +40,15 @@
       el("label", {"class": "form-label small mb-0", "for": id, text: label}), input]);
   }
 
+  // A name picker (emergency/static/picker.js) in a form column: people choose grids,
+  // organisations and districts by name; the hidden input carries the code or id.
+  function picker(options) {
+    options.texts = text.picker;
+    options.labelClass = "form-label small mb-0";
+    options.inputClass = "form-control form-control-sm";
+    return el("div", {"class": "col-12 col-md-6"}, [window.Picker.build(options)]);
+  }
+
   function editForm(u, item) {
     var role = el("select", {"class": "form-select form-select-sm", name: "role"});
     data.roles.forEach(function (r) {
@@ -58,9 +67,14 @@
       el("div", {"class": "row g-2"}, [
         field(text.display_name, input("display_name", u.display_name, {maxlength: "100"})),
         field(text.role, role),
-        field(text.grids, input("grid_codes", u.grid_codes.join(", "))),
-        field(text.org, input("org_id", u.org_id, {inputmode: "numeric"})),
-        field(text.area, input("area_code", u.area_code, {inputmode: "numeric"})),
+        picker({label: text.grids, name: "grid_codes", source: data.text.sources.grids,
+                multiple: true, chosen: u.grid_codes.map(function (c) {
+                  return {value: c, label: c};
+                })}),
+        picker({label: text.org, name: "org_id", source: data.text.sources.orgs,
+                value: u.org_id, text: u.org_id === null ? "" : String(u.org_id)}),
+        picker({label: text.area, name: "area_code", source: data.text.sources.areas,
+                value: u.area_code, text: u.area_code || ""}),
         field(text.new_password, input("password", "", {type: "password", minlength: "8",
                                                          autocomplete: "new-password"}))
       ]),
@@ -121,7 +135,11 @@
         buttons])
     ]);
     edit.addEventListener("click", function () {
-      if (!item.querySelector("form.user-edit")) { item.appendChild(editForm(u, item)); }
+      if (!item.querySelector("form.user-edit")) {
+        var form = editForm(u, item);
+        item.appendChild(form);
+        window.Picker.attach(form);
+      }
     });
     var toggle = buttons.querySelector("[data-toggle-active]");
     if (toggle) { toggle.addEventListener("click", function () { toggleActive(u, item); }); }
