@@ -9,10 +9,11 @@ from emergency.db import Base, UTCDateTime, utcnow
 LEVELS = ("red", "orange", "yellow", "blue")  # 红橙黄蓝, red most severe
 STATUSES = ("draft", "approved", "published", "lifted", "cancelled", "expired")
 # What a warning's status may become, and by which step (POST /warnings/{id}/transition).
-# "expired" is set only by the expiry job (emergency warnings expire).
+# "expired" is set only by the expiry job (emergency warnings expire); changing an approved
+# warning (PATCH) returns it to draft.
 TRANSITIONS = {
     "draft": ("approved", "cancelled"),
-    "approved": ("published", "cancelled", "draft"),
+    "approved": ("published", "cancelled"),
     "published": ("lifted",),
     "lifted": (),
     "cancelled": (),

@@ -10,6 +10,8 @@ registry, plans < operations (risk, hazards, incidents) < maps < this compositio
 from dataclasses import dataclass
 from types import ModuleType
 
+import alerts.api
+import alerts.cli
 import alerts.models
 import hazards.api
 import hazards.cli
@@ -86,7 +88,7 @@ DOMAINS = (
     Domain("incidents", models=(incidents.models,), api=incidents.api,
            views=(incidents.views, incidents.claims.views, incidents.inbox.views),
            demo=(incidents.demo.load_incidents,)),
-    Domain("alerts", models=(alerts.models,)),
+    Domain("alerts", models=(alerts.models,), api=alerts.api, commands=(alerts.cli.cli,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
            commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
     Domain("maps", api=maps.api, views=(maps.views,)),

@@ -1,0 +1,108 @@
+"""JSON API for warnings (预警): drafts, changes, the four-eyes steps, lists, expiry.
+
+``GET /warnings/{id}?format=cap`` and ``POST /warnings/import`` (CAP 1.2) are in this
+blueprint too, built on alerts/cap.py.
+"""
+
+from flask import current_app
+
+from alerts import listing, schemas, service
+from emergency.auth.permissions import actor, allow
+from emergency.auth.roles import ADMIN, DISPATCHER, EVERYONE, PLANNER
+from emergency.db import get_session
+from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jsonbody import Blueprint
+from emergency.schemas import FeatureCollectionSchema
+
+blp = Blueprint("alerts_api", __name__, url_prefix="/api/v1",
+                description="Warnings (预警): draft, four-eyes approval and publication, "
+                "lifting, expiry")
+
+DRAFTERS = (ADMIN, PLANNER, DISPATCHER)
+
+
+def release():
+    """The CAP sender and identifier prefix from the configuration."""
+    config = current_app.config
+    return service.Release(sender=config["CAP_SENDER"], prefix=config["CAP_IDENTIFIER_PREFIX"])
+
+
+def region():
+    """The served region (SERVED_BBOX)."""
+    return current_app.config["SERVED_BBOX"]
+
+
+def to_feature(record):
+    """A warning as a GeoJSON Feature (the list shape)."""
+    props = {k: v for k, v in record.items() if k != "geometry"}
+    for key, value in props.items():
+        if hasattr(value, "isoformat"):
+            props[key] = value.isoformat()
+    return feature(record["id"], record["geometry"], props)
+
+
+def _out(warning_id):
+    """The warning as answered after a change."""
+    return listing.get_warning(get_session(), actor(), warning_id)
+
+
+@blp.route("/warnings", methods=["POST"])
+@allow(*DRAFTERS)
+@blp.arguments(schemas.WarningIn)
+@blp.response(201, schemas.WarningOut)
+def create_warning(body):
+    """Draft a warning (status draft); areas by code, or a drawn polygon, or both."""
+    warning = service.create_warning(get_session(), actor(), region=region(), **body)
+    return _out(warning.id)
+
+
+@blp.route("/warnings", methods=["GET"])
+@allow(EVERYONE)
+@blp.arguments(schemas.WarningQuery, location="query")
+@blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
+def list_warnings(query):
+    """Warnings as a FeatureCollection, newest first (filters status, level, hazard_type,
+    area_code, active, bbox, q; limit and offset)."""
+    records, total = listing.list_warnings(get_session(), actor(), **query)
+    return geojson_response(feature_collection([to_feature(r) for r in records], total))
+
+
+@blp.route("/warnings/<int:warning_id>", methods=["GET"])
+@allow(EVERYONE)
+@blp.response(200, schemas.WarningOut)
+def get_warning(warning_id):
+    """One warning with every area named and its recorded steps."""
+    return _out(warning_id)
+
+
+@blp.route("/warnings/<int:warning_id>", methods=["PATCH"])
+@allow(*DRAFTERS)
+@blp.arguments(schemas.WarningPatch)
+@blp.response(200, schemas.WarningOut)
+def update_warning(body, warning_id):
+    """Change a warning: a draft stays a draft, an approved one returns to draft, a
+    published one is released at once as a new version (CAP Update; reason required)."""
+    note = body.pop("note", "")
+    service.update_warning(get_session(), actor(), warning_id, body, region=region(),
+                           release=release(), note=note)
+    return _out(warning_id)
+
+
+@blp.route("/warnings/<int:warning_id>/transition", methods=["POST"])
+@allow(*DRAFTERS)
+@blp.arguments(schemas.WarningTransitionIn)
+@blp.response(200, schemas.WarningOut)
+def transition_warning(body, warning_id):
+    """Approve, publish (both by an administrator or planner other than the author), cancel
+    (before publication) or lift (after); cancelling and lifting need a note."""
+    service.transition(get_session(), actor(), warning_id, body["to"], body["note"],
+                       release=release())
+    return _out(warning_id)
+
+
+@blp.route("/warnings/expire", methods=["POST"])
+@allow(ADMIN)
+@blp.response(200, schemas.ExpiryOut)
+def expire():
+    """Mark published warnings past their expiry as expired (as the scheduled job does)."""
+    return {"expired": service.expire_due(get_session())}
