@@ -10,6 +10,8 @@ registry, plans < operations (risk, hazards, incidents) < maps < this compositio
 from dataclasses import dataclass
 from types import ModuleType
 
+import alerts.api
+import alerts.cli
 import alerts.models
 import alerts.public
 import hazards.api
@@ -87,7 +89,7 @@ DOMAINS = (
     Domain("incidents", models=(incidents.models,), api=incidents.api,
            views=(incidents.views, incidents.claims.views, incidents.inbox.views),
            demo=(incidents.demo.load_incidents,)),
-    Domain("alerts", models=(alerts.models,)),
+    Domain("alerts", models=(alerts.models,), api=alerts.api, commands=(alerts.cli.cli,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
