@@ -82,6 +82,9 @@ SETTINGS = [
             "(yuan), e.g. {\"local_daily_wage\": \"320.00\"}; JSON in "
             "the environment, a dict in instance/config.py. Defaults and sources: "
             "docs/incidents.md.", dict),
+    Setting("INCIDENT_REPORT_MINUTES", 30, "Minutes after an incident is opened by which its "
+            "initial information report (首报) is due; later it is report_overdue (the State "
+            "Council's 30-minute rule for major events; docs/incidents.md).", int),
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
     Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
@@ -236,6 +239,7 @@ def validate(app):
     cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
                  "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
-                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS"):
+                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS",
+                 "INCIDENT_REPORT_MINUTES"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -24,6 +24,8 @@ import incidents.claims.views
 import incidents.demo
 import incidents.inbox.views
 import incidents.models
+import incidents.reports.models
+import incidents.reports.views
 import incidents.views
 import maps.api
 import maps.views
@@ -86,8 +88,10 @@ DOMAINS = (
            demo=(plans.demo.load_plans,)),
     Domain("hazards", models=(hazards.models,), api=hazards.api, views=(hazards.views,),
            commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
-    Domain("incidents", models=(incidents.models,), api=incidents.api,
-           views=(incidents.views, incidents.claims.views, incidents.inbox.views),
+    Domain("incidents", models=(incidents.models, incidents.reports.models),
+           api=incidents.api,
+           views=(incidents.views, incidents.claims.views, incidents.inbox.views,
+                  incidents.reports.views),
            demo=(incidents.demo.load_incidents,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, commands=(alerts.cli.cli,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.

@@ -15,6 +15,9 @@ from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import onscene, schemas
 from incidents import service as incidents
+from incidents.reports import deadline
+from incidents.reports import schemas as report_schemas
+from incidents.reports import service as reports
 from registry.crypto import app_cipher
 
 blp = Blueprint("incidents", __name__, url_prefix="/api/v1",
@@ -22,6 +25,17 @@ blp = Blueprint("incidents", __name__, url_prefix="/api/v1",
 
 WRITERS = (ADMIN, DISPATCHER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report_minutes():
+    """INCIDENT_REPORT_MINUTES: the initial report is due this long after opening."""
+    return current_app.config["INCIDENT_REPORT_MINUTES"]
+
+
+def _incident_out(session, incident):
+    """An incident as the API shows it, with the state of its information reports."""
+    return {**incidents.incident_dict(session, incident),
+            **deadline.state_of(session, incident, _report_minutes())}
 
 
 def _rate_overrides():
@@ -37,7 +51,7 @@ def create_incident(body):
     """Open an incident; the applicable plan and response level are found at once."""
     session = get_session()
     incident = incidents.create_incident(session, actor(), **body)
-    return incidents.incident_dict(session, incident)
+    return _incident_out(session, incident)
 
 
 @blp.route("/incidents/evaluate", methods=["POST"])
@@ -55,7 +69,8 @@ def evaluate_incident(body):
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def list_incidents(query):
     """Incidents as a FeatureCollection (filters status, since, incident_type, bbox)."""
-    records, total = incidents.list_incidents(get_session(), actor(), **query)
+    records, total = incidents.list_incidents(get_session(), actor(),
+                                              report_minutes=_report_minutes(), **query)
     features = [feature(r["id"], r["geometry"], {k: v for k, v in r.items()
                                                  if k != "geometry"}) for r in records]
     for f in features:
@@ -67,8 +82,9 @@ def list_incidents(query):
 @allow(BUREAU)
 @blp.response(200, schemas.IncidentOut)
 def get_incident(incident_id):
-    """One incident with its plan, level and forces still missing."""
-    return incidents.get_incident(get_session(), actor(), incident_id)
+    """One incident with its plan, level, forces still missing and report state."""
+    session = get_session()
+    return _incident_out(session, incidents.incident_in_scope(session, actor(), incident_id))
 
 
 @blp.route("/incidents/<int:incident_id>", methods=["PATCH"])
@@ -80,7 +96,7 @@ def update_incident(body, incident_id):
     (open/responding; closing is POST /incidents/{id}/close)."""
     session = get_session()
     incident = incidents.update_incident(session, actor(), incident_id, **body)
-    return incidents.incident_dict(session, incident)
+    return _incident_out(session, incident)
 
 
 @blp.route("/incidents/<int:incident_id>/transition", methods=["POST"])
@@ -92,7 +108,7 @@ def transition_incident(body, incident_id):
     session = get_session()
     incident = incidents.transition_incident(session, actor(), incident_id, body["to"],
                                              body["note"])
-    return incidents.incident_dict(session, incident)
+    return _incident_out(session, incident)
 
 
 @blp.route("/incidents/<int:incident_id>/close", methods=["POST"])
@@ -103,7 +119,7 @@ def close_incident(body, incident_id):
     """Close with the after-action record; 409 while a dispatch is active."""
     session = get_session()
     incident = incidents.close_incident(session, actor(), incident_id, **body)
-    return incidents.incident_dict(session, incident)
+    return _incident_out(session, incident)
 
 
 @blp.route("/incidents/<int:incident_id>/timeline", methods=["GET"])
@@ -113,6 +129,27 @@ def incident_timeline(incident_id):
     """What happened, oldest first: metrics, level changes, dispatch steps, claims."""
     events = incidents.timeline(get_session(), actor(), incident_id)
     return {"items": events, "total": len(events)}
+
+
+@blp.route("/incidents/<int:incident_id>/reports", methods=["POST"])
+@allow(WRITERS)
+@blp.arguments(report_schemas.ReportIn)
+@blp.response(201, report_schemas.ReportOut)
+def create_report(body, incident_id):
+    """Make the incident's next information report: initial (首报, once), follow-up (续报,
+    after the initial) or final (终报, closes the series; the incident must be closed)."""
+    report = reports.create_report(get_session(), actor(), incident_id,
+                                   minutes=_report_minutes(), **body)
+    return reports.report_dict(report)
+
+
+@blp.route("/incidents/<int:incident_id>/reports", methods=["GET"])
+@allow(BUREAU)
+@blp.response(200, report_schemas.ReportList)
+def list_reports(incident_id):
+    """The incident's information reports in order, whether the initial report is overdue,
+    and which kinds may come next."""
+    return reports.list_reports(get_session(), actor(), incident_id, _report_minutes())
 
 
 @blp.route("/incidents/<int:incident_id>/recommendations", methods=["GET"])

@@ -11,11 +11,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from emergency.db import utcnow
 from emergency.exports import append_row
 from emergency.geo import service as geo
 from emergency.geo.models import Area
 from emergency.vocabulary import LOCAL_ZONE
 from incidents.models import INCIDENT_STATUSES, Incident
+from incidents.reports import deadline
 from incidents.service import check_read, in_district
 from plans.incident_types import INCIDENT_TYPES
 from registry.service import district_scoped
@@ -50,7 +52,8 @@ def parse_filters(args):
     """The list's filters from a query string; unknown or malformed values are dropped.
 
     Keys: q (words of the title), status, incident_type, district (an area code),
-    date_from and date_to (local days, inclusive), limit and offset.
+    date_from and date_to (local days, inclusive), report_overdue (1: only incidents whose
+    initial information report is overdue), limit and offset.
     """
     q = (args.get("q") or "").strip()[:100]
     status = args.get("status") if args.get("status") in INCIDENT_STATUSES else None
@@ -61,6 +64,7 @@ def parse_filters(args):
         limit = DEFAULT_PAGE_SIZE
     return {"q": q or None, "status": status, "incident_type": kind, "district": district,
             "date_from": _day(args.get("date_from")), "date_to": _day(args.get("date_to")),
+            "report_overdue": args.get("report_overdue") in ("1", "true") or None,
             "limit": limit, "offset": _int(args.get("offset"), 0, 0, 10_000_000)}
 
 
@@ -90,19 +94,36 @@ def _where(session, user, filters):
         where.append(t.c.occurred_at >= _local_start(filters["date_from"]))
     if filters.get("date_to"):
         where.append(t.c.occurred_at < _local_start(filters["date_to"] + timedelta(days=1)))
+    if filters.get("report_overdue"):
+        where.append(deadline.overdue_clause(t, _minutes(filters)))
     return where
+
+
+def _minutes(filters):
+    """The report deadline in minutes the view put in the filters (INCIDENT_REPORT_MINUTES)."""
+    return filters.get("report_minutes") or deadline.DEFAULT_MINUTES
 
 
 _COLUMNS = ("id", "title", "incident_type", "status", "area_code", "occurred_at",
             "response_level", "plan_title")
 
 
-def _rows(session, where, limit, offset):
-    """Rows of the list, newest first (served by the occurred_at index)."""
+def _rows(session, where, limit, offset, minutes=deadline.DEFAULT_MINUTES):
+    """Rows of the list, newest first (served by the occurred_at index), each with whether
+    its initial report is overdue."""
     t = Incident.__table__
-    statement = (select(*(t.c[name] for name in _COLUMNS)).where(*where)
+    statement = (select(*(t.c[name] for name in _COLUMNS), t.c.created_at,
+                        deadline.initial_reported_at(t.c.id).label("initial_report_at"))
+                 .where(*where)
                  .order_by(t.c.occurred_at.desc(), t.c.id.desc()).limit(limit).offset(offset))
-    return [dict(r) for r in session.execute(statement).mappings()]
+    rows, now = [], utcnow()
+    for row in session.execute(statement).mappings():
+        record = dict(row)
+        record["report_overdue"] = deadline.state(
+            record.pop("created_at"), record.pop("initial_report_at"), minutes,
+            now)["report_overdue"]
+        rows.append(record)
+    return rows
 
 
 def list_page(session, user, filters):
@@ -111,14 +132,15 @@ def list_page(session, user, filters):
     where = _where(session, user, filters)
     t = Incident.__table__
     total = session.scalar(select(func.count(t.c.id)).where(*where))
-    records = _rows(session, where, filters["limit"], filters["offset"]) if total else []
+    records = _rows(session, where, filters["limit"], filters["offset"],
+                    _minutes(filters)) if total else []
     return records, total
 
 
 def export_records(session, user, filters):
     """Every incident of the filtered list (at most EXPORT_MAX), newest first."""
     check_read(user)
-    return _rows(session, _where(session, user, filters), EXPORT_MAX, 0)
+    return _rows(session, _where(session, user, filters), EXPORT_MAX, 0, _minutes(filters))
 
 
 def districts(session, user):

@@ -134,6 +134,13 @@ class IncidentOut(Schema):
     updated_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
     after_action = fields.Nested(AfterActionOut, allow_none=True)
+    report_due_at = fields.AwareDateTime(metadata={
+        "description": "when the initial information report (首报) is or was due: "
+                       "INCIDENT_REPORT_MINUTES after the incident was opened"})
+    initial_report_at = fields.AwareDateTime(allow_none=True)
+    report_overdue = fields.Boolean(metadata={
+        "description": "no initial report and its time has passed"})
+    initial_report_late = fields.Boolean()
 
 
 class IncidentQuery(SpatialPageQuery):
@@ -142,6 +149,8 @@ class IncidentQuery(SpatialPageQuery):
     status = fields.String(validate=validate.OneOf(INCIDENT_STATUSES))
     since = fields.AwareDateTime()
     incident_type = fields.String(validate=validate.Length(1, 40))
+    report_overdue = fields.Boolean(metadata={
+        "description": "true: only incidents whose initial report is overdue; false: none"})
 
 
 class EventOut(Schema):

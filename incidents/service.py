@@ -24,6 +24,7 @@ from emergency.geo.models import Area
 from emergency.geo.service import areas_at, in_area
 from emergency.spatial import nearest as nn
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
+from incidents.reports import deadline
 from plans import service as plans_service
 from plans.incident_types import INCIDENT_TYPES
 from registry.models import CATEGORIES, Organisation, RescueTeam, TeamMember
@@ -358,11 +359,18 @@ def get_incident(session, user, incident_id):
 
 
 def list_incidents(session, user, status=None, since=None, bbox=None, incident_type=None,
-                   limit=100, offset=0):
-    """Incidents, newest first, as (records, total); records carry GeoJSON text."""
+                   limit=100, offset=0, report_overdue=None,
+                   report_minutes=deadline.DEFAULT_MINUTES):
+    """Incidents, newest first, as (records, total); records carry GeoJSON text and whether
+    the initial report is overdue (``report_overdue`` filters on it)."""
     check_read(user)
     t = Incident.__table__
     where = in_district(session, user)
+    now = utcnow()
+    if report_overdue is True:
+        where.append(deadline.overdue_clause(t, report_minutes, now))
+    elif report_overdue is False:
+        where.append(deadline.not_overdue_clause(t, report_minutes, now))
     if status:
         where.append(t.c.status == status)
     if since:
@@ -374,11 +382,19 @@ def list_incidents(session, user, status=None, since=None, bbox=None, incident_t
     total = session.scalar(select(func.count()).select_from(t).where(*where))
     rows = session.execute(
         select(t.c.id, t.c.title, t.c.incident_type, t.c.status, t.c.area_code,
-               t.c.occurred_at, t.c.response_level, t.c.plan_id, t.c.metrics,
+               t.c.occurred_at, t.c.response_level, t.c.plan_id, t.c.metrics, t.c.created_at,
+               deadline.initial_reported_at(t.c.id).label("initial_report_at"),
                spatial.as_geojson(session, t.c.location).label("geometry"))
         .where(*where).order_by(t.c.occurred_at.desc(), t.c.id.desc())
         .limit(limit).offset(offset)).mappings().all()
-    return [dict(r) for r in rows], total
+    records = []
+    for row in rows:
+        record = dict(row)
+        record["report_overdue"] = deadline.state(
+            record.pop("created_at"), record.pop("initial_report_at"), report_minutes,
+            now)["report_overdue"]
+        records.append(record)
+    return records, total
 
 
 def timeline(session, user, incident_id):

@@ -18,6 +18,7 @@ from emergency.vocabulary import CATEGORY_LABELS, LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import listing
 from incidents import service as incidents
+from incidents.reports import views as report_pages
 from maps import incidents as incident_maps
 from maps import pages
 from plans.content import COMMON_METRICS
@@ -77,6 +78,7 @@ SENTENCES = {
     "t_closed": _l("%(actor)s closed the incident"),
     "t_title": _l("%(actor)s renamed the incident: %(title)s"),
     "t_checkout_auto": _l("%(n)s members still on scene were checked out"),
+    "t_report": _l("%(actor)s sent the %(kind)s"),
     "t_other": _l("%(actor)s: %(kind)s"),
     "reason": _l("Reason: %(note)s"),
     "warnings": _l("Warnings: %(text)s"),
@@ -135,6 +137,7 @@ def list_page():
     """Incidents, newest first, filtered and paged, each linking to its dispatch console."""
     session, user = get_session(), actor()
     filters = listing.parse_filters(request.args)
+    filters["report_minutes"] = current_app.config["INCIDENT_REPORT_MINUTES"]
     records, total = listing.list_page(session, user, filters)
     places = listing.area_names(session, [r["area_code"] for r in records])
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
@@ -154,6 +157,7 @@ def export_list():
     """The filtered list as an .xlsx workbook (the export is audited)."""
     session, user = get_session(), actor()
     filters = listing.parse_filters(request.args)
+    filters["report_minutes"] = current_app.config["INCIDENT_REPORT_MINUTES"]
     records = listing.export_records(session, user, filters)
     labels = _labels()
     places = listing.area_names(session, [r["area_code"] for r in records])
@@ -214,6 +218,8 @@ def _console_texts():
     texts = {k: str(v) for k, v in SENTENCES.items()}
     texts["claim_statuses"] = {k: str(v) for k, v in CLAIM_STATUSES.items()}
     texts["conditions"] = {k: str(v) for k, v in RETURN_CONDITIONS.items()}
+    texts["report_kinds"] = {k: str(v) for k, v in report_pages.KIND_LABELS.items()}
+    texts["report_follow_up_n"] = _("Follow-up report %(n)s")
     texts["after_action"] = {"summary": _("Summary"), "dead": _("Dead"),
                              "missing": _("Missing persons"), "injured": _("Injured"),
                              "losses_yuan": _("Direct economic losses (yuan)"),
@@ -257,5 +263,6 @@ def console_page(incident_id):
     return render_template("incidents/console.html", incident=incident, category=category,
                            can_write=can_write, console=console,
                            links=_claim_links(incident_id),
+                           report_panel=report_pages.console_panel(session, user, incident_id),
                            type_label=_type_label(incident["incident_type"]),
                            metrics=_metric_labels(), **labels, **pages.page_parts(fmap))

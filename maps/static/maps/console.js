@@ -213,6 +213,10 @@
       case 'compensation':
         text = fmt(T.t_compensation, {id: d.compensation_id, status: T.claim_statuses[d.status] || d.status});
         break;
+      case 'report':
+        text = fmt(T.t_report, {actor: actor, kind: d.kind === 'follow_up' && d.seq ?
+          fmt(T.report_follow_up_n, {n: d.seq - 1}) : (T.report_kinds[d.kind] || d.kind)});
+        break;
       default: text = fmt(T.t_other, {actor: actor, kind: e.kind});
     }
     if (note && note !== 'first dispatch') { text += ' ' + fmt(T.reason, {note: note}); }
