@@ -14,6 +14,7 @@ import alerts.api
 import alerts.cli
 import alerts.models
 import alerts.public
+import alerts.views
 import hazards.api
 import hazards.cli
 import hazards.demo
@@ -93,7 +94,8 @@ DOMAINS = (
            views=(incidents.views, incidents.claims.views, incidents.inbox.views,
                   incidents.reports.views),
            demo=(incidents.demo.load_incidents,)),
-    Domain("alerts", models=(alerts.models,), api=alerts.api, commands=(alerts.cli.cli,)),
+    Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
+           commands=(alerts.cli.cli,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
