@@ -162,7 +162,12 @@ def new_report(incident_id):
     values, problems = _form_values(request.form)
     kind = values["kind"] if values["kind"] in KIND_LABELS else None
     try:
-        if problems:
+        if problems:  # the service's own checks name the other fields' problems too
+            try:
+                reports.check_report(**{k: 0 if v is None and k in COUNT_FIELDS else v
+                                        for k, v in values.items()})
+            except Invalid as exc:
+                problems = {**exc.details, **problems}
             raise Invalid("some fields of the report are not valid", problems)
         report = reports.create_report(session, user, incident_id, minutes=_minutes(),
                                        **values)

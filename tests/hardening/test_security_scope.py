@@ -373,6 +373,9 @@ DISTRICT_ROWS = {
     "GET /api/v1/incidents/{incident_id}/dispatches": None,
     "POST /api/v1/incidents/{incident_id}/dispatches": lambda side: {
         "team_id": side["spare"]["id"]},
+    "GET /api/v1/incidents/{incident_id}/reports": None,
+    "POST /api/v1/incidents/{incident_id}/reports": {
+        "kind": "initial", "body": "x", "dead": 0, "missing": 0, "injured": 0},
     "GET /api/v1/incidents/{incident_id}/requisitions": None,
     "POST /api/v1/incidents/{incident_id}/requisitions": {
         "owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
