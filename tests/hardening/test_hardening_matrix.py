@@ -113,9 +113,6 @@ MATRIX = {
     "GET /api/v1/incidents/{incident_id}/recommendations": BUREAU,
     "POST /api/v1/incidents/{incident_id}/dispatches": {ADMIN, DISPATCHER},
     "GET /api/v1/incidents/{incident_id}/dispatches": BUREAU,
-    # incident information reports (首报/续报/终报): read bureau, write admin, dispatcher
-    "POST /api/v1/incidents/{incident_id}/reports": {ADMIN, DISPATCHER},
-    "GET /api/v1/incidents/{incident_id}/reports": BUREAU,
     "GET /api/v1/dispatches": BUREAU | {ORG},
     "GET /api/v1/dispatches/{dispatch_id}": BUREAU | {ORG},
     "POST /api/v1/dispatches/{dispatch_id}/transition": {ADMIN, DISPATCHER, ORG},
@@ -142,6 +139,14 @@ MATRIX = {
     # map layers and search: everyone signed in (each layer applies its resource's rule)
     "GET /api/v1/maps/layers": ALL, "GET /api/v1/maps/layers/{name}": ALL,
     "GET /api/v1/maps/search": ALL,
+    # warnings (预警): read everyone signed in (others than bureau roles: released ones only);
+    # draft and change admin, planner, dispatcher; approve, publish and lift admin, planner
+    # (checked per step, with four eyes); the expiry job's endpoint admin
+    "POST /api/v1/warnings": {ADMIN, PLANNER, DISPATCHER}, "GET /api/v1/warnings": ALL,
+    "GET /api/v1/warnings/{warning_id}": ALL,
+    "PATCH /api/v1/warnings/{warning_id}": {ADMIN, PLANNER, DISPATCHER},
+    "POST /api/v1/warnings/{warning_id}/transition": {ADMIN, PLANNER, DISPATCHER},
+    "POST /api/v1/warnings/expire": {ADMIN},
 }
 
 MISSING_ID = "999999"
