@@ -113,6 +113,9 @@ MATRIX = {
     "GET /api/v1/incidents/{incident_id}/recommendations": BUREAU,
     "POST /api/v1/incidents/{incident_id}/dispatches": {ADMIN, DISPATCHER},
     "GET /api/v1/incidents/{incident_id}/dispatches": BUREAU,
+    # incident information reports (首报/续报/终报): read bureau, write admin, dispatcher
+    "POST /api/v1/incidents/{incident_id}/reports": {ADMIN, DISPATCHER},
+    "GET /api/v1/incidents/{incident_id}/reports": BUREAU,
     "GET /api/v1/dispatches": BUREAU | {ORG},
     "GET /api/v1/dispatches/{dispatch_id}": BUREAU | {ORG},
     "POST /api/v1/dispatches/{dispatch_id}/transition": {ADMIN, DISPATCHER, ORG},
