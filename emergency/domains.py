@@ -12,6 +12,7 @@ from types import ModuleType
 
 import alerts.api
 import alerts.cli
+import alerts.demo
 import alerts.models
 import alerts.public
 import alerts.views
@@ -95,7 +96,7 @@ DOMAINS = (
                   incidents.reports.views),
            demo=(incidents.demo.load_incidents,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
-           commands=(alerts.cli.cli,)),
+           commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
