@@ -4,9 +4,11 @@
 blueprint too, built on alerts/cap.py.
 """
 
-from flask import current_app
+from flask import Response, current_app, request, url_for
+from marshmallow import Schema, fields, validate
 
-from alerts import listing, schemas, service
+from alerts import capimport, feeds, listing, schemas, service
+from alerts.cap import MIMETYPE as CAP_MIMETYPE
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, DISPATCHER, EVERYONE, PLANNER
 from emergency.db import get_session
@@ -67,12 +69,58 @@ def list_warnings(query):
     return geojson_response(feature_collection([to_feature(r) for r in records], total))
 
 
+class WarningFormatQuery(Schema):
+    """Query of GET /warnings/{id}: the JSON record or its CAP 1.2 document."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "cap")),
+                           metadata={"description": "json (default) or cap: the CAP 1.2 "
+                                     "alert (application/cap+xml) of a published warning"})
+
+
 @blp.route("/warnings/<int:warning_id>", methods=["GET"])
 @allow(EVERYONE)
+@blp.arguments(WarningFormatQuery, location="query")
 @blp.response(200, schemas.WarningOut)
-def get_warning(warning_id):
-    """One warning with every area named and its recorded steps."""
-    return _out(warning_id)
+@blp.alt_response(409, description="format=cap of a warning never published")
+def get_warning(query, warning_id):
+    """One warning with every area named and its recorded steps; ``format=cap`` gives its
+    CAP 1.2 alert (Alert, Update after a change, Cancel when lifted; an imported warning as
+    its source sent it)."""
+    if query["format"] != "cap":
+        return _out(warning_id)
+    record = _out(warning_id)  # 404 for an unknown warning, scope as for the JSON
+    session = get_session()
+    warning = feeds.ever_published(session, record["id"], conflict=True)
+    page = url_for("public_pages.warnings_page", _external=True) + f"#w{warning.id}"
+    data = feeds.cap_document(session, warning, current_app.config["CAP_SENDER"], web=page)
+    return Response(data, mimetype=CAP_MIMETYPE)
+
+
+@blp.route("/warnings/import", methods=["POST"])
+@allow(*capimport.IMPORTERS)
+@blp.doc(requestBody={"required": True, "content": {
+    CAP_MIMETYPE: {"schema": {"type": "string"}},
+    "application/xml": {"schema": {"type": "string"}}}})
+@blp.response(201, schemas.WarningOut)
+@blp.alt_response(200, schema=schemas.WarningOut, description="the same sender and identifier "
+                  "again (the stored warning), or an Update or Cancel applied to it")
+@blp.alt_response(413, description="larger than CAP_IMPORT_MAX_BYTES")
+@blp.alt_response(422, description="not CAP 1.2, or not importable (the element is named)")
+def import_warning():
+    """Import a CAP 1.2 alert of another bureau (body: the XML document) as a published
+    warning keeping its sender and identifier; the same alert again is not duplicated, an
+    Update changes the warning it references, a Cancel lifts it. Administrators and
+    planners only (importing publishes)."""
+    limit = capimport.MAX_BYTES
+    if (request.content_length or 0) > limit:
+        raise capimport.too_large()
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise capimport.too_large()
+    warning, created = capimport.import_alert(
+        get_session(), actor(), data, own_sender=current_app.config["CAP_SENDER"],
+        region=region())
+    return _out(warning.id), 201 if created else 200
 
 
 @blp.route("/warnings/<int:warning_id>", methods=["PATCH"])

@@ -259,6 +259,7 @@ class Alert:
     instruction: str = ""
     note: str = ""
     areas: list = field(default_factory=list)
+    document: str = ""  # the document as text to keep (UTF-8 as sent, else re-encoded)
 
     @property
     def level(self):
@@ -336,25 +337,36 @@ def parse_alert(data):
     root = read_root(data)
     if root.tag != q("alert"):
         raise Invalid("not a CAP 1.2 alert",
-                      {"alert": ["the root element must be alert in namespace " + NS]})
+                      {"cap:alert": ["the root element must be alert in the CAP 1.2 namespace "
+                                     "(urn:oasis:names:tc:emergency:cap:1.2)"]})
     checker = schema()
     if not checker.validate(root):
         problems = {}
         for error in checker.error_log:
-            problems.setdefault(_field_of(error.message), []).append(
-                "does not follow CAP 1.2: " + _SPACE.sub(" ", error.message.replace(
-                    "{" + NS + "}", ""))[:300])
+            found = problems.setdefault("cap:" + _field_of(error.message),
+                                        ["does not follow the CAP 1.2 schema"])
+            # lxml's own words after ours (English): the element and what was expected.
+            found.append(_SPACE.sub(" ", error.message.replace("{" + NS + "}", ""))[:300])
         raise Invalid("the CAP document is invalid", problems)
     alert = Alert(identifier=_text(root, "identifier"), sender=_text(root, "sender"),
                   sent=_time(_text(root, "sent")), status=_text(root, "status"),
                   msg_type=_text(root, "msgType"), references=_references(root),
-                  note=_text(root, "note"))
+                  note=_text(root, "note"), document=_document(data, root))
     infos = root.findall(q("info"))
     chosen = next((i for i in infos if _text(i, "language").lower().startswith("zh")),
                   infos[0] if infos else None)
     if chosen is not None:
         _read_info(alert, chosen)
     return alert
+
+
+def _document(data, root):
+    """The document as text: as it was sent when that was UTF-8, else written again as UTF-8
+    (a GB 2312 document keeps its content, its declaration says UTF-8)."""
+    encoding = (root.getroottree().docinfo.encoding or "UTF-8").upper().replace("_", "-")
+    if encoding in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        return data.decode("utf-8")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def _references(root):
@@ -364,7 +376,7 @@ def _references(root):
         parts = entry.split(",")
         if len(parts) != 3:
             raise Invalid("the CAP document is invalid",
-                          {"references": ["each reference is sender,identifier,sent"]})
+                          {"cap:references": ["each reference is sender,identifier,sent"]})
         found.append(tuple(parts))
     return found
 
@@ -392,11 +404,11 @@ def _read_area(area):
             lat, lon = (float(v) for v in pair.split(","))
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise Invalid("the CAP document is invalid",
-                              {"polygon": ["latitude or longitude out of range"]})
+                              {"cap:polygon": ["latitude or longitude out of range"]})
             ring.append((lon, lat))
         if ring[0] != ring[-1]:
             raise Invalid("the CAP document is invalid",
-                          {"polygon": ["a polygon's first and last points must be equal"]})
+                          {"cap:polygon": ["a polygon's first and last points must be equal"]})
         rings.append(ring)
     codes = [_text(g, "value") for g in area.findall(q("geocode"))
              if _text(g, "valueName") in GEOCODE_NAMES and _text(g, "value")]

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from alerts import cap
 from alerts.models import EarlyWarning
 from emergency import spatial
-from emergency.errors import NotFound
+from emergency.errors import Conflict, NotFound
 from emergency.geo.models import Area
 from maps.cache import LRU
 from plans.incident_types import label as hazard_label
@@ -50,12 +50,16 @@ class Links:
     html: str = ""
 
 
-def ever_published(session, warning_id):
-    """A warning that has been released (ours published, or imported), else NotFound."""
+def ever_published(session, warning_id, conflict=False):
+    """A warning that has been released (ours published, or imported); else NotFound (the
+    public must not learn that a draft exists), or Conflict for staff (``conflict``)."""
     warning = session.get(EarlyWarning, warning_id)
-    if warning is None or not (warning.cap_identifier or warning.source):
-        raise NotFound(f"no published warning {warning_id}")
-    return warning
+    if warning is not None and (warning.cap_identifier or warning.source):
+        return warning
+    if conflict and warning is not None:
+        raise Conflict("a warning has a CAP document once it is published",
+                       {"status": [warning.status]})
+    raise NotFound("no such published warning", {"id": [str(warning_id)]})
 
 
 def area_names(session, codes):
@@ -82,7 +86,7 @@ def cap_document(session, warning, sender, web=None):
     if warning.source_xml:
         return warning.source_xml.encode("utf-8")
     if not warning.cap_identifier:
-        raise NotFound(f"no published warning {warning.id}")
+        raise NotFound("no such published warning", {"id": [str(warning.id)]})
     return cap.alert_document(warning, sender=sender,
                               area_names=area_names(session, warning.area_codes or []),
                               geometry=warning_geometry(session, warning), web=web)

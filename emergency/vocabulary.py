@@ -132,6 +132,22 @@ FIELD_LABELS = {
     "zoom": _pl("field", "Zoom"),
 }
 
+# The elements of a CAP 1.2 document that an import's refusals name ("cap:severity": the
+# element, not our field of the same word; alerts/cap.py, alerts/capimport.py).
+FIELD_LABELS.update({
+    "cap:alert": _pl("field", "CAP alert"), "cap:identifier": _pl("field", "CAP identifier"),
+    "cap:sender": _pl("field", "CAP sender"), "cap:sent": _pl("field", "CAP sent"),
+    "cap:status": _pl("field", "CAP status"), "cap:msgType": _pl("field", "CAP message type"),
+    "cap:scope": _pl("field", "CAP scope"), "cap:references": _pl("field", "CAP references"),
+    "cap:info": _pl("field", "CAP info"), "cap:category": _pl("field", "CAP category"),
+    "cap:event": _pl("field", "CAP event"), "cap:urgency": _pl("field", "CAP urgency"),
+    "cap:severity": _pl("field", "CAP severity"),
+    "cap:certainty": _pl("field", "CAP certainty"), "cap:onset": _pl("field", "CAP onset"),
+    "cap:expires": _pl("field", "CAP expires"), "cap:headline": _pl("field", "CAP headline"),
+    "cap:area": _pl("field", "CAP area"), "cap:areaDesc": _pl("field", "CAP area description"),
+    "cap:polygon": _pl("field", "CAP polygon"), "cap:geocode": _pl("field", "CAP geocode"),
+})
+
 
 def field_label(key):
     """The label of an input field by its key (the key itself when it has none)."""
