@@ -19,6 +19,9 @@ import alerts.views
 import hazards.api
 import hazards.cli
 import hazards.demo
+import hazards.disasters.api
+import hazards.disasters.models
+import hazards.disasters.views
 import hazards.models
 import hazards.views
 import incidents.api
@@ -90,6 +93,9 @@ DOMAINS = (
            demo=(plans.demo.load_plans,)),
     Domain("hazards", models=(hazards.models,), api=hazards.api, views=(hazards.views,),
            commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
+    # Direct disaster reports (灾情直报): a sub-package of hazards with a blueprint of its own.
+    Domain("disasters", models=(hazards.disasters.models,), api=hazards.disasters.api,
+           views=(hazards.disasters.views,)),
     Domain("incidents", models=(incidents.models, incidents.reports.models),
            api=incidents.api,
            views=(incidents.views, incidents.claims.views, incidents.inbox.views,

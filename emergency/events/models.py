@@ -7,7 +7,7 @@ from emergency.db import Base, UTCDateTime, utcnow
 
 EVENT_TYPES = ("incident.created", "incident.updated", "dispatch.created", "dispatch.updated",
                "hazard.created", "hazard.updated", "warning.published", "warning.lifted",
-               "measure.created", "measure.lifted")
+               "measure.created", "measure.lifted", "disaster.created")
 
 
 class LiveEvent(Base):
