@@ -1,7 +1,7 @@
 """Incident information reports in the browser (issue 18), desktop, in Chinese: from the
 dispatch console a dispatcher writes the initial report (a refused count keeps the input),
 prints it, and sees a follow-up made elsewhere appear in the console's panel live; the form
-and the printable report are axe-clean."""
+and the printable report are axe-clean and fit a phone's width."""
 
 import pytest
 
@@ -12,6 +12,7 @@ from tests.incidents.conftest import arrange_committed
 
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 BODY = "11月28日8时许，綦江区某村发生山体滑坡。"
 INCIDENT = {"title": "綦江山体滑坡", "incident_type": "geological",
             "occurred_at": "2026-11-28T08:00:00+08:00", "metrics": {"injured": 3},
@@ -72,6 +73,13 @@ def test_dispatcher_writes_prints_and_follows_reports(backend, tmp_path):
             assert "受伤 3 人" in page.locator("#report-casualties").inner_text()
             assert axe_violations(page) == []
             assert horizontal_overflow(page) == 0
+            printed = page.url
+            page.set_viewport_size(PHONE)  # and it fits a phone, as the form does
+            assert horizontal_overflow(page) == 0
+            page.goto(f"{base}/incidents/{incident['id']}/reports/new")
+            assert horizontal_overflow(page) == 0
+            page.goto(printed)
+            page.set_viewport_size(DESKTOP)
             page.emulate_media(media="print")
             assert page.locator(".app-nav").is_hidden()
             assert page.locator("#print-report").is_hidden()
