@@ -8,12 +8,15 @@ from maps.viewport import ViewportLayers, layer_def
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
                   "rectified": "#1976d2"}
 INCIDENT_COLOUR = "#000000"
+# Direct disaster reports: purple where people died or are missing, else brown.
+DISASTER_COLOUR, DISASTER_CASUALTY_COLOUR = "#795548", "#6a1b9a"
 # The layers each live event makes stale (maps/static/maps/operations-live.js refreshes them).
 # A dispatch changes its team's status and may change its incident's.
 LIVE_LAYERS = {"incident.created": ["incidents"], "incident.updated": ["incidents"],
                "dispatch.created": ["teams", "incidents"],
                "dispatch.updated": ["teams", "incidents"],
-               "hazard.created": ["hazards"], "hazard.updated": ["hazards"]}
+               "hazard.created": ["hazards"], "hazard.updated": ["hazards"],
+               "disaster.created": ["disasters"]}
 # The layers whose features in view are counted over the map (their labels' keys too).
 LIVE_COUNTS = ("incidents", "hazards", "teams")
 
@@ -38,6 +41,14 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
                               params={"category": category}, colour=colour,
                               popup_fields=[("org_name", labels["organisation"]),
                                             ("status", labels["status"])]))
+    defs.append(layer_def(
+        "disasters", labels["disasters"], "point", colour=DISASTER_COLOUR,
+        colour_by="casualties", colours={"true": DISASTER_CASUALTY_COLOUR},
+        legend=[(labels["disaster_casualties"], DISASTER_CASUALTY_COLOUR, "point"),
+                (labels["disaster_other"], DISASTER_COLOUR, "point")],
+        popup_fields=[(key, labels[key]) for key in (
+            "kind", "dead", "missing", "injured", "affected", "houses_collapsed",
+            "losses_yuan")]))
     statuses = labels.get("hazard_statuses", {})
     defs.append(layer_def("hazards", labels["hazards"], "point", colour_by="status",
                           colours=HAZARD_COLOURS, legend=[

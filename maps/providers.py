@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from emergency.errors import Invalid, NotFound
 from emergency.geo import service as geo_service
 from hazards import service as hazard_service
+from hazards.disasters import service as disaster_service
 from incidents import service as incident_service
 from maps.geojson_text import TextFeatures, feature, feature_text, geometry_text, lonlat, point
 from maps.tilemath import digits, pixel_degrees
@@ -32,6 +34,8 @@ BIN_PX = 16
 AREA_LEVEL_ZOOM = ((12, "community"), (9, "street"), (0, "district"))
 GRID_MIN_ZOOM = 11
 OPEN_HAZARD = {"reported", "verified", "rectifying", "rectified"}
+# The operations map shows the direct disaster reports of the last days, not of all time.
+DISASTER_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,21 @@ def hazards(session, user, bbox, zoom, params):
         "overdue": bool(r.get("overdue")), "url": f"/hazards/{r['id']}"})
         for r in records if r["status"] in OPEN_HAZARD]
     return features, _filtered_meta(features, total)
+
+
+@register("disasters", "point")
+def disasters(session, user, bbox, zoom, params):
+    """Direct disaster reports (灾情直报) of the last DISASTER_DAYS days the user may see."""
+    since = datetime.now(UTC) - timedelta(days=DISASTER_DAYS)
+    records, total = disaster_service.list_reports(session, user, bbox=bbox, since=since,
+                                                   limit=MAX_FEATURES)
+    features = [feature(r["id"], point(*lonlat(r["location"]), zoom), {
+        "kind": r["kind_label"], "dead": r["dead"], "missing": r["missing"],
+        "injured": r["injured"], "affected": r["affected"],
+        "houses_collapsed": r["houses_collapsed"], "losses_yuan": r["losses_yuan"],
+        "casualties": bool(r["dead"] or r["missing"]),
+        "url": f"/disasters#disaster-{r['id']}"}) for r in records]
+    return features, {"total": total}
 
 
 @register("incidents", "point")

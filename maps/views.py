@@ -4,6 +4,7 @@ operations map of the home page (emergency/web.py shows it)."""
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import BUREAU, EVERYONE, GRID_STAFF
@@ -51,6 +52,12 @@ def operations_labels():
                             "rectifying": _("Rectifying"), "rectified": _("Rectified")},
         "risk_levels": {lv: str(label) for lv, label in RISK_LEVEL_LABELS.items()},
         "categories": {k: str(label) for k, label in CATEGORY_LABELS.items()},
+        "disasters": _("Disaster reports (last 30 days)"),
+        "disaster_casualties": _("Dead or missing"),
+        "disaster_other": _("No one dead or missing"), "kind": _("Kind"), "dead": _("Dead"),
+        "missing": pgettext("people", "Missing"), "injured": _("Injured"),
+        "affected": _("Affected people"), "houses_collapsed": _("Houses collapsed"),
+        "losses_yuan": _("Direct losses (yuan)"),
     }
 
 
@@ -67,7 +74,7 @@ def unreadable_layers(role):
     if role not in BUREAU:
         omit.add("incidents")
     if role not in BUREAU | {GRID_STAFF}:
-        omit.add("hazards")
+        omit.update(("hazards", "disasters"))
     return omit
 
 

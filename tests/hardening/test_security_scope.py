@@ -325,6 +325,25 @@ def test_map_layers_and_forces_map_stay_in_the_district(client, world):
     assert b["team"]["name"] == "Team-2"
 
 
+def test_disaster_reports_stay_in_the_district(client, world):
+    admin, me = world["admin"], world["planner"]
+    made = {}
+    for name, at in (("a", A_HAZARD), ("b", B_HAZARD)):
+        made[name] = _ok(client.post("/api/v1/disaster-reports", headers=admin, json={
+            "client_id": f"scope-disaster-{name}", "kind": "flood", "location": _point(at),
+            "dead": 1, "losses_yuan": "10.00"}), 201)
+    listed = _ok(client.get("/api/v1/disaster-reports", headers=me))
+    assert [f["id"] for f in listed["features"]] == [made["a"]["id"]]
+    summed = _ok(client.get("/api/v1/disaster-reports/summary", headers=me))
+    assert [i["area_code"] for i in summed["items"]] == [A]
+    assert summed["sums"]["dead"] == 1
+    layer = _ok(client.get("/api/v1/maps/layers/disasters?bbox=107.4,30.4,108.6,31.6&zoom=9",
+                           headers=me))
+    assert {f["id"] for f in layer["features"]} == {made["a"]["id"]}
+    everything = _ok(client.get("/api/v1/disaster-reports/summary", headers=world["city"]))
+    assert [i["area_code"] for i in everything["items"]] == [A, B]
+
+
 # ---------------------------------------------------------------- hazards and risk
 
 
