@@ -51,11 +51,6 @@ MATRIX = {
     # published bulletins are public on purpose: aggregate counts, no personal data
     "GET /api/v1/hazards/bulletins": PUBLIC,
     "GET /api/v1/hazards/bulletins/{bulletin_id}": PUBLIC,
-    # direct disaster reports (灾情直报): read bureau + grid staff (own grids); create grid
-    # staff (own grids), admin
-    "POST /api/v1/disaster-reports": {ADMIN, GRID},
-    "GET /api/v1/disaster-reports": BUREAU | {GRID},
-    "GET /api/v1/disaster-reports/summary": BUREAU | {GRID},
     # plans, drills: read everyone, write admin, planner; evaluate is a read
     "GET /api/v1/plans/incident-types": ALL,
     "POST /api/v1/plans": {ADMIN, PLANNER}, "GET /api/v1/plans": ALL,
@@ -155,6 +150,11 @@ MATRIX = {
     "PATCH /api/v1/warnings/{warning_id}": {ADMIN, PLANNER, DISPATCHER},
     "POST /api/v1/warnings/{warning_id}/transition": {ADMIN, PLANNER, DISPATCHER},
     "POST /api/v1/warnings/expire": {ADMIN},
+    # CAP import publishes: admin, planner (not dispatchers, who draft but never release);
+    # the public feeds and each released warning's CAP document: no sign-in
+    "POST /api/v1/warnings/import": {ADMIN, PLANNER},
+    "GET /api/v1/public/warnings": PUBLIC, "GET /api/v1/public/warnings.atom": PUBLIC,
+    "GET /api/v1/public/warnings/{warning_id}.cap": PUBLIC,
 }
 
 MISSING_ID = "999999"
