@@ -51,6 +51,11 @@ MATRIX = {
     # published bulletins are public on purpose: aggregate counts, no personal data
     "GET /api/v1/hazards/bulletins": PUBLIC,
     "GET /api/v1/hazards/bulletins/{bulletin_id}": PUBLIC,
+    # direct disaster reports (灾情直报): read bureau + grid staff (own grids); create grid
+    # staff (own grids), admin
+    "POST /api/v1/disaster-reports": {ADMIN, GRID},
+    "GET /api/v1/disaster-reports": BUREAU | {GRID},
+    "GET /api/v1/disaster-reports/summary": BUREAU | {GRID},
     # plans, drills: read everyone, write admin, planner; evaluate is a read
     "GET /api/v1/plans/incident-types": ALL,
     "POST /api/v1/plans": {ADMIN, PLANNER}, "GET /api/v1/plans": ALL,
