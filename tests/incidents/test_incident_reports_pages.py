@@ -222,3 +222,16 @@ def test_incident_list_filters_and_marks_overdue_incidents(app, client, place, d
     text = only.get_data(as_text=True)
     assert re.findall(r'<tr data-incident-id="(\d+)"', text) == [str(late)]
     assert 'id="f-report-overdue" name="report_overdue" value="1" checked' in text
+
+
+def test_printable_report_shows_markup_in_names_as_text(app, client, place, dispatcher):
+    hostile = '<img src=x onerror=alert(1)>'
+    inc = _incident(client, dispatcher, title=hostile)
+    made = client.post(f"/api/v1/incidents/{inc}/reports", headers=dispatcher, json={
+        "kind": "initial", "body": hostile, "dead": 0, "missing": 0, "injured": 0,
+        "unit": hostile, "signer": hostile}).get_json()
+    for path in (f"/incidents/{inc}/reports/{made['id']}", f"/incidents/{inc}/reports",
+                 f"/maps/incidents/{inc}"):
+        text = app.test_client().get(path, headers={**dispatcher, **ZH}).get_data(as_text=True)
+        assert "<img src=x" not in text, path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in text or "\\u003cimg" in text, path
