@@ -44,9 +44,6 @@ MAP_LIMIT = 10_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-bp.add_app_template_filter(local_minute, "hazard_time")
-
-
 CATEGORY_NAMES = {
     "geological": _l("Geological"), "flood": _l("Flood"), "fire": _l("Fire"), "gas": _l("Gas"),
     "hazardous_chemicals": _l("Hazardous chemicals"), "building": _l("Building"),

@@ -92,9 +92,6 @@ RETURN_CONDITIONS = {"intact": lazy_pgettext("timeline", "intact"),
                      "lost": lazy_pgettext("timeline", "lost")}
 
 
-bp.add_app_template_filter(local_minute, "incident_time")
-
-
 def _lang():
     """The page language, zh or en."""
     return "en" if str(get_locale() or "zh").startswith("en") else "zh"

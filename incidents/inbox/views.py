@@ -17,7 +17,7 @@ from emergency.auth.roles import BUREAU, ORG_ADMIN
 from emergency.db import get_session
 from emergency.errors import Forbidden
 from emergency.geo import service as geo
-from emergency.vocabulary import CATEGORY_LABELS, local_minute
+from emergency.vocabulary import CATEGORY_LABELS
 from incidents import dispatch as dispatches
 from incidents import onscene, schemas
 from incidents import service as incidents
@@ -44,9 +44,6 @@ STATUS_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 LEVEL_NAMES = {1: _l("Level I"), 2: _l("Level II"), 3: _l("Level III"), 4: _l("Level IV")}
-
-
-bp.add_app_template_filter(local_minute, "inbox_time")
 
 
 def _lang():
