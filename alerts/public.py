@@ -12,7 +12,6 @@ from flask_babel import lazy_gettext as _l
 from alerts import cap, feeds
 from emergency.auth.permissions import public
 from emergency.db import get_session, utcnow
-from emergency.geo import service as geo
 from emergency.jsonbody import Blueprint as ApiBlueprint
 
 blp = ApiBlueprint("public_warnings", __name__, url_prefix="/api/v1",
@@ -105,7 +104,7 @@ def warnings_page():
              "properties": {"id": i["id"], "title": i["title"], "level": i["level"],
                             "level_label": i["level_label"]}}
             for i in items if i["geometry"]]},
-        "districts": geo.district_outlines(db) if not tiles else None,
+        "districts": feeds.district_base(db) if not tiles else None,
         "tiles": {"url": tiles, "attribution": current_app.config["BASEMAP_ATTRIBUTION"]}
         if tiles else None,
     }

@@ -15,8 +15,8 @@
   var box = document.querySelector('[data-warning-map]');
   if (!node || !box || !window.L) { return; }
   var cfg = JSON.parse(node.textContent);
-  var map = L.map(box, {zoomControl: true, attributionControl: Boolean(cfg.tiles),
-                        preferCanvas: true});
+  // SVG (Leaflet's default): a handful of warnings over the districts, each path hoverable.
+  var map = L.map(box, {zoomControl: true, attributionControl: Boolean(cfg.tiles)});
   if (cfg.tiles && cfg.tiles.url) {
     L.tileLayer(cfg.tiles.url, {attribution: cfg.tiles.attribution || '', maxZoom: 19})
       .addTo(map);
