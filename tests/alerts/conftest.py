@@ -29,13 +29,27 @@ def drawn(lon=106.5, lat=29.5, size=0.1):
     return square(lon, lat, size)
 
 
+class People(dict):
+    """Users made on first use (each costs a password hash): "author" (a planner who
+    drafts), "admin" and "planner" (who release), "dispatcher", "auditor", "grid_staff";
+    each is (user, headers)."""
+
+    ROLES = {"author": "planner", "admin": "admin", "planner": "planner",
+             "dispatcher": "dispatcher", "auditor": "auditor", "grid_staff": "grid_staff"}
+
+    def __init__(self, actors):
+        super().__init__()
+        self.actors = actors
+
+    def __missing__(self, key):
+        self[key] = made = self.actors.make(self.ROLES[key])
+        return made
+
+
 @pytest.fixture
 def people(actors):
-    """A planner who drafts, an admin and a second planner who release, a dispatcher, an
-    auditor and a grid staff member: {role: (user, headers)}."""
-    return {"author": actors.make("planner"), "admin": actors.make("admin"),
-            "planner": actors.make("planner"), "dispatcher": actors.make("dispatcher"),
-            "auditor": actors.make("auditor"), "grid_staff": actors.make("grid_staff")}
+    """The users of a test, made when first used: {name: (user, headers)}."""
+    return People(actors)
 
 
 @pytest.fixture
