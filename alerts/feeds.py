@@ -40,6 +40,9 @@ LEVEL_ORDER = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
 # Simplified outlines by (warning id, version): a version's geometry never changes.
 # (The districts' base map is kept there too, by their count and last change.)
 OUTLINES = LRU(16 * 2**20, weigh=lambda v: len(v) if isinstance(v, str) else 2**17)
+# Feed documents by what they depend on (_state): every host makes the same bytes for the
+# same database state, so a cached feed is never stale and its ETag is the same everywhere.
+FEEDS = LRU(16 * 2**20, weigh=len)
 
 
 @dataclass
@@ -95,12 +98,40 @@ def cap_document(session, warning, sender, web=None):
                               geometry=warning_geometry(session, warning), web=web)
 
 
-def _rows(session, now, lifted_since=None):
-    """Released warnings for the public, most severe first, then newest."""
+def _public(now, lifted_since=None):
+    """The filter of the warnings the public sees: published before expiry, and (for the
+    Atom feed) those lifted since ``lifted_since``."""
     t = EarlyWarning.__table__
     active = (t.c.status == "published") & (t.c.expires > now)
-    where = active if lifted_since is None else or_(
+    return active if lifted_since is None else or_(
         active, (t.c.status == "lifted") & (t.c.lifted_at > lifted_since))
+
+
+def _state(session, now, lifted_since=None):
+    """What a feed's bytes depend on, in one cheap query: the last change of any warning and
+    how many the public sees now. With no change, time only removes warnings from a feed
+    (they expire, or their Cancel ages out), so the count tells which are left; a feed is
+    made again only when this pair changes (area renames show with the next change)."""
+    t = EarlyWarning.__table__
+    return tuple(session.execute(select(
+        select(func.max(t.c.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(t).where(_public(now, lifted_since))
+        .scalar_subquery())).one())
+
+
+def _cached(key, make):
+    """The bytes FEEDS holds under ``key``, else ``make()``'s, kept."""
+    found = FEEDS.get(key)
+    if found is None:
+        found = make()
+        FEEDS.put(key, found)
+    return found
+
+
+def public_rows(session, now, lifted_since=None):
+    """Released warnings for the public, most severe first, then newest."""
+    t = EarlyWarning.__table__
+    where = _public(now, lifted_since)
     rows = session.execute(select(
         t.c.id, t.c.title, t.c.level, t.c.hazard_type, t.c.status, t.c.onset, t.c.expires,
         t.c.area_codes, t.c.version, t.c.source, t.c.cap_identifier, t.c.description,
@@ -141,9 +172,12 @@ def _iso(moment):
     return cap.cap_time(moment) if moment else None
 
 
-def geojson(session, now, links):
+def geojson(session, now, links, cached=True):
     """The active published warnings as a GeoJSON FeatureCollection (bytes, compact)."""
-    rows = _rows(session, now)
+    if cached:
+        return _cached(("geojson", links.cap(0), *_state(session, now)),
+                       lambda: geojson(session, now, links, cached=False))
+    rows = public_rows(session, now)
     names = area_names(session, [c for r in rows for c in (r.area_codes or [])])
     parts = []
     for r in rows:
@@ -175,17 +209,26 @@ def _updated(row):
     return max(m for m in (row.published_at, row.updated_at, row.lifted_at) if m)
 
 
-def atom(session, now, links, sender):
+def atom(session, now, links, sender, cached=True):
     """The Atom 1.0 feed of the public warnings, each entry linking to its CAP document
     (bytes). The feed's ``updated`` is the newest entry's, so an unchanged feed is
     byte-identical (and its ETag too)."""
-    rows = _rows(session, now, lifted_since=now - CANCEL_KEPT)
+    if cached:
+        return _cached(("atom", links.feed, sender,
+                        *_state(session, now, now - CANCEL_KEPT)),
+                       lambda: atom(session, now, links, sender, cached=False))
+    rows = public_rows(session, now, lifted_since=now - CANCEL_KEPT)
     names = area_names(session, [c for r in rows for c in (r.area_codes or [])])
     last = max((_updated(r) for r in rows), default=None)
     if last is None:
         t = EarlyWarning.__table__
         last = session.scalar(select(func.max(t.c.updated_at)).where(
             or_(t.c.cap_identifier.is_not(None), t.c.source.is_not(None))))
+    return atom_document(rows, names, last, links, sender)
+
+
+def atom_document(rows, names, last, links, sender):
+    """The Atom feed of rows already read (``_rows``) and their area names (bytes)."""
     feed = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
     feed.set("{http://www.w3.org/XML/1998/namespace}lang", "zh-CN")
     _atom(feed, "id", links.feed)
@@ -245,7 +288,7 @@ def district_base(session):
 def page_items(session, now, lang="zh"):
     """The active published warnings for the public page: dicts of their fields, the area
     names and the simplified outline (GeoJSON mapping), most severe first."""
-    rows = _rows(session, now)
+    rows = public_rows(session, now)
     names = area_names(session, [c for r in rows for c in (r.area_codes or [])])
     return [{"id": r.id, "title": r.title, "level": r.level,
              "level_label": LEVEL_LABELS[r.level], "hazard_type": r.hazard_type,
