@@ -245,6 +245,7 @@ class Alert:
     status: str
     msg_type: str
     references: list  # of (sender, identifier, sent)
+    scope: str = "Public"
     language: str = ""
     categories: list = field(default_factory=list)
     event: str = ""
@@ -351,6 +352,7 @@ def parse_alert(data):
     alert = Alert(identifier=_text(root, "identifier"), sender=_text(root, "sender"),
                   sent=_time(_text(root, "sent")), status=_text(root, "status"),
                   msg_type=_text(root, "msgType"), references=_references(root),
+                  scope=_text(root, "scope"),
                   note=_text(root, "note"), document=_document(data, root))
     infos = root.findall(q("info"))
     chosen = next((i for i in infos if _text(i, "language").lower().startswith("zh")),

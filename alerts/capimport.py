@@ -70,6 +70,9 @@ def _checked(alert, own_sender, now):
     if alert.msg_type not in ("Alert", "Update", "Cancel"):
         raise Invalid("only Alert, Update and Cancel messages are imported",
                       {"cap:msgType": ["only Alert, Update and Cancel messages are imported"]})
+    if alert.scope != "Public":
+        raise Invalid("only public alerts are imported",
+                      {"cap:scope": ["only Public alerts are published to everyone"]})
     if alert.sender == own_sender:
         raise Invalid("this is an alert of this bureau",
                       {"cap:sender": ["this bureau's own alerts are not imported"]})

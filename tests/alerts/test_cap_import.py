@@ -126,6 +126,8 @@ def test_update_changes_the_warning_and_cancel_lifts_it(client, db, place, admin
     (cap_alert(severity="Unknown"), "cap:severity"),
     (cap_alert(severity="Purple"), "cap:severity"),
     (cap_alert(status="Exercise"), "cap:status"),
+    (cap_alert().replace(b"<scope>Public</scope>", b"<scope>Restricted</scope>"
+                         b"<restriction>bureaus only</restriction>"), "cap:scope"),
     (cap_alert(expires_hours=-1), "cap:expires"),
     (cap_alert(areas=""), "cap:area"),
     (cap_alert(areas="<area><areaDesc>远方</areaDesc><geocode><valueName>GB/T 2260"
@@ -138,7 +140,7 @@ def test_update_changes_the_warning_and_cancel_lifts_it(client, db, place, admin
                "2026-07-01T08:00:00+08:00"), "cap:references"),
     (cap_alert(sender="cq-emergency@example.gov.cn"), "cap:sender"),  # our own alert
 ], ids=["html", "cap-1.1", "json", "broken", "no-sender", "severity-unknown",
-        "severity-purple", "exercise", "expired", "no-area", "foreign-geocode",
+        "severity-purple", "exercise", "restricted", "expired", "no-area", "foreign-geocode",
         "open-polygon", "outside-region", "cancel-unknown", "own-sender"])
 def test_bad_documents_are_refused_naming_the_element(client, db, place, admin, body,
                                                       field):
