@@ -47,7 +47,7 @@ def _step(client, headers, dispatch_id, *steps, note=""):
 
 def test_evaluate_shows_plan_and_level_and_stores_nothing(client, place, actors, dispatcher,
                                                           db):
-    plan_id = _published_plan(client, place, actors.header("planner"))
+    plan_id = _published_plan(client, place, actors.header("planner"), actors.header("admin"))
     before = client.get("/api/v1/incidents", headers=dispatcher).get_json()["total"]
     body = {"incident_type": "flood", "location": FLOOD_SITE, "metrics": {"deaths": 31}}
     r = client.post("/api/v1/incidents/evaluate", json=body, headers=dispatcher)
@@ -96,7 +96,7 @@ def test_evaluate_refuses_what_creating_refuses(client, actors, dispatcher):
 
 def test_recommendations_rank_teams_that_fill_a_gap_first(client, place, actors, forces,
                                                           dispatcher):
-    _published_plan(client, place, actors.header("planner"))
+    _published_plan(client, place, actors.header("planner"), actors.header("admin"))
     inc = _flood(client, dispatcher)  # level 4: one water team, one mountain team
     org, oh = forces.org()
     near_mountain = forces.team(oh, org["id"], 106.521, 29.521, category="mountain")
@@ -138,7 +138,7 @@ def test_without_a_plan_no_team_fills_a_gap(client, forces, dispatcher):
 
 def test_metrics_change_needs_a_reason_and_logs_the_level_change(client, place, actors,
                                                                  dispatcher):
-    _published_plan(client, place, actors.header("planner"))
+    _published_plan(client, place, actors.header("planner"), actors.header("admin"))
     inc = _flood(client, dispatcher)
     url = f"/api/v1/incidents/{inc['id']}"
     r = client.patch(url, json={"metrics": {"deaths": 31}}, headers=dispatcher)
