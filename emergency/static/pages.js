@@ -71,8 +71,39 @@
     });
   }
 
+  // A table wider than a phone scrolls inside its .table-responsive box; keyboard users reach
+  // that scrolling through the box itself (WCAG 2.1.1), named after the table's caption or
+  // the heading before it. A box that does not scroll stays out of the tab order.
+  function scrollableTables() {
+    document.querySelectorAll('.table-responsive').forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute('tabindex')) {
+          box.setAttribute('tabindex', '0');
+          box.setAttribute('role', 'region');
+          var table = box.querySelector('table'), name = table && (table.getAttribute('aria-label') ||
+            (table.caption && table.caption.textContent));
+          var heading = box.previousElementSibling;
+          while (!name && heading && !/^H[1-6]$/.test(heading.tagName)) { heading = heading.previousElementSibling; }
+          name = name || (heading && heading.textContent) || document.title;
+          box.setAttribute('aria-label', name.trim());
+        }
+      } else if (box.getAttribute('role') === 'region') {
+        box.removeAttribute('tabindex');
+        box.removeAttribute('role');
+        box.removeAttribute('aria-label');
+      }
+    });
+  }
+
   ready(function () {
     document.querySelectorAll('[data-nav-toggle]').forEach(navToggle);
+    scrollableTables();
+    window.addEventListener('load', scrollableTables);
+    var resized = null;
+    window.addEventListener('resize', function () {
+      window.clearTimeout(resized);
+      resized = window.setTimeout(scrollableTables, 200);
+    });
     // <button data-print>: print the page.
     document.querySelectorAll('[data-print]').forEach(function (button) {
       button.addEventListener('click', function () { window.print(); });

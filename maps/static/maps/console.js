@@ -481,4 +481,7 @@
   }
 
   drawAll();
+  // Shown once drawn (app.css hides the panel until then): its tables filling in after the
+  // first paint would push everything below them down under the reader's cursor.
+  panel.setAttribute('data-drawn', '');
 })();
