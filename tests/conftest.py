@@ -2,6 +2,7 @@
 transaction, on a schema built by the migrations."""
 
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -74,6 +75,20 @@ def make_database(backend, tmp_dir, label="test"):
     engine = spatial.make_engine(url, pool_size=5)
     migrate.upgrade(engine=engine)
     return url, engine
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_hash_per_password():
+    """Hash each test password once per process: every test user shares the same real
+    argon2id hash of the same password (about 0.3 s of CPU each, thousands of users over the
+    suite). Verification stays real; tests of hashing itself call argon2 directly."""
+    from emergency.auth import service
+
+    real = service.hash_password
+    cached = functools.lru_cache(maxsize=64)(real)
+    service.hash_password = cached
+    yield
+    service.hash_password = real
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
