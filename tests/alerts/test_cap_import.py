@@ -186,6 +186,14 @@ def test_oversized_documents_are_refused(client, db, place, admin):
     assert error_of(response)["code"] == "too_large"
 
 
+def test_a_retry_with_an_idempotency_key_gets_the_first_answer(client, db, place, admin):
+    headers = {**admin, "Idempotency-Key": "cap-import-1"}
+    first = post(client, headers, cap_alert("cqmet-idem"))
+    assert first.status_code == 201, first.get_json()
+    again = post(client, headers, cap_alert("cqmet-idem"))
+    assert again.status_code == 201 and again.get_json()["id"] == first.get_json()["id"]
+
+
 def test_who_may_import(client, place, people):
     body = cap_alert("cqmet-roles")
     assert client.post("/api/v1/warnings/import", data=body, headers=XML).status_code == 401
