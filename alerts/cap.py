@@ -317,20 +317,30 @@ def _field_of(message):
 def read_root(data):
     """The root element of a hostile XML document: entities, DTDs and the network refused
     (Invalid naming ``_body`` otherwise)."""
+    refused = Invalid("XML with a DTD or entities is refused",
+                      {"_body": ["no DTD or entity declarations"]})
+    malformed = Invalid("the body is not well-formed XML", {"_body": ["not well-formed XML"]})
     try:
         SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True,
                                    forbid_external=True)
     except DefusedXmlException:
-        raise Invalid("XML with a DTD or entities is refused",
-                      {"_body": ["no DTD or entity declarations"]}) from None
+        raise refused from None
     except SafeElementTree.ParseError:
-        raise Invalid("the body is not well-formed XML",
-                      {"_body": ["not well-formed XML"]}) from None
+        raise malformed from None
+    except ValueError:
+        pass  # an encoding expat cannot read (GB 2312, GBK): lxml reads it, checked below
+    except LookupError:
+        raise malformed from None  # an encoding nobody knows
     try:
-        return etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError:
-        raise Invalid("the body is not well-formed XML",
-                      {"_body": ["not well-formed XML"]}) from None
+        root = etree.fromstring(data, _parser())
+    except (etree.XMLSyntaxError, LookupError, ValueError):
+        raise malformed from None
+    # lxml neither expands entities nor loads DTDs here; a document declaring one is refused
+    # all the same (defusedxml did so above for every encoding expat reads).
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise refused
+    return root
 
 
 def parse_alert(data):

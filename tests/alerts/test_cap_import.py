@@ -178,6 +178,21 @@ def test_entities_and_dtds_are_refused(client, db, place, admin, body):
     assert stored(db) == before
 
 
+def test_a_gb2312_document_is_read_and_kept_as_utf8(client, db, place, admin):
+    """Chinese bureaus still send GB 2312; its DTDs are refused as well (lxml's check, as
+    Python's expat, under defusedxml, cannot read multi-byte encodings)."""
+    text = cap_alert("cqmet-gb").decode().replace('encoding="UTF-8"', 'encoding="GB2312"')
+    response = post(client, admin, text.encode("gb2312"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["title"] == "测试市气象台发布暴雨红色预警"
+    kept = db.get(EarlyWarning, response.get_json()["id"]).source_xml
+    assert kept.startswith("<?xml version='1.0' encoding='UTF-8'?>") and "暴雨红色预警" in kept
+    bomb = BOMB.decode().replace('<?xml version="1.0"?>',
+                                 '<?xml version="1.0" encoding="GB2312"?>').encode("gb2312")
+    refused = post(client, admin, bomb)
+    assert refused.status_code == 422 and "_body" in error_of(refused)["details"]
+
+
 def test_oversized_documents_are_refused(client, db, place, admin):
     padding = b"<!--" + b"x" * (600 * 1024) + b"-->"
     response = post(client, admin, cap_alert().replace(b"<alert", padding +
