@@ -79,7 +79,8 @@ MATRIX = {
     # organisations, teams, members: read bureau + org_admin (own), write org_admin (own), admin
     "POST /api/v1/orgs": {ADMIN, ORG}, "GET /api/v1/orgs": BUREAU | {ORG},
     "GET /api/v1/orgs/{org_id}": BUREAU | {ORG}, "PATCH /api/v1/orgs/{org_id}": {ADMIN, ORG},
-    "POST /api/v1/orgs/{org_id}/review": {ADMIN},
+    "POST /api/v1/orgs/{org_id}/review": {ADMIN}, "POST /api/v1/orgs/review": {ADMIN},
+    "GET /api/v1/pick/orgs": BUREAU | {ORG},
     "POST /api/v1/orgs/{org_id}/resubmit": {ADMIN, ORG},
     "POST /api/v1/orgs/{org_id}/teams": {ADMIN, ORG},
     "GET /api/v1/teams": BUREAU | {ORG},
