@@ -12,11 +12,13 @@ from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import service
 from incidents.models import Compensation, Dispatch, Incident
+from incidents.reports import service as reports
 from registry.crypto import app_cipher
 from registry.models import Organisation, RescueTeam
 
 MARK = "【演示】"
-DEMO_USER = SimpleNamespace(username="demo", role="admin", org_id=None)
+DEMO_USER = SimpleNamespace(username="demo", role="admin", org_id=None, area_code=None,
+                            display_name="市应急管理局值班室")
 # Claims are reviewed by an administrator other than the one who submitted them (four eyes).
 DEMO_REVIEWER = SimpleNamespace(username="demo-reviewer", role="admin", org_id=None)
 
@@ -49,6 +51,11 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
     incident = service.create_incident(session, DEMO_USER, MARK + title, incident_type,
                                        Point(anchor.x + 0.02, anchor.y - 0.015), start, metrics)
     incident.created_at = start
+    initial = reports.create_report(
+        session, DEMO_USER, incident.id, "initial",
+        f"{start:%m月%d日}，{title}发生，已启动应急响应，救援力量正赶赴现场，详情续报。",
+        0, 0, int(metrics.get("injured", 0)))
+    initial.reported_at = start + timedelta(minutes=20)
     for dispatch in _dispatch_nearest(session, incident, 1):
         for to in ("accepted", "en_route", "on_scene", "completed"):
             dispatches.transition(session, DEMO_USER, dispatch.id, to)
@@ -81,6 +88,10 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
     incident.closed_at = start + timedelta(days=3)
     incident.after_action = {**incident.after_action,
                              "recorded_at": incident.closed_at.isoformat()}
+    final = reports.create_report(
+        session, DEMO_USER, incident.id, "final", f"{title}处置结束，受灾群众已妥善安置。",
+        0, 0, int(metrics.get("injured", 0)), "1250000.00" if requisition else "380000.00")
+    final.reported_at = incident.closed_at + timedelta(hours=2)
     return incident
 
 
@@ -111,6 +122,9 @@ def load_incidents(session):
                                    "geological", Point(anchor.x + 0.03, anchor.y + 0.02),
                                    utcnow() - timedelta(hours=3),
                                    {"deaths": 1, "injured": 6, "missing": 2, "affected": 1200})
+    reports.create_report(session, DEMO_USER, live.id, "initial",
+                          "山体滑坡致民房垮塌，1人死亡、2人失联、6人受伤，已调派救援队伍赶赴现场。",
+                          1, 2, 6)
     sent = _dispatch_nearest(session, live, 2)
     if sent:
         dispatches.transition(session, DEMO_USER, sent[0].id, "accepted", "已集结")
