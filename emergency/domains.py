@@ -20,6 +20,7 @@ import hazards.api
 import hazards.cli
 import hazards.demo
 import hazards.disasters.api
+import hazards.disasters.demo
 import hazards.disasters.models
 import hazards.disasters.views
 import hazards.models
@@ -95,7 +96,7 @@ DOMAINS = (
            commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
     # Direct disaster reports (灾情直报): a sub-package of hazards with a blueprint of its own.
     Domain("disasters", models=(hazards.disasters.models,), api=hazards.disasters.api,
-           views=(hazards.disasters.views,)),
+           views=(hazards.disasters.views,), demo=(hazards.disasters.demo.load_disasters,)),
     Domain("incidents", models=(incidents.models, incidents.reports.models),
            api=incidents.api,
            views=(incidents.views, incidents.claims.views, incidents.inbox.views,
