@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import get_session
-from emergency.errors import Conflict, Invalid
+from emergency.errors import Conflict, Invalid, describe_error
 from emergency.geo import chinacrs
 from emergency.geo import service as geo
 from emergency.i18n import translate_message
@@ -245,8 +245,7 @@ def team_status(team_id):
     try:
         team_service.update_team(session, user, team_id, status=status, reason=reason)
     except (Invalid, Conflict) as exc:
-        return _team_refused(session, user, team_id, translate_message(exc.message),
-                             exc.status)
+        return _team_refused(session, user, team_id, describe_error(exc), exc.status)
     flash(_("Status changed."), "success")
     return redirect(url_for("registry_pages.team", team_id=team_id))
 

@@ -49,7 +49,21 @@
     return node;
   }
 
-  window.EmergencyPages = {api: api, errorText: errorText, el: el};
+  // An ISO 8601 time (with its offset) as Beijing time, "YYYY-MM-DD HH:mm", the one format
+  // of times on screen (the server's local_time filter); "" for none or an unreadable one.
+  var BEIJING = new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai', hour12: false,
+    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
+  function localTime(iso) {
+    if (!iso) { return ''; }
+    var moment = new Date(iso), parts = {};
+    if (isNaN(moment.getTime())) { return ''; }
+    BEIJING.formatToParts(moment).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + '-' + parts.month + '-' + parts.day + ' ' +
+      (parts.hour === '24' ? '00' : parts.hour) + ':' + parts.minute;
+  }
+
+  window.EmergencyPages = {api: api, errorText: errorText, leaves: leaves, el: el,
+                           localTime: localTime};
 
   function ready(fn) {
     if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', fn); }

@@ -68,14 +68,11 @@
 
   function Retry(message) { this.message = message; }
 
+  // A refusal as one line, by the rule of every page (EmergencyPages.errorText): the message,
+  // then each field's messages, which the server opens with the field's label.
   function errorText(resp) {
     return resp.json().then(function (body) {
-      var e = body && body.error;
-      if (!e) { return 'HTTP ' + resp.status; }
-      var details = Object.keys(e.details || {}).map(function (k) {
-        return (msgs.fields[k] || k) + ': ' + [].concat(e.details[k]).join(', ');
-      });
-      return e.message + (details.length ? ' (' + details.join('; ') + ')' : '');
+      return window.EmergencyPages.errorText({status: resp.status, data: body});
     }, function () { return 'HTTP ' + resp.status; });
   }
 

@@ -16,8 +16,6 @@
   var el = P.el;
   var current = {incident: cfg.incident, recs: cfg.recommendations, dispatches: cfg.dispatches,
                  timeline: cfg.timeline};
-  var BEIJING = new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Shanghai', hour12: false,
-    year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
 
   function $(id) { return document.getElementById(id); }
 
@@ -29,13 +27,7 @@
     });
   }
 
-  function beijing(iso) {
-    if (!iso) { return ''; }
-    var parts = {};
-    BEIJING.formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
-    return parts.year + '-' + parts.month + '-' + parts.day + ' ' +
-      (parts.hour === '24' ? '00' : parts.hour) + ':' + parts.minute;
-  }
+  var beijing = P.localTime;  // Beijing time, as every page shows times
 
   function levelName(level) {
     return level === null || level === undefined ? T.no_level : (cfg.levels[String(level)] || String(level));
@@ -358,15 +350,6 @@
     scope.querySelectorAll('[data-error-for]').forEach(function (n) { n.textContent = ''; });
   }
 
-  function flatten(value, prefix) {
-    if (value === null || value === undefined) { return []; }
-    if (Array.isArray(value)) { return value.reduce(function (a, v) { return a.concat(flatten(v, prefix)); }, []); }
-    if (typeof value === 'object') {
-      return Object.keys(value).reduce(function (a, k) { return a.concat(flatten(value[k], k)); }, []);
-    }
-    return [(prefix ? prefix + ': ' : '') + String(value)];
-  }
-
   // A refusal: each field's messages next to the field, the message in the form's alert.
   function showRefusal(scope, boxId, res) {
     var e = res.data && res.data.error, rest = [];
@@ -374,8 +357,9 @@
     if (!e) { showBox(boxId, T.network); return; }
     Object.keys(e.details || {}).forEach(function (field) {
       var target = scope.querySelector('[data-error-for="' + field.split('.')[0] + '"]');
-      var text = flatten(e.details[field]).join(' ');
-      if (target) { target.textContent = text; } else { rest.push(field + ': ' + text); }
+      // The server's field messages open with the field's label: no key in front of them.
+      var text = P.leaves(e.details[field]).join(' ');
+      if (target) { target.textContent = text; } else { rest.push(text); }
     });
     showBox(boxId, [e.message].concat(rest).join(' — '));
   }

@@ -58,27 +58,14 @@
     else {
       Object.keys(e.details || {}).forEach(function (field) {
         var target = document.querySelector('[data-error-for="' + field.split('.')[0] + '"]');
-        var text = flatten(e.details[field]).join(' ');
-        if (target) { target.textContent = text; } else { general.push(field + ': ' + text); }
+        // The server's field messages open with the field's label: no key in front of them.
+        var text = window.EmergencyPages.leaves(e.details[field]).join(' ');
+        if (target) { target.textContent = text; } else { general.push(text); }
       });
       general.unshift(e.message);
     }
     $('form-error').textContent = general.join(' — ');
     $('form-error').classList.remove('d-none');
-  }
-
-  // Field messages may nest ({metrics: [{deaths: ["..."]}]}): flatten to "name: text" lines.
-  function flatten(value, prefix) {
-    if (value === null || value === undefined) { return []; }
-    if (Array.isArray(value)) {
-      return value.reduce(function (all, v) { return all.concat(flatten(v, prefix)); }, []);
-    }
-    if (typeof value === 'object') {
-      return Object.keys(value).reduce(function (all, k) {
-        return all.concat(flatten(value[k], k));
-      }, []);
-    }
-    return [(prefix ? prefix + ': ' : '') + String(value)];
   }
 
   function body() {

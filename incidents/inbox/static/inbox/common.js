@@ -3,19 +3,12 @@
 (function () {
   'use strict';
 
-  var BEIJING_MS = 8 * 3600 * 1000;  // China keeps UTC+8 all year (no daylight saving)
-
   function labels() {
     return JSON.parse(document.getElementById('inbox-labels').textContent);
   }
 
-  // An ISO 8601 time as "YYYY-MM-DD HH:MM" in Beijing time ("" for none).
-  function beijing(iso) {
-    if (!iso) { return ''; }
-    var moment = new Date(iso);
-    if (isNaN(moment.getTime())) { return ''; }
-    return new Date(moment.getTime() + BEIJING_MS).toISOString().slice(0, 16).replace('T', ' ');
-  }
+  // An ISO 8601 time as "YYYY-MM-DD HH:MM" in Beijing time ("" for none): the shared helper.
+  var beijing = window.EmergencyPages.localTime;
 
   // A refused or failed API call ({ok, status, data} of EmergencyPages.api, or nothing when
   // the network failed) as a sentence in the page's language: the refusal's own code when the
@@ -27,8 +20,10 @@
       text.errors.other;
     var hints = [];
     if (res.status === 422) {
+      // The page's own hint for a field it knows, else the server's messages, which open
+      // with the field's label (never the field's key).
       Object.keys((error && error.details) || {}).forEach(function (field) {
-        var hint = text.fields[field];
+        var hint = text.fields[field] || window.EmergencyPages.leaves(error.details[field]).join(' ');
         if (hint && hints.indexOf(hint) < 0) { hints.push(hint); }
       });
     }
