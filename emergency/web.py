@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -136,5 +137,7 @@ def init_app(app):
     @app.context_processor
     def _shell():
         user = actor()
+        # The page's language as the catalogue chose it (?lang=, the session, Accept-Language):
+        # <html lang> and the language switch follow the words on the page.
         return {"current_actor": user, "nav": nav_items(user),
-                "lang": session.get("lang") or app.config["BABEL_DEFAULT_LOCALE"]}
+                "lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
