@@ -44,6 +44,74 @@ SETTLE_STATE = ("() => [window.__cls, performance.getEntriesByType('resource').l
                 "document.readyState].join('|')")
 
 
+def _login(app, user):
+    """A client signed in with a session cookie, as a browser would be."""
+    client = app.test_client()
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    response = client.post("/login", data={"username": user.username, "csrf_token": token,
+                                           "password": "correct horse battery"})
+    assert response.status_code == 302
+    return client, token
+
+
+def test_english_pages_say_so_and_the_bar_reserves_the_live_indicator(app, actors):
+    user, _headers = actors.make("admin")
+    client, _token = _login(app, user)
+    assert '<html lang="zh-CN">' in client.get("/plans/").get_data(as_text=True)
+    html = client.get("/plans/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert 'class="navbar navbar-expand-xl' in html and 'id="live-indicator"' in html
+    css = client.get("/static/app.css")
+    text = css.get_data(as_text=True)
+    css.close()
+    # The indicator's width does not follow its label; the console shows once drawn.
+    assert re.search(r"\.live-indicator \{[^}]*min-width", text)
+    assert ".console-side:not([data-drawn])" in text
+
+
+def test_one_time_filter_for_pages(app):
+    filters = app.jinja_env.filters
+    assert "local_time" in filters
+    assert not {"hazard_time", "inbox_time", "incident_time"} & set(filters)
+
+
+def test_scripts_name_fields_by_the_servers_labelled_messages(client):
+    """Refusals are written by the shared rule (the server's field messages open with the
+    field's label), never with the field's key in front; times by one Beijing-time helper."""
+    def text(url):
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        response.close()
+        return body
+
+    pages = text("/static/pages.js")
+    assert "localTime: localTime" in pages and "leaves: leaves" in pages
+    for url in ("/hazards/static/hazards/report.js", "/maps/static/maps/console.js",
+                "/maps/static/maps/incident-new.js", "/inbox/static/inbox/common.js"):
+        script = text(url)
+        assert "EmergencyPages" in script, url
+        assert not re.search(r"(field|k|prefix) \+ ': '", script), url
+    assert "P.localTime" in text("/maps/static/maps/console.js")
+    assert "EmergencyPages.localTime" in text("/inbox/static/inbox/common.js")
+
+
+def test_team_status_refusal_names_the_field_by_its_label(app, client, actors):
+    from tests.factories import org_with_team
+
+    forces = org_with_team(client, actors)
+    browser, _token = _login(app, forces["org_admin"])
+    url = f"/registry/teams/{forces['team']['id']}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      browser.get(url).get_data(as_text=True)).group(1)
+    response = browser.post(f"{url}/status", data={"status": "dispatched", "csrf_token": token})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    alert = re.search(r'<div class="alert alert-danger"[^>]*>(.*?)</div>', html, re.S).group(1)
+    # The message, then the field's message under its label (状态), never its key.
+    assert " — 状态" in alert and "status" not in alert
+
+
 @pytest.fixture(scope="module")
 def demo_app(backend, tmp_path_factory):
     """One app on a fresh SpatiaLite database with the whole demo (every role's data)."""
