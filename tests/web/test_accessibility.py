@@ -177,9 +177,10 @@ def _check(page, base, path, where, problems, phone):
         overflow = horizontal_overflow(page)
         if overflow:
             problems.append(f"{where} {path}: {overflow} px wider than the phone")
-        nav = page.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().height")
-        if nav > NAV_MAX:
-            problems.append(f"{where} {path}: navigation {nav:.0f} px high")
+        height = page.evaluate(
+            "document.querySelector('nav.navbar').getBoundingClientRect().height")
+        if height > NAV_MAX:
+            problems.append(f"{where} {path}: navigation {height:.0f} px high")
 
 
 # Bureau roles see the same pages with more or fewer buttons: the administrator's visit
@@ -201,6 +202,12 @@ def _sweep(base, viewport, lang, problems, pages):
 
     phone, seen = viewport is PHONE, set()
     with chromium() as browser:
+        context = browser.new_context(viewport=viewport, locale="zh-CN")
+        context.add_init_script(CLS_OBSERVER)
+        # The sign-in page, everyone's first (in English through ?lang=en).
+        _check(context.new_page(), base, "/login" + ("?lang=en" if lang == "en" else ""),
+               f"signed out {lang}", problems, phone)
+        context.close()
         for username, role, _display in DEMO_USERS:
             context = browser.new_context(viewport=viewport, locale="zh-CN",
                                           is_mobile=phone, has_touch=phone)
