@@ -40,11 +40,12 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-req_hash=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+req_hash=$(cat requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.requirements-hash 2>/dev/null)" != "$req_hash" ]; then
   echo "setup: installing Python packages" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -r requirements-dev.txt
+  .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt
   .venv/bin/pip install -q --no-deps -e .
   echo "$req_hash" > .venv/.requirements-hash
 fi
