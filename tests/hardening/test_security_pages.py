@@ -375,7 +375,10 @@ def test_pages_show_hostile_names_as_text_and_run_none_of_them(hostile_site):
             if name == "api-docs" and not _wait(page, "() => document.querySelector("
                                                       "'.swagger-ui .opblock') !== null"):
                 problems.append(f"{name}: Swagger UI did not start")
-            if HOSTILE not in shown and name not in ("home", "review", "api-docs"):
+            # The hazards map names nothing of its own (its popups hold category, status and
+            # grid; the district's name comes from the offline base at district zooms, which
+            # the districts page checks); home, review and the API docs show no hostile record.
+            if HOSTILE not in shown and name not in ("home", "review", "api-docs", "hazards"):
                 problems.append(f"{name}: the hostile name is not shown as text")
             page.wait_for_timeout(300)  # a handler injected as markup would fire by now
             if page.evaluate("typeof window.__pwned") != "undefined":
