@@ -30,17 +30,19 @@ def _overlay(name, label, url, limit, colour, radius, fields):
 
 
 def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_layers=(),
-             teams_url=None, tile_url="", attribution=""):
+             teams_url=None, tile_url="", attribution="", level_names=None):
     """The risk map page's folium map.
 
     ``cells_url`` is the risk map layer (bbox, zoom, assessment_id); ``hazard_layers`` are
-    dicts {label, url}; ``bounds`` is (minlon, minlat, maxlon, maxlat).
+    dicts {label, url}; ``bounds`` is (minlon, minlat, maxlon, maxlat); ``level_names`` the
+    levels' names in the page's language (Chinese by default).
     """
+    names = level_names or LEVEL_NAMES
     fmap = base_map(tile_url, attribution, canvas=True)
     if area_geojson:
         MapData("features", {"features": [geojson(
             area_geojson, {"color": "#333333", "weight": 1.5, "fillOpacity": 0})]}).add_to(fmap)
-    legend = [(LEVEL_NAMES[lv], RISK_COLOURS[lv], "fill") for lv in RISK_LEVELS]
+    legend = [(names[lv], RISK_COLOURS[lv], "fill") for lv in RISK_LEVELS]
     legend.append((labels["gap"], "#000000", "gap"))
     layers = [layer_def("risk", labels["cells"], params={"assessment_id": run["id"]},
                         cluster=None, url=cells_url, legend=legend,
@@ -54,9 +56,9 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                                [("category", labels["category"]),
                                 ("service_radius_km", labels["radius"]),
                                 ("grade", labels["grade"]), ("status", labels["status"])]))
-    page = {"cells": "risk", "colours": RISK_COLOURS, "names": LEVEL_NAMES,
+    page = {"cells": "risk", "colours": RISK_COLOURS, "names": names,
             "gap_style": GAP_STYLE,
-            "levels": [{"level": lv, "name": LEVEL_NAMES[lv], "colour": RISK_COLOURS[lv]}
+            "levels": [{"level": lv, "name": names[lv], "colour": RISK_COLOURS[lv]}
                        for lv in RISK_LEVELS],
             "labels": {k: str(v) for k, v in labels.items()}, "run": run}
     # The drawing code is static (viewport.js, with risk.js's hooks); layer names are data.

@@ -13,7 +13,7 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError, describe_error
-from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_NAMES_ZH
+from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_LABELS
 from maps.pages import page_parts
 from maps.risk import risk_map as build_risk_map
 from risk import jobs, layers, service
@@ -22,6 +22,11 @@ bp = Blueprint("risk_pages", __name__, template_folder="templates")
 
 NAV = [("risk_pages.index", _l("Risk assessment"), None)]
 WRITERS = {ADMIN, PLANNER}
+
+
+def _level_names():
+    """The four risk levels' names in the page's language (重大风险 ... / Major risk ...)."""
+    return {lv: str(RISK_LEVEL_LABELS[lv]) for lv in RISK_LEVEL_LABELS}
 
 
 def _map_labels():
@@ -52,7 +57,7 @@ def index():
     layer_items, _total = service.list_layers(session, limit=500)
     return render_template("risk/index.html", runs=runs, total=total, layers=layer_items,
                            can_write=actor().role in WRITERS, colours=RISK_COLOURS,
-                           level_names=RISK_LEVEL_NAMES_ZH)
+                           level_names=_level_names())
 
 
 def _fail(exc):
@@ -133,6 +138,7 @@ def risk_map(assessment_id):
                  area_geojson=mapping(area.simplify(0.0005)) if area is not None else None,
                  hazard_layers=hazard, teams_url=teams_url,
                  tile_url=current_app.config["BASEMAP_TILE_URL"],
-                 attribution=current_app.config["BASEMAP_ATTRIBUTION"])
+                 attribution=current_app.config["BASEMAP_ATTRIBUTION"],
+                 level_names=_level_names())
     title = _("Risk map: assessment %(id)s (%(status)s)", id=run.id, status=run.status)
     return render_template("maps/map.html", title=title, **page_parts(fmap))

@@ -38,6 +38,16 @@ def test_risk_map_is_offline_and_loads_cells_by_viewport(client, actors, db):
     assert "/api/v1/layers/" in html and "/features" in html
 
 
+def test_risk_pages_name_the_levels_in_the_pages_language(client, actors, db):
+    run, headers = _run(client, actors, db)
+    for path in (f"/maps/risk/{run['id']}", "/risk"):
+        english = client.get(f"{path}?lang=en", headers=headers).get_data(as_text=True)
+        assert "Major risk" in english and "Low risk" in english
+        assert "重大风险" not in english and "较大" not in english, path
+        chinese = client.get(f"{path}?lang=zh", headers=headers).get_data(as_text=True)
+        assert "重大风险" in chinese and "Major risk" not in chinese, path
+
+
 def test_risk_map_of_unknown_run_is_404(client, actors):
     page = client.get("/maps/risk/999999", headers={**actors.header("planner"),
                                                      "Accept": "text/html"})
