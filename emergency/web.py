@@ -1,6 +1,6 @@
 """The web shell: sign-in, sign-out, language, home page, and every domain's pages."""
 
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from flask import (
     Blueprint,
@@ -113,6 +113,13 @@ def index():
                            **operations_parts(get_session()))
 
 
+def switch_language_url(lang):
+    """This page in another language, keeping its query (filters, page, search)."""
+    args = request.args.copy()
+    args["lang"] = lang
+    return "?" + urlencode(list(args.items(multi=True)))
+
+
 def nav_items(user):
     """Navigation entries visible to a user's role."""
     items = []
@@ -139,5 +146,6 @@ def init_app(app):
         user = actor()
         # The page's language as the catalogue chose it (?lang=, the session, Accept-Language):
         # <html lang> and the language switch follow the words on the page.
-        return {"current_actor": user, "nav": nav_items(user),
-                "lang": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])}
+        lang = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {"current_actor": user, "nav": nav_items(user), "lang": lang,
+                "lang_switch_url": switch_language_url("en" if lang == "zh" else "zh")}

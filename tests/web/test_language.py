@@ -195,3 +195,18 @@ def test_every_time_in_the_api_listings_has_an_offset(client, actors):
                 naive.append(f"{path} {where}: {text}")
     assert checked >= 5, "too few times seen to mean anything"
     assert not naive, "times without an offset:\n" + "\n".join(naive)
+
+
+def test_the_language_switch_keeps_the_pages_query(client, actors):
+    """Switching language keeps the list's filters, search and page (and every repeat)."""
+    headers = actors.header("dispatcher")
+    html = client.get("/incidents?q=%E6%BB%91%E5%9D%A1&status=active&status=closed&page=2",
+                      headers=headers).get_data(as_text=True)
+    href = re.search(r'href="([^"]*)" id="lang-switch"', html).group(1)
+    assert href.startswith("?") and "lang=en" in href
+    assert "q=%E6%BB%91%E5%9D%A1" in href and "page=2" in href
+    assert "status=active" in href and "status=closed" in href
+    html = client.get(f"/incidents{href.replace('&amp;', '&')}", headers=headers) \
+        .get_data(as_text=True)
+    back = re.search(r'href="([^"]*)" id="lang-switch"', html).group(1)
+    assert "lang=zh" in back and "lang=en" not in back and "page=2" in back
