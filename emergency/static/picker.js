@@ -176,6 +176,11 @@
     function choose(index) {
       var item = items[index];
       if (!item) { return; }
+      // A choice ends the search: a query still waiting (typed before the click) must not
+      // open the list again over the form.
+      clearTimeout(timer);
+      timer = null;
+      seq += 1;
       if (multiple) {
         if (!chosen.some(function (c) { return String(c.value) === String(item.value); })) {
           chosen.push({value: String(item.value), label: item.label});

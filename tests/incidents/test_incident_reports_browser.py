@@ -93,8 +93,12 @@ def test_dispatcher_writes_prints_and_follows_reports(backend, tmp_path):
             assert page.locator("#report-list li").count() == 1
             entry = page.locator("#timeline li[data-kind=report]").inner_text()
             assert entry.endswith("报送了首报")
-            page.wait_for_function("() => document.getElementById('live-indicator')"
-                                   ".dataset.state === 'live'", timeout=15000)
+            # Polled with evaluate (wait_for_function evaluates a string, which the CSP forbids).
+            for _ in range(150):
+                if page.evaluate("document.getElementById('live-indicator').dataset.state"
+                                 " === 'live'"):
+                    break
+                page.wait_for_timeout(100)
             made = api.post(f"/api/v1/incidents/{incident['id']}/reports", headers=headers,
                             json={"kind": "follow_up", "body": "续报", "dead": 0, "missing": 0,
                                   "injured": 4})
