@@ -44,7 +44,9 @@ def test_admin_creates_and_deactivates_a_user_whose_session_ends(users_app):
         row = admin.locator('[data-user="li.si"]')
         row.wait_for()
         assert "李四" in row.inner_text() and "启用" in row.inner_text()
-        assert "500103" in row.inner_text()
+        # The scope line names the district (looked up by its code), not the code.
+        row.locator(".user-scope span[data-code='500103']", has_text="渝中区").wait_for()
+        assert "500103" not in row.locator(".user-scope").inner_text()
         # Editing offers the same name pickers, each with its label.
         row.locator("[data-edit]").click()
         assert row.locator("form.user-edit [data-picker] label").count() == 3

@@ -25,12 +25,50 @@
     };
   }
 
+  // Names of grids, organisations and districts for the lines under each user: asked once
+  // per code or id from the pickers' endpoints (which find by code or id too); until the
+  // answer comes, and when nothing is found, the code itself shows.
+  var known = {grids: {}, orgs: {}, areas: {}};
+
+  function nameOf(kind, key) {
+    key = String(key);
+    if (!known[kind][key]) {
+      var url = data.text.sources[kind];
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(key);
+      known[kind][key] = fetch(url, {credentials: "same-origin",
+                                     headers: {Accept: "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : {items: []}; })
+        .catch(function () { return {items: []}; })
+        .then(function (found) {
+          var hit = (found.items || []).filter(function (it) {
+            return String(it.value) === key;
+          })[0];
+          return hit ? (hit.name || hit.label) : key;
+        });
+    }
+    return known[kind][key];
+  }
+
+  function named(kind, key) {
+    var span = el("span", {"data-code": String(key), text: String(key)});
+    nameOf(kind, key).then(function (name) { span.textContent = name; });
+    return span;
+  }
+
   function scopeLine(u) {
-    var parts = [];
-    if (u.grid_codes.length) { parts.push(text.grids + ": " + u.grid_codes.join(", ")); }
-    if (u.org_id !== null) { parts.push(text.org + ": " + u.org_id); }
-    if (u.area_code) { parts.push(text.area + ": " + u.area_code); }
-    return parts.join(" · ");
+    var line = el("div", {"class": "small text-secondary user-scope"});
+    function part(label, kind, keys) {
+      if (line.childNodes.length) { line.appendChild(document.createTextNode(" · ")); }
+      line.appendChild(document.createTextNode(label + ": "));
+      keys.forEach(function (key, i) {
+        if (i) { line.appendChild(document.createTextNode(", ")); }
+        line.appendChild(named(kind, key));
+      });
+    }
+    if (u.grid_codes.length) { part(text.grids, "grids", u.grid_codes); }
+    if (u.org_id !== null) { part(text.org, "orgs", [u.org_id]); }
+    if (u.area_code) { part(text.area, "areas", [u.area_code]); }
+    return line;
   }
 
   function field(label, input) {
@@ -131,7 +169,7 @@
     }
     var item = el("li", {"class": "list-group-item", "data-user": u.username}, [
       el("div", {"class": "d-flex flex-wrap justify-content-between align-items-start gap-2"}, [
-        el("div", {"class": "text-break"}, [title, el("div", {"class": "small text-secondary", text: scopeLine(u)})]),
+        el("div", {"class": "text-break"}, [title, scopeLine(u)]),
         buttons])
     ]);
     edit.addEventListener("click", function () {
