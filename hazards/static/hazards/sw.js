@@ -19,8 +19,11 @@ self.addEventListener('install', function (event) {
 
 self.addEventListener('activate', function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
-    return Promise.all(keys.filter(function (k) { return k !== CACHE; })
-      .map(function (k) { return caches.delete(k); }));
+    // Only this page's older caches: the disaster report page's worker keeps its own
+    // (emergency-disasters-*) on the same origin.
+    return Promise.all(keys.filter(function (k) {
+      return k.indexOf('emergency-hazards-') === 0 && k !== CACHE;
+    }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
 
