@@ -1,0 +1,25 @@
+"""plan filing (备案) and officials' training (issue 19)
+
+Reserved in the chain so that work in parallel keeps one head; filled by the work it names.
+
+Revision ID: 0016_filing_training
+Revises: 0015_prices
+Create Date: 2026-12-03 10:15:00
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0016_filing_training'
+down_revision = '0015_prices'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
