@@ -53,6 +53,8 @@ MANIFEST: dict[str, list[str]] = {
     "leaflet.vectorgrid": ["dist/Leaflet.VectorGrid.bundled.min.js"],
     # branca's colormap legends need d3 v3.
     "d3": ["d3.min.js"],
+    # The price series charts (prices/) draw with uPlot.
+    "uplot": ["dist/uPlot.iife.min.js", "dist/uPlot.min.css"],
     "swagger-ui-dist": [
         "swagger-ui-bundle.js",
         "swagger-ui-standalone-preset.js",
