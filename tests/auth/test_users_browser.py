@@ -49,7 +49,11 @@ def test_admin_creates_and_deactivates_a_user_whose_session_ends(users_app):
         assert "500103" not in row.locator(".user-scope").inner_text()
         # Editing offers the same name pickers, each with its label.
         row.locator("[data-edit]").click()
-        assert row.locator("form.user-edit [data-picker] label").count() == 3
+        expect(row.locator("form.user-edit [data-picker] label")).to_have_count(3)
+        # ... filled with the names the user knows, the codes only in the hidden fields.
+        area = row.locator("form.user-edit [data-picker]").nth(2)
+        expect(area.locator("input[role=combobox]")).to_have_value("渝中区")
+        assert area.locator("input[type=hidden]").input_value() == "500103"
         row.locator("form.user-edit [data-cancel]").click()
         # Nothing overflows the phone's width.
         assert admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

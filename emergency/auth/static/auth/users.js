@@ -87,7 +87,17 @@
     return el("div", {"class": "col-12 col-md-6"}, [window.Picker.build(options)]);
   }
 
-  function editForm(u, item) {
+  // The names of a user's grids, organisation and district, as the edit form's pickers show
+  // them (the scope line above has usually asked for them already: the answers are cached).
+  function scopeNames(u) {
+    return Promise.all([
+      Promise.all(u.grid_codes.map(function (c) { return nameOf("grids", c); })),
+      u.org_id === null ? "" : nameOf("orgs", u.org_id),
+      u.area_code ? nameOf("areas", u.area_code) : ""
+    ]).then(function (names) { return {grids: names[0], org: names[1], area: names[2]}; });
+  }
+
+  function editForm(u, item, names) {
     var role = el("select", {"class": "form-select form-select-sm", name: "role"});
     data.roles.forEach(function (r) {
       var o = el("option", {value: r.value, text: r.label});
@@ -106,13 +116,13 @@
         field(text.display_name, input("display_name", u.display_name, {maxlength: "100"})),
         field(text.role, role),
         picker({label: text.grids, name: "grid_codes", source: data.text.sources.grids,
-                multiple: true, chosen: u.grid_codes.map(function (c) {
-                  return {value: c, label: c};
+                multiple: true, chosen: u.grid_codes.map(function (c, i) {
+                  return {value: c, label: names.grids[i]};
                 })}),
         picker({label: text.org, name: "org_id", source: data.text.sources.orgs,
-                value: u.org_id, text: u.org_id === null ? "" : String(u.org_id)}),
+                value: u.org_id, text: names.org}),
         picker({label: text.area, name: "area_code", source: data.text.sources.areas,
-                value: u.area_code, text: u.area_code || ""}),
+                value: u.area_code, text: names.area}),
         field(text.new_password, input("password", "", {type: "password", minlength: "8",
                                                          autocomplete: "new-password"}))
       ]),
@@ -172,12 +182,16 @@
         el("div", {"class": "text-break"}, [title, scopeLine(u)]),
         buttons])
     ]);
+    var opening = false;
     edit.addEventListener("click", function () {
-      if (!item.querySelector("form.user-edit")) {
-        var form = editForm(u, item);
+      if (opening || item.querySelector("form.user-edit")) { return; }
+      opening = true;
+      scopeNames(u).then(function (names) {
+        opening = false;
+        var form = editForm(u, item, names);
         item.appendChild(form);
         window.Picker.attach(form);
-      }
+      });
     });
     var toggle = buttons.querySelector("[data-toggle-active]");
     if (toggle) { toggle.addEventListener("click", function () { toggleActive(u, item); }); }
