@@ -85,6 +85,9 @@ SETTINGS = [
     Setting("INCIDENT_REPORT_MINUTES", 30, "Minutes after an incident is opened by which its "
             "initial information report (首报) is due; later it is report_overdue (the State "
             "Council's 30-minute rule for major events; docs/incidents.md).", int),
+    Setting("PLAN_FILING_DAYS", 20, "Days after a plan version is published by which its "
+            "filing (备案) with the higher authority must be recorded; later the plan is "
+            "filing_overdue (docs/plans.md).", int),
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
     Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
@@ -240,6 +243,6 @@ def validate(app):
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
                  "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
                  "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS",
-                 "INCIDENT_REPORT_MINUTES"):
+                 "INCIDENT_REPORT_MINUTES", "PLAN_FILING_DAYS"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")
