@@ -85,6 +85,8 @@ SETTINGS = [
     Setting("INCIDENT_REPORT_MINUTES", 30, "Minutes after an incident is opened by which its "
             "initial information report (首报) is due; later it is report_overdue (the State "
             "Council's 30-minute rule for major events; docs/incidents.md).", int),
+    Setting("MEASURE_ORDER_PREFIX", "渝应急决", "Issuer's prefix of the numbers of emergency "
+            "measures' decisions (决定书): PREFIX〔YEAR〕N号, N counting up within the year.", str),
     Setting("PLAN_FILING_DAYS", 20, "Days after a plan version is published by which its "
             "filing (备案) with the higher authority must be recorded; later the plan is "
             "filing_overdue (docs/plans.md).", int),
@@ -142,6 +144,18 @@ SETTINGS = [
             "Cancels)."),
     Setting("CAP_IDENTIFIER_PREFIX", "cn-cq-emergency", "Start of the CAP identifier of each "
             "published version of a warning: PREFIX-<warning id>-<version>."),
+    Setting("PRICE_BASELINE_DAYS", 30, "Price anomaly warning: days before the latest day "
+            "whose daily prices (median over markets) give a commodity's baseline (their "
+            "median); a commodity's own setting overrides it (docs/prices.md).", int),
+    Setting("PRICE_ALERT_RATIO", 0.2, "Price anomaly warning: an alert is raised when the "
+            "latest daily price exceeds the baseline by more than this fraction (0.2 = 20 %); "
+            "a commodity's own setting overrides it.", float),
+    Setting("PRICE_BASELINE_MIN_DAYS", 5, "Price anomaly warning: fewest days with prices "
+            "in the baseline period for a baseline to count (fewer: no evaluation).", int),
+    Setting("PRICE_IMPORT_MAX_BYTES", 16 * 1024 * 1024, "Largest price observation file "
+            "(.xlsx or .csv) accepted by the import.", int),
+    Setting("PRICE_IMPORT_MAX_ROWS", 200_000, "Most rows of one price observation import.",
+            int),
 ]
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -176,6 +190,11 @@ def _coerce(setting, raw):
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{setting.name} must be an integer, not {raw!r}") from None
+    if setting.kind is float:
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{setting.name} must be a number, not {raw!r}") from None
     return raw
 
 
