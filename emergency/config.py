@@ -156,18 +156,6 @@ SETTINGS = [
             "(.xlsx or .csv) accepted by the import.", int),
     Setting("PRICE_IMPORT_MAX_ROWS", 200_000, "Most rows of one price observation import.",
             int),
-    Setting("PRICE_BASELINE_DAYS", 30, "Price anomaly warning: days before the latest day "
-            "whose daily prices (median over markets) give a commodity's baseline (their "
-            "median); a commodity's own setting overrides it (docs/prices.md).", int),
-    Setting("PRICE_ALERT_RATIO", 0.2, "Price anomaly warning: an alert is raised when the "
-            "latest daily price exceeds the baseline by more than this fraction (0.2 = 20 %); "
-            "a commodity's own setting overrides it.", float),
-    Setting("PRICE_BASELINE_MIN_DAYS", 5, "Price anomaly warning: fewest days with prices "
-            "in the baseline period for a baseline to count (fewer: no evaluation).", int),
-    Setting("PRICE_IMPORT_MAX_BYTES", 16 * 1024 * 1024, "Largest price observation file "
-            "(.xlsx or .csv) accepted by the import.", int),
-    Setting("PRICE_IMPORT_MAX_ROWS", 200_000, "Most rows of one price observation import.",
-            int),
 ]
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -202,11 +190,6 @@ def _coerce(setting, raw):
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{setting.name} must be an integer, not {raw!r}") from None
-    if setting.kind is float:
-        try:
-            return float(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{setting.name} must be a number, not {raw!r}") from None
     if setting.kind is float:
         try:
             return float(raw)
