@@ -38,6 +38,10 @@ import maps.views
 import plans.api
 import plans.demo
 import plans.models
+import plans.training.api
+import plans.training.demo
+import plans.training.models
+import plans.training.views
 import plans.views
 import registry.api
 import registry.cli
@@ -91,7 +95,10 @@ DOMAINS = (
            views=(registry.lists, registry.views),
            commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
     Domain("plans", models=(plans.models,), api=plans.api, views=(plans.views,),
-           demo=(plans.demo.load_plans,)),
+           demo=(plans.demo.load_plans, plans.demo.load_filings)),
+    # Officials' legal training: a sub-package of plans with a blueprint of its own.
+    Domain("training", models=(plans.training.models,), api=plans.training.api,
+           views=(plans.training.views,), demo=(plans.training.demo.load_training,)),
     Domain("hazards", models=(hazards.models,), api=hazards.api, views=(hazards.views,),
            commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
     # Direct disaster reports (灾情直报): a sub-package of hazards with a blueprint of its own.

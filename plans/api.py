@@ -9,7 +9,7 @@ from emergency.db import get_session
 from emergency.jsonbody import Blueprint
 from emergency.schemas import items_schema
 from emergency.vocabulary import CATEGORY_LABELS
-from plans import drills, incident_types, lookup, schemas, service
+from plans import drills, filing, incident_types, lookup, schemas, service
 from plans import metrics as pm
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1",
@@ -68,8 +68,9 @@ def list_plans(query):
     """Plans (filters kind, incident_type, area_code, status, drill_overdue, ...)."""
     session = get_session()
     plans, total = service.list_plans(session, **query)
-    return {"items": [service.plan_dict(session, p, with_content=False) for p in plans],
-            "total": total}
+    filings = filing.filings_for(session, plans)
+    return {"items": [service.plan_dict(session, p, with_content=False, filings=filings)
+                      for p in plans], "total": total}
 
 
 @blp.route("/plans/<int:plan_id>", methods=["GET"])
@@ -133,6 +134,34 @@ def transition(body, plan_id):
     _scope([service.get_plan(session, plan_id).area_code])
     service.transition(session, plan_id, body["to"], body["note"], actor=_username())
     return _plan_out(plan_id)
+
+
+@blp.route("/plans/<int:plan_id>/filing", methods=["POST"])
+@allow(*WRITERS)
+@blp.arguments(schemas.PlanFilingIn)
+@blp.response(201, schemas.PlanOut)
+@blp.alt_response(200, schema=schemas.PlanOut, description="the same filing again: the plan "
+                  "as it is")
+def record_filing(body, plan_id):
+    """Record the filing (备案) of the version in force with the higher authority; only a
+    published plan (409 otherwise); filed_on between publication and today (422 otherwise)."""
+    session = get_session()
+    plan = service.get_plan(session, plan_id, lock=True)
+    _scope([plan.area_code])
+    _row, created = filing.record_filing(session, plan, **body, today=service.today(),
+                                         actor=_username())
+    return _plan_out(plan_id), 201 if created else 200
+
+
+@blp.route("/plans/<int:plan_id>/filings", methods=["GET"])
+@allow(EVERYONE)
+@blp.response(200, items_schema(schemas.PlanFilingOut, "PlanFilingList"))
+def list_filings(plan_id):
+    """Every filing of the plan, one per filed version, newest version first."""
+    session = get_session()
+    service.get_plan(session, plan_id)
+    rows = filing.list_filings(session, plan_id)
+    return {"items": [filing.filing_dict(r) for r in rows], "total": len(rows)}
 
 
 @blp.route("/plans/<int:plan_id>/evaluate", methods=["POST"])

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import column, inspect, select, table
 
 from emergency.db import utcnow
-from plans import drills, service
+from plans import drills, filing, service
 from plans.models import Plan
 
 CITY = "500000"
@@ -157,5 +157,36 @@ def load_plans(session):
                                      "due_on": (today + timedelta(days=90)).isoformat()}])
         state = "drill-overdue" if overdue else "published"
         lines.append(f"plans: {title} ({state})")
+    session.flush()
+    return lines
+
+
+# Filed demo plans: (area, title, authority, days after publication, number); the other
+# district plans stay unfiled, so some show as filing overdue.
+FILINGS = [
+    (CITY, "重庆市突发事件总体应急预案", "应急管理部", 12, "应急预备〔{year}〕8号"),
+    ("500101", "万州区防汛抗旱应急预案", "重庆市应急管理局", 15, "渝应急预备〔{year}〕31号"),
+    ("500237", "巫山县地质灾害应急预案", "重庆市应急管理局", 9, "渝应急预备〔{year}〕17号"),
+]
+
+
+def load_filings(session):
+    """Filings (备案) of some published demo plans; the others are left overdue."""
+    lines = []
+    day = service.today()
+    for area, title, authority, after, number in FILINGS:
+        plan_id = _existing(session, area, title)
+        if plan_id is None:
+            continue
+        plan = service.get_plan(session, plan_id)
+        published = filing.published_on(plan)
+        if published is None:
+            continue
+        filed_on = min(published + timedelta(days=after), day)
+        _row, created = filing.record_filing(session, plan, authority, filed_on,
+                                             number.format(year=filed_on.year), day,
+                                             actor="demo")
+        if created:
+            lines.append(f"plans: {title} filed with {authority}")
     session.flush()
     return lines

@@ -118,3 +118,22 @@ class DrillFinding(Base):
                                         comment="open|in_progress|done")
     due_on: Mapped[object | None] = mapped_column(Date)
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PlanFiling(Base):
+    """The filing (备案) of a published plan version with the higher authority."""
+
+    __tablename__ = "plan_filings"
+    __audit_name__ = "plan_filing"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True,
+                                         comment="the published version that was filed")
+    authority: Mapped[str] = mapped_column(String(200),
+                                           comment="the authority the plan was filed with")
+    filed_on: Mapped[object] = mapped_column(Date, comment="day of filing (local calendar)")
+    number: Mapped[str] = mapped_column(String(100), comment="filing number (备案编号)")
+    recorded_by: Mapped[str] = mapped_column(String(64), default="",
+                                             comment="user who recorded the filing")
+    recorded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)

@@ -177,6 +177,13 @@ class PlanOut(Schema):
     drill_overdue = fields.Boolean()
     revision_due_on = fields.Date(allow_none=True)
     revision_overdue = fields.Boolean()
+    filing = fields.Nested(lambda: PlanFilingOut(), allow_none=True, metadata={
+        "description": "the filing (备案) of the version in force; null: not filed"})
+    filing_due_on = fields.Date(allow_none=True, metadata={
+        "description": "last day to file the version in force: its publication + "
+                       "PLAN_FILING_DAYS"})
+    filing_overdue = fields.Boolean(metadata={
+        "description": "in force, not filed, and past filing_due_on"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     sections = fields.List(fields.Nested(PlanSection))
@@ -195,6 +202,32 @@ class PlanQuery(PageQuery):
     drill_overdue = fields.Boolean()
     revision_overdue = fields.Boolean()
     in_force = fields.Boolean()
+    filing_overdue = fields.Boolean(metadata={
+        "description": "true: in force and not filed within PLAN_FILING_DAYS of publication"})
+    filed = fields.Boolean(metadata={"description": "true: the version in force is filed; "
+                                     "false: in force and not filed yet"})
+
+
+class PlanFilingIn(Schema):
+    """Body of POST /plans/{id}/filing."""
+
+    authority = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "the authority the plan was filed with", "example": "重庆市应急管理局"})
+    filed_on = fields.Date(required=True, metadata={
+        "description": "day of filing: not before publication, not in the future"})
+    number = fields.String(required=True, validate=validate.Length(1, 100), metadata={
+        "description": "filing number (备案编号)", "example": "渝应急备〔2026〕12号"})
+
+
+class PlanFilingOut(Schema):
+    """The filing of one published version."""
+
+    version = fields.Integer()
+    authority = fields.String()
+    filed_on = fields.Date()
+    number = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
 
 
 class PlanVersionOut(Schema):

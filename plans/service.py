@@ -10,7 +10,7 @@ from emergency.geo.models import Area
 from emergency.geo.service import areas_at
 from emergency.vocabulary import LOCAL_ZONE
 from plans import content as pc
-from plans import incident_types
+from plans import filing, incident_types
 from plans.content import clean_content, evaluate_levels, forces_by_level  # noqa: F401
 from plans.models import PLAN_KINDS, Drill, Plan, PlanVersion
 
@@ -302,6 +302,11 @@ def _plan_filters(query_args):
         where.append(or_(Plan.revision_due_on.is_(None), Plan.revision_due_on >= day))
     if query_args.get("in_force") is True:
         where.append(and_(Plan.published_version.is_not(None), Plan.status != "archived"))
+    overdue = query_args.get("filing_overdue")
+    if overdue is not None:
+        where.append(filing.overdue_filter(day, filing.filing_days(), overdue))
+    if query_args.get("filed") is not None:
+        where.append(filing.filed_filter(query_args["filed"]))
     return where
 
 
@@ -314,8 +319,9 @@ def list_plans(session, limit=100, offset=0, **filters):
     return list(plans), total
 
 
-def plan_dict(session, plan, with_content=True):
-    """A plan as the API shows it: attributes, deadlines and the working content."""
+def plan_dict(session, plan, with_content=True, filings=None):
+    """A plan as the API shows it: attributes, deadlines, filing and the working content
+    (``filings``: the lists' prefetched ``filing.filings_for``)."""
     day = today()
     record = {
         "id": plan.id, "title": plan.title, "kind": plan.kind,
@@ -333,6 +339,7 @@ def plan_dict(session, plan, with_content=True):
         "revision_due_on": plan.revision_due_on,
         "revision_overdue": bool(plan.revision_due_on and plan.revision_due_on < day),
         "created_at": plan.created_at, "updated_at": plan.updated_at,
+        **filing.fields(session, plan, day, filings),
     }
     if with_content:
         content = working_version(session, plan).content
