@@ -8,11 +8,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+import shapely.geometry
+from geoalchemy2.shape import to_shape
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from alerts import listing, schemas, service
-from alerts.models import LEVELS, STATUSES, TRANSITIONS
+from alerts.models import LEVELS, STATUSES, TRANSITIONS, EarlyWarning
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, DISPATCHER, EVERYONE, PLANNER
 from emergency.db import get_session
@@ -137,14 +139,16 @@ def _form_body(form):
     return body
 
 
-def _form_page(form, errors=None, status=200):
-    """The drafting form, with the given input kept and its refusals shown."""
+def _form_page(form, errors=None, status=200, editing=None):
+    """The drafting form (or, with ``editing``, the form changing that warning), with the
+    given input kept and its refusals shown."""
     session = get_session()
     codes = [c for c in (form.get("area_codes") or "").split(",") if c.strip()]
     names = _area_names(session, codes)
     chosen = [{"value": c, "label": names.get(c, c)} for c in codes]
     outlines = geo.district_outlines(session)
     return render_template("alerts/new.html", form=form, errors=errors or {}, chosen=chosen,
+                           editing=editing,
                            type_groups=_type_groups(), levels=LEVELS, map_data={
                                "outlines": outlines, "drawing": form.get("geometry") or "",
                                "tiles": current_app.config["BASEMAP_TILE_URL"],
@@ -200,6 +204,82 @@ def create():
     return redirect(url_for("warning_pages.detail_page", warning_id=warning.id))
 
 
+# ---------------------------------------------------------------- changing a warning
+
+EDITABLE = ("draft", "approved", "published")
+
+
+def _may_edit(user, record):
+    """Whether the page offers the user to change the warning (the service decides)."""
+    if record["status"] not in EDITABLE or user.role not in DRAFTERS:
+        return False
+    if record["status"] == "published":
+        return user.role in RELEASERS
+    return user.role != DISPATCHER or record["author"] == user.username
+
+
+def _edit_form(session, record):
+    """The form's fields from the warning; the drawn area only when it was drawn (a
+    published warning's outline that is just its areas' union is not kept as a drawing, so
+    that choosing other areas redraws it)."""
+    form = {key: record[key] or "" for key in ("title", "hazard_type", "level",
+                                                "description", "instruction")}
+    form["area_codes"] = ",".join(record["area_codes"])
+    form["onset"], form["expires"] = (_local_input(record["onset"]),
+                                      _local_input(record["expires"]))
+    stored = session.get(EarlyWarning, record["id"]).geometry
+    if stored is not None:
+        drawn = to_shape(stored)
+        union = (service.areas_union(session, record["area_codes"])
+                 if record["status"] == "published" else None)
+        if union is None or drawn.symmetric_difference(union).area > 1e-6 * union.area:
+            form["geometry"] = json.dumps(shapely.geometry.mapping(drawn))
+    return form
+
+
+@bp.route("/warnings/<int:warning_id>/edit")
+@allow(DRAFTERS)
+def edit_page(warning_id):
+    """The drafting form filled with the warning, to change it (a published warning's
+    change needs a reason and goes out at once as a new version)."""
+    session, user = get_session(), actor()
+    record = listing.get_warning(session, user, warning_id)
+    if not _may_edit(user, record):
+        flash(_("This warning cannot be changed by you in its present state."), "danger")
+        return redirect(url_for("warning_pages.detail_page", warning_id=warning_id))
+    return _form_page(_edit_form(session, record), editing=record)
+
+
+@bp.route("/warnings/<int:warning_id>/edit", methods=["POST"])
+@allow(DRAFTERS)
+def update(warning_id):
+    """Change the warning from the form; a refusal shows the form again with the input kept
+    and every bad field named (nothing stored)."""
+    session, user = get_session(), actor()
+    record = listing.get_warning(session, user, warning_id)
+    try:
+        body = _form_body(request.form)
+        note = request.form.get("note", "")
+        try:
+            changes = schemas.WarningPatch().load(body)
+        except ValidationError as exc:
+            raise Invalid("invalid warning: " + ", ".join(sorted(exc.messages)),
+                          exc.messages) from None
+        changes.pop("note", None)
+        service.update_warning(session, user, warning_id, changes,
+                               region=current_app.config["SERVED_BBOX"], note=note,
+                               release=service.Release(
+                                   sender=current_app.config["CAP_SENDER"],
+                                   prefix=current_app.config["CAP_IDENTIFIER_PREFIX"]))
+    except DomainError as exc:
+        errors = {key: describe_error(Invalid("", {key: value}))
+                  for key, value in (exc.details or {}).items()}
+        flash(describe_error(exc), "danger")
+        return _form_page(request.form, errors, exc.status, editing=record)
+    flash(_("Changes saved."), "success")
+    return redirect(url_for("warning_pages.detail_page", warning_id=warning_id))
+
+
 # ---------------------------------------------------------------- one warning
 
 def _steps_for(session, user, record):
@@ -235,6 +315,7 @@ def detail_page(warning_id):
     record = listing.get_warning(session, user, warning_id)
     return render_template(
         "alerts/detail.html", w=record, steps=_steps_for(session, user, record),
+        can_edit=_may_edit(user, record),
         kind_names={k: str(v) for k, v in KIND_NAMES.items()},
         map_data={"geometry": record["geometry"], "level": record["level"],
                   "tiles": current_app.config["BASEMAP_TILE_URL"],

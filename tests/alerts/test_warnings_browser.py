@@ -58,6 +58,16 @@ def test_draft_approve_publish_journey(warnings_app):
         assert "渝中区暴雨红色预警" in page.inner_text("#warning-title")
         assert page.inner_text("#warning-status") == "草稿"
         warning_url = page.url
+        # The author changes the draft in the same form, filled with what was saved.
+        page.click("#warning-edit")
+        page.wait_for_selector("#warning-form")
+        assert page.input_value("#w-title") == "渝中区暴雨红色预警"
+        expect(page.locator("#w-areas").locator("xpath=..").locator(".picker-chip")
+               ).to_contain_text("渝中区")
+        page.fill("#w-instruction", "停止户外活动，远离河道。")
+        with page.expect_navigation():
+            page.click("#warning-save")
+        assert page.url == warning_url and "远离河道" in page.inner_text("main")
         # Who drafted may not approve: disabled, with the reason beside it.
         assert page.is_disabled('[data-step="approved"]')
         assert "另一位管理员" in page.inner_text("#four-eyes-reason")

@@ -125,3 +125,45 @@ def test_lifted_warning_page_offers_nothing(client, people, sign_in, published):
     sign_in(people["planner"][0])
     page = client.get(f"/warnings/{published['id']}").get_data(as_text=True)
     assert "data-step=" not in page and "结束" in page
+
+
+def test_change_a_draft_through_the_form(client, db, place, people, sign_in, draft):
+    csrf = sign_in(people["author"][0])
+    detail = client.get(f"/warnings/{draft['id']}?lang=zh").get_data(as_text=True)
+    assert f'/warnings/{draft["id"]}/edit' in detail
+    page = client.get(f"/warnings/{draft['id']}/edit?lang=zh").get_data(as_text=True)
+    assert "修改预警" in page and "测试区暴雨红色预警" in page
+    assert 'name="note"' not in page  # a draft's change needs no reason
+    chosen = page.split('data-chosen="')[1].split('"')[0]
+    assert place["district"] in chosen and place["street"] in chosen
+    response = client.post(f"/warnings/{draft['id']}/edit", data={
+        **form(place, title="改过的标题", level="yellow"), "csrf_token": csrf})
+    assert response.status_code == 302
+    warning = db.get(EarlyWarning, draft["id"])
+    assert (warning.title, warning.level, warning.status) == ("改过的标题", "yellow", "draft")
+    assert warning.area_codes == [place["district"]]
+    refused = client.post(f"/warnings/{draft['id']}/edit?lang=zh", data={
+        **form(place, title="", expires=local(-1)), "csrf_token": csrf})
+    assert refused.status_code == 422 and db.get(EarlyWarning, draft["id"]).title == "改过的标题"
+
+
+def test_published_change_needs_a_reason_and_another_releaser(client, db, place, people,
+                                                             sign_in, published):
+    sign_in(people["dispatcher"][0])  # dispatchers never change a published warning
+    assert f'/warnings/{published["id"]}/edit' not in client.get(
+        f"/warnings/{published['id']}").get_data(as_text=True)
+    assert client.get(f"/warnings/{published['id']}/edit").status_code == 302
+    csrf = sign_in(people["planner"][0])
+    page = client.get(f"/warnings/{published['id']}/edit?lang=zh").get_data(as_text=True)
+    assert 'name="note"' in page and "CAP" in page
+    # The published outline is just the areas' union: it is not kept as a drawing.
+    assert 'id="w-geometry" value=""' in page
+    body = {**form(place, title="更新的标题", level="red",
+                   area_codes=f"{place['district']},{place['street']}"), "csrf_token": csrf}
+    refused = client.post(f"/warnings/{published['id']}/edit?lang=zh", data=body)
+    assert refused.status_code == 422 and "e-note" in refused.get_data(as_text=True)
+    assert db.get(EarlyWarning, published["id"]).version == 1
+    done = client.post(f"/warnings/{published['id']}/edit", data={**body, "note": "雨区扩大"})
+    assert done.status_code == 302
+    warning = db.get(EarlyWarning, published["id"])
+    assert (warning.title, warning.version, warning.status) == ("更新的标题", 2, "published")
