@@ -29,6 +29,9 @@ import incidents.api
 import incidents.claims.views
 import incidents.demo
 import incidents.inbox.views
+import incidents.measures.api
+import incidents.measures.models
+import incidents.measures.views
 import incidents.models
 import incidents.reports.models
 import incidents.reports.views
@@ -109,6 +112,9 @@ DOMAINS = (
            views=(incidents.views, incidents.claims.views, incidents.inbox.views,
                   incidents.reports.views),
            demo=(incidents.demo.load_incidents,)),
+    # Emergency measures (应急处置措施) and their decisions: a sub-package of incidents.
+    Domain("measures", models=(incidents.measures.models,), api=incidents.measures.api,
+           views=(incidents.measures.views,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
            commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.

@@ -358,6 +358,18 @@ def review_claim(body, claim_id):
     return claims.claim_dict(session, claim)
 
 
+@blp.route("/compensations/<int:claim_id>/appeal", methods=["POST"])
+@allow(claims.SUBMITTERS)
+@blp.arguments(schemas.AppealIn)
+@blp.response(200, schemas.ClaimOut)
+def appeal_claim(body, claim_id):
+    """Appeal a rejected claim with a reason (the claimant, once); another administrator
+    than the one who rejected it decides (POST .../review)."""
+    session = get_session()
+    claim = claims.appeal(session, actor(), claim_id, body["reason"])
+    return claims.claim_dict(session, claim)
+
+
 @blp.route("/compensations/<int:claim_id>/pay", methods=["POST"])
 @allow(ADMIN)
 @blp.arguments(schemas.PayIn, required=False)

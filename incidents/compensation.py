@@ -255,8 +255,9 @@ def check_claim_read(session, user, claim):
 
 
 def review(session, user, claim_id, decision, note=""):
-    """Approve or reject a submitted claim (admin): a rejection needs its reason, and the
-    one who submitted a claim never reviews it (four eyes)."""
+    """Approve or reject a submitted claim, or decide an appealed one (admin): a rejection
+    needs its reason, the one who submitted a claim never reviews it (four eyes), and an
+    appeal is decided by an administrator other than the one who rejected the claim."""
     if user.role != ADMIN:
         raise Forbidden("claims are reviewed by the bureau administrator")
     if decision not in REVIEW_DECISIONS:
@@ -266,15 +267,67 @@ def review(session, user, claim_id, decision, note=""):
     if claim.submitted_by == user.username:
         raise Forbidden("you submitted this claim: another administrator must review it",
                         code="four_eyes")
-    if claim.status != "submitted":
+    if claim.status not in ("submitted", "appealed"):
         raise Conflict(f"the claim is {claim.status}, not submitted")
+    if claim.status == "appealed" and claim.rejected_by == user.username:
+        raise Forbidden("you rejected this claim: another administrator decides its appeal",
+                        code="appeal_same_reviewer")
     if decision == "reject" and not note:
         raise Invalid("a rejection needs its reason", {"note": ["required when rejecting"]},
                       code="reason_required")
+    appeal = claim.status == "appealed"
     claim.status = REVIEW_DECISIONS[decision]
     claim.review_note, claim.reviewed_by, claim.reviewed_at = note or "", user.username, utcnow()
     incidents._event(session, claim.incident_id, user.username, "compensation",
-                     compensation_id=claim.id, status=claim.status, note=note)
+                     compensation_id=claim.id, status=claim.status, note=note,
+                     **({"appeal_decision": True} if appeal else {}))
+    session.flush()
+    return claim
+
+
+def may_appeal(user, claim):
+    """Whether the user is the claimant: who submitted it, or the claiming organisation's
+    admin."""
+    if user.role == ORG_ADMIN:
+        return bool(claim.org_id) and user.org_id == claim.org_id
+    return user.role in SUBMITTERS and claim.submitted_by == user.username
+
+
+def appeal(session, user, claim_id, reason):
+    """Appeal a rejected claim (救济), once, with a reason: it goes back for a decision by
+    an administrator other than the one who rejected it."""
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    claim = claim_or_404(session, claim_id, lock=True)
+    check_claim_read(session, user, claim)
+    if not may_appeal(user, claim):
+        raise Forbidden("only the claimant may appeal", code="not_claimant")
+    if claim.appealed_at is not None:
+        raise Conflict("this claim was appealed already", code="appealed_once")
+    if claim.status != "rejected":
+        raise Conflict(f"the claim is {claim.status}: only a rejected claim can be appealed",
+                       code="not_rejected")
+    if not reason:
+        raise Invalid("an appeal needs its reason", {"reason": ["required"]},
+                      code="reason_required")
+    if len(reason) > 4000:
+        raise Invalid("the reason is too long", {"reason": ["at most 4000 characters"]})
+    if open_claim_id(session, **({"dispatch_id": claim.dispatch_id} if claim.dispatch_id
+                                 else {"requisition_id": claim.requisition_id})):
+        raise Conflict("another claim is open for the same source", code="claim_exists")
+    claim.rejected_by, claim.rejected_at = claim.reviewed_by, claim.reviewed_at
+    claim.rejection_note = claim.review_note
+    claim.reviewed_by = claim.reviewed_at = None
+    claim.review_note = ""
+    claim.status, claim.appeal_reason = "appealed", reason
+    claim.appealed_by, claim.appealed_at = user.username, utcnow()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict("another claim is open for the same source",
+                       code="claim_exists") from None
+    incidents._event(session, claim.incident_id, user.username, "compensation",
+                     compensation_id=claim.id, status="appealed", note=reason)
     session.flush()
     return claim
 
@@ -304,6 +357,9 @@ def claim_dict(session, claim):
             "submitted_at": claim.submitted_at, "reviewed_by": claim.reviewed_by,
             "reviewed_at": claim.reviewed_at, "review_note": claim.review_note,
             "paid_by": claim.paid_by, "paid_at": claim.paid_at,
+            "rejected_by": claim.rejected_by, "rejected_at": claim.rejected_at,
+            "rejection_note": claim.rejection_note, "appeal_reason": claim.appeal_reason,
+            "appealed_by": claim.appealed_by, "appealed_at": claim.appealed_at,
             "items": [{"id": i.id, "kind": i.kind, "quantity": i.quantity,
                        "unit_price": money(i.unit_price), "amount": money(i.amount),
                        "note": i.note} for i in items]}
@@ -388,13 +444,19 @@ def ledger_xlsx(book):
     ws = wb.active
     ws.title = "claims"
     ws.append(["id", "incident", "claimant", "source", "status", "submitted_at (UTC+8)",
-               "paid_at (UTC+8)", "total (yuan)"])
+               "paid_at (UTC+8)", "total (yuan)", "submitted_by", "rejected_by",
+               "rejected_at (UTC+8)", "rejection note", "appealed_by", "appealed_at (UTC+8)",
+               "appeal reason", "decided_by", "decided_at (UTC+8)", "decision note"])
     for c in book["items"]:
         source = f"dispatch {c['dispatch_id']}" if c["dispatch_id"] else \
             f"requisition {c['requisition_id']}"
         append_row(ws, [c["id"], f"{c['incident_id']} {c['incident_title']}", c["claimant"],
                         source, c["status"], local_minute(c["submitted_at"]),
-                        local_minute(c["paid_at"]), c["total"]])
+                        local_minute(c["paid_at"]), c["total"], c["submitted_by"],
+                        c["rejected_by"], local_minute(c["rejected_at"]),
+                        c["rejection_note"], c["appealed_by"], local_minute(c["appealed_at"]),
+                        c["appeal_reason"], c["reviewed_by"], local_minute(c["reviewed_at"]),
+                        c["review_note"]])
     items = wb.create_sheet("items")
     items.append(["claim", "kind", "quantity", "unit_price", "amount", "note"])
     for c in book["items"]:

@@ -72,7 +72,8 @@ def _closed_incident(session, anchor, title, incident_type, days_ago, metrics, r
         req = dispatches.create_requisition(
             session, app_cipher(), DEMO_USER, incident.id, "重庆某工程机械租赁有限公司",
             "13800138000", "挖掘机（PC200）", 1, start + timedelta(hours=1), 650000,
-            start + timedelta(days=2))
+            start + timedelta(days=2), legal_basis="《中华人民共和国突发事件应对法》第七十六条",
+            authority="重庆市应急管理局")
         dispatches.return_requisition(session, DEMO_USER, req.id, "damaged", "液压管破损",
                                       start + timedelta(days=2))
         claim = claims.claim_for_requisition(session, DEMO_USER, req.id, [

@@ -291,10 +291,23 @@ def _mask_contact(text):
 
 
 def create_requisition(session, cipher, user, incident_id, owner_name, owner_contact,
-                       property, quantity, starts_at, valuation, ends_at=None):
-    """Requisition property for an incident under a numbered written order."""
+                       property, quantity, starts_at, valuation, ends_at=None,
+                       legal_basis=None, authority=None):
+    """Requisition property for an incident under a numbered written order, on a legal
+    basis and by an authority (both required: it is a measure of kind requisition)."""
     incident = incidents.incident_or_404(session, incident_id)
     incidents.check_district(session, user, incident.area_code)
+    problems = {}
+    legal_basis = legal_basis.strip() if isinstance(legal_basis, str) else ""
+    authority = authority.strip() if isinstance(authority, str) else ""
+    for field, value, longest in (("legal_basis", legal_basis, 300),
+                                  ("authority", authority, 200)):
+        if not value:
+            problems[field] = ["required"]
+        elif len(value) > longest:
+            problems[field] = [f"at most {longest} characters"]
+    if problems:
+        raise Invalid("a requisition needs its legal basis and authority", problems)
     if incident.status == "closed":
         raise Conflict("the incident is closed")
     if ends_at is not None and ends_at < starts_at:
@@ -303,8 +316,8 @@ def create_requisition(session, cipher, user, incident_id, owner_name, owner_con
         Requisition.incident_id == incident_id))
     order = f"ZY-{incident_id:06d}-{count + 1:03d}"
     requisition = Requisition(
-        incident_id=incident_id, order_number=order, owner_name=owner_name,
-        owner_contact_enc=cipher.encrypt(owner_contact),
+        incident_id=incident_id, order_number=order, legal_basis=legal_basis,
+        authority=authority, owner_name=owner_name, owner_contact_enc=cipher.encrypt(owner_contact),
         owner_contact_masked=_mask_contact(owner_contact), property=property,
         quantity=quantity, starts_at=starts_at, ends_at=ends_at, valuation=valuation,
         status="requisitioned", created_by=user.username)
@@ -350,7 +363,9 @@ def return_requisition(session, user, requisition_id, condition, note="", return
 def requisition_dict(requisition):
     """A requisition as the API shows it (contact masked)."""
     return {"id": requisition.id, "incident_id": requisition.incident_id,
-            "order_number": requisition.order_number, "owner_name": requisition.owner_name,
+            "order_number": requisition.order_number,
+            "legal_basis": requisition.legal_basis, "authority": requisition.authority,
+            "owner_name": requisition.owner_name,
             "owner_contact": requisition.owner_contact_masked,
             "property": requisition.property, "quantity": requisition.quantity,
             "starts_at": requisition.starts_at, "ends_at": requisition.ends_at,

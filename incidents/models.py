@@ -12,7 +12,7 @@ DISPATCH_STATUSES = ("requested", "accepted", "declined", "en_route", "on_scene"
                      "cancelled")
 ACTIVE_DISPATCH = ("requested", "accepted", "en_route", "on_scene")
 REQUISITION_STATUSES = ("requisitioned", "returned")
-COMPENSATION_STATUSES = ("submitted", "approved", "rejected", "paid")
+COMPENSATION_STATUSES = ("submitted", "approved", "rejected", "appealed", "paid")
 ITEM_KINDS = ("personnel", "meals", "lodging", "transport", "fuel", "equipment_damage",
               "consumables", "property", "other")
 
@@ -109,6 +109,10 @@ class Requisition(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     order_number: Mapped[str] = mapped_column(String(40), unique=True,
                                               comment="written requisition order (征用令)")
+    legal_basis: Mapped[str] = mapped_column(
+        String(300), server_default="", comment="the law and article of the requisition")
+    authority: Mapped[str] = mapped_column(String(200), server_default="",
+                                           comment="the organ that ordered it")
     owner_name: Mapped[str] = mapped_column(String(200))
     owner_contact_enc: Mapped[str] = mapped_column(String(300), info={"personal": True},
                                                    comment="owner's contact, AES-GCM sealed")
@@ -150,7 +154,7 @@ class Compensation(Base):
     claimant: Mapped[str] = mapped_column(String(200), comment="organisation or owner name")
     total: Mapped[object] = mapped_column(Numeric(14, 2), comment="yuan")
     status: Mapped[str] = mapped_column(String(12), default="submitted", index=True,
-                                        comment="submitted|approved|rejected|paid")
+                                        comment="|".join(COMPENSATION_STATUSES))
     submitted_by: Mapped[str] = mapped_column(String(64), default="")
     submitted_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
@@ -158,6 +162,15 @@ class Compensation(Base):
     review_note: Mapped[str] = mapped_column(Text, default="")
     paid_by: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # The appeal (救济): the first rejection is kept here when it is appealed; the appeal's
+    # decision is then the review above, by another administrator.
+    rejected_by: Mapped[str | None] = mapped_column(String(64),
+                                                    comment="who rejected it before the appeal")
+    rejected_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    rejection_note: Mapped[str | None] = mapped_column(Text)
+    appeal_reason: Mapped[str | None] = mapped_column(Text, comment="the claimant's reason")
+    appealed_by: Mapped[str | None] = mapped_column(String(64))
+    appealed_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
 
 class CompensationItem(Base):

@@ -342,8 +342,13 @@ class ServiceOut(Schema):
 
 
 class RequisitionIn(Schema):
-    """Body of POST /incidents/{id}/requisitions."""
+    """Body of POST /incidents/{id}/requisitions (legal basis and authority required: a
+    requisition is a measure of kind requisition)."""
 
+    legal_basis = fields.String(required=True, validate=validate.Length(1, 300), metadata={
+        "example": "《中华人民共和国突发事件应对法》第七十六条"})
+    authority = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "the organ that orders the requisition"})
     owner_name = fields.String(required=True, validate=validate.Length(1, 200))
     owner_contact = fields.String(required=True, validate=validate.Length(1, 100))
     property = fields.String(required=True, validate=validate.Length(1, 300))
@@ -368,6 +373,8 @@ class RequisitionOut(Schema):
     id = fields.Integer()
     incident_id = fields.Integer()
     order_number = fields.String()
+    legal_basis = fields.String()
+    authority = fields.String()
     owner_name = fields.String()
     owner_contact = fields.String()
     property = fields.String()
@@ -432,6 +439,13 @@ class ClaimOut(Schema):
     review_note = fields.String()
     paid_by = fields.String(allow_none=True)
     paid_at = fields.AwareDateTime(allow_none=True)
+    rejected_by = fields.String(allow_none=True, metadata={
+        "description": "who rejected it, kept when it was appealed"})
+    rejected_at = fields.AwareDateTime(allow_none=True)
+    rejection_note = fields.String(allow_none=True)
+    appeal_reason = fields.String(allow_none=True)
+    appealed_by = fields.String(allow_none=True)
+    appealed_at = fields.AwareDateTime(allow_none=True)
     items = fields.List(fields.Nested(ItemOut))
 
 
@@ -440,6 +454,12 @@ class ReviewIn(Schema):
 
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     note = fields.String(load_default="", validate=validate.Length(0, 2000))
+
+
+class AppealIn(Schema):
+    """Body of POST /compensations/{id}/appeal."""
+
+    reason = fields.String(required=True, validate=validate.Length(1, 4000))
 
 
 class PayIn(Schema):

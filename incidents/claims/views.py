@@ -3,6 +3,7 @@ order, claim for a dispatch or a requisition, review and pay, the ledger."""
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import service as incidents
 from incidents.claims import service as pages
+from incidents.measures import legal_bases
 from incidents.models import COMPENSATION_STATUSES, ITEM_KINDS
 from registry.crypto import app_cipher
 
@@ -38,7 +40,7 @@ KIND_LABELS = {
 }
 CLAIM_STATUS_LABELS = {
     "submitted": _l("Submitted"), "approved": _l("Approved"), "rejected": _l("Rejected"),
-    "paid": _l("Paid"),
+    "appealed": _l("Appealed"), "paid": _l("Paid"),
 }
 CONDITION_LABELS = {"intact": _l("Intact"), "damaged": _l("Damaged"), "lost": _l("Lost")}
 REQUISITION_STATUS_LABELS = {"requisitioned": _l("Held"), "returned": _l("Returned")}
@@ -47,6 +49,11 @@ ERROR_TEXTS = {
     "four_eyes": _l("You submitted this claim: another administrator must review it."),
     "reason_required": _l("Give the reason for the rejection."),
     "claim_exists": _l("A claim is already open for it; here it is."),
+    "appeal_same_reviewer": _l("You rejected this claim: another administrator decides its "
+                               "appeal."),
+    "appealed_once": _l("This claim was appealed already."),
+    "not_rejected": _l("Only a rejected claim can be appealed."),
+    "not_claimant": _l("Only the claimant may appeal."),
 }
 
 
@@ -102,7 +109,8 @@ def _number(text, problems, field, low, high):
 def _requisition_fields(form):
     """The requisition form's values and its problems per field."""
     problems, values = {}, {}
-    for field, longest in (("owner_name", 200), ("owner_contact", 100), ("property", 300)):
+    for field, longest in (("legal_basis", 300), ("authority", 200), ("owner_name", 200),
+                           ("owner_contact", 100), ("property", 300)):
         values[field] = (form.get(field) or "").strip()
         if not values[field]:
             problems[field] = [_("Required.")]
@@ -123,9 +131,10 @@ def new_requisition(incident_id):
     """Record property requisitioned for an incident; then its printable order."""
     session, user = get_session(), actor()
     incident = incidents.get_incident(session, user, incident_id)
-    context = {"incident": incident}
+    context = {"incident": incident, "bases": legal_bases.choices("requisition")}
     if request.method == "GET":
-        return render_template("claims/requisition_form.html", errors={}, form={}, **context)
+        form = {"legal_basis": legal_bases.REQUISITION_DEFAULT}
+        return render_template("claims/requisition_form.html", errors={}, form=form, **context)
     values, problems = _requisition_fields(request.form)
     try:
         if problems:
@@ -287,8 +296,31 @@ def claim_page(claim_id):
     """One claim: its lines, total, status and history; review and payment for admins."""
     user = actor()
     claim = pages.claim_page(get_session(), user, claim_id)
-    return render_template("claims/claim.html", claim=claim, is_admin=user.role == ADMIN,
-                           own=claim["submitted_by"] == user.username)
+    return render_template("claims/claim.html", claim=claim, **_roles_on(claim, user))
+
+
+def _roles_on(claim, user):
+    """What the user may do on the claim's page."""
+    record = SimpleNamespace(**claim)
+    return {"is_admin": user.role == ADMIN, "own": claim["submitted_by"] == user.username,
+            "username": user.username,
+            "can_appeal": claim["status"] == "rejected" and not claim["appealed_at"]
+            and claims.may_appeal(user, record)}
+
+
+@bp.route("/compensations/<int:claim_id>/appeal", methods=["POST"])
+@allow(claims.SUBMITTERS)
+def appeal(claim_id):
+    """Appeal a rejected claim with a reason."""
+    try:
+        claims.appeal(get_session(), actor(), claim_id,
+                      (request.form.get("reason") or "").strip()[:4000])
+    except (Invalid, Conflict, Forbidden) as exc:
+        flash(_("Give the reason for the appeal.") if exc.code == "reason_required"
+              else _error_text(exc), "danger")
+    else:
+        flash(_("The appeal is sent."), "success")
+    return redirect(url_for("claim_pages.claim_page", claim_id=claim_id))
 
 
 @bp.route("/compensations/<int:claim_id>/review", methods=["POST"])
@@ -302,8 +334,7 @@ def review(claim_id):
     except (Invalid, Conflict, Forbidden) as exc:
         flash(_error_text(exc), "danger")
         claim = pages.claim_page(get_session(), actor(), claim_id)
-        return render_template("claims/claim.html", claim=claim, is_admin=True,
-                               own=claim["submitted_by"] == actor().username,
+        return render_template("claims/claim.html", claim=claim, **_roles_on(claim, actor()),
                                errors=exc.details, form=request.form), exc.status
     flash(_("The claim is approved.") if decision == "approve" else
           _("The claim is rejected."), "success")

@@ -145,6 +145,15 @@ MATRIX = {
     "GET /api/v1/compensations/{claim_id}": BUREAU | {ORG},
     "POST /api/v1/compensations/{claim_id}/review": {ADMIN},
     "POST /api/v1/compensations/{claim_id}/pay": {ADMIN},
+    # appeal (救济): the claimant (submitter, or the claiming organisation's admin; checked
+    # per claim)
+    "POST /api/v1/compensations/{claim_id}/appeal": {ADMIN, DISPATCHER, ORG},
+    # emergency measures and their legal basis: read bureau roles; issue and lift admin,
+    # dispatcher
+    "POST /api/v1/incidents/{incident_id}/measures": {ADMIN, DISPATCHER},
+    "POST /api/v1/measures/{measure_id}/lift": {ADMIN, DISPATCHER},
+    "GET /api/v1/measures": BUREAU, "GET /api/v1/measures/{measure_id}": BUREAU,
+    "GET /api/v1/measures/legal-bases": BUREAU,
     # map layers and search: everyone signed in (each layer applies its resource's rule)
     "GET /api/v1/maps/layers": ALL, "GET /api/v1/maps/layers/{name}": ALL,
     "GET /api/v1/maps/search": ALL,

@@ -95,7 +95,8 @@ def _side(client, actors, admin, n, org_at, team_at, incident_at, hazard_at):
                                   headers=admin, json={
                                       "owner_name": f"Owner-{n}", "owner_contact": "13812345678",
                                       "property": "挖掘机", "quantity": 1,
-                                      "starts_at": NOW, "valuation": "1000.00"}))
+                                      "starts_at": NOW, "valuation": "1000.00",
+                                      "legal_basis": "应对法第七十六条", "authority": "区政府"}))
     hazard = _ok(client.post("/api/v1/hazards", json=hazard_body(hazard_at), headers=admin))
     return {"org": org, "oh": oh, "team": team, "spare": spare, "member": member,
             "shared": shared, "incident": incident, "dispatch": dispatch, "claim": claim,
@@ -192,7 +193,8 @@ def test_recommendations_leave_out_other_districts_teams(client, world):
 def test_requisitions_stay_in_the_district(client, world):
     a, b, me = world["a"], world["b"], world["dispatcher"]
     body = {"owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-            "starts_at": NOW, "valuation": "10.00"}
+            "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
+            "authority": "区政府"}
     _forbidden(client.post(f"/api/v1/incidents/{b['incident']['id']}/requisitions", json=body,
                            headers=me))
     rb, ra = b["requisition"]["id"], a["requisition"]["id"]
@@ -320,8 +322,11 @@ def test_map_layers_and_forces_map_stay_in_the_district(client, world):
     assert {f["id"] for f in hazards["features"]} == {a["hazard"]["id"]}
     page = client.get("/maps/forces", headers={"Accept": "text/html", **me})
     assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert "Team-1" in text and "Team-2" not in text and "Spare-2" not in text
+    # The forces map's layer (its teams by viewport) holds district A's teams only.
+    forces = [_ok(client.get(f"/api/v1/maps/layers/forces?{view}&category={c}", headers=me))
+              for c in ("mountain", "water", "building_collapse", "diving", "medical", "other")]
+    assert {f["id"] for body in forces for f in body["features"]} == \
+        {a["team"]["id"], a["spare"]["id"]}
     assert b["team"]["name"] == "Team-2"
 
 
@@ -398,7 +403,8 @@ DISTRICT_ROWS = {
     "GET /api/v1/incidents/{incident_id}/requisitions": None,
     "POST /api/v1/incidents/{incident_id}/requisitions": {
         "owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-        "starts_at": NOW, "valuation": "10.00"},
+        "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
+        "authority": "区政府"},
     "GET /api/v1/dispatches/{dispatch_id}": None,
     "POST /api/v1/dispatches/{dispatch_id}/transition": {"to": "en_route"},
     "GET /api/v1/dispatches/{dispatch_id}/compensation/prefill": None,

@@ -74,6 +74,8 @@ def test_dispatcher_records_prints_and_claims_a_requisition(backend, tmp_path):
             _sign_in(page, base, "disp")
             page.goto(f"{base}/incidents/{incident['id']}/requisitions/new")
             assert page.locator("h1").inner_text() == "登记征用"
+            assert "第七十六条" in page.input_value("#r-legal_basis")
+            page.fill("#r-authority", "重庆市渝中区人民政府")
             page.fill("#r-owner_name", "重庆某工程机械租赁有限公司")
             page.fill("#r-owner_contact", "13800138000")
             page.fill("#r-property", "挖掘机（PC200）")

@@ -53,6 +53,8 @@ def test_requisition_form_order_return_and_claim(app, client, actors, dispatcher
     html = page.get(url).get_data(as_text=True)
     assert 'name="owner_contact"' in html and 'name="viewport"' in html
     form = {"csrf_token": _csrf(page, url), "owner_name": "重庆某机械公司",
+            "legal_basis": "《中华人民共和国突发事件应对法》第七十六条",
+            "authority": "重庆市渝中区人民政府",
             "owner_contact": "13812345678", "property": "挖掘机", "quantity": "2",
             "starts_at": "2026-11-28T09:00", "ends_at": "2026-11-27T09:00",
             "valuation": "abc"}
@@ -223,7 +225,8 @@ def test_awaiting_claim_follows_each_claims_own_reference(app, client, actors, d
     for owner in ("甲公司", "乙公司"):
         r = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
             "owner_name": owner, "owner_contact": "13812345678", "property": "挖掘机",
-            "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00"},
+            "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00",
+            "legal_basis": "突发事件应对法第七十六条", "authority": "渝中区人民政府"},
             headers=dispatcher)
         assert r.status_code == 201, r.get_json()
         made.append(r.get_json()["id"])

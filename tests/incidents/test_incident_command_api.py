@@ -529,7 +529,8 @@ def test_timeline_holds_every_step_with_time_and_actor(client, forces, dispatche
     _step(client, oh, d["id"], "completed")
     req = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
         "owner_name": "某公司", "owner_contact": "13812345678", "property": "挖掘机",
-        "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00"},
+        "quantity": 1, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "1000.00",
+        "legal_basis": "《中华人民共和国突发事件应对法》第七十六条", "authority": "渝中区人民政府"},
         headers=dispatcher).get_json()
     client.post(f"/api/v1/requisitions/{req['id']}/return", json={"condition": "intact"},
                 headers=dispatcher)

@@ -110,7 +110,8 @@ def test_requisition_return_and_claim_and_xlsx(client, dispatcher, actors):
     inc = client.post("/api/v1/incidents", json=incident_body(), headers=dispatcher).get_json()
     r = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
         "owner_name": "重庆某机械公司", "owner_contact": "13812345678", "property": "挖掘机",
-        "quantity": 2, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "800000.00"},
+        "quantity": 2, "starts_at": "2026-11-28T09:00:00+08:00", "valuation": "800000.00",
+        "legal_basis": "《中华人民共和国突发事件应对法》第七十六条", "authority": "渝中区人民政府"},
         headers=dispatcher)
     assert r.status_code == 201, r.get_json()
     req = r.get_json()
@@ -120,7 +121,8 @@ def test_requisition_return_and_claim_and_xlsx(client, dispatcher, actors):
     bad = client.post(f"/api/v1/incidents/{inc['id']}/requisitions", json={
         "owner_name": "x", "owner_contact": "1", "property": "y", "quantity": 1,
         "starts_at": "2026-11-28T09:00:00+08:00", "ends_at": "2026-11-27T09:00:00+08:00",
-        "valuation": "1"}, headers=dispatcher)
+        "valuation": "1", "legal_basis": "第七十六条", "authority": "区政府"},
+        headers=dispatcher)
     assert bad.status_code == 422 and "ends_at" in error_of(bad)["details"]
     ret = client.post(f"/api/v1/requisitions/{req['id']}/return",
                       json={"condition": "damaged", "note": "铲斗变形"}, headers=dispatcher)

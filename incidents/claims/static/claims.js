@@ -63,4 +63,18 @@
   });
   var claimForm = document.getElementById('claim-form');
   if (claimForm) { setUpClaimForm(claimForm); }
+
+  // The appeal dialog: opened by its button, closed by Cancel (the form checks the reason).
+  var appealDialog = document.getElementById('appeal-dialog');
+  var appealOpen = document.getElementById('appeal-open');
+  if (appealDialog && appealOpen) {
+    appealOpen.addEventListener('click', function () {
+      appealDialog.showModal();
+      document.getElementById('appeal-reason-input').focus();
+    });
+    document.getElementById('appeal-cancel').addEventListener('click', function () {
+      appealDialog.close();
+    });
+    appealDialog.addEventListener('close', function () { appealOpen.focus(); });
+  }
 })();

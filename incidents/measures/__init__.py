@@ -1,0 +1,1 @@
+"""Emergency measures taken in incidents, with their legal basis, scope, period and lifting."""
