@@ -12,7 +12,7 @@ from emergency.errors import NotFound
 from emergency.geo import service as geo
 from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from plans import content as pc
-from plans import drills, incident_types, service
+from plans import drills, filing, incident_types, service
 from plans import metrics as pm
 from plans.models import DRILL_KINDS, OPERATORS, PLAN_KINDS, PLAN_STATUSES
 
@@ -116,9 +116,11 @@ def _filters():
         filters["status"] = args["status"]
     if args.get("area_code", "").isdigit():
         filters["area_code"] = args["area_code"]
-    for key in ("drill_overdue", "revision_overdue"):
+    for key in ("drill_overdue", "revision_overdue", "filing_overdue"):
         if args.get(key) == "true":
             filters[key] = True
+    if args.get("filed") in ("true", "false"):
+        filters["filed"] = args["filed"] == "true"
     if args.get("q"):
         filters["q"] = args["q"][:100]
     return filters
@@ -143,7 +145,9 @@ def index():
     filters = _filters()
     page = max(0, request.args.get("page", 0, type=int))
     plans, total = service.list_plans(session, limit=50, offset=page * 50, **filters)
-    records = [service.plan_dict(session, p, with_content=False) for p in plans]
+    filings = filing.filings_for(session, plans)
+    records = [service.plan_dict(session, p, with_content=False, filings=filings)
+               for p in plans]
     return render_template("plans/list.html", plans=records, total=total, page=page,
                            filters=filters, kinds=PLAN_KINDS, statuses=PLAN_STATUSES,
                            types=incident_types.catalogue(),
@@ -179,6 +183,11 @@ def detail(plan_id):
                            children=children, can_write=_can_write(),
                            next_steps=NEXT_STEPS.get(plan["status"], ()),
                            own_submission=bool(user and submitter == user.username),
+                           filings=[filing.filing_dict(f)
+                                    for f in filing.list_filings(session, plan_id)],
+                           filing_days=filing.filing_days(), today=service.today(),
+                           published_on=filing.published_on(service.get_plan(session,
+                                                                             plan_id)),
                            dialogs=_dialogs(plan["status"]),
                            step_labels=STEP_LABELS, drill_kinds=DRILL_KINDS,
                            area=_area_names(session, [plan["area_code"]])[plan["area_code"]])

@@ -12,7 +12,7 @@ from emergency.db import get_session
 from emergency.errors import Invalid
 from emergency.jsonbody import Blueprint
 from emergency.schemas import items_schema
-from plans.service import today
+from plans import service as plan_service
 from plans.training import compliance, schemas, service, sheets
 
 blp = Blueprint("training", __name__, url_prefix="/api/v1",
@@ -122,8 +122,8 @@ def record_attendance(body, course_id):
     """Record who attended a session of the course and whether they passed; one record per
     official, course and day, so a retry adds nothing."""
     entries = [(oid, body["held_on"], body["passed"]) for oid in body["official_ids"]]
-    result = service.record_attendance(get_session(), course_id, entries, today(),
-                                       actor=_username())
+    result = service.record_attendance(get_session(), course_id, entries,
+                                       plan_service.today(), actor=_username())
     return result, 201 if result["created"] else 200
 
 
@@ -158,8 +158,8 @@ def import_attendance(course_id):
     stream = upload.stream if upload is not None and upload.filename else None
     passed = (request.form.get("passed") or "true").strip().lower() not in ("false", "0", "no")
     result = sheets.import_sheet(get_session(), course_id, stream,
-                                 _form_day(request.form.get("held_on")), passed, today(),
-                                 actor=_username())
+                                 _form_day(request.form.get("held_on")), passed,
+                                 plan_service.today(), actor=_username())
     return result, 201 if result["created"] else 200
 
 
@@ -185,7 +185,7 @@ def get_compliance(query):
     """Per official: hours in the year and missing mandatory courses; per department: the
     summary (filters year, department, area_code, leader, q, missing_only)."""
     session = get_session()
-    year = query.pop("year", None) or today().year
+    year = query.pop("year", None) or plan_service.today().year
     fmt, limit, offset = query.pop("format"), query.pop("limit"), query.pop("offset")
     if fmt == "xlsx":
         data = compliance.export(session, year, query, export_names())

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from emergency.geo.models import Area
-from plans.service import today
+from plans import service as plan_service
 from plans.training import service
 from plans.training.models import Course, Official
 
@@ -67,7 +67,7 @@ def load_training(session):
             official = service.create_official(session, name, department, position,
                                                _area(session, area), leader)
         officials[name] = official
-    day = today()
+    day = plan_service.today()
     first = date(day.year, 1, 1)
     for index, days_ago, names, passed in ATTENDANCE:
         held_on = max(first, day - timedelta(days=days_ago))

@@ -14,7 +14,7 @@ from emergency.auth.roles import ADMIN, AUDITOR, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError, Invalid, describe_error
 from emergency.listing import PAGE_SIZES, int_arg, page_links, page_size
-from plans.service import today
+from plans import service as plan_service
 from plans.training import compliance, service, sheets
 from plans.training.api import export_names
 from plans.training.models import MANDATORY_FOR, TOPICS
@@ -64,7 +64,7 @@ def _refused(exc):
 
 def _compliance_filters(args):
     """The compliance page's filters; unknown values dropped."""
-    this_year = today().year
+    this_year = plan_service.today().year
     return {"year": int_arg(args.get("year"), this_year, 2000, this_year + 1),
             "department": (args.get("department") or "").strip()[:200] or None,
             "leader": _bool_arg(args.get("leader")),
@@ -83,7 +83,7 @@ def compliance_page():
     limit = page_size(request.args.get("limit"))
     offset = int_arg(request.args.get("offset"), 0, 0, 10_000_000)
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
-    this_year = today().year
+    this_year = plan_service.today().year
     return render_template(
         "training/compliance.html", result=result, rows=result["items"][offset:offset + limit],
         filters=filters, departments=service.departments(session),
@@ -249,7 +249,7 @@ def _attendance_page(form, errors=None, status=200, result=None):
         "training/attendance.html", courses=[service.course_dict(c) for c in courses],
         officials=[service.official_dict(o) for o in officials], chosen=chosen,
         departments=service.departments(session), form=form, errors=errors or {},
-        result=result, today=today().isoformat(), **_labels()), status
+        result=result, today=plan_service.today().isoformat(), **_labels()), status
 
 
 @bp.route("/attendance")
@@ -258,7 +258,7 @@ def attendance_page():
     """Record attendance: pick the course and day, tick the officials (search by name or
     department), say whether they passed."""
     return _attendance_page({"course_id": request.args.get("course_id", ""),
-                             "held_on": today().isoformat(), "passed": "1"})
+                             "held_on": plan_service.today().isoformat(), "passed": "1"})
 
 
 @bp.route("/attendance", methods=["POST"])
@@ -281,7 +281,7 @@ def record_attendance():
             raise Invalid("invalid attendance", problems)
         result = service.record_attendance(
             get_session(), course_id, [(i, held_on, form.get("passed") == "1") for i in ids],
-            today(), actor=actor().username)
+            plan_service.today(), actor=actor().username)
     except DomainError as exc:
         return _attendance_page(form, _refused(exc), exc.status)
     flash(_("Attendance recorded: %(created)s new, %(updated)s changed, %(unchanged)s "
@@ -299,7 +299,7 @@ def import_page():
     return render_template("training/import.html",
                            courses=[service.course_dict(c) for c in courses],
                            form={"course_id": request.args.get("course_id", ""),
-                                 "held_on": today().isoformat(), "passed": "1"},
+                                 "held_on": plan_service.today().isoformat(), "passed": "1"},
                            errors={}, bad_rows=[], **_labels())
 
 
@@ -315,7 +315,7 @@ def import_sheet():
         if not course_id:
             raise Invalid("invalid attendance", {"course_id": ["required"]})
         result = sheets.import_sheet(session, course_id, stream, _day(form.get("held_on")),
-                                     form.get("passed") == "1", today(),
+                                     form.get("passed") == "1", plan_service.today(),
                                      actor=actor().username)
     except DomainError as exc:
         courses, _total = service.list_courses(session, limit=500)

@@ -71,6 +71,20 @@
   });
 
   // Drill form on the plan page.
+  var filingForm = document.getElementById("filing-form");
+  if (filingForm) {
+    filingForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var f = filingForm.elements;
+      api("POST", "/api/v1/plans/" + filingForm.dataset.plan + "/filing", {
+        authority: f.authority.value, filed_on: f.filed_on.value, number: f.number.value
+      }).then(function (res) {
+        if (res.ok) { window.location.reload(); return; }
+        document.getElementById("filing-error").textContent = errorText(res);
+      });
+    });
+  }
+
   var drillForm = document.getElementById("drill-form");
   if (drillForm) {
     drillForm.addEventListener("submit", function (event) {
