@@ -303,7 +303,7 @@ def series(session, user, commodity, area_code, from_=None, to=None,
     if item is None:
         raise Invalid("unknown commodity", {"commodity": ["unknown commodity; see GET "
                                                           "/api/v1/prices/commodities"]})
-    area = session.get(Area, area_code)
+    area = session.scalars(select(Area).where(Area.code == area_code)).first()
     if area is None:
         raise Invalid("unknown area", {"area_code": ["unknown area"]})
     require_area_scope(user, [area_code], session)
