@@ -130,7 +130,18 @@ FIELD_LABELS = {
     "value_field": _pl("field", "Value field"), "weight": _pl("field", "Weight"),
     "with_professional": _pl("field", "With professional teams"), "year": _pl("field", "Year"),
     "zoom": _pl("field", "Zoom"),
+    "reason": _pl("field", "Reason"),
 }
+
+# Plan filing (备案) and officials' training (plans/, plans/training/).
+FIELD_LABELS.update({
+    "filed": _pl("field", "Filed"), "filed_on": _pl("field", "Filed on"),
+    "filing_overdue": _pl("field", "Filing overdue"),
+    "mandatory_for": _pl("field", "Mandatory for"),
+    "missing_only": _pl("field", "Only missing mandatory courses"),
+    "official_id": _pl("field", "Official"), "official_ids": _pl("field", "Officials"),
+    "passed": _pl("field", "Passed"), "course_id": _pl("field", "Course"),
+})
 
 # The elements of a CAP 1.2 document that an import's refusals name ("cap:severity": the
 # element, not our field of the same word; alerts/cap.py, alerts/capimport.py).
