@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import request, send_file
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, AUDITOR, PLANNER
@@ -167,9 +168,9 @@ def export_names():
     """Sheet names and headers of the compliance workbook, in the user's language."""
     return {"sheets": (_("Officials"), _("Departments")), "yes": _("Yes"), "no": _("No"),
             "total": _("All departments"),
-            "official_headers": [_("Name"), _("Department"), _("Position"), _("Leader"),
-                                 _("Hours"), _("Sessions"), _("Missing mandatory courses"),
-                                 _("Compliant")],
+            "official_headers": [pgettext("official", "Name"), _("Department"), _("Position"),
+                                 _("Leader"), _("Hours"), _("Sessions"),
+                                 _("Missing mandatory courses"), _("Compliant")],
             "department_headers": [_("Department"), _("Officials"), _("Compliant"),
                                    _("Not compliant"), _("Leaders"),
                                    _("Leaders missing the leaders' course"), _("Hours"),
