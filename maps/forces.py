@@ -1,88 +1,83 @@
-"""The forces map: rescue teams coloured by category, clustered, one layer per category."""
+"""The forces map: rescue teams coloured by category, one toggle layer per category, loaded by
+viewport. Pure folium: no Flask, no database.
 
-import folium
-from folium.plugins import FeatureGroupSubGroup, MarkerCluster
+The page embeds no team: each category is a viewport layer (maps/viewport.py) fetching the
+``forces`` map layer for the visible bbox and zoom, which answers the view's teams as points
+when it holds few of them and counted in squares when it holds many (maps.providers.forces;
+10^5 teams stay a few hundred squares). Every category shares one marker cluster whose icons
+are rings in the categories' colours (EmergencyMaps.clusterIcon, weighted by the squares'
+counts); the page's script (maps/static/maps/forces.js) draws squares as such icons, styles
+busy teams faded, writes the team popups and the status line.
+"""
 
 from emergency.vocabulary import CATEGORY_COLOURS
-from maps.data import MapData, circle, geojson
-from maps.pages import base_map, cluster_css, light_outlines
+from maps.data import MapData, geojson
+from maps.pages import base_map, light_outlines
+from maps.viewport import ViewportLayers, layer_def
 
-# Clusters in their teams' category colours (maps/static/maps/mapdata.js), not
-# markercluster's green, yellow and orange.
-CLUSTER_ICON = "EmergencyMaps.clusterIcon"
-
-
-def team_popup(team, labels):
-    """The popup of one team: name (a link to its page), organisation, category, status,
-    grade, service radius and readiness, as text for the page's script."""
-    grade = team.get("grade")
-    rows = [
-        (labels["organisation"], team.get("org_name", "")),
-        (labels["category"], labels["categories"].get(team["category"], team["category"])),
-        (labels["status"], labels["statuses"].get(team["status"], team["status"])),
-        (labels["grade"], labels["grades"].get(grade, "—") if grade else "—"),
-        (labels["radius"], f"{team['service_radius_km']:g} km"),
-        (labels["members"], f"{team.get('members', 0)} / {team.get('insured_members', 0)}"),
-    ]
-    return {"title": team["name"], "url": team.get("url"), "class": "team-popup",
-            "rows": [[str(k), str(v)] for k, v in rows]}
+AVAILABLE_FILL, BUSY_FILL = 0.9, 0.4
 
 
-def legend(labels, counts):
-    """The legend: a section per category layer (its colour and count, shown while the layer
-    is on), and the two fills that tell available teams from the others."""
-    sections = [{"group": cat,
-                 "items": [[f"{labels['categories'].get(cat, cat)} ({counts.get(cat, 0)})",
-                            colour, "point"]]}
-                for cat, colour in CATEGORY_COLOURS.items()]
+def legend(labels):
+    """The legend rows after the category layers' own: the two fills that tell available
+    teams from the others."""
     statuses = labels.get("statuses", {})
-    if "available" in statuses:
-        sections.append({"items": [[statuses["available"], "#424242", "point"],
-                                   [labels.get("unavailable", "—"), "#bdbdbd", "point"]]})
-    return {"id": "forces-legend", "title": labels.get("legend"), "sections": sections}
+    if "available" not in statuses:
+        return []
+    return [(statuses["available"], "#424242", "point"),
+            (labels.get("unavailable", "—"), "#bdbdbd", "point")]
 
 
-def forces_map(teams, labels, tile_url="", attribution="", districts=None):
-    """A folium map of teams: clustered, coloured by category, a toggle layer per category.
+def category_layers(labels, counts, categories):
+    """One viewport layer per category: named in the layer control, its legend entry with
+    the number of teams the user may see, all in one cluster."""
+    layers = []
+    for category in categories:
+        name = labels["categories"].get(category, category)
+        colour = CATEGORY_COLOURS[category]
+        layer = layer_def("forces", name, "point", params={"category": category},
+                          colour=colour, cluster="forces", radius=8,
+                          legend=[(f"{name} ({counts.get(category, 0)})", colour, "point")])
+        layer["key"] = category  # the legend section's data-layer and the count's key
+        layers.append(layer)
+    return layers
 
-    folium builds the map, the cluster and one empty group per category; the teams, their
-    tooltips and popups are map data drawn by our script (maps.data).
+
+def bounds_of(overview, categories):
+    """The extent of the teams of those categories, (minlon, minlat, maxlon, maxlat)."""
+    boxes = [overview[c]["bbox"] for c in categories if c in overview]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def forces_map(overview, labels, category=None, tile_url="", attribution="", districts=None):
+    """The forces map page's folium map.
+
+    ``overview`` is ``{category: {"count", "bbox"}}`` of the teams the user may see
+    (registry.teams.map_overview); ``category`` keeps one category's layer only.
     """
     fmap = base_map(tile_url, attribution)
-    # MarkerCluster needs the map's maxZoom, which a map without a tile layer lacks.
-    fmap.options.setdefault("max_zoom", 18)
-    features = []
     # Without tiles the offline base draws and names the districts already.
     if tile_url and districts and districts.get("features"):
-        features.append(geojson(light_outlines(districts), {"color": "#b71c1c", "weight": 1,
-                                            "fillOpacity": 0.03}))
-    cluster = MarkerCluster(name=labels.get("teams", "teams"), control=False,
-                            icon_create_function=CLUSTER_ICON,
-                            options={"maxClusterRadius": 50}).add_to(fmap)
-    cluster.default_css = cluster_css(cluster)
-    groups, counts = {}, {}
-    for category in CATEGORY_COLOURS:
-        name = labels["categories"].get(category, category)
-        groups[category] = FeatureGroupSubGroup(cluster, name=str(name), show=True)
-        fmap.add_child(groups[category])
-    points = []
-    for team in teams:
-        category = team["category"] if team["category"] in groups else "other"
-        counts[category] = counts.get(category, 0) + 1
-        colour = CATEGORY_COLOURS[category]
-        features.append(circle(
-            team["lat"], team["lon"],
-            {"radius": 8, "color": "#ffffff", "weight": 1.5, "fill": True,
-             "fillColor": colour,
-             "fillOpacity": 0.9 if team["status"] == "available" else 0.4},
-            tooltip=team["name"], popup=team_popup(team, labels), group=category))
-        points.append((team["lat"], team["lon"]))
-    MapData("features", {"features": features}, groups=groups).add_to(fmap)
-    MapData("legend", legend(labels, counts), groups=groups).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    if len(points) > 1:
-        lats, lons = [p[0] for p in points], [p[1] for p in points]
-        fmap.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))])
-    elif points:
-        fmap.location, fmap.options["zoom"] = list(points[0]), 12
+        MapData("features", {"features": [geojson(
+            light_outlines(districts), {"color": "#b71c1c", "weight": 1,
+                                        "fillOpacity": 0.03})]}).add_to(fmap)
+    categories = [category] if category in CATEGORY_COLOURS else list(CATEGORY_COLOURS)
+    counts = {c: overview.get(c, {}).get("count", 0) for c in categories}
+    page = {"labels": {k: str(v) for k, v in labels.items() if isinstance(v, str)},
+            "categories": {k: str(v) for k, v in labels["categories"].items()},
+            "statuses": {k: str(v) for k, v in labels["statuses"].items()},
+            "grades": {str(k): str(v) for k, v in labels["grades"].items()},
+            "fill": {"available": AVAILABLE_FILL, "busy": BUSY_FILL}}
+    ViewportLayers(category_layers(labels, counts, categories),
+                   legend=legend(labels),
+                   hooks=("forces", "forces.js", page), legend_id="forces-legend",
+                   legend_title=labels.get("legend")).add_to(fmap)
+    box = bounds_of(overview, categories)
+    if box and (box[2] - box[0] > 1e-6 or box[3] - box[1] > 1e-6):
+        fmap.fit_bounds([[box[1], box[0]], [box[3], box[2]]])
+    elif box:
+        fmap.location, fmap.options["zoom"] = [box[1], box[0]], 12
     return fmap

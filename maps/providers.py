@@ -136,6 +136,39 @@ def teams(session, user, bbox, zoom, params):
     return features, {"total": total}
 
 
+# The forces map (/maps/forces, one layer per category): a view holding at most
+# RAW_TEAM_LIMIT teams of the category gets them as points with what their popups show; a
+# fuller one gets them counted in squares of TEAM_BIN_PX screen pixels (a little under the
+# page's cluster radius, so neighbouring squares still merge into one cluster icon).
+RAW_TEAM_LIMIT = 1_500
+TEAM_BIN_PX = 40
+
+
+@register("forces", "point", params=("category",))
+def forces(session, user, bbox, zoom, params):
+    """Teams the user may see in the view, as points or counted in squares (``bins``)."""
+    category = params.get("category")
+    size = TEAM_BIN_PX * pixel_degrees(zoom)
+    bins = registry_teams.map_bins(session, user, size, category=category, bbox=bbox)
+    total = sum(b["count"] for b in bins)
+    if total <= RAW_TEAM_LIMIT:
+        records = registry_teams.map_teams_in(session, user, bbox, category=category,
+                                              limit=RAW_TEAM_LIMIT)
+        features = [feature(r["id"], point(r["lon"], r["lat"], zoom), {
+            "name": r["name"], "category": r["category"], "status": r["status"],
+            "grade": r["grade"], "radius_km": r["service_radius_km"],
+            "org_name": r["org_name"], "members": r["members"],
+            "insured": r["insured_members"], "url": f"/registry/teams/{r['id']}"})
+            for r in records]
+        return features, {"total": total}
+    features = [feature(f"bin:{b['x']}:{b['y']}", point(b["lon"], b["lat"], zoom), {
+        "count": b["count"], "available": b["available"],
+        "bbox": [round(v, 6) for v in (b["x"] * size, b["y"] * size, (b["x"] + 1) * size,
+                                       (b["y"] + 1) * size)]}) for b in bins]
+    return features, {"total": len(features), "aggregated": "bins", "in_bins": total,
+                      "bin_deg": round(size, 6)}
+
+
 @register("hazards", "point")
 def hazards(session, user, bbox, zoom, params):
     """Open hazard reports the user may see, newest first."""

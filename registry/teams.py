@@ -1,23 +1,26 @@
 """Rescue teams: registration, their fields and equipment, lists and the forces map. No
 Flask here. Organisations, scope and readiness are in registry.service."""
 
+from datetime import date
 from decimal import Decimal
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import column, delete, func, select, table
+from sqlalchemy import Date, and_, bindparam, case, column, delete, func, select, table
 
 from emergency import spatial
 from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
+from emergency.spatial.tiles import bin_keys
 from emergency.vocabulary import TEAM_CATEGORIES
-from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment
+from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment, TeamMember
 from registry.service import (
     _geojson,
     _scope_filter,
     check_location,
     check_read,
     check_write,
+    insured_on,
     team_org_id,
     team_readiness,
 )
@@ -205,3 +208,60 @@ def map_teams(session, user, category=None, status=None, limit=5000):
              "grade": r.grade, "service_radius_km": float(r.service_radius_km),
              "org_name": r.org_name, "lon": float(r.lon), "lat": float(r.lat),
              **ready[r.id]} for r in rows], total
+
+
+# ---- the forces map by viewport (maps.providers "forces") ------------------------------------
+
+
+def map_overview(session, user):
+    """Per category, how many teams the user may see and their extent, in one scan:
+    ``{category: {"count", "bbox": [minlon, minlat, maxlon, maxlat]}}`` (the forces map's
+    legend counts and first view)."""
+    t = RescueTeam.__table__
+    x, y = func.ST_X(t.c.location), func.ST_Y(t.c.location)
+    rows = session.execute(select(t.c.category, func.count(), func.min(x), func.min(y),
+                                  func.max(x), func.max(y))
+                           .where(*_team_filters(session, user)).group_by(t.c.category))
+    return {r[0]: {"count": r[1], "bbox": [float(v) for v in r[2:]]} for r in rows}
+
+
+def map_bins(session, user, size_deg, category=None, bbox=None):
+    """Teams the user may see (one category or all) counted in squares of ``size_deg``
+    degrees, for the forces map at low zoom: ``[{"x", "y", "count", "available", "lon",
+    "lat"}]``, (x, y) naming the square and (lon, lat) the mean position of its teams."""
+    t = RescueTeam.__table__
+    where = _team_filters(session, user, category)
+    if bbox:
+        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    bx, by = bin_keys(session, t.c.location, size_deg)
+    available = func.sum(case((t.c.status == "available", 1), else_=0))
+    lon, lat = func.avg(func.ST_X(t.c.location)), func.avg(func.ST_Y(t.c.location))
+    rows = session.execute(select(bx, by, func.count(), available, lon, lat)
+                           .where(*where).group_by(bx, by))
+    return [{"x": int(r[0]), "y": int(r[1]), "count": r[2], "available": int(r[3] or 0),
+             "lon": float(r[4]), "lat": float(r[5])} for r in rows]
+
+
+def map_teams_in(session, user, bbox, category=None, limit=2000, today=None):
+    """Teams in a bbox for the forces map's points: position, what a popup shows (name,
+    organisation, category, status, grade, service radius) and readiness (members, and
+    members insured today: the summary kept on the team when it holds for today, else
+    counted live for that team only), at most ``limit`` by id."""
+    t, o, m = RescueTeam.__table__, Organisation.__table__, TeamMember.__table__
+    day = bindparam("today", today or date.today(), type_=Date)
+    live = (select(func.count(m.c.id)).where(m.c.team_id == t.c.id, insured_on(m.c.id, day))
+            .scalar_subquery())
+    insured = case((and_(t.c.insured_from <= day, t.c.insured_until >= day),
+                    t.c.insured_members), else_=live)
+    where = _team_filters(session, user, category)
+    where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    rows = session.execute(
+        select(t.c.id, t.c.name, t.c.category, t.c.status, t.c.grade, t.c.service_radius_km,
+               o.c.name.label("org_name"), t.c.member_count, insured.label("insured"),
+               func.ST_X(t.c.location).label("lon"), func.ST_Y(t.c.location).label("lat"))
+        .join(o, o.c.id == t.c.org_id).where(*where).order_by(t.c.id).limit(limit))
+    return [{"id": r.id, "name": r.name, "category": r.category, "status": r.status,
+             "grade": r.grade, "service_radius_km": float(r.service_radius_km),
+             "org_name": r.org_name, "members": int(r.member_count or 0),
+             "insured_members": int(r.insured or 0), "lon": float(r.lon), "lat": float(r.lat)}
+            for r in rows]

@@ -308,24 +308,27 @@ def add_insurance(team_id):
 @bp.route("/maps/forces")
 @allow(READERS)
 def forces_map():
-    """Teams on a map: coloured by category, clustered, filterable, a popup per team."""
+    """Teams on a map: coloured by category, clustered, filterable, a popup per team. The
+    page embeds no team: its layers load the visible ones by viewport (maps/forces.py)."""
     session, user = get_session(), actor()
     category = request.args.get("category")
     category = category if category in TEAM_CATEGORIES else None
-    teams, total = team_service.map_teams(session, user, category=category)
-    for t in teams:
-        t["url"] = url_for("registry_pages.team", team_id=t["id"])
-    districts = geo.district_outlines(session)
+    overview = team_service.map_overview(session, user)
+    districts = geo.district_outlines(session) if current_app.config["BASEMAP_TILE_URL"] \
+        else None
     labels = {"categories": category_labels(), "statuses": status_labels(),
               "grades": {1: _("Grade 1"), 2: _("Grade 2"), 3: _("Grade 3")},
               "organisation": _("Organisation"), "category": _("Category"),
               "status": _("Status"), "grade": _("Grade"), "radius": _("Service radius"),
               "members": _("Members / insured"), "teams": _("Teams"),
               "districts": _("Districts"), "legend": _("Legend"),
-              "unavailable": _("Busy or unavailable")}
-    fmap = forces.forces_map(teams, labels, current_app.config["BASEMAP_TILE_URL"],
+              "unavailable": _("Busy or unavailable"),
+              "in_view": _("%(count)s teams in view"),
+              "in_squares": _("%(count)s teams in view, counted in squares: zoom in to see "
+                              "each team"),
+              "square": _("%(count)s teams here, %(available)s available"),
+              "zoom_in": _("Zoom in")}
+    fmap = forces.forces_map(overview, labels, category,
+                             current_app.config["BASEMAP_TILE_URL"],
                              current_app.config["BASEMAP_ATTRIBUTION"], districts)
-    if total > len(teams):
-        flash(_("Showing %(shown)d of %(total)d teams; filter by category to see the rest.",
-                shown=len(teams), total=total), "warning")
     return render_template("maps/map.html", title=_("Forces map"), **page_parts(fmap))

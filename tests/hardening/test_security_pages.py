@@ -208,12 +208,16 @@ def test_the_map_pages_carry_the_hostile_names_as_data(client, db, actors, place
     # Guards the test above against passing because a name never reached the page at all.
     world = make_hostile_world(client, db, actors, place)
     _login(client, world.admin)
-    for path in ("/maps/forces", f"/maps/incidents/{world.incident}",
-                 f"/maps/risk/{world.risk}", "/maps/districts"):
+    for path in (f"/maps/incidents/{world.incident}", f"/maps/risk/{world.risk}",
+                 "/maps/districts"):
         html = client.get(path).get_data(as_text=True)
         data = [s["text"] for s in scripts_of(html)[0] if s["type"] == "application/json"]
         assert any(HOSTILE in json.dumps(json.loads(text), ensure_ascii=False)
                    for text in data), path
+    # The forces map embeds no team: its layer brings the names, as JSON (forces.js writes
+    # them with textContent).
+    forces = client.get("/api/v1/maps/layers/forces?bbox=73,18,135,54&zoom=5").get_json()
+    assert HOSTILE in {f["properties"]["name"] for f in forces["features"]}
 
 
 def test_nonce_differs_per_response(client, db, actors, place):

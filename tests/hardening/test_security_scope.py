@@ -95,8 +95,7 @@ def _side(client, actors, admin, n, org_at, team_at, incident_at, hazard_at):
                                   headers=admin, json={
                                       "owner_name": f"Owner-{n}", "owner_contact": "13812345678",
                                       "property": "挖掘机", "quantity": 1,
-                                      "starts_at": NOW, "valuation": "1000.00",
-                                      "legal_basis": "应对法第七十六条", "authority": "区政府"}))
+                                      "starts_at": NOW, "valuation": "1000.00"}))
     hazard = _ok(client.post("/api/v1/hazards", json=hazard_body(hazard_at), headers=admin))
     return {"org": org, "oh": oh, "team": team, "spare": spare, "member": member,
             "shared": shared, "incident": incident, "dispatch": dispatch, "claim": claim,
@@ -193,8 +192,7 @@ def test_recommendations_leave_out_other_districts_teams(client, world):
 def test_requisitions_stay_in_the_district(client, world):
     a, b, me = world["a"], world["b"], world["dispatcher"]
     body = {"owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-            "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
-            "authority": "区政府"}
+            "starts_at": NOW, "valuation": "10.00"}
     _forbidden(client.post(f"/api/v1/incidents/{b['incident']['id']}/requisitions", json=body,
                            headers=me))
     rb, ra = b["requisition"]["id"], a["requisition"]["id"]
@@ -323,10 +321,8 @@ def test_map_layers_and_forces_map_stay_in_the_district(client, world):
     page = client.get("/maps/forces", headers={"Accept": "text/html", **me})
     assert page.status_code == 200
     # The forces map's layer (its teams by viewport) holds district A's teams only.
-    forces = [_ok(client.get(f"/api/v1/maps/layers/forces?{view}&category={c}", headers=me))
-              for c in ("mountain", "water", "building_collapse", "diving", "medical", "other")]
-    assert {f["id"] for body in forces for f in body["features"]} == \
-        {a["team"]["id"], a["spare"]["id"]}
+    forces = _ok(client.get(f"/api/v1/maps/layers/forces?{view}", headers=me))
+    assert {f["id"] for f in forces["features"]} == {a["team"]["id"], a["spare"]["id"]}
     assert b["team"]["name"] == "Team-2"
 
 
@@ -403,8 +399,7 @@ DISTRICT_ROWS = {
     "GET /api/v1/incidents/{incident_id}/requisitions": None,
     "POST /api/v1/incidents/{incident_id}/requisitions": {
         "owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-        "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
-        "authority": "区政府"},
+        "starts_at": NOW, "valuation": "10.00"},
     "GET /api/v1/dispatches/{dispatch_id}": None,
     "POST /api/v1/dispatches/{dispatch_id}/transition": {"to": "en_route"},
     "GET /api/v1/dispatches/{dispatch_id}/compensation/prefill": None,

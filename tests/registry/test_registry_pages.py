@@ -1,7 +1,9 @@
 """Registry pages: registration form, review queue, team management, forces map."""
 
+import json
 import re
 
+from emergency.vocabulary import CATEGORY_COLOURS
 from maps.assets import external_urls
 from tests.factories import credit_code, id_number, org_body
 
@@ -84,21 +86,45 @@ def test_team_page_masks_and_adds_members(client, forces, actors):
     assert bad.status_code == 422
 
 
-def test_forces_map_is_offline_and_clustered(client, forces, actors):
+def _page_layers(html):
+    """The forces map page's viewport layers (its map data)."""
+    pattern = r'<script type="application/json" class="map-data"[^>]*>(.*?)</script>'
+    for text in re.findall(pattern, html, re.S):
+        data = json.loads(text)
+        if data["kind"] == "viewport":
+            return data["layers"]
+    return []
+
+
+def test_forces_map_is_offline_and_loads_teams_by_viewport(client, forces, actors):
     page = client.get("/maps/forces", headers=actors.header("dispatcher"))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert forces["team"]["name"] in html
-    assert "markerClusterGroup" in html and "featureGroup.subGroup" in html
-    assert "forces-legend" in html
+    # No team is embedded: one clustered layer per category, counted in its legend entry.
+    layers = _page_layers(html)
+    assert [layer["params"]["category"] for layer in layers] == list(CATEGORY_COLOURS)
+    assert {layer["name"] for layer in layers} == {"forces"}
+    assert {layer["cluster"] for layer in layers} == {"forces"}
+    mountain = next(layer for layer in layers if layer["key"] == "mountain")
+    assert mountain["legend"][0][0].endswith("(1)")
+    assert "forces-legend" in html and "forces.js" in html
     assert external_urls(html) == []
     assert id_number(1) not in html
+    # The team comes from the layer, with what its popup shows.
+    lon, lat = forces["team"]["location"]["coordinates"]
+    view = f"bbox={lon - 0.5},{lat - 0.5},{lon + 0.5},{lat + 0.5}&zoom=12&category=mountain"
+    body = client.get(f"/api/v1/maps/layers/forces?{view}",
+                      headers=actors.header("dispatcher")).get_json()
+    [team] = body["features"]
+    assert team["properties"]["name"] == forces["team"]["name"]
+    assert team["properties"]["members"] == 1
+    assert team["properties"]["url"] == f"/registry/teams/{forces['team']['id']}"
 
 
 def test_forces_map_filters_by_category(client, forces, actors):
     headers = actors.header("admin")
     html = client.get("/maps/forces?category=water", headers=headers).get_data(as_text=True)
-    assert forces["team"]["name"] not in html
+    assert [layer["params"]["category"] for layer in _page_layers(html)] == ["water"]
 
 
 def test_forces_map_refuses_grid_staff(client, forces, actors):

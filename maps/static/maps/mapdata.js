@@ -173,26 +173,33 @@
   // The icon of a cluster of circle markers: a ring in its markers' own colours (the layer's
   // legend), each colour's share of the ring its share of the markers, around the count
   // (dark on white, readable whatever the colours); a black outer ring when one is overdue.
+  // A marker standing for several features (a square counted by the server) has ``count``.
   function clusterIcon(cluster) {
-    var children = cluster.getAllChildMarkers(), tally = {}, order = [];
-    var late = false;
-    children.forEach(function (m) {
+    var tally = {}, late = false;
+    cluster.getAllChildMarkers().forEach(function (m) {
       var c = colourOr(m.options.fillColor || m.options.color, '#616161');
-      if (!tally[c]) { tally[c] = 0; order.push(c); }
-      tally[c] += 1;
+      tally[c] = (tally[c] || 0) + (m.options.count || 1);
       late = late || Boolean(m.options.overdue);
     });
+    return ringIcon(tally, late);
+  }
+
+  // A ring icon of colour -> count ({colour: n}) around the total.
+  function ringIcon(tally, late) {
+    var order = Object.keys(tally);
     order.sort(function (a, b) { return tally[b] - tally[a]; });
-    var n = children.length, at = 0, stops = [];
+    var n = 0, at = 0, stops = [];
+    order.forEach(function (c) { n += tally[c]; });
     order.forEach(function (c) {
       var from = at * 360 / n;
       at += tally[c];
-      stops.push(c + ' ' + from.toFixed(1) + 'deg ' + (at * 360 / n).toFixed(1) + 'deg');
+      stops.push(colourOr(c, '#616161') + ' ' + from.toFixed(1) + 'deg '
+                 + (at * 360 / n).toFixed(1) + 'deg');
     });
     var size = n < 100 ? 36 : (n < 1000 ? 42 : 48);
     var box = document.createElement('div'), count = document.createElement('span');
     box.style.background = order.length > 1 ? 'conic-gradient(' + stops.join(',') + ')'
-                                             : (order[0] || '#616161');
+                                             : colourOr(order[0], '#616161');
     count.textContent = String(n);
     box.appendChild(count);
     return L.divIcon({html: box, iconSize: L.point(size, size),
@@ -223,7 +230,8 @@
   }
 
   window.EmergencyMaps = {draw: draw, escaped: escaped, popupBox: popupBox, textNode: textNode,
-                          legend: legendControl, symbol: symbol, clusterIcon: clusterIcon};
+                          legend: legendControl, symbol: symbol, clusterIcon: clusterIcon,
+                          ringIcon: ringIcon};
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', run);
   } else {

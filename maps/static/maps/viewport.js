@@ -2,8 +2,8 @@
  * and zoom from /api/v1/maps/layers/<name> (or the layer's own `url`; `zoom: false` sends
  * bbox and params only), draws it on one canvas renderer, clusters points, and adds a layer
  * control, a legend and place search. A page's script may register hooks for its layers in
- * EmergencyMaps.viewportHooks[cfg.hooks] (see risk.js): a factory (map, cfg) returning
- * {style, popup, status, statusClass}. Its configuration is map data (maps/data.py); texts
+ * EmergencyMaps.viewportHooks[cfg.hooks] (see risk.js, forces.js): a factory (map, cfg)
+ * returning {style, popup, status, statusClass, point}. Its configuration is map data (maps/data.py); texts
  * are written with textContent (labels escaped for Leaflet's layer control, which writes them
  * as HTML). */
 (function () {
@@ -71,7 +71,7 @@
       def.drawn = [];
     }
     cfg.layers.forEach(function (def) {
-      def.key = def.name + (def.params.category ? ':' + def.params.category : '');
+      def.key = def.key || (def.name + (def.params.category ? ':' + def.params.category : ''));
       def.group = L.layerGroup();
       def.drawn = [];
       control.addOverlay(def.group, E.escaped(def.label));
@@ -96,7 +96,9 @@
           var c = colourOf(def, f.properties);
           var s = {renderer: renderer, radius: def.radius, color: '#fff', weight: 1, fillColor: c,
                    fillOpacity: 0.9};
-          return L.circleMarker(latlng, hooks.style ? hooks.style(def, f, s) : s);
+          s = hooks.style ? hooks.style(def, f, s) : s;
+          // A page's point hook may draw a feature otherwise (the forces map's squares).
+          return (hooks.point && hooks.point(def, f, latlng, s)) || L.circleMarker(latlng, s);
         },
         onEachFeature: function (f, layer) {
           layer.bindPopup(function () {
