@@ -95,7 +95,8 @@ def _side(client, actors, admin, n, org_at, team_at, incident_at, hazard_at):
                                   headers=admin, json={
                                       "owner_name": f"Owner-{n}", "owner_contact": "13812345678",
                                       "property": "挖掘机", "quantity": 1,
-                                      "starts_at": NOW, "valuation": "1000.00"}))
+                                      "starts_at": NOW, "valuation": "1000.00",
+                                      "legal_basis": "应对法第七十六条", "authority": "区政府"}))
     hazard = _ok(client.post("/api/v1/hazards", json=hazard_body(hazard_at), headers=admin))
     return {"org": org, "oh": oh, "team": team, "spare": spare, "member": member,
             "shared": shared, "incident": incident, "dispatch": dispatch, "claim": claim,
@@ -192,7 +193,8 @@ def test_recommendations_leave_out_other_districts_teams(client, world):
 def test_requisitions_stay_in_the_district(client, world):
     a, b, me = world["a"], world["b"], world["dispatcher"]
     body = {"owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-            "starts_at": NOW, "valuation": "10.00"}
+            "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
+            "authority": "区政府"}
     _forbidden(client.post(f"/api/v1/incidents/{b['incident']['id']}/requisitions", json=body,
                            headers=me))
     rb, ra = b["requisition"]["id"], a["requisition"]["id"]
@@ -399,7 +401,8 @@ DISTRICT_ROWS = {
     "GET /api/v1/incidents/{incident_id}/requisitions": None,
     "POST /api/v1/incidents/{incident_id}/requisitions": {
         "owner_name": "x", "owner_contact": "13812345678", "property": "船", "quantity": 1,
-        "starts_at": NOW, "valuation": "10.00"},
+        "starts_at": NOW, "valuation": "10.00", "legal_basis": "应对法第七十六条",
+        "authority": "区政府"},
     "GET /api/v1/dispatches/{dispatch_id}": None,
     "POST /api/v1/dispatches/{dispatch_id}/transition": {"to": "en_route"},
     "GET /api/v1/dispatches/{dispatch_id}/compensation/prefill": None,
