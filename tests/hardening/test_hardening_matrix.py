@@ -71,6 +71,22 @@ MATRIX = {
     "POST /api/v1/drills/{drill_id}/findings": {ADMIN, PLANNER},
     "PATCH /api/v1/drills/{drill_id}/findings/{finding_id}": {ADMIN, PLANNER},
     "GET /api/v1/plans/metrics": ALL,
+    # plan filing (备案): a write of plans (admin, planner); filings read by everyone
+    "POST /api/v1/plans/{plan_id}/filing": {ADMIN, PLANNER},
+    "GET /api/v1/plans/{plan_id}/filings": ALL,
+    # officials' training: read admin, planner, auditor; write admin, planner
+    "POST /api/v1/officials": {ADMIN, PLANNER},
+    "GET /api/v1/officials": {ADMIN, PLANNER, AUDITOR},
+    "GET /api/v1/officials/{official_id}": {ADMIN, PLANNER, AUDITOR},
+    "PATCH /api/v1/officials/{official_id}": {ADMIN, PLANNER},
+    "POST /api/v1/courses": {ADMIN, PLANNER},
+    "GET /api/v1/courses": {ADMIN, PLANNER, AUDITOR},
+    "GET /api/v1/courses/{course_id}": {ADMIN, PLANNER, AUDITOR},
+    "PATCH /api/v1/courses/{course_id}": {ADMIN, PLANNER},
+    "POST /api/v1/courses/{course_id}/attendance": {ADMIN, PLANNER},
+    "GET /api/v1/courses/{course_id}/attendance": {ADMIN, PLANNER, AUDITOR},
+    "POST /api/v1/courses/{course_id}/attendance/import": {ADMIN, PLANNER},
+    "GET /api/v1/training/compliance": {ADMIN, PLANNER, AUDITOR},
     # pickers (names, not codes): areas, grids, metrics for everyone signed in; teams and
     # members as the registry's lists (bureau, org_admin own organisation)
     "GET /api/v1/pick/areas": ALL, "GET /api/v1/pick/grids": ALL,
