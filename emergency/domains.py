@@ -46,6 +46,10 @@ import plans.training.demo
 import plans.training.models
 import plans.training.views
 import plans.views
+import prices.api
+import prices.demo
+import prices.models
+import prices.views
 import registry.api
 import registry.cli
 import registry.demo
@@ -117,6 +121,9 @@ DOMAINS = (
            views=(incidents.measures.views,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
            commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,)),
+    # Prices in emergencies (价格异常预警): observations, anomaly alerts, complaints.
+    Domain("prices", models=(prices.models,), api=prices.api, views=(prices.views,),
+           demo=(prices.demo.load_prices,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),

@@ -21,7 +21,8 @@ from emergency.vocabulary import LOCAL_ZONE_NAME, field_label, local_minute
 
 LANGUAGES = ("zh", "en")
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("emergency", "registry", "plans", "risk", "hazards", "incidents", "alerts", "maps")
+PACKAGES = ("emergency", "registry", "plans", "risk", "hazards", "incidents", "alerts", "prices",
+            "maps")
 
 babel = Babel()
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["emergency", "registry", "plans", "risk", "hazards", "incidents", "alerts", "maps"]
+PACKAGES = ["emergency", "registry", "plans", "risk", "hazards", "incidents", "alerts", "prices",
+            "maps"]
 SEAM = ROOT / "emergency" / "spatial"
 
 
@@ -42,7 +43,7 @@ LAYERS = [
                 "maps.incidents", "maps.risk", "maps.operations", "maps.viewport",
                 "maps.tilemath", "maps.cache", "maps.geojson_text"]),
     ("domains", ["registry", "plans"]),
-    ("operations", ["risk", "hazards", "incidents", "alerts"]),
+    ("operations", ["risk", "hazards", "incidents", "alerts", "prices"]),
     ("maps", ["maps"]),
     # The composition root: create_app and what wires every domain into the app.
     ("app", ["emergency", "emergency.app", "emergency.api", "emergency.web", "emergency.cli",

@@ -186,6 +186,18 @@ MATRIX = {
     "POST /api/v1/warnings/import": {ADMIN, PLANNER},
     "GET /api/v1/public/warnings": PUBLIC, "GET /api/v1/public/warnings.atom": PUBLIC,
     "GET /api/v1/public/warnings/{warning_id}.cap": PUBLIC,
+    # prices (价格异常预警): read bureau; observations (and their import) admin, planner;
+    # alert steps admin, dispatcher; the catalogue's thresholds admin; complaints recorded
+    # by admin, planner, dispatcher (docs/prices.md)
+    "GET /api/v1/prices/commodities": BUREAU, "PUT /api/v1/prices/commodities/{code}": {ADMIN},
+    "GET /api/v1/prices/observations": BUREAU,
+    "POST /api/v1/prices/observations": {ADMIN, PLANNER},
+    "POST /api/v1/prices/observations/import": {ADMIN, PLANNER},
+    "GET /api/v1/prices/alerts": BUREAU, "GET /api/v1/prices/alerts/{alert_id}": BUREAU,
+    "POST /api/v1/prices/alerts/{alert_id}/transition": {ADMIN, DISPATCHER},
+    "GET /api/v1/prices/series": BUREAU,
+    "GET /api/v1/prices/complaints": BUREAU,
+    "POST /api/v1/prices/complaints": {ADMIN, PLANNER, DISPATCHER},
 }
 
 MISSING_ID = "999999"
