@@ -159,6 +159,13 @@ FIELD_LABELS.update({
     "cap:polygon": _pl("field", "CAP polygon"), "cap:geocode": _pl("field", "CAP geocode"),
 })
 
+# Prices in emergencies (prices/): a commodity's thresholds and a complaint's fields.
+FIELD_LABELS.update({
+    "alert_ratio": _pl("field", "Alert ratio"), "baseline_days": _pl("field", "Baseline days"),
+    "place": _pl("field", "Place"), "received_on": _pl("field", "Received on"),
+    "source": _pl("field", "Source"),
+})
+
 
 def field_label(key):
     """The label of an input field by its key (the key itself when it has none)."""
