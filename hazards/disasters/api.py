@@ -59,6 +59,14 @@ def list_reports(query):
     return geojson_response(feature_collection([to_feature(r) for r in records], total))
 
 
+@blp.route("/disaster-reports/<int:report_id>", methods=["GET"])
+@allow(READERS)
+@blp.response(200, schemas.DisasterOut)
+def get_report(report_id):
+    """One report (grid staff: of their own grids; others' are 404)."""
+    return service.get_report(get_session(), actor(), report_id)
+
+
 @blp.route("/disaster-reports/summary", methods=["GET"])
 @allow(READERS)
 @blp.arguments(schemas.SummaryQuery, location="query")

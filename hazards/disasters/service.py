@@ -16,7 +16,7 @@ from emergency import spatial
 from emergency.auth.models import User
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF
 from emergency.db import utcnow
-from emergency.errors import Conflict, Forbidden, Invalid
+from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.events.service import publish
 from emergency.geo import service as geo_service
 from emergency.geo.models import Area
@@ -179,6 +179,16 @@ def list_reports(session, user, limit=100, offset=0, **filters):
                            .order_by(T.c.created_at.desc(), T.c.id.desc())
                            .limit(limit).offset(offset)).all()
     return [_record(r) for r in rows], total
+
+
+def get_report(session, user, report_id):
+    """One report the user may see (404 for one outside their scope, as for a missing one:
+    its existence is not revealed)."""
+    where = scope_filters(session, user)
+    row = session.execute(_select(session).where(T.c.id == report_id, *where)).first()
+    if row is None:
+        raise NotFound(f"no disaster report {report_id}")
+    return _record(row)
 
 
 def _groups(session, codes, level):

@@ -1,15 +1,17 @@
 """HTML pages for direct disaster reports: the phone reporting page of grid staff, and the
 list with sums per area and period (and its export) for the bureau and grid staff."""
 
+import json
 import re
 from datetime import date
 
-from flask import Blueprint, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF
 from emergency.db import get_session
+from emergency.geo import service as geo
 from emergency.listing import PAGE_SIZES, int_arg, page_links, page_size
 from emergency.vocabulary import local_minute
 from hazards import listing as hazard_listing
@@ -111,6 +113,22 @@ def list_page():
         page_links=page_links(total, filters["limit"], filters["offset"]),
         page_url=lambda offset: url_for("disasters.list_page", **args, offset=offset),
         export_url=url_for("disasters.export", **args), page_sizes=PAGE_SIZES)
+
+
+@bp.route("/disasters/<int:report_id>")
+@allow(READERS)
+def detail_page(report_id):
+    """One report: what happened where, the counts and losses, who reported it and when,
+    and its point on a small map with its grid."""
+    session, user = get_session(), actor()
+    record = _rows(session, [service.get_report(session, user, report_id)])[0]
+    grids, _total = geo.list_grids(session, codes=[record["grid_code"]], limit=1)
+    grid = json.loads(grids[0]["geometry"]) if grids else None
+    return render_template(
+        "disasters/detail.html", r=record, counts=labels.counts(), losses=labels.losses(),
+        map_data={"location": record["location"], "grid": grid,
+                  "tiles": current_app.config["BASEMAP_TILE_URL"],
+                  "attribution": current_app.config["BASEMAP_ATTRIBUTION"]})
 
 
 @bp.route("/disasters/export.xlsx")

@@ -56,6 +56,7 @@ MATRIX = {
     "POST /api/v1/disaster-reports": {ADMIN, GRID},
     "GET /api/v1/disaster-reports": BUREAU | {GRID},
     "GET /api/v1/disaster-reports/summary": BUREAU | {GRID},
+    "GET /api/v1/disaster-reports/{report_id}": BUREAU | {GRID},
     # plans, drills: read everyone, write admin, planner; evaluate is a read
     "GET /api/v1/plans/incident-types": ALL,
     "POST /api/v1/plans": {ADMIN, PLANNER}, "GET /api/v1/plans": ALL,

@@ -135,3 +135,25 @@ def test_operations_map_has_the_disasters_layer(client, actors, place):
     assert len(layer["features"]) == 1
     props = layer["features"][0]["properties"]
     assert props["casualties"] is True and props["losses_yuan"] == "1280.50"
+
+
+def test_detail_page_and_api_in_scope_only(app, client, staff, actors, place):
+    user, headers = staff
+    admin_user, admin = actors.make("admin")
+    mine = client.post(URL, json=report(note="<img src=x onerror=alert(1)>"),
+                       headers=headers).get_json()
+    other = client.post(URL, json=report(at=INSIDE_2), headers=admin).get_json()
+    assert client.get(f"{URL}/{mine['id']}", headers=headers).get_json()["dead"] == 1
+    assert client.get(f"{URL}/{other['id']}", headers=headers).status_code == 404
+    assert client.get(f"{URL}/999999", headers=admin).status_code == 404
+    listing = _login(app, admin_user).get("/disasters").get_data(as_text=True)
+    assert f'href="/disasters/{mine["id"]}"' in listing
+    html = _login(app, admin_user).get(f"/disasters/{mine['id']}").get_data(as_text=True)
+    assert f"#{mine['id']}" in html and "测试社区" in html and "1280.50" in html
+    assert "<img src=x" not in html  # the note is text, never markup
+    data = json.loads(html.split('id="disaster-map-data">')[1].split("</script>")[0])
+    assert data["location"]["type"] == "Point" and data["grid"]["type"] in (
+        "Polygon", "MultiPolygon")
+    staff_client = _login(app, user)
+    assert staff_client.get(f"/disasters/{mine['id']}").status_code == 200
+    assert staff_client.get(f"/disasters/{other['id']}").status_code == 404
