@@ -1,6 +1,6 @@
 """The public warnings page in headless Chromium, signed out: Chinese, the warned area on the
 map with its level's name, axe-clean, no horizontal overflow on a phone, nothing fetched from
-another host, and the print layout without the navigation."""
+another host, and the print layout without the navigation; then the same page in English."""
 
 import pytest
 
@@ -72,3 +72,18 @@ def test_public_page_signed_out_on_phone_and_desktop(backend, tmp_path):
                 assert not page.locator("#print-page").is_visible()
                 assert entry.is_visible()
                 page.context.close()
+            # The same page in English, as a foreign visitor's phone asks for it.
+            page = browser.new_context(viewport=PHONE, locale="en-US").new_page()
+            log = RequestLog(page)
+            page.goto(f"{base}/public/warnings?lang=en")
+            page.wait_for_selector("[data-warning-map][data-ready='1']")
+            assert page.locator("html").get_attribute("lang") == "en"
+            assert page.locator("h1").inner_text() == "Warnings in force"
+            assert "Red warning" in page.locator(f"#w{warning_id}").inner_text()
+            page.locator(".leaflet-interactive").first.hover()
+            page.wait_for_selector(".leaflet-tooltip")
+            assert page.locator(".leaflet-tooltip").inner_text().startswith("Red warning")
+            assert axe_violations(page) == []
+            assert horizontal_overflow(page) == 0
+            assert log.foreign() == []
+            page.context.close()
