@@ -1,6 +1,6 @@
 """The direct disaster report journey in headless Chromium on a phone (390x844, Chinese): from
 the home button to the pin, a refusal that keeps the input, success with its link, and the
-list; every page axe-clean and without horizontal overflow."""
+list; then once more in English; every page axe-clean and without horizontal overflow."""
 
 import pytest
 from sqlalchemy import select
@@ -118,5 +118,25 @@ def test_grid_staff_report_a_disaster_by_the_pin_on_a_phone(served):
         assert "地质灾害" in page.inner_text("#disaster-list")
         assert page.locator("#disaster-summary tfoot td[data-key=dead]").inner_text() == "1"
         _clean(page, "list page")
+
+        # The same report in English: the page, its refusal (the field by its English
+        # label) and its success message all follow the language chosen.
+        page.goto(f"{base}/disasters/report?lang=en")
+        _wait(page, "document.getElementById('report-map').dataset.grids === '1'")
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.locator("h1").inner_text() == "Report a disaster"
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        _wait(page, "document.getElementById('lon').value !== ''")
+        page.fill("#dead", "1.5")
+        page.click("#submit-report")
+        _wait(page, "!document.getElementById('form-error').classList.contains('d-none')")
+        assert "Dead" in page.inner_text("#form-error")
+        assert "死亡" not in page.inner_text("#form-error")
+        page.fill("#dead", "0")
+        page.click("#submit-report")
+        _wait(page, "!document.getElementById('report-success').classList.contains('d-none')")
+        assert "Reported: number" in page.inner_text("#report-success")
+        assert len(_stored(app)) == 2
+        _clean(page, "report page in English")
         assert log.foreign() == []
         context.close()

@@ -1,5 +1,5 @@
-"""Accessibility sweep (issue 17): every role's navigation pages and the main detail pages
-reachable from them, on the demo data, in headless Chromium — at 1280x800 and 390x844 in
+"""Accessibility sweep (issue 17): every role's navigation pages and the main detail and form
+pages reachable from them, on the demo data, in headless Chromium — at 1280x800 and 390x844 in
 Chinese and once at 1280x800 in English — with no serious or critical WCAG 2.1 AA violation
 (axe-core), no horizontal overflow on a phone, a collapsed navigation of at most a fifth of
 the phone's height, and hardly any layout shift after load (nothing moves under the cursor)."""
@@ -24,6 +24,14 @@ DETAILS = {
     "dispatch": re.compile(r"^/dispatches/\d+$"),
     "claim": re.compile(r"^/compensations/\d+$"),
     "risk map": re.compile(r"^/maps/risk/\d+$"),
+    "warning": re.compile(r"^/warnings/\d+$"),
+    "disaster report": re.compile(r"^/disasters/\d+$"),
+    # the forms people fill in, reached from the same pages
+    "new incident form": re.compile(r"^/incidents/new$"),
+    "warning form": re.compile(r"^/warnings/new$"),
+    "hazard report form": re.compile(r"^/hazards/report$"),
+    "disaster report form": re.compile(r"^/disasters/report$"),
+    "plan edit form": re.compile(r"^/plans/\d+/edit$"),
 }
 
 # Installed before any page script runs: sums layout shifts not caused by recent input (the
