@@ -171,9 +171,9 @@ def build_grid(area_wgs84, size_m, epsg=None):
                         area_m2=shapely.area(geoms), lookup=lookup)
 
 
-def cells_wgs84(grid):
-    """The cells as WGS-84 MultiPolygons (for storage)."""
-    out = to_wgs84(grid.geoms, grid.epsg)
+def cells_wgs84(grid, start=0, stop=None):
+    """The cells (``start:stop``, all by default) as WGS-84 MultiPolygons (for storage)."""
+    out = to_wgs84(grid.geoms[start:stop], grid.epsg)
     single = shapely.get_type_id(out) == 3
     if single.any():
         out[single] = shapely.multipolygons(out[single], indices=np.arange(single.sum()))

@@ -18,16 +18,13 @@ from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Invalid, TooMany
 from emergency.geo import service as geo_service
 from emergency.geo.models import AREA_LEVELS, Area, Grid
-from emergency.spatial.bulk import insert_rows
+from emergency.spatial.bulk import insert_columns
 from registry import service as registry_service
 from risk import grid as gridlib
 from risk import scoring
 from risk.models import METHODS, RiskAssessment, RiskCell, RiskLayer, RiskLayerFeature
 
 MAX_CELLS = 2_000_000
-CELL_COLUMNS = ["assessment_id", "row", "col", "area_code", "grid_code", "area_m2", "hazard",
-                "exposure", "vulnerability", "capacity", "teams", "likelihood", "consequence",
-                "risk", "level", "gap"]
 
 
 # ---- layers ---------------------------------------------------------------------------
@@ -332,6 +329,17 @@ def compute(inputs, progress=None):
     return grid, result, area_codes, grid_codes
 
 
+def _small_ints(values):
+    """Likelihood or consequence of every cell: None (not computed), an integer array, or a
+    list of ints and None."""
+    if values is None:
+        return None
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values
+    return [None if v is None else int(v) for v in values.tolist()]
+
+
 def store_result(session, assessment_id, grid, result, area_codes, grid_codes, team_count):
     """Write every cell in bulk and mark the run done; a done run cannot be written again."""
     run = get_assessment(session, assessment_id)
@@ -339,19 +347,17 @@ def store_result(session, assessment_id, grid, result, area_codes, grid_codes, t
         raise Conflict(f"assessment {assessment_id} is done and immutable")
     session.execute(delete(RiskCell.__table__).where(RiskCell.assessment_id == run.id))
     n = len(grid)
-    lik = result.likelihood if result.likelihood is not None else [None] * n
-    con = result.consequence if result.consequence is not None else [None] * n
-    lik = [None if v is None else int(v) for v in (lik.tolist() if hasattr(lik, "tolist")
-                                                   else lik)]
-    con = [None if v is None else int(v) for v in (con.tolist() if hasattr(con, "tolist")
-                                                   else con)]
-    rows = list(zip([run.id] * n, grid.row.tolist(), grid.col.tolist(), area_codes.tolist(),
-                    grid_codes.tolist(), grid.area_m2.tolist(), result.hazard.tolist(),
-                    result.exposure.tolist(), result.vulnerability.tolist(),
-                    result.capacity.tolist(), result.teams.tolist(), lik, con,
-                    result.risk.tolist(), result.level.tolist(), result.gap.tolist(),
-                    strict=True))
-    insert_rows(session, "risk_cells", CELL_COLUMNS, rows, gridlib.cells_wgs84(grid))
+    # Columns, not rows: the bulk path formats them a batch at a time and makes each batch's
+    # WGS-84 cells only when it writes them, so memory stays flat at any cell size.
+    columns = {"assessment_id": run.id, "row": grid.row, "col": grid.col,
+               "area_code": area_codes, "grid_code": grid_codes, "area_m2": grid.area_m2,
+               "hazard": result.hazard, "exposure": result.exposure,
+               "vulnerability": result.vulnerability, "capacity": result.capacity,
+               "teams": result.teams, "likelihood": _small_ints(result.likelihood),
+               "consequence": _small_ints(result.consequence), "risk": result.risk,
+               "level": result.level, "gap": result.gap}
+    insert_columns(session, "risk_cells", columns, n,
+                   lambda start, stop: gridlib.cells_wgs84(grid, start, stop))
     run.cell_count, run.team_count = n, int(team_count)
     set_state(session, run.id, status="done", progress=1.0)
     return run
