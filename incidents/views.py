@@ -18,6 +18,7 @@ from emergency.vocabulary import CATEGORY_LABELS, LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
 from incidents import listing
 from incidents import service as incidents
+from incidents.measures import views as measure_pages
 from incidents.reports import views as report_pages
 from maps import incidents as incident_maps
 from maps import pages
@@ -245,13 +246,16 @@ def console_page(incident_id):
         item["location"] = where.get(item["team_id"])
         item["status_label"] = labels["statuses"].get(item["status"], item["status"])
     level = incident["response_level"]
+    measure_panel = measure_pages.console_panel(session, user, incident_id)
     fmap = incident_maps.console_map(
         incident, recs["items"], recs["excluded"], sent,
         {"level": labels["levels"].get(level, _("no response level")),
          "recommended": _("Recommended teams"), "excluded": _("Teams left out"),
          "dispatched": _("Dispatched teams"), "reasons": labels["reasons"],
-         "statuses": labels["statuses"], "legend": _("Legend"), "incident": _("Incident")},
-        current_app.config["BASEMAP_TILE_URL"], current_app.config["BASEMAP_ATTRIBUTION"])
+         "statuses": labels["statuses"], "legend": _("Legend"), "incident": _("Incident"),
+         "measures": _("Emergency measures")},
+        current_app.config["BASEMAP_TILE_URL"], current_app.config["BASEMAP_ATTRIBUTION"],
+        measures=measure_panel["scopes"])
     can_write = user.role in WRITERS
     console = {"incident": incident, "recommendations": recs, "dispatches": sent,
                "timeline": incidents.timeline(session, user, incident_id),
@@ -261,5 +265,6 @@ def console_page(incident_id):
                            can_write=can_write, console=console,
                            links=_claim_links(incident_id),
                            report_panel=report_pages.console_panel(session, user, incident_id),
+                           measure_panel=measure_panel,
                            type_label=_type_label(incident["incident_type"]),
                            metrics=_metric_labels(), **labels, **pages.page_parts(fmap))

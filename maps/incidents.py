@@ -8,13 +8,14 @@ reaches the page as map data (maps.data), never inside folium's script.
 import folium
 from folium.utilities import get_bounds
 
-from maps.data import MapData, circle, line
+from maps.data import MapData, circle, geojson, line
 from maps.pages import base_map, districts_layer
 
 LEVEL_COLOURS = {1: "#b71c1c", 2: "#e65100", 3: "#f9a825", 4: "#1565c0", None: "#424242"}
 TEAM_COLOUR = "#2e7d32"
 EXCLUDED_COLOUR = "#9e9e9e"
 DISPATCHED_COLOUR = "#1565c0"
+MEASURE_COLOUR = "#6a1b9a"  # emergency measures' scopes (purple: apart from levels and teams)
 # Lines to dispatched teams by the dispatch's status (ended ones are not drawn).
 STATUS_COLOURS = {"requested": "#ef6c00", "accepted": DISPATCHED_COLOUR,
                   "en_route": DISPATCHED_COLOUR, "on_scene": "#2e7d32", "completed": "#757575"}
@@ -27,8 +28,11 @@ def _latlon(point):
 
 
 def console_map(incident, recommended, excluded, dispatched, labels, tile_url="",
-                attribution=""):
+                attribution="", measures=()):
     """The console's map; ``labels`` holds translated strings (level, km, reasons).
+
+    ``measures`` are the incident's emergency measures not lifted, each with its ``scope``
+    (GeoJSON) and a ``label`` (number and kind), drawn as areas when ``labels`` names them.
 
     folium builds the map and one empty group per kind of team; the incident, the teams, the
     lines and every tooltip are map data drawn by our script (maps.data).
@@ -57,6 +61,9 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
         features.append(circle(*spot, {"radius": 5, "color": EXCLUDED_COLOUR, "fill": True,
                                        "fillColor": EXCLUDED_COLOUR, "fillOpacity": 0.6},
                                tooltip=f"{team['name']} · {reason}", group="excluded"))
+    if measures and labels.get("measures"):
+        groups["measures"] = folium.FeatureGroup(name=str(labels["measures"])).add_to(fmap)
+        features.append(measures_layer(measures, group="measures"))
     for item in dispatched:
         if item.get("location") is None or item["status"] not in STATUS_COLOURS:
             continue
@@ -66,7 +73,12 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
                                               "weight": 3},
                              f"{item['team_name']} · {item['status_label']}", "dispatched"))
     MapData("features", {"features": features}, groups=groups).add_to(fmap)
-    MapData("legend", console_legend(labels, colour), groups=groups).add_to(fmap)
+    legend = console_legend(labels, colour)
+    if "measures" in groups:
+        legend["sections"].append({"group": "measures", "title": str(labels["measures"]),
+                                   "items": [[str(labels["measures"]), MEASURE_COLOUR,
+                                              "fill"]]})
+    MapData("legend", legend, groups=groups).add_to(fmap)
     # The console script (maps/static/maps/console.js) redraws the recommended and the
     # dispatched teams into the same groups when a live event refreshes the panel.
     MapData("console", {"colours": {"team": TEAM_COLOUR, "status": STATUS_COLOURS}},
@@ -75,6 +87,17 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
     if len(bounds) > 1:
         fmap.fit_bounds(bounds, padding=(30, 30))
     return fmap
+
+
+def measures_layer(measures, group=None):
+    """Emergency measures' scopes as one GeoJSON layer; number and kind shown on hover."""
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": m["scope"],
+         "properties": {"measure": m["label"]}} for m in measures if m.get("scope")]}
+    return geojson(collection, {"color": MEASURE_COLOUR, "weight": 2, "dashArray": "4 3",
+                                "fillColor": MEASURE_COLOUR, "fillOpacity": 0.12},
+                   highlight={"weight": 3, "fillOpacity": 0.25}, tooltip_fields=("measure",),
+                   group=group)
 
 
 def console_legend(labels, incident_colour):

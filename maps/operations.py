@@ -10,13 +10,16 @@ HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#
 INCIDENT_COLOUR = "#000000"
 # Direct disaster reports: purple where people died or are missing, else brown.
 DISASTER_COLOUR, DISASTER_CASUALTY_COLOUR = "#795548", "#6a1b9a"
+# Emergency measures' scopes: purple in force, red once expired without being lifted.
+MEASURE_COLOURS = {"in_force": "#6a1b9a", "expired": "#c62828"}
 # The layers each live event makes stale (maps/static/maps/operations-live.js refreshes them).
 # A dispatch changes its team's status and may change its incident's.
 LIVE_LAYERS = {"incident.created": ["incidents"], "incident.updated": ["incidents"],
                "dispatch.created": ["teams", "incidents"],
                "dispatch.updated": ["teams", "incidents"],
                "hazard.created": ["hazards"], "hazard.updated": ["hazards"],
-               "disaster.created": ["disasters"]}
+               "disaster.created": ["disasters"],
+               "measure.created": ["measures"], "measure.lifted": ["measures"]}
 # The layers whose features in view are counted over the map (their labels' keys too).
 LIVE_COUNTS = ("incidents", "hazards", "teams")
 
@@ -49,6 +52,14 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
         popup_fields=[(key, labels[key]) for key in (
             "kind", "dead", "missing", "injured", "affected", "houses_collapsed",
             "losses_yuan")]))
+    states = labels.get("measure_statuses", {})
+    defs.append(layer_def(
+        "measures", labels["measures"], colour_by="status", colours=MEASURE_COLOURS,
+        colour=MEASURE_COLOURS["in_force"], fill=0.15,
+        legend=[(states.get(s, s), c, "fill") for s, c in MEASURE_COLOURS.items()],
+        popup_fields=[("number", labels["measure_number"]), ("kind", labels["kind"]),
+                      ("authority", labels["measure_authority"]),
+                      ("status", labels["status"])]))
     statuses = labels.get("hazard_statuses", {})
     defs.append(layer_def("hazards", labels["hazards"], "point", colour_by="status",
                           colours=HAZARD_COLOURS, legend=[

@@ -18,7 +18,16 @@ from emergency.geo import service as geo_service
 from hazards import service as hazard_service
 from hazards.disasters import service as disaster_service
 from incidents import service as incident_service
-from maps.geojson_text import TextFeatures, feature, feature_text, geometry_text, lonlat, point
+from incidents.measures import service as measure_service
+from maps.geojson_text import (
+    TextFeatures,
+    feature,
+    feature_text,
+    geometry_mapping,
+    geometry_text,
+    lonlat,
+    point,
+)
 from maps.tilemath import digits, pixel_degrees
 from registry import teams as registry_teams
 from risk import cellstore, reports
@@ -205,6 +214,18 @@ def incidents(session, user, bbox, zoom, params):
         "title": r["title"], "status": r["status"], "type": r["incident_type"],
         "level": r.get("response_level"), "url": f"/maps/incidents/{r['id']}"})
         for r in records if r["status"] not in ("closed", "cancelled")]
+    return features, _filtered_meta(features, total)
+
+
+@register("measures", "polygon")
+def measures(session, user, bbox, zoom, params):
+    """Emergency measures not lifted (in force, or expired and still to lift), by scope."""
+    records, total = measure_service.list_measures(session, user, bbox=bbox,
+                                                   limit=MAX_FEATURES)
+    features = [feature(r["id"], geometry_mapping(geometry_text(r["scope"], zoom)), {
+        "number": r["order_number"], "kind": r["kind"], "status": r["status"],
+        "authority": r["authority"], "url": f"/measures/{r['id']}"})
+        for r in records if r["source"] == "measure" and r["status"] != "lifted"]
     return features, _filtered_meta(features, total)
 
 

@@ -58,6 +58,9 @@ def operations_labels():
         "missing": pgettext("people", "Missing"), "injured": _("Injured"),
         "affected": _("Affected people"), "houses_collapsed": _("Houses collapsed"),
         "losses_yuan": _("Direct losses (yuan)"),
+        "measures": _("Emergency measures"), "measure_number": _("Number"),
+        "measure_authority": _("Issuing authority"),
+        "measure_statuses": {"in_force": _("In force"), "expired": _("Expired, not lifted")},
     }
 
 
@@ -72,7 +75,7 @@ def unreadable_layers(role):
     be refused with 403): incidents are the bureau's, hazard reports also grid staff's."""
     omit = set()
     if role not in BUREAU:
-        omit.add("incidents")
+        omit.update(("incidents", "measures"))
     if role not in BUREAU | {GRID_STAFF}:
         omit.update(("hazards", "disasters"))
     return omit

@@ -230,3 +230,22 @@ def lift(measure_id):
 def list_query(filters):
     """A register URL for filters (used by the incident pages' links)."""
     return url_for("measure_pages.list_page") + "?" + urlencode(filters)
+
+
+def console_panel(session, user, incident_id):
+    """What the console's measures panel shows (the incident's measures and requisitions,
+    links, lifting) and the scopes its map draws."""
+    records = measures.incident_measures(session, user, incident_id)
+    for record in records:
+        kind = KIND_LABELS.get(record["kind"], record["kind"])
+        record["label"] = f"{record['order_number']} · {kind}"
+        record["status_label"] = STATUS_LABELS.get(record["status"], record["status"])
+        record["url"] = url_for("measure_pages.decision_page", measure_id=record["id"]) \
+            if record["source"] == "measure" else \
+            url_for("claim_pages.requisition_order", requisition_id=record["id"])
+        record["lift_url"] = url_for("measure_pages.lift", measure_id=record["id"]) \
+            if record["source"] == "measure" and record["status"] != "lifted" else None
+    return {"items": records, "can_write": user.role in WRITERS,
+            "new_url": url_for("measure_pages.new_measure", incident_id=incident_id),
+            "list_url": url_for("measure_pages.list_page", incident_id=incident_id),
+            "scopes": [r for r in records if r["scope"] and r["status"] != "lifted"]}

@@ -111,3 +111,32 @@ def test_appeal_in_pages(app, client, actors, dispatcher):
     assert 'data-status="approved"' in html
     statuses = re.findall(r'<li data-status="(\w+)"', html)
     assert statuses == ["submitted", "rejected", "appealed", "approved"]
+
+
+def test_console_panel_and_maps_show_measures(app, client, actors, dispatcher):
+    inc = client.post("/api/v1/incidents", json=incident_body(), headers=dispatcher).get_json()
+    m = client.post(f"/api/v1/incidents/{inc['id']}/measures", json=measure_body(),
+                    headers=dispatcher).get_json()
+    user, _h = actors.make("dispatcher")
+    page = _signed_in(app, user.username)
+    console = page.get(f"/maps/incidents/{inc['id']}").get_data(as_text=True)
+    panel = console[console.index('id="measures-panel"'):]
+    assert m["order_number"] in panel and 'id="new-measure"' in panel
+    assert "data-lift=" in panel and 'id="lift-dialog"' in console
+    # The scope is map data (JSON), drawn in its own group with a legend entry.
+    assert '"tooltip_fields": ["measure"]' in console
+    layer = client.get("/api/v1/maps/layers/measures", headers=dispatcher, query_string={
+        "bbox": "106.4,29.4,106.7,29.7", "zoom": 12})
+    assert layer.status_code == 200
+    features = layer.get_json()["features"]
+    assert [f["properties"]["number"] for f in features] == [m["order_number"]]
+    assert features[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert client.get("/api/v1/maps/layers/measures", query_string={
+        "bbox": "106.4,29.4,106.7,29.7", "zoom": 12},
+        headers=actors.header("org_admin")).status_code == 403
+    client.post(f"/api/v1/measures/{m['id']}/lift", json={}, headers=dispatcher)
+    lifted = client.get("/api/v1/maps/layers/measures", headers=dispatcher, query_string={
+        "bbox": "106.4,29.4,106.7,29.7", "zoom": 12}).get_json()
+    assert lifted["features"] == []
+    home = page.get("/").get_data(as_text=True)
+    assert '"measures"' in home

@@ -13,7 +13,7 @@ LABELS = {k: k for k in (
     "areas grids risk teams hazards incidents code level cells counts grid organisation "
     "status category severity overdue type response_level search not_found disasters "
     "disaster_casualties disaster_other kind dead missing injured affected houses_collapsed "
-    "losses_yuan").split()}
+    "losses_yuan measures measure_number measure_authority").split()}
 LABELS["risk_levels"] = {1: "major", 2: "high", 3: "moderate", 4: "low"}
 LABELS["categories"] = {"water": "水域救援"}
 
