@@ -118,7 +118,7 @@ DOMAINS = (
            demo=(incidents.demo.load_incidents,)),
     # Emergency measures (应急处置措施) and their decisions: a sub-package of incidents.
     Domain("measures", models=(incidents.measures.models,), api=incidents.measures.api,
-           views=(incidents.measures.views,)),
+           views=(incidents.measures.views,), demo=(incidents.demo.load_measures,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
            commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,)),
     # Prices in emergencies (价格异常预警): observations, anomaly alerts, complaints.

@@ -4,13 +4,15 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from geoalchemy2.shape import to_shape
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 from sqlalchemy import select
 
 from emergency.db import utcnow
 from incidents import compensation as claims
 from incidents import dispatch as dispatches
 from incidents import service
+from incidents.measures import service as measures
+from incidents.measures.models import Measure
 from incidents.models import Compensation, Dispatch, Incident
 from incidents.reports import service as reports
 from registry.crypto import app_cipher
@@ -138,3 +140,58 @@ def load_incidents(session):
             f"{len(sent)} dispatches, first {active}), closed incidents "
             f"{', '.join(str(i.id) for i in closed)} with paid compensation (latest claim "
             f"{paid})"]
+
+
+def _square(lon, lat, half):
+    """A square polygon of ``half`` degrees around a point."""
+    return Polygon([(lon - half, lat - half), (lon + half, lat - half),
+                    (lon + half, lat + half), (lon - half, lat + half)])
+
+
+def load_measures(session):
+    """Measures of the live demo incident (one in force, one lifted, one expired without
+    lifting) and one rejected claim appealed by its claimant; each only once."""
+    live = session.scalar(select(Incident).where(Incident.title.startswith(MARK),
+                                                 Incident.status != "closed")
+                          .order_by(Incident.id).limit(1))
+    if live is None:
+        return ["measures: no live demo incident (run the incidents step first); skipped"]
+    lines = []
+    if session.scalar(select(Measure.id).where(Measure.incident_id == live.id).limit(1)):
+        lines.append("measures: demo measures already loaded")
+    else:
+        lon, lat = service._lonlat(live)
+        now = utcnow()
+        authority = "重庆市应急管理局"
+        law = "《中华人民共和国突发事件应对法》第七十三条"
+        in_force = measures.create_measure(
+            session, DEMO_USER, live.id, "traffic_control", law, authority,
+            _square(lon, lat, 0.012), now - timedelta(hours=2), now + timedelta(days=2),
+            "滑坡体下方道路双向封闭，救援车辆凭通行证通行。")
+        lifted = measures.create_measure(
+            session, DEMO_USER, live.id, "evacuation", law, authority,
+            _square(lon + 0.004, lat - 0.003, 0.006), now - timedelta(hours=3), None,
+            "组织危险区内居民转移至镇中心小学安置点。")
+        measures.lift_measure(session, DEMO_USER, lifted.id, "监测显示坡体稳定，居民有序返回。")
+        expired = measures.create_measure(
+            session, DEMO_USER, live.id, "closure", law, authority,
+            _square(lon - 0.005, lat + 0.004, 0.004), now - timedelta(hours=3),
+            now - timedelta(hours=1), "关闭坡脚农贸市场。")
+        lines.append(f"measures: {in_force.order_number} in force, {lifted.order_number} "
+                     f"lifted, {expired.order_number} expired without lifting "
+                     f"(/measures?incident_id={live.id})")
+    if session.scalar(select(Compensation.id).where(Compensation.incident_id == live.id,
+                                                    Compensation.appealed_at.is_not(None))):
+        return [*lines, "measures: demo appeal already loaded"]
+    accepted = session.scalar(select(Dispatch.id).where(Dispatch.incident_id == live.id,
+                                                        Dispatch.accepted_at.is_not(None))
+                              .order_by(Dispatch.id).limit(1))
+    if accepted is None:
+        return [*lines, "measures: no accepted demo dispatch for an appeal; skipped"]
+    items = [{"kind": "transport", "quantity": 2, "unit_price": 850, "note": "车辆往返"},
+             {"kind": "consumables", "quantity": 1, "unit_price": 1260, "note": "照明器材"}]
+    claim = claims.claim_for_dispatch(session, DEMO_USER, accepted, items)
+    claims.review(session, DEMO_REVIEWER, claim.id, "reject", "缺少车辆往返票据")
+    claims.appeal(session, DEMO_USER, claim.id, "车辆为自有车辆，已补交行驶记录和油费凭证。")
+    return [*lines, f"measures: claim {claim.id} rejected and appealed, awaiting a decision "
+                    f"by an administrator other than demo-reviewer"]
