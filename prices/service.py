@@ -118,7 +118,8 @@ def store(session, user, rows, defaults=cat.Defaults()):
     """Store clean observation rows (new keys inserted, changed prices replaced) and
     evaluate the pairs they touch. Returns {created, updated, unchanged, alerts}."""
     t = PriceObservation.__table__
-    require_area_scope(user, sorted({r["area_code"] for r in rows}), session)
+    if user is not None:  # None: the system (demo, benchmarks)
+        require_area_scope(user, sorted({r["area_code"] for r in rows}), session)
     existing = {}
     keys = {_key(r): r for r in rows}
     by_pair = {}
