@@ -10,6 +10,14 @@ same numbers in the same run (whose results must agree with ours cell by cell).
     .venv/bin/python bench/bench_risk.py [--backend spatialite|postgis|both] [--quick]
         [--sizes 1000,500] [--polygons N] [--points N] [--teams N]
 
+Storage is measured three ways in the same run, on the same cells: ``store_s`` is the app's
+path (``service.store_result``: columns through ``spatial.bulk.insert_columns``, COPY on
+PostGIS, prepared executemany with the R*Tree filled after on SpatiaLite); ``rows_store_s`` the
+path used before (every cell as a Python row through ``bulk.insert_rows``), and ``floor_s`` a
+bare bulk insert of the same rows, already encoded, into a table with no index (PostGIS: COPY
+of the finished text; SpatiaLite: one executemany of the finished tuples). The machine's load
+average is printed with every figure.
+
 --quick: SpatiaLite only, 2 km and 1 km cells, 1,000 polygons, 10,000 points. Scratch
 databases are removed afterwards. A full run takes a few minutes on two cores.
 """
@@ -23,7 +31,7 @@ import time
 
 import numpy as np
 import shapely
-from common import DATA_KEY, create_database, drop_database, migrated_engine
+from common import DATA_KEY, create_database, drop_database, load_average, migrated_engine
 
 CITY = "500000"
 
@@ -143,6 +151,86 @@ def minimal(area, size, layers, teams, params):
     return grid.row, grid.col, risk, level
 
 
+def _cell_rows(run_id, grid, result, area_codes, grid_codes):
+    """Every cell as a Python row, the way store_result built them before it went columnar."""
+    n = len(grid)
+    return list(zip([run_id] * n, grid.row.tolist(), grid.col.tolist(), area_codes.tolist(),
+                    grid_codes.tolist(), grid.area_m2.tolist(), result.hazard.tolist(),
+                    result.exposure.tolist(), result.vulnerability.tolist(),
+                    result.capacity.tolist(), result.teams.tolist(), [None] * n, [None] * n,
+                    result.risk.tolist(), result.level.tolist(), result.gap.tolist(),
+                    strict=True))
+
+
+CELL_COLUMNS = ["assessment_id", "row", "col", "area_code", "grid_code", "area_m2", "hazard",
+                "exposure", "vulnerability", "capacity", "teams", "likelihood", "consequence",
+                "risk", "level", "gap"]
+
+
+def rows_store(session, run, grid, result, area_codes, grid_codes):
+    """Seconds to store the run's cells again the way it was done before (rows, insert_rows),
+    under a copy of the run; the copy is deleted afterwards."""
+    from emergency.spatial.bulk import insert_rows
+    from risk import grid as gridlib
+    from risk.models import RiskAssessment
+
+    twin = RiskAssessment(area_code=run.area_code, cell_size_m=run.cell_size_m, layers=[],
+                          params={}, status="running", epsg=run.epsg, created_by="bench")
+    session.add(twin)
+    session.commit()
+    t = time.perf_counter()
+    rows = _cell_rows(twin.id, grid, result, area_codes, grid_codes)
+    insert_rows(session, "risk_cells", CELL_COLUMNS, rows, gridlib.cells_wgs84(grid))
+    session.commit()
+    seconds = time.perf_counter() - t
+    del rows
+    session.delete(twin)
+    session.commit()
+    return seconds
+
+
+def floor_store(session, grid, result, area_codes, grid_codes):
+    """Seconds of a bare bulk insert of the same cells, already encoded, into a table with no
+    index and no geometry type (COPY of finished text / executemany of finished tuples)."""
+    from sqlalchemy import text
+
+    from emergency.spatial.bulk import _copy_text
+    from emergency.spatial.engine import backend_name
+    from risk import grid as gridlib
+
+    rows = _cell_rows(0, grid, result, area_codes, grid_codes)
+    wkbs = shapely.to_wkb(gridlib.cells_wgs84(grid))
+    postgis = backend_name(session) == "postgis"
+    types = ["integer"] * 3 + ["text"] * 2 + ["double precision"] * 5 + ["integer"] * 3 + [
+        "double precision", "integer", "boolean", "bytea" if postgis else "blob"]
+    names = ", ".join(f'"{c}" {t}' for c, t in zip([*CELL_COLUMNS, "geom"], types,
+                                                    strict=True))
+    session.execute(text(f"CREATE TABLE bench_floor ({names})"))
+    session.commit()
+    conn = session.connection()
+    if postgis:
+        data = "".join("\t".join([*map(_copy_text, row), "\\\\x" + wkb.hex()]) + "\n"
+                       for row, wkb in zip(rows, wkbs, strict=True))
+        cursor = conn.connection.driver_connection.cursor()
+        t = time.perf_counter()
+        with cursor.copy("COPY bench_floor FROM STDIN") as copy:
+            copy.write(data)
+        session.commit()
+        seconds = time.perf_counter() - t
+        cursor.close()
+    else:
+        data = [(*row, wkb) for row, wkb in zip(rows, wkbs, strict=True)]
+        marks = ", ".join("?" * len(data[0]))
+        t = time.perf_counter()
+        conn.exec_driver_sql(f"INSERT INTO bench_floor VALUES ({marks})", data)
+        session.commit()
+        seconds = time.perf_counter() - t
+    del data, rows
+    session.execute(text("DROP TABLE bench_floor"))
+    session.commit()
+    return seconds
+
+
 def _by_cell(rows, cols, risk, level):
     """{(row, col): (risk, level)}."""
     return {(int(r), int(c)): (float(x), int(v))
@@ -199,6 +287,9 @@ def run_backend(backend, args, data, folder):
                                      len(teams))
                 session.commit()
                 t_store = time.perf_counter() - t
+                peak_store = peak_mb()
+                t_rows = rows_store(session, run, grid, result, area_codes, grid_codes)
+                t_floor = floor_store(session, grid, result, area_codes, grid_codes)
                 t = time.perf_counter()
                 rows, cols, risk, level = minimal(inputs.area, size, inputs.layers, teams,
                                                   inputs.params)
@@ -211,18 +302,21 @@ def run_backend(backend, args, data, folder):
                 levels = sum(ours[k][1] != theirs[k][1] for k in ours if k in theirs)
                 row = {"backend": backend, "cell_m": size, "cells": len(grid),
                        "load_s": round(t_load, 2), "compute_s": round(t_compute, 2),
-                       "store_s": round(t_store, 2),
+                       "store_s": round(t_store, 2), "rows_store_s": round(t_rows, 2),
+                       "floor_s": round(t_floor, 2), "peak_after_store_mb": round(peak_store),
                        "end_to_end_s": round(t_load + t_compute + t_store, 2),
                        "minimal_s": round(t_min, 2), "ratio": round(t_compute / t_min, 2),
                        "same_cells": same, "max_risk_diff": worst, "level_diffs": levels,
-                       "peak_mb": round(peak_mb())}
+                       "peak_mb": round(peak_mb()), "load": load_average()}
                 results.append(row)
                 print(f"[{backend}] {size} m: {len(grid):,} cells; compute {t_compute:.2f} s "
                       f"(minimal {t_min:.2f} s, ratio {t_compute / t_min:.2f}); load "
-                      f"{t_load:.2f} s; store {t_store:.2f} s; end to end "
-                      f"{row['end_to_end_s']:.1f} s; agree: cells {same}, max |Δrisk| "
-                      f"{worst:.1e}, level differences {levels}; peak {peak_mb():.0f} MB",
-                      flush=True)
+                      f"{t_load:.2f} s; store {t_store:.2f} s (rows path {t_rows:.2f} s, "
+                      f"{t_rows / t_store:.2f}x; bare insert {t_floor:.2f} s, store/floor "
+                      f"{t_store / t_floor:.2f}); end to end {row['end_to_end_s']:.1f} s; "
+                      f"agree: cells {same}, max |Δrisk| {worst:.1e}, level differences "
+                      f"{levels}; peak after storing {peak_store:.0f} MB, at the end "
+                      f"{peak_mb():.0f} MB; {load_average()}", flush=True)
             session.close()
         app.extensions["emergency.db"]["engine"].dispose()
     finally:

@@ -176,6 +176,13 @@ def stop(proc):
 
 # ---- figures --------------------------------------------------------------------------------
 
+def load_average():
+    """The machine's load averages (1, 5, 15 minutes) as text, printed with each figure: the
+    machine is shared, and a figure means little without the load it was measured under."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}/{fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def percentile(sorted_values, q):
     """The q-th percentile (0-100) of sorted values (nearest rank)."""
     index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))

@@ -151,6 +151,9 @@ def teams(session, user, bbox, zoom, params):
 # page's cluster radius, so neighbouring squares still merge into one cluster icon).
 RAW_TEAM_LIMIT = 1_500
 TEAM_BIN_PX = 40
+# Below this zoom a view holds most of a city's teams: they are counted by a scan of the
+# category's rows (cheaper than the spatial index handing over nearly every row).
+TEAM_SCAN_ZOOM = 10
 
 
 @register("forces", "point", params=("category",))
@@ -158,7 +161,8 @@ def forces(session, user, bbox, zoom, params):
     """Teams the user may see in the view, as points or counted in squares (``bins``)."""
     category = params.get("category")
     size = TEAM_BIN_PX * pixel_degrees(zoom)
-    bins = registry_teams.map_bins(session, user, size, category=category, bbox=bbox)
+    bins = registry_teams.map_bins(session, user, size, category=category, bbox=bbox,
+                                   scan=zoom < TEAM_SCAN_ZOOM)
     total = sum(b["count"] for b in bins)
     if total <= RAW_TEAM_LIMIT:
         records = registry_teams.map_teams_in(session, user, bbox, category=category,

@@ -11,7 +11,7 @@ from emergency import spatial
 from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
-from emergency.spatial.tiles import bin_keys
+from emergency.spatial.tiles import point_xy, points_in_bbox
 from emergency.vocabulary import TEAM_CATEGORIES
 from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment, TeamMember
 from registry.service import (
@@ -218,25 +218,27 @@ def map_overview(session, user):
     ``{category: {"count", "bbox": [minlon, minlat, maxlon, maxlat]}}`` (the forces map's
     legend counts and first view)."""
     t = RescueTeam.__table__
-    x, y = func.ST_X(t.c.location), func.ST_Y(t.c.location)
+    x, y = point_xy(session, t.c.location)
     rows = session.execute(select(t.c.category, func.count(), func.min(x), func.min(y),
                                   func.max(x), func.max(y))
                            .where(*_team_filters(session, user)).group_by(t.c.category))
     return {r[0]: {"count": r[1], "bbox": [float(v) for v in r[2:]]} for r in rows}
 
 
-def map_bins(session, user, size_deg, category=None, bbox=None):
+def map_bins(session, user, size_deg, category=None, bbox=None, scan=False):
     """Teams the user may see (one category or all) counted in squares of ``size_deg``
     degrees, for the forces map at low zoom: ``[{"x", "y", "count", "available", "lon",
-    "lat"}]``, (x, y) naming the square and (lon, lat) the mean position of its teams."""
+    "lat"}]``, (x, y) naming the square and (lon, lat) the mean position of its teams.
+    ``scan``: the bbox holds most teams (low zoom), compare coordinates without the index."""
     t = RescueTeam.__table__
     where = _team_filters(session, user, category)
     if bbox:
-        where.append(spatial.bbox_filter(session, t, bbox, column="location"))
-    bx, by = bin_keys(session, t.c.location, size_deg)
+        where.append(points_in_bbox(session, t, bbox, column="location", scan=scan))
+    x, y = point_xy(session, t.c.location)
+    size = float(size_deg)
+    bx, by = func.floor(x / size), func.floor(y / size)
     available = func.sum(case((t.c.status == "available", 1), else_=0))
-    lon, lat = func.avg(func.ST_X(t.c.location)), func.avg(func.ST_Y(t.c.location))
-    rows = session.execute(select(bx, by, func.count(), available, lon, lat)
+    rows = session.execute(select(bx, by, func.count(), available, func.avg(x), func.avg(y))
                            .where(*where).group_by(bx, by))
     return [{"x": int(r[0]), "y": int(r[1]), "count": r[2], "available": int(r[3] or 0),
              "lon": float(r[4]), "lat": float(r[5])} for r in rows]
@@ -254,7 +256,7 @@ def map_teams_in(session, user, bbox, category=None, limit=2000, today=None):
     insured = case((and_(t.c.insured_from <= day, t.c.insured_until >= day),
                     t.c.insured_members), else_=live)
     where = _team_filters(session, user, category)
-    where.append(spatial.bbox_filter(session, t, bbox, column="location"))
+    where.append(points_in_bbox(session, t, bbox, column="location"))
     rows = session.execute(
         select(t.c.id, t.c.name, t.c.category, t.c.status, t.c.grade, t.c.service_radius_km,
                o.c.name.label("org_name"), t.c.member_count, insured.label("insured"),

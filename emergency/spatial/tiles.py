@@ -9,7 +9,7 @@ import math
 
 from sqlalchemy import func, literal_column, select, text
 
-from emergency.spatial import _is_spatialite, bbox_filter
+from emergency.spatial import _index_rowids, _is_spatialite, bbox_filter, make_envelope
 
 
 def simplified_geojson(bind, column, tolerance, digits=6):
@@ -31,6 +31,34 @@ def bin_keys(bind, column, size_deg):
     else:
         x, y = func.ST_XMin(func.Box2D(column)), func.ST_YMin(func.Box2D(column))
     return func.floor(x / size).label("bin_x"), func.floor(y / size).label("bin_y")
+
+
+def point_xy(bind, column):
+    """Longitude and latitude expressions of a point column, the cheapest each backend has
+    (SpatiaLite reads them from the blob's MBR header without parsing the geometry)."""
+    if _is_spatialite(bind):
+        return func.MbrMinX(column), func.MbrMinY(column)
+    return func.ST_X(column), func.ST_Y(column)
+
+
+def points_in_bbox(bind, table, bbox, column="geom", scan=False):
+    """Rows of ``table`` whose point lies in ``bbox`` (edges included).
+
+    ``scan`` compares coordinates row by row without the spatial index: cheaper when the bbox
+    holds most of the rows anyway (a map at low zoom), as another condition (a category's
+    index) then picks the rows. Otherwise the spatial index: SpatiaLite's R*Tree (whose
+    float32 boxes are exact enough for drawing points), PostGIS's ``&&`` (a point's box is
+    the point).
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    col = table.c[column]
+    if scan:
+        x, y = point_xy(bind, col)
+        return x.between(minx, maxx) & y.between(miny, maxy)
+    if _is_spatialite(bind):
+        return table.c.id.in_(_index_rowids(table, col, make_envelope(bind, minx, miny, maxx,
+                                                                     maxy)))
+    return col.op("&&")(make_envelope(bind, minx, miny, maxx, maxy))
 
 
 def mvt_supported(bind):
