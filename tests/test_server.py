@@ -34,6 +34,9 @@ def test_warm_up_opens_the_pool_and_walks_a_request(backend, tmp_path):
             gc.unfreeze()  # warm_up freezes what a worker loaded; a test process goes on
         assert engine.pool.checkedout() == 0
         assert engine.pool.checkedin() >= 3
+        # Every page template is compiled before the worker takes its first request.
+        pages = set(app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")))
+        assert pages and pages <= {key[1] for key in app.jinja_env.cache.keys()}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
