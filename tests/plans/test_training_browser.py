@@ -10,7 +10,14 @@ from playwright.sync_api import expect
 from emergency.db import unit_of_work, utcnow
 from plans import service as plan_service
 from plans.training import service as training
-from tests.browser import RequestLog, axe_violations, chromium, live_server, sign_in
+from tests.browser import (
+    RequestLog,
+    axe_violations,
+    chromium,
+    horizontal_overflow,
+    live_server,
+    sign_in,
+)
 from tests.conftest import DEMO_SHELL, committed_app
 
 
@@ -87,3 +94,12 @@ def test_record_attendance_and_see_compliance_change(world):
         expect(page.locator(".alert-success")).to_contain_text("新增 2 条")
         expect(page.locator("#summary-non-compliant")).to_have_text("0")
         expect(page.locator("#summary-compliant")).to_have_text("3")
+        assert axe_violations(page) == []
+        # The other pages of the section pass the same checks, on a phone too.
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        sign_in(phone, base, "planner", "demo-planner-2026")
+        for path in ("/training/", "/training/officials", "/training/courses",
+                     "/training/import"):
+            phone.goto(f"{base}{path}")
+            assert axe_violations(phone) == [], path
+            assert horizontal_overflow(phone) == 0, path
