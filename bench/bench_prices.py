@@ -35,7 +35,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from common import DATA_KEY, migrated_engine, percentile, scratch_database
+from common import DATA_KEY, create_database, migrated_engine, percentile, scratch_database
 
 DAYS = 365
 DISTRICTS = 38
@@ -230,15 +230,24 @@ def bench_series(engine, goods, markets, runs):
         session.close()
 
 
-def run(backend, runs, folder):
-    """Every measurement on one backend."""
+def run(backend, runs, folder, keep=False):
+    """Every measurement on one backend (``keep``: reuse a loaded database kept by an earlier
+    run, and keep this one)."""
+    from contextlib import nullcontext
+
     from sqlalchemy import text
 
     from emergency import create_app
     from emergency.db import new_session
 
-    with scratch_database(backend, folder, "prices") as url:
-        migrated_engine(url, pool_size=2).dispose()
+    if keep:
+        url, fresh = create_database(backend, folder, "prices", keep=True)
+        scope = nullcontext(url)
+    else:
+        scope, fresh = scratch_database(backend, folder, "prices"), True
+    with scope as url:
+        if fresh:
+            migrated_engine(url, pool_size=2).dispose()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
                           "EMERGENCY_DATA_KEY": DATA_KEY,
                           "UPLOAD_FOLDER": os.path.join(folder, "uploads")})
@@ -247,22 +256,41 @@ def run(backend, runs, folder):
             session = new_session()
             session.info["actor"] = "bench"
             try:
-                start = time.perf_counter()
-                _districts, goods, markets, _user = prepare(session)
-                count = load(session, goods, markets)
-                session.commit()
-                print(f"  loaded {count:,} observations in "
-                      f"{time.perf_counter() - start:.1f} s", flush=True)
+                if fresh:
+                    start = time.perf_counter()
+                    _districts, goods, markets, _user = prepare(session)
+                    count = load(session, goods, markets)
+                    session.commit()
+                    print(f"  loaded {count:,} observations in "
+                          f"{time.perf_counter() - start:.1f} s", flush=True)
+                else:
+                    goods, markets = kept_layout(session)
+                    print("  reusing the kept database", flush=True)
             finally:
                 session.close()
             engine = app.extensions["emergency.db"]["engine"]
-            with engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
+            if fresh:
+                with engine.connect() as conn:
+                    conn.execute(text("ANALYZE"))
+                    conn.commit()
             bench_import(engine, goods, markets, runs)
             bench_series(engine, goods, markets, runs)
         app.extensions["emergency.db"]["engine"].dispose()
         print(f"{backend}: load average {load_average()}", flush=True)
+
+
+def kept_layout(session):
+    """The commodities and markets of a kept database, as prepare() made them."""
+    from sqlalchemy import select
+
+    from prices import catalogue
+    from prices.models import CommoditySetting
+
+    goods = list(catalogue.BUILTIN) + sorted(session.scalars(select(CommoditySetting.code)))
+    districts = [f"5001{n + 1:02d}" for n in range(DISTRICTS)]
+    markets = [(d, f"{d}-市场1") for d in districts]
+    markets += [(d, f"{d}-市场2") for d in districts[:EXTRA_MARKETS]]
+    return goods, markets
 
 
 def main():
@@ -271,10 +299,17 @@ def main():
     parser.add_argument("--backend", choices=("spatialite", "postgis", "both"), default="both")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded databases (in "
+                        "/tmp/bench-prices) and reuse them on the next run with --keep")
     options = parser.parse_args()
     if options.quick:
         options.runs = 3
     backends = ("spatialite", "postgis") if options.backend == "both" else (options.backend,)
+    if options.keep:
+        os.makedirs("/tmp/bench-prices", exist_ok=True)
+        for backend in backends:
+            run(backend, options.runs, "/tmp/bench-prices", keep=True)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-prices-") as folder:
         for backend in backends:
             run(backend, options.runs, folder)

@@ -70,21 +70,35 @@ def assess(daily, days, ratio, min_days):
 
 
 def _pair_rows(session, pairs, since):
-    """{(commodity, area): [(day, fen)]} of the pairs' observations from ``since`` on."""
+    """{(commodity, area): [(day, fen)]} of the pairs' observations from ``since`` on.
+
+    The pairs are read in groups of whole commodities (a day's import touches every area of
+    most commodities), each group one query over its commodities and their areas, so that
+    the rows read are those needed (plus the few of an area another commodity of the group
+    has)."""
     t = PriceObservation.__table__
     found = defaultdict(list)
-    pairs = sorted(pairs)
-    commodities = sorted({c for c, _a in pairs})
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start:start + 400]
-        areas = sorted({a for _c, a in chunk})
+    by_commodity = defaultdict(set)
+    for commodity, area in pairs:
+        by_commodity[commodity].add(area)
+    group, size = [], 0
+    groups = []
+    for commodity in sorted(by_commodity):
+        group.append(commodity)
+        size += len(by_commodity[commodity])
+        if size >= 400:
+            groups.append(group)
+            group, size = [], 0
+    if group:
+        groups.append(group)
+    wanted = set(pairs)
+    for commodities in groups:
+        areas = sorted(set().union(*(by_commodity[c] for c in commodities)))
         statement = select(t.c.commodity, t.c.area_code, t.c.observed_on, t.c.price_fen).where(
             t.c.commodity.in_(commodities), t.c.area_code.in_(areas), t.c.observed_on >= since)
-        wanted = set(chunk)
-        for row in session.execute(statement):
-            key = (row.commodity, row.area_code)
-            if key in wanted:
-                found[key].append((row.observed_on, row.price_fen))
+        for commodity, area, day, fen in session.execute(statement):
+            if (commodity, area) in wanted:
+                found[(commodity, area)].append((day, fen))
     return found
 
 

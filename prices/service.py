@@ -122,23 +122,18 @@ def store(session, user, rows, defaults=cat.Defaults()):
         require_area_scope(user, sorted({r["area_code"] for r in rows}), session)
     existing = {}
     keys = {_key(r): r for r in rows}
-    by_pair = {}
-    for key in keys:
-        by_pair.setdefault((key[0], key[1]), []).append(key)
-    markets = sorted({k[2] for k in keys})
     first, last = min(k[3] for k in keys), max(k[3] for k in keys)
-    commodities = sorted({k[0] for k in keys})
-    areas = sorted({k[1] for k in keys})
-    for start in range(0, len(markets), 500):
-        statement = select(t.c.id, t.c.commodity, t.c.area_code, t.c.market, t.c.observed_on,
-                           t.c.price_fen).where(
-            t.c.commodity.in_(commodities), t.c.area_code.in_(areas),
-            t.c.market.in_(markets[start:start + 500]),
-            t.c.observed_on >= first, t.c.observed_on <= last)
-        for row in session.execute(statement):
-            key = (row.commodity, row.area_code, row.market, row.observed_on)
-            if key in keys:
-                existing[key] = (row.id, row.price_fen)
+    # The stored rows of the file's period, commodities and areas (the markets are matched
+    # here: a list of them in the query makes SQLite probe every combination).
+    statement = select(t.c.id, t.c.commodity, t.c.area_code, t.c.market, t.c.observed_on,
+                       t.c.price_fen).where(
+        t.c.commodity.in_(sorted({k[0] for k in keys})),
+        t.c.area_code.in_(sorted({k[1] for k in keys})),
+        t.c.observed_on >= first, t.c.observed_on <= last)
+    for row_id, commodity, area, market, observed_on, fen in session.execute(statement):
+        key = (commodity, area, market, observed_on)
+        if key in keys:
+            existing[key] = (row_id, fen)
     now = utcnow()
     new = [{**r, "created_by": user.id if user else None, "created_at": now}
            for key, r in keys.items() if key not in existing]
@@ -307,7 +302,8 @@ def series(session, user, commodity, area_code, from_=None, to=None,
     area = session.scalars(select(Area).where(Area.code == area_code)).first()
     if area is None:
         raise Invalid("unknown area", {"area_code": ["unknown area"]})
-    require_area_scope(user, [area_code], session)
+    if user is not None:  # None: the system (benchmarks)
+        require_area_scope(user, [area_code], session)
     t = PriceObservation.__table__
     if to is None:
         to = session.scalar(select(func.max(t.c.observed_on)).where(
