@@ -72,19 +72,51 @@ def report_page():
     """Phone-first reporting: a map pin in the user's grids (checked before sending), camera
     photos, and an offline queue."""
     user = actor()
-    return render_template("hazards/report.html", user=user,
+    return render_template("hazards/report.html", user=user, outbox_texts=outbox_texts(),
                            grid_map=grid_map_data(get_session(), user), **_labels())
+
+
+def outbox_texts():
+    """The texts of the phone report pages' outbox and pin (hazards/static/hazards/outbox.js),
+    which each page completes with its own."""
+    return {
+        "online": _("Online: reports are sent at once."),
+        "offline": _("Offline: reports are kept on this phone and sent when the network "
+                     "returns."),
+        "waiting": _("waiting for the network"),
+        "failed": _("not accepted"),
+        "need_location": _("Set the location first: tap the map, use my location, or type "
+                           "longitude and latitude."),
+        "outside": _("The pin is not in any of your grids (%(grids)s). Move it into one of "
+                     "them.", grids="{grids}"),
+        "locating": _("Finding your location…"),
+        "located": _("Location found (accuracy %(m)s m).", m="{m}"),
+        "no_location": _("The phone could not give a location; tap the map or type it in."),
+        "queued": _("Saved on this phone; it will be sent automatically."),
+        "signin": _("Sign in again to send the waiting reports."),
+        "refused": _("Not accepted; your input is kept, correct it and send again:"),
+        "sent": _("Reported: number %(id)s.", id="{id}"),
+        "edit": _("Correct and resend"),
+        "in_grid": _("In grid %(grid)s.", grid="{grid}"),
+        "pin": _("Report location"),
+    }
+
+
+def report_worker(scope):
+    """The phone report pages' service worker (one script: its address says which page it
+    keeps), allowed to control every page under ``scope``."""
+    response = bp.send_static_file("hazards/sw.js")
+    response.headers["Service-Worker-Allowed"] = scope
+    response.headers["Cache-Control"] = "no-cache"
+    response.mimetype = "text/javascript"
+    return response
 
 
 @bp.route("/hazards/sw.js")
 @public
 def service_worker():
     """The reporting page's service worker, allowed to control every page under /hazards/."""
-    response = bp.send_static_file("hazards/sw.js")
-    response.headers["Service-Worker-Allowed"] = "/hazards/"
-    response.headers["Cache-Control"] = "no-cache"
-    response.mimetype = "text/javascript"
-    return response
+    return report_worker("/hazards/")
 
 
 def _task_rows(items, grid_names=None):

@@ -17,7 +17,7 @@ from emergency.vocabulary import local_minute
 from hazards import listing as hazard_listing
 from hazards.disasters import exports, labels, service
 from hazards.disasters.models import KINDS
-from hazards.views import grid_map_data
+from hazards.views import grid_map_data, outbox_texts, report_worker
 
 bp = Blueprint("disasters", __name__, template_folder="templates", static_folder="static",
                static_url_path="/disasters/static")
@@ -33,7 +33,7 @@ def report_page():
     """Phone-first disaster report: a map pin in the user's grids (checked before sending),
     the counts in big number fields, and an offline queue."""
     user = actor()
-    return render_template("disasters/report.html", user=user,
+    return render_template("disasters/report.html", user=user, outbox_texts=outbox_texts(),
                            grid_map=grid_map_data(get_session(), user), kinds=labels.kinds(),
                            counts=labels.counts(), losses=labels.losses())
 
@@ -42,11 +42,7 @@ def report_page():
 @public
 def service_worker():
     """The reporting page's service worker, allowed to control every page under /disasters/."""
-    response = bp.send_static_file("disasters/sw.js")
-    response.headers["Service-Worker-Allowed"] = "/disasters/"
-    response.headers["Cache-Control"] = "no-cache"
-    response.mimetype = "text/javascript"
-    return response
+    return report_worker("/disasters/")
 
 
 def _day(text):

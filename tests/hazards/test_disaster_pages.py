@@ -53,9 +53,13 @@ def test_report_page_for_grid_staff_in_chinese_and_english(app, staff, actors, p
     assert "/disasters/static/disasters/report.js" in html
     english = browser.get("/disasters/report?lang=en").get_data(as_text=True)
     assert "Report a disaster" in english and ">Flood</option>" in english
+    assert "/hazards/static/hazards/outbox.js" in html  # the queue both report pages use
     script = app.test_client().get("/disasters/static/disasters/report.js")
-    assert script.status_code == 200 and b"indexedDB" in script.data
+    assert script.status_code == 200 and b"ReportOutbox" in script.data
     script.close()
+    outbox = app.test_client().get("/hazards/static/hazards/outbox.js")
+    assert outbox.status_code == 200 and b"indexedDB" in outbox.data
+    outbox.close()
     worker = app.test_client().get("/disasters/sw.js")
     assert worker.headers["Service-Worker-Allowed"] == "/disasters/"
     worker.close()

@@ -34,9 +34,11 @@ def test_report_page_for_grid_staff(app, staff, actors):
     assert "隐患上报" in html and "地质灾害" in html  # Chinese first
     assert "/hazards/static/hazards/report.js" in html
     assert external_urls(html) == []
-    js = app.test_client().get("/hazards/static/hazards/report.js")
-    assert js.status_code == 200 and b"indexedDB" in js.data
-    js.close()
+    assert "/hazards/static/hazards/outbox.js" in html
+    for script, part in (("report.js", b"ReportOutbox"), ("outbox.js", b"indexedDB")):
+        js = app.test_client().get(f"/hazards/static/hazards/{script}")
+        assert js.status_code == 200 and part in js.data
+        js.close()
     auditor, _ = actors.make("auditor")
     assert _login(app, auditor).get("/hazards/report").status_code == 403
 

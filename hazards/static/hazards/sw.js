@@ -1,13 +1,17 @@
-/* Service worker of the phone reporting page: keeps the page and its assets (the map of the
- * user's grids included: Leaflet and gridmap.js; the grids are JSON inside the page) so the
- * page opens without a network; reports themselves are queued by report.js, never here. */
+/* Service worker of the phone report pages: the hazard report page (served as
+ * /hazards/sw.js) and the disaster report page (served as /disasters/sw.js); its own address
+ * says which page it keeps. It keeps that page and its assets (the map of the user's grids
+ * included: Leaflet, gridmap.js; the grids are JSON inside the page) so the page opens
+ * without a network; reports themselves are queued by outbox.js, never here. */
 'use strict';
-var CACHE = 'emergency-hazards-v2';
+var PAGE = self.location.pathname.split('/')[1] === 'disasters' ? 'disasters' : 'hazards';
+var PREFIX = 'emergency-' + PAGE + '-';
+var CACHE = PREFIX + 'v3';
 var LEAFLET = '/static/vendor/leaflet/dist/';
-var SHELL = ['/hazards/report', '/hazards/static/hazards/report.js',
-             '/hazards/static/hazards/gridmap.js', '/static/pages.js',
-             '/static/vendor/bootstrap/dist/css/bootstrap.min.css', '/static/app.css',
-             LEAFLET + 'leaflet.css', LEAFLET + 'leaflet.js',
+var SHELL = ['/' + PAGE + '/report', '/' + PAGE + '/static/' + PAGE + '/report.js',
+             '/hazards/static/hazards/outbox.js', '/hazards/static/hazards/gridmap.js',
+             '/static/pages.js', '/static/vendor/bootstrap/dist/css/bootstrap.min.css',
+             '/static/app.css', LEAFLET + 'leaflet.css', LEAFLET + 'leaflet.js',
              LEAFLET + 'images/marker-icon.png', LEAFLET + 'images/marker-icon-2x.png',
              LEAFLET + 'images/marker-shadow.png'];
 
@@ -19,10 +23,9 @@ self.addEventListener('install', function (event) {
 
 self.addEventListener('activate', function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
-    // Only this page's older caches: the disaster report page's worker keeps its own
-    // (emergency-disasters-*) on the same origin.
+    // Only this page's older caches: the other report page's worker keeps its own.
     return Promise.all(keys.filter(function (k) {
-      return k.indexOf('emergency-hazards-') === 0 && k !== CACHE;
+      return k.indexOf(PREFIX) === 0 && k !== CACHE;
     }).map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
