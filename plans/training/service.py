@@ -3,6 +3,7 @@
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from emergency.db import get_or_404
 from emergency.errors import Invalid
@@ -246,24 +247,67 @@ def record_attendance(session, course_id, entries, today, actor=None, source="fo
         select(Attendance).where(Attendance.course_id == course.id,
                                  Attendance.official_id.in_(ids),
                                  Attendance.held_on.in_(days)).with_for_update())}
-    counts, items = {"created": 0, "updated": 0, "unchanged": 0}, []
+    counts, items, new = {"created": 0, "updated": 0, "unchanged": 0}, [], []
+    fresh = set()
+    unique = {}  # one record per official and day: a repeated official counts once
+    for entry in entries:
+        unique.setdefault(entry[:2], entry)
+    entries = list(unique.values())
     for official_id, day, passed in entries:
         row = existing.get((official_id, day))
         if row is None:
             row = Attendance(course_id=course.id, official_id=official_id, held_on=day,
                              passed=bool(passed), source=source, recorded_by=actor or "")
-            session.add(row)
             existing[(official_id, day)] = row
+            fresh.add((official_id, day))
+            new.append(row)
             counts["created"] += 1
-        elif row.passed != bool(passed):
-            row.passed = bool(passed)
-            row.recorded_by = actor or row.recorded_by
+        elif _set_passed(row, passed, actor):
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1
         items.append(row)
+    try:
+        # A concurrent request may record some of the same officials on the same day between
+        # our read and this write (PostGIS); the savepoint keeps the transaction usable.
+        with session.begin_nested():
+            session.add_all(new)
+            session.flush()
+    except IntegrityError:
+        items = [_insert_or_update(session, row, actor, counts)
+                 if (row.official_id, row.held_on) in fresh else row for row in items]
     session.flush()
     return {**counts, "items": attendance_dicts(session, items)}
+
+
+def _set_passed(row, passed, actor):
+    """Change a recorded attendance's result; True when it changed."""
+    if row.passed == bool(passed):
+        return False
+    row.passed = bool(passed)
+    row.recorded_by = actor or row.recorded_by
+    return True
+
+
+def _insert_or_update(session, row, actor, counts):
+    """Insert one attendance, or update the one a concurrent request stored (counts fixed)."""
+    fresh = Attendance(course_id=row.course_id, official_id=row.official_id,
+                       held_on=row.held_on, passed=row.passed, source=row.source,
+                       recorded_by=row.recorded_by)
+    try:
+        with session.begin_nested():
+            session.add(fresh)
+            session.flush()
+        return fresh
+    except IntegrityError:
+        stored = session.scalar(select(Attendance).where(
+            Attendance.course_id == row.course_id, Attendance.official_id == row.official_id,
+            Attendance.held_on == row.held_on))
+        if stored is None:
+            raise
+        counts["created"] -= 1
+        counts["updated" if _set_passed(stored, row.passed, actor) else "unchanged"] += 1
+        return stored
 
 
 def attendance_dicts(session, rows):
