@@ -112,7 +112,7 @@ def evaluate(session, pairs, since_day, defaults=cat.Defaults(), now=None):
     longest = max((goods[c].baseline_days for c, _a in pairs if c in goods),
                   default=defaults.baseline_days)
     rows = _pair_rows(session, pairs, since_day - timedelta(days=longest))
-    changed = []
+    abnormal = {}
     for pair in sorted(pairs):
         item = goods.get(pair[0])
         if item is None:
@@ -120,10 +120,8 @@ def evaluate(session, pairs, since_day, defaults=cat.Defaults(), now=None):
         result = assess(daily_prices(rows.get(pair, [])), item.baseline_days,
                         item.alert_ratio, defaults.min_days)
         if result and result["abnormal"]:
-            outcome = _raise(session, pair, result, item, now or utcnow())
-            if outcome:
-                changed.append(outcome)
-    return changed
+            abnormal[pair] = _figures(result, item)
+    return _raise_all(session, abnormal, now or utcnow()) if abnormal else []
 
 
 def _figures(result, item):
@@ -135,20 +133,64 @@ def _figures(result, item):
             "baseline_days": item.baseline_days, "threshold": item.alert_ratio}
 
 
-def _active(session, pair, lock=False):
-    """The active alert of a pair, or None."""
-    statement = select(PriceAlert).where(PriceAlert.commodity == pair[0],
-                                         PriceAlert.area_code == pair[1],
+def _active(session, pairs, lock=False):
+    """{pair: its active alert} of the pairs that have one."""
+    commodities = sorted({c for c, _a in pairs})
+    areas = sorted({a for _c, a in pairs})
+    statement = select(PriceAlert).where(PriceAlert.commodity.in_(commodities),
+                                         PriceAlert.area_code.in_(areas),
                                          PriceAlert.status.in_(ACTIVE))
     if lock:
         statement = statement.with_for_update()
-    return session.scalars(statement).first()
+    wanted = set(pairs)
+    return {(a.commodity, a.area_code): a for a in session.scalars(statement)
+            if (a.commodity, a.area_code) in wanted}
 
 
-def _raise(session, pair, result, item, now):
-    """Open an alert for the pair, or bring its active one up to date."""
-    figures = _figures(result, item)
-    alert = _active(session, pair, lock=True)
+def _outcome(alert, figures, raised):
+    """What evaluate() reports of an alert raised or brought up to date."""
+    return {"id": alert.id, "commodity": alert.commodity, "area_code": alert.area_code,
+            "ratio": figures["ratio"], "raised": raised}
+
+
+def _raise_all(session, abnormal, now):
+    """Open alerts for the abnormal pairs without one, bring the others up to date; all in
+    a few statements. When another evaluation opened one of the new pairs' alerts first
+    (the partial unique index refuses the insert), the pairs are taken one by one."""
+    actor = _actor(session)
+    active = _active(session, list(abnormal), lock=True)
+    changed = []
+    new = [pair for pair in sorted(abnormal) if pair not in active]
+    if new:
+        try:
+            with session.begin_nested():
+                made = [PriceAlert(commodity=pair[0], area_code=pair[1], status="open",
+                                   raised_at=now, updated_at=now, note="", **abnormal[pair])
+                        for pair in new]
+                session.add_all(made)
+                session.flush()
+        except IntegrityError:
+            for pair in new:
+                outcome = _raise(session, pair, abnormal[pair], now, actor)
+                if outcome:
+                    changed.append(outcome)
+        else:
+            for alert in made:
+                figures = abnormal[(alert.commodity, alert.area_code)]
+                session.add(PriceAlertStep(alert_id=alert.id, from_status=None,
+                                           to_status="open", actor=actor, at=now,
+                                           note=_step_note(figures)))
+                changed.append(_outcome(alert, figures, True))
+    for pair, alert in sorted(active.items()):
+        if _update(session, alert, abnormal[pair], now, actor):
+            changed.append(_outcome(alert, abnormal[pair], False))
+    session.flush()
+    return changed
+
+
+def _raise(session, pair, figures, now, actor):
+    """Open an alert for one pair, or bring its active one up to date."""
+    alert = _active(session, [pair], lock=True).get(pair)
     if alert is None:
         try:
             with session.begin_nested():
@@ -158,29 +200,31 @@ def _raise(session, pair, result, item, now):
                 session.flush()
         except IntegrityError:
             # Another evaluation opened the pair's alert first: bring that one up to date.
-            alert = _active(session, pair, lock=True)
+            alert = _active(session, [pair], lock=True).get(pair)
             if alert is None:
                 raise
         else:
             session.add(PriceAlertStep(alert_id=alert.id, from_status=None, to_status="open",
-                                       actor=_actor(session), at=now,
-                                       note=_step_note(figures)))
-            session.flush()
-            return {"id": alert.id, "commodity": pair[0], "area_code": pair[1],
-                    "ratio": figures["ratio"], "raised": True}
+                                       actor=actor, at=now, note=_step_note(figures)))
+            return _outcome(alert, figures, True)
+    return _outcome(alert, figures, False) if _update(session, alert, figures, now,
+                                                      actor) else None
+
+
+def _update(session, alert, figures, now, actor):
+    """Bring an active alert up to date with a newer (or the same day's changed) figure;
+    False when there is nothing newer."""
     if figures["latest_on"] < alert.latest_on:
-        return None
+        return False
     if all(getattr(alert, k) == v for k, v in figures.items()):
-        return None
+        return False
     for key, value in figures.items():
         setattr(alert, key, value)
     alert.updated_at = now
     session.add(PriceAlertStep(alert_id=alert.id, from_status=alert.status,
-                               to_status=alert.status, actor=_actor(session), at=now,
+                               to_status=alert.status, actor=actor, at=now,
                                note=_step_note(figures)))
-    session.flush()
-    return {"id": alert.id, "commodity": pair[0], "area_code": pair[1],
-            "ratio": figures["ratio"], "raised": False}
+    return True
 
 
 def _step_note(figures):
