@@ -227,9 +227,10 @@ def import_page():
         labelled = [{"row": r["row"], "problems": describe_error(Invalid("", r["fields"]))}
                     for r in rows]
         flash(describe_error(exc), "danger")
+        commodities, districts = _choices(get_session())
         return render_template("prices/entry.html", form={}, errors={}, bad_rows=labelled,
-                               result=None, commodities=_choices(get_session())[0],
-                               districts=_choices(get_session())[1]), exc.status
+                               result=None, commodities=commodities,
+                               districts=districts), exc.status
     flash(_("Imported %(rows)s rows: %(created)s new, %(updated)s changed, %(unchanged)s "
             "unchanged.", **{k: result[k] for k in ("rows", "created", "updated",
                                                      "unchanged")}), "success")
