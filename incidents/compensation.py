@@ -299,13 +299,14 @@ def appeal(session, user, claim_id, reason):
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     claim = claim_or_404(session, claim_id, lock=True)
     check_claim_read(session, user, claim)
-    if not may_appeal(user, claim):
-        raise Forbidden("only the claimant may appeal", code="not_claimant")
+    # The claim's state first (whoever may read it may see it), then who the claimant is.
     if claim.appealed_at is not None:
         raise Conflict("this claim was appealed already", code="appealed_once")
     if claim.status != "rejected":
         raise Conflict(f"the claim is {claim.status}: only a rejected claim can be appealed",
                        code="not_rejected")
+    if not may_appeal(user, claim):
+        raise Forbidden("only the claimant may appeal", code="not_claimant")
     if not reason:
         raise Invalid("an appeal needs its reason", {"reason": ["required"]},
                       code="reason_required")

@@ -420,6 +420,11 @@ DISTRICT_ROWS = {
     "GET /api/v1/compensations/{claim_id}": None,
     "POST /api/v1/compensations/{claim_id}/review": ADMIN_ONLY,
     "POST /api/v1/compensations/{claim_id}/pay": ADMIN_ONLY,
+    "POST /api/v1/compensations/{claim_id}/appeal": {"reason": "x"},  # A's: 409, not rejected
+    "POST /api/v1/incidents/{incident_id}/measures": {
+        "kind": "closure", "legal_basis": "应对法第七十三条", "authority": "区政府",
+        "starts_at": NOW, "scope": {"type": "Polygon", "coordinates": [
+            [[106.5, 29.5], [106.51, 29.5], [106.51, 29.51], [106.5, 29.5]]]}},
     "GET /api/v1/orgs/{org_id}": None,
     "PATCH /api/v1/orgs/{org_id}": WRITERS_ONLY,
     "POST /api/v1/orgs/{org_id}/review": ADMIN_ONLY,

@@ -56,6 +56,7 @@ def test_dispatcher_issues_prints_and_lifts_a_measure(backend, tmp_path):
             assert "is-invalid" in page.locator("#m-basis").get_attribute("class")
             assert page.locator("#m-note").input_value() == "封闭滑坡路段"
             assert page.locator("#m-scope").input_value().startswith('{"type":"Polygon"')
+            assert axe_violations(page) == []
             page.fill("#m-basis", "《中华人民共和国突发事件应对法》第七十三条")
             with page.expect_navigation():
                 page.click("#issue-measure")
