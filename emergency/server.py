@@ -26,8 +26,22 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        """Create the app (after fork, so each worker has its own connections)."""
-        return create_app(self.app_config)
+        """Create the app once, in the master before it binds the port (``preload_app``):
+        imports, the app and its compiled templates are made before anyone can connect, and
+        each worker forks with them (``_post_fork`` gives it its own connections)."""
+        app = create_app(self.app_config)
+        compile_templates(app)
+        # What the master made lives as long as every worker: out of the collectors' reach,
+        # and its pages stay shared between the forks (a collection would write to them).
+        gc.collect()
+        gc.freeze()
+        return app
+
+
+def compile_templates(app):
+    """Compile every page template into the app's Jinja cache."""
+    for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
+        app.jinja_env.get_template(name)
 
 
 def warm_up(app, connections):
@@ -54,11 +68,11 @@ def warm_up(app, connections):
     client.get("/api/v1/health")
     # An unknown token walks the bearer-token look-up (401) without touching any account.
     client.get("/api/v1/areas?limit=1", headers={"Authorization": "Bearer em_warm-up"})
-    # Every page template compiled once, and a page rendered in each language (the
-    # catalogues load on first use): otherwise the first user to open each page after a
-    # restart waits for its template to compile (measured 40-50 ms each, several per page).
-    for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
-        app.jinja_env.get_template(name)
+    # Every page template compiled once (already done when the master preloaded the app),
+    # and a page rendered in each language (the catalogues load on first use): otherwise the
+    # first user to open each page after a restart waits for its template to compile
+    # (measured 40-50 ms each, several per page).
+    compile_templates(app)
     for language in ("zh", "en"):
         client.get(f"/login?lang={language}")
     # Everything loaded so far (modules, mappers, compiled statements) lives as long as the
@@ -66,6 +80,14 @@ def warm_up(app, connections):
     # (one request in ten under map load) to 12-14 ms.
     gc.collect()
     gc.freeze()
+
+
+def _post_fork(server, worker):
+    """gunicorn hook, in a new worker: forget the master's pooled connections (a connection
+    must never be used on both sides of a fork); the worker opens its own in warm-up."""
+    app = server.app.callable
+    if app is not None:
+        app.extensions["emergency.db"]["engine"].dispose(close=False)
 
 
 def _post_worker_init(worker):
@@ -108,5 +130,6 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
         app_config = {"EVENTS_MAX_STREAMS_PER_WORKER": 0}
     _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
              "worker_class": worker_class, "timeout": 120, "accesslog": "-",
-             "graceful_timeout": 20, "post_worker_init": _post_worker_init},
+             "graceful_timeout": 20, "preload_app": True, "post_fork": _post_fork,
+             "post_worker_init": _post_worker_init},
             app_config).run()
