@@ -249,13 +249,6 @@ class _Row:
         self.scope = None
 
 
-def in_force_scopes(session, user, incident_id=None, now=None):
-    """Measures in force or expired (not lifted) with their scope, for maps: records."""
-    records, _total = list_measures(session, user, incident_id=incident_id, limit=10_000,
-                                    now=now)
-    return [rec for rec in records if rec["source"] == "measure" and rec["status"] != "lifted"]
-
-
 def incident_measures(session, user, incident_id, now=None):
     """Every measure and requisition of one incident (the console's panel)."""
     incidents.incident_in_scope(session, user, incident_id)

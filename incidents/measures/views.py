@@ -2,9 +2,9 @@
 lifting with a note in a dialog), the form that issues a measure from an incident (scope
 drawn on a map), and the printable decision (决定书)."""
 
+import json
 import math
 from datetime import datetime
-from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -146,8 +146,6 @@ def _local_time(text, problems, field, required=True):
 
 def _scope(text, problems):
     """The drawn scope (GeoJSON text from the map) as a shapely geometry, or None."""
-    import json
-
     try:
         geom = shape(json.loads(text)) if (text or "").strip() else None
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
@@ -225,11 +223,6 @@ def lift(measure_id):
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("measure_pages.list_page")
     return redirect(back)
-
-
-def list_query(filters):
-    """A register URL for filters (used by the incident pages' links)."""
-    return url_for("measure_pages.list_page") + "?" + urlencode(filters)
 
 
 def console_panel(session, user, incident_id):
