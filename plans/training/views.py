@@ -177,7 +177,8 @@ def edit_official(official_id):
     chosen = ([{"value": record["area_code"], "label": record["area_name"] or
                 record["area_code"]}] if record["area_code"] else [])
     return render_template(
-        "training/official_edit.html", official=record, chosen=chosen, errors=errors,
+        "training/official_edit.html", official=record, form=request.form if errors else record,
+        chosen=chosen, errors=errors, departments=service.departments(session),
         picker_texts={"data-text-none": _("No matches"), "data-text-count": _("{n} results"),
                       "data-text-remove": _("Remove")}, **_labels()), status
 

@@ -163,3 +163,38 @@ def test_plan_pages_show_filing(client, db, place, actors, sign_in):
         "/plans/?filing_overdue=true").get_data(as_text=True)
     assert f'data-plan-id="{plan["id"]}"' in client.get("/plans/?filed=true").get_data(
         as_text=True)
+
+
+def test_edit_an_official_and_record_leaving(client, actors, place, sign_in):
+    user, planner = actors.make("planner")
+    official = add_official(client, planner, "张伟", "渝中区应急管理局",
+                            area_code=place["district"])
+    csrf = sign_in(user)
+    form = client.get(f"/training/officials/{official['id']}").get_data(as_text=True)
+    assert 'value="张伟"' in form and '&#34;value&#34;: &#34;990101&#34;' in form
+    refused = client.post(f"/training/officials/{official['id']}", data={
+        "name": "张伟", "department": "", "csrf_token": csrf})
+    assert refused.status_code == 422
+    changed = client.post(f"/training/officials/{official['id']}", data={
+        "name": "张伟", "department": "渝中区应急管理局", "position": "局长", "leader": "1",
+        "area_code": place["district"], "csrf_token": csrf})
+    assert changed.status_code == 302
+    record = client.get(f"/api/v1/officials/{official['id']}", headers=planner).get_json()
+    assert record["position"] == "局长" and record["leader"] is True
+    left = client.post(f"/training/officials/{official['id']}", data={
+        "active": "0", "csrf_token": csrf})
+    assert left.status_code == 302
+    assert client.get(f"/api/v1/officials/{official['id']}",
+                      headers=planner).get_json()["active"] is False
+    assert "张伟" not in client.get("/training/officials").get_data(as_text=True)
+    assert "张伟" in client.get("/training/officials?active=0").get_data(as_text=True)
+    assert client.get("/training/officials/999999").status_code == 404
+
+
+def test_pages_in_english(client, actors, sign_in):
+    user, _headers = actors.make("admin")
+    sign_in(user)
+    page = client.get("/training/?lang=en").get_data(as_text=True)
+    assert "Officials' training: compliance in 2026" in page
+    assert "Record attendance" in client.get("/training/attendance?lang=en").get_data(
+        as_text=True)
