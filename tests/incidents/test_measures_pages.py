@@ -105,6 +105,7 @@ def test_appeal_in_pages(app, client, actors, dispatcher):
     assert 'id="approve"' in other.get(url).get_data(as_text=True)
     ledger = other.get("/compensations?status=appealed").get_data(as_text=True)
     assert f'data-claim-id="{claim["id"]}"' in ledger and "申诉中" in ledger
+    assert "驳回：缺少签到表" in ledger and "申诉：签到表已补交" in ledger
     other.post(f"{url}/review", data={"csrf_token": _csrf(other, url),
                                       "decision": "approve", "note": "复核同意"})
     html = other.get(url).get_data(as_text=True)
