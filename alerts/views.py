@@ -19,6 +19,7 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, DISPATCHER, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError, Invalid, describe_error
+from emergency.listing import page_links
 from emergency.geo import service as geo
 from emergency.geo.models import Area
 from emergency.vocabulary import LOCAL_ZONE
@@ -104,8 +105,7 @@ def list_page():
     filters = _filters(request.args)
     items, total = listing.list_warnings(session, user, **filters)
     args = {k: v for k, v in request.args.items() if k != "offset" and v}
-    pages = [(n + 1, n * filters["limit"], n * filters["limit"] == filters["offset"])
-             for n in range(min((total + filters["limit"] - 1) // filters["limit"], 50))]
+    pages = page_links(total, filters["limit"], filters["offset"])
     districts, _total = geo.list_areas(session, level="district", limit=1000)
     return render_template(
         "alerts/list.html", items=items, total=total, filters=filters, pages=pages,
