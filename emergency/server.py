@@ -31,6 +31,13 @@ class _Server(BaseApplication):
         each worker forks with them (``_post_fork`` gives it its own connections)."""
         app = create_app(self.app_config)
         compile_templates(app)
+        try:
+            # The first use of everything a request touches (compiled statements, catalogues,
+            # the templates' first renders) is paid here once, not by each worker before it
+            # accepts; the connection it opens is dropped after the fork (``_post_fork``).
+            warm_up(app, 1)
+        except Exception:  # a database still starting must not keep the server from starting
+            log.exception("warm-up in the master failed; workers warm up on their own")
         # What the master made lives as long as every worker: out of the collectors' reach,
         # and its pages stay shared between the forks (a collection would write to them).
         gc.collect()
