@@ -81,12 +81,15 @@ SENTENCES = {
     "t_checkout_auto": _l("%(n)s members still on scene were checked out"),
     "t_report": _l("%(actor)s sent the %(kind)s"),
     "t_other": _l("%(actor)s: %(kind)s"),
+    "t_measure": _l("%(actor)s issued measure %(order)s (%(kind)s)"),
+    "t_measure_lifted": _l("%(actor)s lifted measure %(order)s"),
     "reason": _l("Reason: %(note)s"),
     "warnings": _l("Warnings: %(text)s"),
 }
 CLAIM_STATUSES = {"submitted": lazy_pgettext("timeline", "submitted"),
                   "approved": lazy_pgettext("timeline", "approved"),
                   "rejected": lazy_pgettext("timeline", "rejected"),
+                  "appealed": lazy_pgettext("timeline", "appealed"),
                   "paid": lazy_pgettext("timeline", "paid")}
 RETURN_CONDITIONS = {"intact": lazy_pgettext("timeline", "intact"),
                      "damaged": lazy_pgettext("timeline", "damaged"),
@@ -217,6 +220,7 @@ def _console_texts():
     texts["claim_statuses"] = {k: str(v) for k, v in CLAIM_STATUSES.items()}
     texts["conditions"] = {k: str(v) for k, v in RETURN_CONDITIONS.items()}
     texts["report_kinds"] = {k: str(v) for k, v in report_pages.KIND_LABELS.items()}
+    texts["measure_kinds"] = {k: str(v) for k, v in measure_pages.KIND_LABELS.items()}
     texts["report_follow_up_n"] = _("Follow-up report %(n)s")
     texts["after_action"] = {"summary": _("Summary"), "dead": _("Dead"),
                              "missing": _("Missing persons"), "injured": _("Injured"),

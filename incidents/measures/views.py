@@ -238,7 +238,15 @@ def console_panel(session, user, incident_id):
             url_for("claim_pages.requisition_order", requisition_id=record["id"])
         record["lift_url"] = url_for("measure_pages.lift", measure_id=record["id"]) \
             if record["source"] == "measure" and record["status"] != "lifted" else None
-    return {"items": records, "can_write": user.role in WRITERS,
+    live = {"incident_id": incident_id, "can_write": user.role in WRITERS,
+            "api": url_for("measures.list_measures", incident_id=incident_id, limit=1000),
+            "decision": url_for("measure_pages.decision_page", measure_id=0),
+            "order": url_for("claim_pages.requisition_order", requisition_id=0),
+            "lift": url_for("measure_pages.lift", measure_id=0),
+            "kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+            "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
+            "lift_label": _("Lift"), "none": _("No measures.")}
+    return {"items": records, "can_write": user.role in WRITERS, "live": live,
             "new_url": url_for("measure_pages.new_measure", incident_id=incident_id),
             "list_url": url_for("measure_pages.list_page", incident_id=incident_id),
             "scopes": [r for r in records if r["scope"] and r["status"] != "lifted"]}

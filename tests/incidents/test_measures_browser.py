@@ -32,8 +32,8 @@ def test_dispatcher_issues_prints_and_lifts_a_measure(backend, tmp_path):
         _team_id, token = arrange_committed(engine, cipher_for(DATA_KEY))
         app = create_app(app_config(url, tmp_path))
         headers = {"Authorization": f"Bearer {token}"}
-        incident = app.test_client().post("/api/v1/incidents", headers=headers,
-                                          json=INCIDENT).get_json()
+        api = app.test_client()
+        incident = api.post("/api/v1/incidents", headers=headers, json=INCIDENT).get_json()
         with live_server(app) as base, chromium() as browser:
             page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
             log = RequestLog(page)
@@ -91,6 +91,30 @@ def test_dispatcher_issues_prints_and_lifts_a_measure(backend, tmp_path):
             assert row.get_attribute("data-status") == "lifted"
             assert "已解除" in row.inner_text()
             assert row.locator("[data-lift]").count() == 0
+
+            # On the console, a measure issued elsewhere appears in the panel and the
+            # timeline from the live event (polled: the CSP forbids wait_for_function).
+            page.goto(f"{base}/maps/incidents/{incident['id']}")
+            assert page.locator("#measure-items li[data-status=lifted]").count() == 1
+            for _ in range(150):
+                if page.evaluate("document.getElementById('live-indicator').dataset.state"
+                                 " === 'live'"):
+                    break
+                page.wait_for_timeout(100)
+            made = api.post(f"/api/v1/incidents/{incident['id']}/measures", headers=headers,
+                            json={"kind": "evacuation", "legal_basis": "应对法第七十三条",
+                                  "authority": "綦江区人民政府",
+                                  "starts_at": "2026-11-28T10:00:00+08:00",
+                                  "scope": {"type": "Polygon", "coordinates": [[
+                                      [106.54, 29.55], [106.56, 29.55], [106.56, 29.57],
+                                      [106.54, 29.55]]]}})
+            assert made.status_code == 201
+            page.locator("#measure-items li[data-status=in_force]").wait_for(timeout=15000)
+            fresh = page.locator("#measure-items li[data-status=in_force]")
+            assert made.get_json()["order_number"] in fresh.inner_text()
+            assert "疏散转移" in fresh.inner_text() and fresh.locator("[data-lift]").count() == 1
+            page.locator("#timeline li[data-kind=measure]").nth(2).wait_for(timeout=15000)
+            assert "发布措施" in page.locator("#timeline li[data-kind=measure]").last.inner_text()
             assert log.foreign() == []
         app.extensions["emergency.db"]["engine"].dispose()
     finally:

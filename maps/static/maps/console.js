@@ -205,6 +205,11 @@
       case 'compensation':
         text = fmt(T.t_compensation, {id: d.compensation_id, status: T.claim_statuses[d.status] || d.status});
         break;
+      case 'measure':
+        text = fmt(d.status === 'lifted' ? T.t_measure_lifted : T.t_measure,
+                   {actor: actor, order: d.order_number || '',
+                    kind: (T.measure_kinds || {})[d.measure_kind] || d.measure_kind});
+        break;
       case 'report':
         text = fmt(T.t_report, {actor: actor, kind: d.kind === 'follow_up' && d.seq ?
           fmt(T.report_follow_up_n, {n: d.seq - 1}) : (T.report_kinds[d.kind] || d.kind)});
@@ -330,6 +335,8 @@
   }
   document.addEventListener('live:dispatch.created', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
   document.addEventListener('live:dispatch.updated', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
+  document.addEventListener('live:measure.created', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
+  document.addEventListener('live:measure.lifted', function (e) { if (aboutThisIncident(e.detail)) { soon(); } });
   document.addEventListener('live:incident.updated', function (e) {
     if (e.detail && String(e.detail.id) === incidentId) { soon(); }
   });

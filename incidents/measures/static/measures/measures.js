@@ -71,22 +71,23 @@
   }
 
   // ------------------------------------------------------------------ lifting dialog
+  // Bound by delegation: the console's panel redraws its lift buttons on live events.
   var dialog = $('lift-dialog'), form = $('lift-form');
   if (dialog && form) {
     var texts = data('lift-texts') || {};
     var note = $('lift-note'), error = $('lift-error'), confirm = $('lift-confirm');
     var opener = null;
-    document.querySelectorAll('[data-lift]').forEach(function (button) {
-      button.addEventListener('click', function () {
-        opener = button;
-        form.action = button.dataset.lift;
-        $('lift-number').textContent = button.dataset.number || '';
-        note.value = '';
-        note.removeAttribute('aria-invalid');
-        error.textContent = '';
-        dialog.showModal();
-        note.focus();
-      });
+    document.addEventListener('click', function (event) {
+      var button = event.target.closest ? event.target.closest('[data-lift]') : null;
+      if (!button) { return; }
+      opener = button;
+      form.action = button.dataset.lift;
+      $('lift-number').textContent = button.dataset.number || '';
+      note.value = '';
+      note.removeAttribute('aria-invalid');
+      error.textContent = '';
+      dialog.showModal();
+      note.focus();
     });
     $('lift-cancel').addEventListener('click', function () { dialog.close(); });
     dialog.addEventListener('close', function () { if (opener) { opener.focus(); } });
@@ -99,6 +100,62 @@
       }
       confirm.disabled = true;
       form.submit();
+    });
+  }
+
+  // ------------------------------------------------------------------ the console's panel
+  // Redrawn from GET /api/v1/measures when a measure of this incident is issued or lifted
+  // (emergency/static/live.js dispatches live:measure.created / live:measure.lifted).
+  var pcfg = data('measure-panel-data');
+  var list = $('measure-items');
+  if (pcfg && list) {
+    var withId = function (template, id) { return template.replace(/\/0(\/|$)/, '/' + id + '$1'); };
+    var item = function (props) {
+      var li = document.createElement('li');
+      li.className = 'd-flex flex-wrap align-items-center gap-1 mb-1';
+      li.dataset.measure = props.source + '-' + props.id;
+      li.dataset.status = props.status;
+      var link = document.createElement('a');
+      link.className = 'me-1';
+      link.href = withId(props.source === 'measure' ? pcfg.decision : pcfg.order, props.id);
+      link.textContent = props.order_number + ' · ' + (pcfg.kinds[props.kind] || props.kind);
+      var badge = document.createElement('span');
+      badge.className = 'badge measure-status status-' + props.status;
+      badge.textContent = (props.status === 'expired' ? '⚠ ' : '') +
+        (pcfg.statuses[props.status] || props.status);
+      li.appendChild(link);
+      li.appendChild(badge);
+      if (pcfg.can_write && props.source === 'measure' && props.status !== 'lifted') {
+        var lift = document.createElement('button');
+        lift.type = 'button';
+        lift.className = 'btn btn-sm btn-outline-danger py-0';
+        lift.dataset.lift = withId(pcfg.lift, props.id);
+        lift.dataset.number = props.order_number;
+        lift.textContent = pcfg.lift_label;
+        li.appendChild(lift);
+      }
+      return li;
+    };
+    var redraw = function () {
+      fetch(pcfg.api, {credentials: 'same-origin', headers: {Accept: 'application/geo+json'}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (collection) {
+          if (!collection) { return; }
+          list.textContent = '';
+          collection.features.forEach(function (f) { list.appendChild(item(f.properties)); });
+          if (!collection.features.length) {
+            var empty = document.createElement('li');
+            empty.className = 'text-muted';
+            empty.textContent = pcfg.none;
+            list.appendChild(empty);
+          }
+        })
+        .catch(function () { /* the next event redraws it */ });
+    };
+    ['live:measure.created', 'live:measure.lifted'].forEach(function (type) {
+      document.addEventListener(type, function (e) {
+        if (e.detail && String(e.detail.incident_id) === String(pcfg.incident_id)) { redraw(); }
+      });
     });
   }
 }());
