@@ -110,8 +110,9 @@ def units(goods):
 
 def load(session, goods, markets):
     """Bulk insert 365 days of every commodity at every market; returns the row count."""
+    from sqlalchemy import insert
+
     from emergency.db import utcnow
-    from emergency.spatial import bulk
     from prices.models import PriceObservation
 
     table, unit, now, rows, total = PriceObservation.__table__, units(goods), utcnow(), [], 0
@@ -124,10 +125,11 @@ def load(session, goods, markets):
                              "price_fen": price(c_index, m_index, day_index),
                              "created_by": None, "created_at": now})
         if len(rows) >= CHUNK:
-            total += bulk.insert_many(session, table, rows)
-            rows = []
-    total += bulk.insert_many(session, table, rows)
-    return total
+            session.execute(insert(table), rows)
+            total, rows = total + len(rows), []
+    if rows:
+        session.execute(insert(table), rows)
+    return total + len(rows)
 
 
 def next_day_rows(goods, markets):
@@ -172,9 +174,9 @@ def bench_import(engine, goods, markets, runs):
         found["alerts"] = len(outcome["alerts"])
 
     def evaluate_only(session):
-        from emergency.spatial import bulk
+        from sqlalchemy import insert
 
-        bulk.insert_many(session, t, rows)
+        session.execute(insert(t), rows)
         start = time.perf_counter()
         evaluation.evaluate(session, pairs, day, Defaults())
         return time.perf_counter() - start
