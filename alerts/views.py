@@ -4,11 +4,11 @@ its map and the steps its reader may take (confirmed in dialogs)."""
 import json
 from datetime import datetime, timedelta
 
+import shapely.geometry
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-import shapely.geometry
 from geoalchemy2.shape import to_shape
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -19,9 +19,9 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, DISPATCHER, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError, Invalid, describe_error
-from emergency.listing import page_links
 from emergency.geo import service as geo
 from emergency.geo.models import Area
+from emergency.listing import page_links
 from emergency.vocabulary import LOCAL_ZONE
 from plans.incident_types import CATEGORIES, SUBTYPES
 from plans.incident_types import label as type_label

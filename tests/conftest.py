@@ -5,10 +5,12 @@ import contextlib
 import functools
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,15 +34,17 @@ def _worker():
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-def _postgis_url(name):
-    """Create (or recreate) a scratch PostGIS database and return its URL."""
+def _postgis_url(name, template=None):
+    """Create (or recreate) a scratch PostGIS database, empty or a copy of ``template``, and
+    return its URL."""
     from sqlalchemy import create_engine
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     finally:
         admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
@@ -125,18 +129,62 @@ def db(database):
     connection.close()
 
 
+# Migrated databases with demo steps loaded, made once per test process and copied for each
+# test that asks for the same steps: {(backend, steps): (url, folder)}. Migrating and loading
+# the demo's districts and users takes seconds per test (tens under load); a copy takes
+# well under one (PostgreSQL's CREATE DATABASE ... TEMPLATE, a file copy for SpatiaLite).
+_TEMPLATES = {}
+
+
+def _template(backend, demo_steps):
+    """The URL of a migrated database holding ``demo_steps``, made on first use."""
+    key = (backend, tuple(f"{s.__module__}.{s.__qualname__}" for s in demo_steps))
+    if key not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="emergency-template-"))
+        url, engine = make_database(backend, folder, f"tpl{len(_TEMPLATES)}")
+        engine.dispose()
+        if demo_steps:
+            from emergency.demo import load
+
+            app = create_app(app_config(url, folder))
+            with app.app_context():
+                load(list(demo_steps))
+            app.extensions["emergency.db"]["engine"].dispose()
+        _TEMPLATES[key] = (url, folder)
+    return _TEMPLATES[key]
+
+
+def _copy_database(backend, template, tmp_path, label):
+    """A new scratch database that is a copy of ``template`` (url, folder): its URL."""
+    url, folder = template
+    if (folder / "uploads").is_dir():
+        shutil.copytree(folder / "uploads", tmp_path / "uploads", dirs_exist_ok=True)
+    if backend == "spatialite":
+        source = url.removeprefix("sqlite:///")
+        target = f"{tmp_path}/{label}-{_worker()}-{uuid.uuid4().hex[:6]}.sqlite"
+        shutil.copyfile(source, target)  # the template's connections are closed: no WAL left
+        return f"sqlite:///{target}"
+    return _postgis_url(f"emergency_{label}_{_worker()}_{os.getpid()}",
+                        template=url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    """Drop the template databases at the end of the run."""
+    yield
+    for url, folder in _TEMPLATES.values():
+        drop_database(url)
+        shutil.rmtree(folder, ignore_errors=True)
+    _TEMPLATES.clear()
+
+
 @contextlib.contextmanager
 def committed_app(backend, tmp_path, label, demo_steps=()):
     """An app on its own freshly migrated scratch database whose writes really commit (browser,
-    concurrency and demo tests); the database is dropped afterwards."""
-    url, engine = make_database(backend, tmp_path, label)
-    engine.dispose()
+    concurrency and demo tests), holding ``demo_steps`` (a copy of a template made once per
+    process); the database is dropped afterwards."""
+    url = _copy_database(backend, _template(backend, demo_steps), tmp_path, label)
     app = create_app(app_config(url, tmp_path))
-    if demo_steps:
-        from emergency.demo import load
-
-        with app.app_context():
-            load(list(demo_steps))
     try:
         yield app
     finally:
