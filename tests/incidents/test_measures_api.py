@@ -208,3 +208,17 @@ def test_closed_incident_takes_no_measures(client, dispatcher):
     r = client.post(f"/api/v1/incidents/{inc['id']}/measures", json=measure_body(),
                     headers=dispatcher)
     assert r.status_code == 409 and error_of(r)["code"] == "incident_closed"
+
+
+def test_retried_issue_with_idempotency_key_makes_one_measure(client, dispatcher):
+    inc = _incident(client, dispatcher)
+    url = f"/api/v1/incidents/{inc['id']}/measures"
+    retry = {**dispatcher, "Idempotency-Key": "measure-retry-1"}
+    body = measure_body()
+    first = client.post(url, json=body, headers=retry)
+    second = client.post(url, json=body, headers=retry)
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.get_json()["order_number"] == first.get_json()["order_number"]
+    listed = client.get(f"/api/v1/measures?incident_id={inc['id']}",
+                        headers=dispatcher).get_json()
+    assert listed["total"] == 1
