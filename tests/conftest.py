@@ -29,6 +29,25 @@ DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests walk the pages on SpatiaLite only: what a page shows comes through the
+    same services, whose every query the API and service tests run on both backends. Those
+    marked ``both_backends`` (where nearest-team search, live events or map layers by viewport
+    shape the journey) walk on PostGIS too."""
+    keep, dropped = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if spec is not None and spec.params.get("backend") == "postgis" and \
+                item.get_closest_marker("browser") and \
+                not item.get_closest_marker("both_backends"):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 def _worker():
     """A suffix that keeps parallel pytest workers apart."""
     return os.environ.get("PYTEST_XDIST_WORKER", "main")

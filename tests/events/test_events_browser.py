@@ -7,6 +7,7 @@ from tests.browser import RequestLog, chromium, sign_in
 
 
 @pytest.mark.browser
+@pytest.mark.both_backends
 def test_indicator_goes_live_and_events_fire_on_document(live):
     live.user("events-page", "dispatcher")
     with chromium() as browser:
@@ -33,6 +34,7 @@ def test_indicator_goes_live_and_events_fire_on_document(live):
 
 
 @pytest.mark.browser
+@pytest.mark.both_backends
 def test_a_refused_stream_shows_offline_then_reconnects_without_losing_events(live):
     live.user("events-retry", "planner")
     live.app.config["EVENTS_MAX_STREAMS_PER_WORKER"] = 0  # every stream refused (503)

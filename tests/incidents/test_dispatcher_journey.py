@@ -89,6 +89,7 @@ def no_overflow(page):
 
 
 @pytest.mark.browser
+@pytest.mark.both_backends
 def test_dispatcher_journey(backend, tmp_path):
     from registry.crypto import cipher_for
 

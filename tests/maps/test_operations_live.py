@@ -100,6 +100,7 @@ TEAM_RING = f"() => ({TEAMS}).map(l => l.options.color).join()"
 
 
 @pytest.mark.browser
+@pytest.mark.both_backends
 def test_an_incident_opened_elsewhere_appears_on_the_open_map(backend, tmp_path):
     from registry.crypto import cipher_for
 
