@@ -72,3 +72,16 @@ def test_who_writes(client, actors, place):
         response = client.post(f"{URL}/complaints", json=complaint(),
                                headers=actors.header(role))
         assert response.status_code == code, role
+
+
+def test_retried_post_with_idempotency_key_records_once(client, actors, place, db):
+    from sqlalchemy import func, select
+
+    from prices.models import PriceComplaint
+
+    headers = {**actors.header("dispatcher"), "Idempotency-Key": "complaint-retry-1"}
+    first = client.post(f"{URL}/complaints", json=complaint(), headers=headers)
+    again = client.post(f"{URL}/complaints", json=complaint(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    assert db.scalar(select(func.count()).select_from(PriceComplaint)) == 1
