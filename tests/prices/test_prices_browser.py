@@ -1,7 +1,7 @@
 """The price anomaly journey in headless Chromium on a phone (390x844, Chinese): import a
 sheet of prices whose last day trips an alert, see the alert, acknowledge it in the dialog,
-and open its trend chart (uPlot, served by the app); every page axe-clean, no horizontal
-overflow, nothing loaded from elsewhere."""
+open its trend chart (uPlot, served by the app), record a complaint on the map; every page
+axe-clean, no horizontal overflow, nothing loaded from elsewhere."""
 
 import pytest
 
@@ -109,5 +109,20 @@ def test_prices_that_trip_an_alert_are_seen_acknowledged_and_charted(served):
         assert box["width"] > 200 and box["height"] > 100
         assert page.locator("#series-alert").count() == 1
         _clean(page, "series page")
+
+        # The complaint map: a point placed by tapping the map, recorded, listed.
+        page.goto(f"{base}/prices/complaints")
+        _wait(page, "document.querySelector('#complaint-map .leaflet-pane') !== null")
+        box = page.locator("#complaint-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        _wait(page, "document.getElementById('c-lon').value !== ''")
+        page.select_option("#c-form-kind", "hoarding")
+        page.fill("#c-description", "瓶装水囤积不上架")
+        _clean(page, "complaints page")
+        page.click("#complaint-submit")
+        page.wait_for_url(f"{base}/prices/complaints")
+        assert "瓶装水囤积不上架" in page.inner_text("#complaint-list")
+        page.goto(f"{base}/prices/commodities")
+        _clean(page, "commodities page")
         assert log.foreign() == []
         context.close()
