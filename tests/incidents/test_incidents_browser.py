@@ -32,6 +32,16 @@ def test_dispatch_button_dispatches_the_team(backend, tmp_path):
             page.wait_for_selector(".leaflet-container")
             button = page.locator(f".dispatch-btn[data-team-id='{team_id}']")
             assert button.is_enabled()
+            # The console fills the window under the bar whatever the bar's height (the
+            # administrator's links take two rows on a desktop): no page scroll, the panel
+            # scrolls on its own.
+            page.evaluate("document.querySelector('nav.navbar').style.minHeight = '112px'")
+            fit = page.evaluate("""() => {
+                const c = document.querySelector('.console').getBoundingClientRect();
+                return [c.top >= 112, Math.round(c.bottom) <= window.innerHeight,
+                        document.documentElement.scrollHeight <= window.innerHeight + 1];
+            }""")
+            assert fit == [True, True, True]
             # The first click asks; cancelling sends nothing.
             button.click()
             page.wait_for_selector("#dispatch-dialog[open]")
