@@ -4,7 +4,7 @@ confirmation, and the user's open session in another browser context is signed o
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import RequestLog, chromium, live_server, sign_in
+from tests.browser import RequestLog, axe_violations, chromium, live_server, sign_in
 from tests.conftest import DEMO_SHELL, committed_app
 
 PHONE = {"width": 390, "height": 844}
@@ -88,4 +88,16 @@ def test_admin_creates_and_deactivates_a_user_whose_session_ends(users_app):
         admin.wait_for_selector('[data-user="li.si"] .user-state.text-bg-success')
         sign_in(user, base, "li.si", "li-si password 2026")
         assert user.goto(f"{base}/").url == f"{base}/"
+
+        # Once in English: the page, and a refusal naming the field by its English label.
+        admin.goto(f"{base}/users?lang=en")
+        assert admin.inner_text("h1") == "Users"
+        admin.click("#show-create")
+        admin.fill("#new-username", "admin")
+        admin.fill("#new-password", "another password 2026")
+        admin.click("#create-form button[type=submit]")
+        admin.wait_for_selector("#create-error:not(:empty)")
+        assert "User name: taken" in admin.inner_text("#create-error")
+        assert "用户名" not in admin.inner_text("#create-error")
+        assert axe_violations(admin) == []
         assert log.foreign() == []

@@ -113,4 +113,14 @@ def test_planner_picks_names_and_archives_with_a_reason(plans_app):
         page.fill('[data-level="1"] input[data-part=metric]', "swrs")
         expect(page.locator('[data-level="1"] [role=option]').first).to_contain_text("死亡人数")
         assert horizontal_overflow(page) == 0 and axe_violations(page) == []
+        # Once in English: the editor's metric picker names the metric in English, and
+        # archiving asks for the reason in English.
+        page.goto(f"{base}/plans/new?lang=en")
+        page.locator('[data-level="1"] [data-list="criteria"] button').first.click()
+        page.fill('[data-level="1"] input[data-part=metric]', "dea")
+        expect(page.locator('[data-level="1"] [role=option]').first).to_contain_text("Deaths")
+        assert horizontal_overflow(page) == 0 and axe_violations(page) == []
+        page.goto(f"{base}/plans/?lang=en")
+        assert page.locator("html").get_attribute("lang") == "en"
+        expect(page.locator("#plan-table")).to_contain_text("Archived")
         assert log.foreign() == []
