@@ -221,7 +221,8 @@ def test_org_admin_answers_dispatches_and_checks_members_in_on_a_phone(backend, 
 def test_refusals_and_a_refused_location_on_the_phone(backend, tmp_path):
     """Location refused: the page says so and checks in without one; a stale check-in (made
     meanwhile elsewhere, no live stream) and taking a checked-in member off the list are
-    refused beside their buttons, in Chinese, the user's ticks kept."""
+    refused beside their buttons, in Chinese (and the last once more in English), the user's
+    ticks kept."""
     from registry.crypto import cipher_for
 
     url, engine = make_database(backend, tmp_path, "inboxrefuse")
@@ -288,6 +289,17 @@ def test_refusals_and_a_refused_location_on_the_phone(backend, tmp_path):
             page.wait_for_timeout(500)  # the refresh after the refusal has run
             assert not page.is_checked(f"#choose-{ids[names[0]]}")
             assert page.is_checked(f"#choose-{ids[names[1]]}")
+            _no_horizontal_overflow(page)
+
+            # Once in English: the same refusal in the volunteer's other language.
+            page.goto(f"{base}/dispatches/{dispatch}?lang=en")
+            _wait(page, "document.querySelectorAll('#named-members .member-row').length === 2")
+            assert page.locator("html").get_attribute("lang") == "en"
+            page.uncheck(f"label:has-text('{names[0]}')")
+            page.click("#save-members")
+            page.wait_for_selector("#members-error:not(.d-none)")
+            assert "Members who have checked in cannot be taken off the list." in \
+                page.inner_text("#members-error")
             _no_horizontal_overflow(page)
             assert log.foreign() == []
             context.close()

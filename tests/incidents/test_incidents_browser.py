@@ -1,11 +1,11 @@
 """The dispatch button and its confirmation, end to end in headless Chromium against a live
-server."""
+server, in English (the Chinese journey is test_dispatcher_journey)."""
 
 import pytest
 from sqlalchemy import text
 
 from emergency import create_app
-from tests.browser import RequestLog, chromium, live_server
+from tests.browser import RequestLog, axe_violations, chromium, live_server
 from tests.conftest import DATA_KEY, app_config, drop_database, make_database
 from tests.incidents.conftest import arrange_committed
 from tests.incidents.test_dispatcher_journey import sign_in
@@ -28,10 +28,14 @@ def test_dispatch_button_dispatches_the_team(backend, tmp_path):
             page = browser.new_page()
             log = RequestLog(page)
             sign_in(page, base, "disp", "correct horse battery")
-            page.goto(f"{base}/maps/incidents/{incident['id']}")
+            # The dispatcher's Chinese journey is test_dispatcher_journey; this one is walked
+            # in English.
+            page.goto(f"{base}/maps/incidents/{incident['id']}?lang=en")
             page.wait_for_selector(".leaflet-container")
+            assert page.locator("html").get_attribute("lang") == "en"
             button = page.locator(f".dispatch-btn[data-team-id='{team_id}']")
-            assert button.is_enabled()
+            assert button.is_enabled() and button.inner_text() == "Dispatch"
+            assert axe_violations(page) == []
             # The console fills the window under the bar whatever the bar's height (the
             # administrator's links take two rows on a desktop): no page scroll, the panel
             # scrolls on its own.
@@ -45,6 +49,7 @@ def test_dispatch_button_dispatches_the_team(backend, tmp_path):
             # The first click asks; cancelling sends nothing.
             button.click()
             page.wait_for_selector("#dispatch-dialog[open]")
+            assert page.inner_text("label[for=dispatch-task]") == "Task"
             page.click("#dispatch-cancel")
             assert page.locator("#dispatch-dialog[open]").count() == 0
             assert page.locator("#dispatches tbody tr").count() == 0
