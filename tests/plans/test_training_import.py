@@ -102,11 +102,13 @@ def test_a_row_without_a_day_needs_the_upload_day(client, planner):
     assert error_of(response)["details"]["rows"][0]["fields"].keys() == {"held_on"}
 
 
+# Explicit ids: the workbooks carry their creation time, and pytest-xdist's workers must
+# collect the same test names.
 @pytest.mark.parametrize("data,field", [
     (b"not a workbook", "file"),
     (sheet([("x",)], header=("签名",)), "file"),
     (sheet([], header=("姓名", "部门")), "file"),
-])
+], ids=["not-a-workbook", "no-known-column", "no-rows"])
 def test_unreadable_or_empty_sheets(client, planner, data, field):
     course = add_course(client, planner, "应对法")
     response = upload(client, planner, course["id"], data, held_on="2026-03-01")
