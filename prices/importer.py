@@ -8,14 +8,7 @@ capped in size and read as UTF-8 (with or without BOM) or, failing that, GB 1803
 Excel on a Chinese Windows saves).
 """
 
-import csv
-import io
-import re
-from datetime import date, datetime
-
-from openpyxl import load_workbook
-
-from emergency import uploads
+from emergency import sheets, uploads
 from emergency.audit import service as audit
 from emergency.errors import Invalid
 from prices import catalogue as cat
@@ -33,114 +26,28 @@ HEADERS = {
     "价格(元)": "price",
 }
 REQUIRED = ("commodity", "market", "area_code", "observed_on", "price")
-_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-
-
-def _text(value):
-    """A cell as stripped text (whole numbers without a decimal point)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _day(value):
     """A cell as a date, the text itself when it is no date (reported as such), or ''."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = _text(value)
-    match = _DAY.match(text.split(" ")[0]) if text else None
-    if not match:
-        return text
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return text
+    return sheets.day(value) or sheets.text(value)
 
 
 def _price(value):
     """A price cell as text (floats from a sheet as their shortest form)."""
     if isinstance(value, float):
         return repr(value)
-    return _text(value)
-
-
-def _columns(header):
-    """{field: column index} of a header row, or Invalid naming the missing columns."""
-    columns = {}
-    for index, title in enumerate(header):
-        text = _text(title)
-        key = HEADERS.get(text.lower()) or HEADERS.get(text.replace(" ", ""))
-        if key and key not in columns:
-            columns[key] = index
-    missing = [f for f in REQUIRED if f not in columns]
-    if missing:
-        raise Invalid("the first row must name the columns",
-                      {"file": [f"missing column {f}" for f in missing]})
-    return columns
+    return sheets.text(value)
 
 
 def _records(rows, max_rows):
     """[(row number, {field: value})] of the data rows (blank rows skipped)."""
-    header = next(rows, None)
-    if header is None:
-        raise Invalid("the file has no rows", {"file": ["no rows"]})
-    columns = _columns(header)
-    records = []
-    for number, values in enumerate(rows, start=2):
-        cells = {k: values[i] if i < len(values) else None for k, i in columns.items()}
-        if not any(_text(v) for v in cells.values()):
-            continue
-        records.append((number, {"commodity": _text(cells["commodity"]),
-                                 "unit": _text(cells.get("unit")),
-                                 "market": _text(cells["market"]),
-                                 "area_code": _text(cells["area_code"]),
-                                 "observed_on": _day(cells["observed_on"]),
-                                 "price": _price(cells["price"])}))
-        if len(records) > max_rows:
-            raise Invalid("too many rows", {"file": [f"at most {max_rows} rows"]})
-    return records
-
-
-def _xlsx_rows(data, max_rows):
-    """The records of the first sheet of an .xlsx."""
-    uploads.check_xlsx(data)
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise uploads.unreadable(".xlsx", exc) from None
-    try:
-        sheet = book.worksheets[0]
-        return _records(iter(sheet.iter_rows(values_only=True)), max_rows)
-    except Invalid:
-        raise
-    except Exception as exc:
-        raise uploads.unreadable(".xlsx", exc) from None
-    finally:
-        book.close()
-
-
-def _csv_rows(data, max_rows):
-    """The records of a .csv (UTF-8, else GB 18030; comma, semicolon or tab separated)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise uploads.unreadable(".csv")
-    if "\x00" in text:
-        raise uploads.unreadable(".csv")
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    try:
-        return _records(iter(csv.reader(io.StringIO(text), delimiter=delimiter)), max_rows)
-    except csv.Error as exc:
-        raise uploads.unreadable(".csv", exc) from None
+    text = sheets.text
+    return [(number, {"commodity": text(cells["commodity"]), "unit": text(cells.get("unit")),
+                      "market": text(cells["market"]), "area_code": text(cells["area_code"]),
+                      "observed_on": _day(cells["observed_on"]),
+                      "price": _price(cells["price"])})
+            for number, cells in sheets.records(rows, HEADERS, max_rows, required=REQUIRED)]
 
 
 def read(filename, stream, max_bytes, max_rows):
@@ -153,9 +60,10 @@ def read(filename, stream, max_bytes, max_rows):
             f"at most {max_bytes} bytes"]})
     suffix = (filename or "").lower().rsplit(".", 1)[-1]
     if suffix == "xlsx":
-        return _xlsx_rows(data, max_rows)
+        with sheets.xlsx_rows(data) as rows:
+            return _records(rows, max_rows)
     if suffix in ("csv", "txt"):
-        return _csv_rows(data, max_rows)
+        return _records(sheets.csv_rows(data), max_rows)
     raise Invalid("unsupported file type", {"file": ["expected an .xlsx or .csv file"]})
 
 

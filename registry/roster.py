@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import select
 
-from emergency import uploads
+from emergency import sheets, uploads
 from emergency.audit import service as audit
 from emergency.errors import Invalid
 from emergency.exports import append_row
@@ -26,15 +26,6 @@ CHUNK = 5_000
 SKILL_SPLIT = re.compile(r"[,，;；、|]")
 
 
-def _text(value):
-    """A cell as stripped text (whole numbers without a decimal point)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def _read_rows(fileobj):
     """[(spreadsheet row number, {field: text})] of the first sheet, or Invalid."""
     # calamine (Rust) reads a 10^5-row roster ~25x faster than openpyxl's read-only mode, but
@@ -44,30 +35,11 @@ def _read_rows(fileobj):
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = book.get_sheet_by_index(0).iter_rows()
-        header = next(rows, None) or ()
+        found = sheets.records(rows, HEADERS, MAX_ROWS, required=REQUIRED)
     except (CalamineError, ValueError, OSError, IndexError, TypeError) as exc:
         raise uploads.unreadable(".xlsx", exc) from None
-    columns = {}
-    for index, title in enumerate(header):
-        key = HEADERS.get(_text(title).lower()) or HEADERS.get(_text(title))
-        if key and key not in columns:
-            columns[key] = index
-    missing = [f for f in REQUIRED if f not in columns]
-    if missing:
-        raise Invalid("the first row must name the columns",
-                      {"file": [f"missing column {f}" for f in missing]})
-    records = []
-    try:
-        for number, values in enumerate(rows, start=2):
-            cells = {k: _text(values[i]) if i < len(values) else "" for k, i in columns.items()}
-            if not any(cells.values()):
-                continue
-            records.append((number, cells))
-            if len(records) > MAX_ROWS:
-                raise Invalid("roster too long", {"file": [f"at most {MAX_ROWS} rows"]})
-    except CalamineError as exc:
-        raise uploads.unreadable(".xlsx", exc) from None
-    return records
+    return [(number, {k: sheets.text(v) for k, v in cells.items()})
+            for number, cells in found]
 
 
 def _row_problems(cells):

@@ -32,7 +32,7 @@ def _imports(path):
 # above (docs/architecture.md). Each module belongs to the longest prefix that names it.
 LAYERS = [
     ("core", ["emergency.errors", "emergency.config", "emergency.i18n", "emergency.jsonbody",
-              "emergency.csp", "emergency.exports", "emergency.uploads",
+              "emergency.csp", "emergency.exports", "emergency.uploads", "emergency.sheets",
               "emergency.vocabulary", "emergency.listing"]),
     # The spatial seam and the database machinery around it, then accounts, audit, areas.
     ("platform", ["emergency.spatial", "emergency.db", "emergency.geojson", "emergency.schemas",

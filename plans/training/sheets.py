@@ -6,14 +6,9 @@ given with the upload), 是否合格/passed (optional: the default given with th
 A row names its official by id, or by name and department among the active officials.
 """
 
-import io
-import re
-import zipfile
-from datetime import date, datetime
-
 from sqlalchemy import select
 
-from emergency import uploads
+from emergency import sheets
 from emergency.errors import Invalid
 from plans.training.models import Official
 from plans.training.service import check_day, get_course, record_attendance
@@ -27,69 +22,19 @@ HEADERS = {"编号": "official_id", "干部编号": "official_id", "official_id"
 YES = {"是", "合格", "通过", "已通过", "yes", "y", "true", "1", "√", "✓", "pass", "passed"}
 NO = {"否", "不合格", "未通过", "no", "n", "false", "0", "×", "✗", "fail", "failed"}
 MAX_ROWS = 5000
-_DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_text, _day = sheets.text, sheets.day
 
 
-def _text(value):
-    """A cell as stripped text (whole numbers without a decimal point)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _day(value):
-    """A cell as a date, or None when it is not one."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    match = _DAY.match(_text(value))
-    if not match:
-        return None
-    try:
-        return date(*(int(part) for part in match.groups()))
-    except ValueError:
-        return None
+def _needed(found):
+    """The columns a sheet lacks: an id column, or else name and department."""
+    return [] if "official_id" in found else [f for f in ("name", "department")
+                                              if f not in found]
 
 
 def read_rows(fileobj):
     """[(spreadsheet row number, {column: value})] of the first sheet, or Invalid."""
-    from openpyxl import load_workbook  # loaded by the imports only
-
-    data = fileobj.read()
-    uploads.check_xlsx(data)
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as exc:
-        raise uploads.unreadable(".xlsx", exc) from None
-    columns = {}
-    for index, title in enumerate(header):
-        key = HEADERS.get(_text(title)) or HEADERS.get(_text(title).lower())
-        if key and key not in columns:
-            columns[key] = index
-    missing = [] if "official_id" in columns else [f for f in ("name", "department")
-                                                   if f not in columns]
-    if missing:
-        raise Invalid("the first row must name the columns",
-                      {"file": [f"missing column {f}" for f in missing]})
-    records = []
-    try:
-        for number, values in enumerate(rows, start=2):
-            cells = {k: values[i] if i < len(values) else None for k, i in columns.items()}
-            if not any(_text(v) for v in cells.values()):
-                continue
-            records.append((number, cells))
-            if len(records) > MAX_ROWS:
-                raise Invalid("sheet too long", {"file": ["at most 5000 rows"]})
-    except (ValueError, KeyError, TypeError) as exc:
-        raise uploads.unreadable(".xlsx", exc) from None
-    finally:
-        book.close()
-    return records
+    with sheets.xlsx_rows(fileobj.read()) as rows:
+        return sheets.records(rows, HEADERS, MAX_ROWS, required=_needed)
 
 
 def _officials(session, records):
