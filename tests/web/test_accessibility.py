@@ -95,7 +95,7 @@ def test_scripts_name_fields_by_the_servers_labelled_messages(client):
 
     pages = text("/static/pages.js")
     assert "localTime: localTime" in pages and "leaves: leaves" in pages
-    for url in ("/hazards/static/hazards/report.js", "/maps/static/maps/console.js",
+    for url in ("/hazards/static/hazards/outbox.js", "/maps/static/maps/console.js",
                 "/maps/static/maps/incident-new.js", "/inbox/static/inbox/common.js"):
         script = text(url)
         assert "EmergencyPages" in script, url

@@ -1,5 +1,6 @@
 /* Warning pages: the small maps (the warned area of a warning; drawing an area on the
- * drafting form) and the confirmation dialog of a warning's steps. Data comes in as JSON
+ * drafting form); a warning's steps are confirmed by the shared step dialog
+ * (emergency/static/step-dialog.js). Data comes in as JSON
  * script elements; text is only ever set with textContent. */
 (function () {
   'use strict';
@@ -84,41 +85,5 @@
         dmap.fitBounds(kept.getBounds());
       } catch (err) { field.value = ''; }
     }
-  }
-
-  // ------------------------------------------------------------------ step dialog
-  var dialog = $('step-dialog'), form = $('step-form');
-  if (dialog && form) {
-    var texts = data('step-texts') || {};
-    var note = $('step-note'), error = $('step-error'), confirm = $('step-confirm');
-    var opener = null;
-    document.querySelectorAll('[data-step]').forEach(function (button) {
-      button.addEventListener('click', function () {
-        opener = button;
-        $('step-dialog-title').textContent = button.dataset.question;
-        confirm.textContent = button.dataset.label;
-        dialog.noteRequired = button.hasAttribute('data-note-required');
-        $('step-note-label').textContent = dialog.noteRequired ? texts.reason : texts.note;
-        note.required = dialog.noteRequired;
-        note.value = '';
-        note.removeAttribute('aria-invalid');
-        error.textContent = '';
-        $('step-to').value = button.dataset.step;
-        dialog.showModal();
-        (dialog.noteRequired ? note : confirm).focus();
-      });
-    });
-    $('step-cancel').addEventListener('click', function () { dialog.close(); });
-    dialog.addEventListener('close', function () { if (opener) { opener.focus(); } });
-    confirm.addEventListener('click', function () {
-      if (dialog.noteRequired && !note.value.trim()) {
-        error.textContent = texts.missing;
-        note.setAttribute('aria-invalid', 'true');
-        note.focus();
-        return;
-      }
-      confirm.disabled = true;
-      form.submit();
-    });
   }
 }());
