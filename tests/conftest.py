@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests walk the pages on SpatiaLite only: what a page shows comes through the
     same services, whose every query the API and service tests run on both backends. Those
     marked ``both_backends`` (where nearest-team search, live events or map layers by viewport
-    shape the journey) walk on PostGIS too."""
+    shape the journey) walk on PostGIS too. Long tests are moved to the front."""
     keep, dropped = [], []
     for item in items:
         spec = getattr(item, "callspec", None)
@@ -45,7 +45,14 @@ def pytest_collection_modifyitems(config, items):
             keep.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
+    # The longest tests start first (pytest-xdist hands tests out in this order): a long test
+    # started last would finish the run alone on one worker while the other stands idle.
+    def rank(item):
+        if item.get_closest_marker("slow") or item.get_closest_marker("long"):
+            return 0
+        return 1 if item.get_closest_marker("browser") else 2
+
+    items[:] = sorted(keep, key=rank)
 
 
 def _worker():

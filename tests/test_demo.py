@@ -23,7 +23,12 @@ def _counts(engine):
 
 
 @pytest.mark.slow
-def test_demo_load_is_idempotent_and_has_38_districts(backend, tmp_path):
+def test_demo_load_is_idempotent_and_has_38_districts(backend, tmp_path, monkeypatch):
+    # The whole demo, its risk assessment on 5 km cells instead of 1 km (25 times fewer cells,
+    # the same code; the risk tests run the model itself) so that the suite stays quick.
+    from risk import demo as risk_demo
+
+    monkeypatch.setattr(risk_demo, "CELL_M", 5000)
     url, engine = make_database(backend, tmp_path, "demo")
     try:
         app = create_app(app_config(url, tmp_path))

@@ -31,6 +31,7 @@ def _open(port, headers):
     return response
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("worker_class", ["gthread", "sync"])
 def test_ordinary_requests_answer_while_streams_are_open(backend, worker_class, tmp_path,
                                                         monkeypatch):

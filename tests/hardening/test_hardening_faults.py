@@ -48,10 +48,11 @@ def _count_areas(engine):
         return conn.scalar(select(func.count()).select_from(Area))
 
 
+@pytest.mark.long
 def test_import_killed_midway_leaves_nothing_and_can_be_retried(backend, tmp_path):
     url, engine = make_database(backend, tmp_path, "fault_import")
     try:
-        source = _area_file(tmp_path / "areas.geojson", 1500)
+        source = _area_file(tmp_path / "areas.geojson", 900)
         args = [EMERGENCY, "areas", "import", str(source), "--level", "province"]
         proc = subprocess.Popen(args, env=cli_env(url, tmp_path), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -73,7 +74,7 @@ def test_import_killed_midway_leaves_nothing_and_can_be_retried(backend, tmp_pat
         # The retry imports everything exactly once.
         done = subprocess.run(args, env=cli_env(url, tmp_path), capture_output=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert _count_areas(engine) == 1500
+        assert _count_areas(engine) == 900
     finally:
         engine.dispose()
         drop_database(url)
@@ -193,6 +194,7 @@ def _wait_for(proc, marker, seconds=180):
     return seen
 
 
+@pytest.mark.long
 def test_assessment_killed_midway_leaves_no_cells_and_can_be_retried(backend, tmp_path):
     from risk.models import RiskAssessment, RiskCell
     from tests.risk.risk_factories import collection, rect

@@ -21,6 +21,7 @@ def _known(failure):
     return any(label == op and needle in text for op, needle, _why in KNOWN)
 
 
+@pytest.mark.long
 def test_fuzz_every_operation_every_role(backend, app, actors, place):
     if backend != "spatialite":
         pytest.skip("fuzzed on SpatiaLite in the suite; both backends in bench/bench_fuzz.py")

@@ -182,6 +182,7 @@ def _page_paths(site):
     return paths
 
 
+@pytest.mark.long
 @pytest.mark.browser
 def test_every_map_page_draws_offline_under_5_mb_and_popups_open(site):
     ARTIFACTS.mkdir(exist_ok=True)

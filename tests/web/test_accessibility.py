@@ -126,10 +126,19 @@ def demo_app(backend, tmp_path_factory):
     from emergency.domains import demo_steps
     from tests.conftest import committed_app
 
+    from risk import demo as risk_demo
+
     if backend != "spatialite":
         pytest.skip("layout does not depend on the database: the sweep runs on one backend")
-    with committed_app(backend, tmp_path_factory.mktemp("a11y"), "a11y", demo_steps()) as app:
-        yield app
+    # The risk map's layout does not depend on the cell size: 5 km cells, not 1 km.
+    cell = risk_demo.CELL_M
+    risk_demo.CELL_M = 5000
+    try:
+        with committed_app(backend, tmp_path_factory.mktemp("a11y"), "a11y",
+                           demo_steps()) as app:
+            yield app
+    finally:
+        risk_demo.CELL_M = cell
 
 
 def _settle(page, polls=2, interval_ms=100, limit=80):
@@ -241,6 +250,7 @@ def _sweep(base, viewport, lang, problems, pages):
             context.close()
 
 
+@pytest.mark.long
 @pytest.mark.browser
 def test_every_roles_pages_are_accessible_phone_safe_and_stable(demo_app):
     from tests.browser import live_server
