@@ -124,9 +124,8 @@ def test_team_status_refusal_names_the_field_by_its_label(app, client, actors):
 def demo_app(backend, tmp_path_factory):
     """One app on a fresh SpatiaLite database with the whole demo (every role's data)."""
     from emergency.domains import demo_steps
-    from tests.conftest import committed_app
-
     from risk import demo as risk_demo
+    from tests.conftest import committed_app
 
     if backend != "spatialite":
         pytest.skip("layout does not depend on the database: the sweep runs on one backend")
