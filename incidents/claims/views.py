@@ -15,9 +15,10 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
 from emergency.db import get_session
 from emergency.errors import Conflict, DomainError, Forbidden, Invalid
-from emergency.vocabulary import LOCAL_ZONE, local_minute
+from emergency.vocabulary import local_minute
 from incidents import compensation as claims
 from incidents import dispatch as dispatches
+from incidents import forms
 from incidents import service as incidents
 from incidents.claims import service as pages
 from incidents.measures import legal_bases
@@ -79,21 +80,6 @@ def _error_text(exc):
 # ---------------------------------------------------------------- requisitions
 
 
-def _local_time(text, problems, field, required=True):
-    """An aware time from a datetime-local field (Beijing time), recording problems."""
-    text = (text or "").strip()
-    if not text:
-        if required:
-            problems[field] = [_("Required.")]
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        problems[field] = [_("Give a date and time.")]
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
-
-
 def _number(text, problems, field, low, high):
     """A Decimal within [low, high] from a form field, recording problems."""
     try:
@@ -120,8 +106,8 @@ def _requisition_fields(form):
                                  Decimal("0.01"), Decimal(10**9))
     values["valuation"] = _number(form.get("valuation"), problems, "valuation", Decimal(0),
                                   Decimal(10**11))
-    values["starts_at"] = _local_time(form.get("starts_at"), problems, "starts_at")
-    values["ends_at"] = _local_time(form.get("ends_at"), problems, "ends_at", required=False)
+    values["starts_at"] = forms.local_time(form.get("starts_at"), problems, "starts_at")
+    values["ends_at"] = forms.local_time(form.get("ends_at"), problems, "ends_at", required=False)
     return values, problems
 
 

@@ -4,7 +4,6 @@ drawn on a map), and the printable decision (决定书)."""
 
 import json
 import math
-from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +18,8 @@ from emergency.errors import Conflict, Invalid
 from emergency.geo import service as geo
 from emergency.i18n import translate_message
 from emergency.listing import page_links
-from emergency.vocabulary import LOCAL_ZONE, local_minute
+from emergency.vocabulary import local_minute
+from incidents import forms
 from incidents import service as incidents
 from incidents.measures import legal_bases
 from incidents.measures import service as measures
@@ -124,24 +124,10 @@ def list_page():
     return render_template(
         "measures/list.html", records=records, total=total, filters=query, page=page,
         pages=page_links(total, PER_PAGE, (page - 1) * PER_PAGE),
-        page_url=lambda n: url_for("measure_pages.list_page", **query, page=n),
+        per_page=PER_PAGE, page_url=lambda offset: url_for(
+            "measure_pages.list_page", **query, page=offset // PER_PAGE + 1),
         can_write=user.role in WRITERS, kinds=MEASURE_KINDS, statuses=LISTED_STATUSES,
         lift_texts={"missing": _("Give a note on the lifting.")})
-
-
-def _local_time(text, problems, field, required=True):
-    """An aware time from a datetime-local field (Beijing time), recording problems."""
-    text = (text or "").strip()
-    if not text:
-        if required:
-            problems[field] = [_("Required.")]
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        problems[field] = [_("Give a date and time.")]
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
 def _scope(text, problems):
@@ -185,8 +171,8 @@ def new_measure(incident_id):
     form, problems = request.form, {}
     values = {"kind": form.get("kind") or "", "legal_basis": form.get("legal_basis") or "",
               "authority": form.get("authority") or "", "note": form.get("note") or "",
-              "starts_at": _local_time(form.get("starts_at"), problems, "starts_at"),
-              "ends_at": _local_time(form.get("ends_at"), problems, "ends_at", False),
+              "starts_at": forms.local_time(form.get("starts_at"), problems, "starts_at"),
+              "ends_at": forms.local_time(form.get("ends_at"), problems, "ends_at", False),
               "scope": _scope(form.get("scope"), problems)}
     try:
         try:
