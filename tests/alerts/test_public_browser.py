@@ -43,8 +43,6 @@ def _published_warning(app):
 
 @pytest.mark.browser
 def test_public_page_signed_out_on_phone_and_desktop(backend, tmp_path):
-    if backend != "spatialite":
-        pytest.skip("the page does not depend on the database: one backend is enough")
     from emergency.geo import demo as geo_demo
 
     with committed_app(backend, tmp_path, "publicwarn", (geo_demo.load_areas,)) as app:

@@ -25,9 +25,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def served(backend, tmp_path):
     """The app on a migrated file database with one grid and its grid staff member."""
-    if backend != "spatialite":
-        pytest.skip("the pages do not depend on the backend: one checks them "
-                    "(the API tests run on both)")
     url, engine = make_database(backend, tmp_path, label="disbrowser")
     app = create_app(app_config(url, tmp_path))
     with app.app_context():

@@ -24,9 +24,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def served(backend, tmp_path):
     """The app on a committed database with a district and an administrator."""
-    if backend != "spatialite":
-        pytest.skip("the pages do not depend on the backend: one checks them "
-                    "(the API tests run on both)")
     with committed_app(backend, tmp_path, "pricebrowser") as app:
         with app.app_context():
             from shapely.geometry import shape

@@ -127,8 +127,6 @@ def demo_app(backend, tmp_path_factory):
     from risk import demo as risk_demo
     from tests.conftest import committed_app
 
-    if backend != "spatialite":
-        pytest.skip("layout does not depend on the database: the sweep runs on one backend")
     # The risk map's layout does not depend on the cell size: 5 km cells, not 1 km.
     cell = risk_demo.CELL_M
     risk_demo.CELL_M = 5000

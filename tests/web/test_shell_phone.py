@@ -258,9 +258,6 @@ def test_every_roles_home_on_a_phone_and_the_staff_home_in_english(demo_app, bac
     from emergency.auth.demo import DEMO_USERS, demo_password
     from tests.browser import chromium, live_server
 
-    if backend != "spatialite":
-        pytest.skip("the shell's layout does not depend on the database: one backend checks it")
-
     with live_server(demo_app) as base, chromium() as browser:
         for username, role, _display in DEMO_USERS:
             context = browser.new_context(viewport=PHONE, locale="zh-CN")
