@@ -37,7 +37,7 @@ from risk import service as risk_service
 MIME = "application/vnd.mapbox-vector-tile"
 RISK_RAW_CELL_PX = 6
 RISK_BIN_PX = 8
-RAW_TILE_POINTS = 5_000
+RAW_TILE_POINTS = 2_000
 TEAM_BIN_PX = 8
 TEAM_RAW_ZOOM = 14
 _EARTH_M = 40_075_016.686  # the equator's length: metres per pixel = _EARTH_M cos(lat) / 256 / 2^z
