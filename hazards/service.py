@@ -17,6 +17,7 @@ from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.events.service import publish
 from emergency.geo import service as geo_service
+from emergency.spatial.tiles import tile_layer
 from hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
 
@@ -239,6 +240,16 @@ def list_reports(session, user, status=None, category=None, grid_code=None, area
     for record in records:
         record["photos"] = thumbs.get(record["id"], [])
     return records, total
+
+
+def report_tile(session, user, z, x, y, limit=5000):
+    """Open reports the user may see meeting web-mercator tile z/x/y as a vector tile layer
+    ``hazards`` (id, status, category, severity; never the reporter), the newest ``limit``
+    (``spatial.tiles.tile_layer``: MVT bytes on PostGIS, rows on SpatiaLite)."""
+    where = scope_filters(session, user) + [T.c.status.in_(OPEN_STATUSES)]
+    return tile_layer(session, T, z, x, y, [T.c.id, T.c.status, T.c.category, T.c.severity],
+                      where=where, layer="hazards", limit=limit,
+                      order_by=[T.c.created_at.desc(), T.c.id.desc()])
 
 
 def _thumbs(session, report_ids):

@@ -9,7 +9,7 @@ from emergency.db import get_session
 from emergency.geojson import BBoxField
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, QuerySchema
-from maps import providers, responses, search
+from maps import providers, responses, search, tile_layers
 from maps.tilemath import snap_bbox
 
 blp = Blueprint("maplayers", __name__, url_prefix="/api/v1",
@@ -23,6 +23,15 @@ class LayerQuery(QuerySchema):
     zoom = fields.Integer(required=True, validate=validate.Range(0, 22))
     assessment_id = fields.Integer(validate=validate.Range(1, 2**31))
     category = fields.String(validate=validate.Length(max=40))
+
+
+class TileQuery(QuerySchema):
+    """Parameters of a vector tile layer."""
+
+    assessment = fields.Integer(validate=validate.Range(1, 2**31), metadata={
+        "description": "the finished assessment run (required for the risk layer)"})
+    category = fields.String(validate=validate.Length(max=40),
+                             metadata={"description": "teams of one category"})
 
 
 class SearchQuery(QuerySchema):
@@ -86,6 +95,34 @@ def layer(query, name):
         get_session(), actor(), name, bbox, query["zoom"], params,
         gzip="gzip" in (request.headers.get("Accept-Encoding") or ""))
     return _send(encoded, immutable=immutable)
+
+
+@blp.route("/maps/tiles/<layer>/<int:z>/<int:x>/<int:y>.mvt", methods=["GET"])
+@allow(EVERYONE)
+@blp.arguments(TileQuery, location="query")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type=tile_layers.MIME,
+              description=(
+    "A Mapbox vector tile with one layer named as the path's (risk, hazards, teams, areas)"))
+@blp.alt_response(204, description="No feature of the layer meets the tile")
+@blp.alt_response(304, description="Unchanged since the ETag sent in If-None-Match")
+def tile(query, layer, z, x, y):
+    """One web-mercator tile of a map layer as a Mapbox vector tile (same scopes as the
+    layers; a finished risk run's tiles never change and may be cached for a day)."""
+    params = {k: query[k] for k in ("assessment", "category") if query.get(k) is not None}
+    found = tile_layers.tile(get_session(), actor(), layer, z, x, y, params)
+    encoded = found.encoded
+    headers = {"ETag": f'"{encoded.etag}"', "Vary": "Accept-Encoding, Cookie, Authorization",
+               "Cache-Control": "private, max-age=86400" if found.immutable
+               else "private, no-cache"}
+    if encoded.etag in request.if_none_match:
+        return Response(status=304, headers=headers)
+    if not encoded.data:
+        return Response(status=204, headers=headers)
+    data = encoded.data
+    if "gzip" in (request.headers.get("Accept-Encoding") or "") and len(data) > 200:
+        data = encoded.gzipped()
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, mimetype=tile_layers.MIME, headers=headers)
 
 
 @blp.route("/maps/search", methods=["GET"])

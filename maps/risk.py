@@ -44,9 +44,10 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
             area_geojson, {"color": "#333333", "weight": 1.5, "fillOpacity": 0})]}).add_to(fmap)
     legend = [(names[lv], RISK_COLOURS[lv], "fill") for lv in RISK_LEVELS]
     legend.append((labels["gap"], "#000000", "gap"))
+    # The cells come as vector tiles (cells near, squares far: maps/tile_layers.py).
     layers = [layer_def("risk", labels["cells"], params={"assessment_id": run["id"]},
                         cluster=None, url=cells_url, legend=legend,
-                        legend_note=labels.get("bins_note"))]
+                        legend_note=labels.get("bins_note"), tiles={"assessment": run["id"]})]
     hazard_fields = [("value", labels["value"]), ("likelihood", labels["likelihood"]),
                      ("consequence", labels["consequence"])]
     layers += [_overlay(f"hazard_{i}", layer["label"], layer["url"], 1500, "#8e24aa", 4,

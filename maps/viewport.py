@@ -9,6 +9,8 @@ Usage in any page builder::
     ViewportLayers([layer_def("risk", "Risk", params={"assessment_id": 7})]).add_to(fmap)
 """
 
+from urllib.parse import urlencode
+
 from folium.elements import JSCSSMixin
 
 from maps.assets import local_asset_url
@@ -19,7 +21,7 @@ API_PREFIX = "/api/v1/maps"
 
 def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949ab",
               colours=None, colour_by=None, fill=0.25, popup_fields=None, cluster="auto",
-              radius=6, url=None, zoom=True, legend=None, legend_note=None):
+              radius=6, url=None, zoom=True, legend=None, legend_note=None, tiles=None):
     """The description of one viewport layer for ViewportLayers.
 
     Points are clustered; layers with the same ``cluster`` name share one cluster group
@@ -29,6 +31,8 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
     layer's own legend entries, (label, colour, symbol) with symbol one of ``point``, ``fill``,
     ``outline``, ``line``, ``dash``, ``late``, ``gap`` (default: one entry, the layer's name in
     its colour); the page shows them under the layer's name while the layer is on.
+    ``tiles`` (a dict of query parameters, e.g. ``{"assessment": 7}``) draws the layer from
+    the vector tiles of /api/v1/maps/tiles/<name>/{z}/{x}/{y}.mvt instead of by viewport.
     """
     if cluster == "auto":
         cluster = name if kind == "point" else None
@@ -47,6 +51,10 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
         layer["url"] = url
     if not zoom:
         layer["zoom"] = False
+    if tiles is not None:
+        query = urlencode(sorted(tiles.items()))
+        layer["tiles"] = f"{API_PREFIX}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt" + (
+            f"?{query}" if query else "")
     return layer
 
 
@@ -89,4 +97,6 @@ class ViewportLayers(JSCSSMixin, MapData):
         if not any(layer["cluster"] for layer in config["layers"]):
             # Nothing clusters (the risk page): the page need not load markercluster.
             self.default_js, self.default_css = [], []
+        if any(layer.get("tiles") for layer in config["layers"]):
+            self.default_js = [*self.default_js, ("vectorGrid", local_asset_url("vectorGrid"))]
         self._name = "ViewportLayers"

@@ -11,7 +11,7 @@ from emergency import spatial
 from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
-from emergency.spatial.tiles import point_xy, points_in_bbox
+from emergency.spatial.tiles import point_xy, points_in_bbox, tile_layer
 from emergency.vocabulary import TEAM_CATEGORIES
 from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment, TeamMember
 from registry.service import (
@@ -267,3 +267,13 @@ def map_teams_in(session, user, bbox, category=None, limit=2000, today=None):
              "org_name": r.org_name, "members": int(r.member_count or 0),
              "insured_members": int(r.insured or 0), "lon": float(r.lon), "lat": float(r.lat)}
             for r in rows]
+
+
+def team_tile(session, user, z, x, y, category=None, limit=5000):
+    """Teams the user may see meeting web-mercator tile z/x/y as a vector tile layer
+    ``teams`` (id, name, category, status; no personal data), at most ``limit`` by id
+    (``spatial.tiles.tile_layer``: MVT bytes on PostGIS, rows on SpatiaLite)."""
+    t = RescueTeam.__table__
+    return tile_layer(session, t, z, x, y, [t.c.id, t.c.name, t.c.category, t.c.status],
+                      where=_team_filters(session, user, category), column="location",
+                      layer="teams", order_by=[t.c.id], limit=limit)

@@ -41,7 +41,7 @@ LAYERS = [
     # Map builders: pure render code (folium, no services), used by every domain's pages.
     ("render", ["maps.assets", "maps.data", "maps.pages", "maps.forces", "maps.hazards",
                 "maps.incidents", "maps.risk", "maps.operations", "maps.viewport",
-                "maps.tilemath", "maps.cache", "maps.geojson_text"]),
+                "maps.tilemath", "maps.cache", "maps.geojson_text", "maps.tiles"]),
     ("domains", ["registry", "plans"]),
     ("operations", ["risk", "hazards", "incidents", "alerts", "prices"]),
     ("maps", ["maps"]),

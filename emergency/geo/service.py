@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.auth.models import User, UserGrid
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import AREA_LEVELS, Area, Grid
+from emergency.spatial.tiles import tile_layer
 
 CODE_RE = re.compile(r"^[0-9]{2,12}$")
 GRID_CODE_RE = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
@@ -120,6 +121,15 @@ def list_areas(session, level=None, parent_code=None, bbox=None, q=None, limit=1
     rows = session.execute(select(*_area_columns(session)).where(*where)
                            .order_by(t.c.code).limit(limit).offset(offset))
     return [_area_dict(r) for r in rows], total
+
+
+def area_tile(session, level, z, x, y, simplify=None):
+    """Areas of one level meeting web-mercator tile z/x/y as a vector tile layer ``areas``
+    (code, name, level), simplified by ``simplify`` degrees (``spatial.tiles.tile_layer``:
+    MVT bytes on PostGIS, rows on SpatiaLite)."""
+    t = Area.__table__
+    return tile_layer(session, t, z, x, y, [t.c.code, t.c.name, t.c.level],
+                      where=[t.c.level == level], layer="areas", simplify=simplify)
 
 
 def district_outlines(session, limit=1000):

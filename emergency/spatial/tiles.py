@@ -1,11 +1,14 @@
 """Backend-specific SQL for map layers: geometry simplified by zoom, bins for aggregation at
-low zoom, and Mapbox vector tiles (PostGIS only).
+low zoom, and Mapbox vector tiles.
 
-The app serves map layers as bbox GeoJSON (see docs/maps.md for the measurements behind that
-choice); services that feed a map layer compose these expressions into their own queries.
+Services that feed a map layer compose these expressions into their own queries. Vector tiles
+(``tile_layer``): PostGIS encodes them itself (``ST_AsMVT``); SpatiaLite hands the rows
+meeting the tile (through its SpatialIndex) to the caller, which encodes them in Python
+(``maps.tiles``).
 """
 
 import math
+import re
 
 from sqlalchemy import func, literal_column, select, text
 
@@ -67,11 +70,8 @@ def mvt_supported(bind):
 
 
 def mvt_tile(session, table, z, x, y, properties=(), where=(), column="geom", layer="layer"):
-    """One Mapbox vector tile (bytes) of ``table`` rows meeting tile z/x/y (PostGIS only).
-
-    SpatiaLite has no encoder: a SpatiaLite deployment would encode in Python (e.g. the
-    mapbox-vector-tile package), measured 10-40x slower, which is why layers are GeoJSON.
-    """
+    """One Mapbox vector tile (bytes) of ``table`` rows meeting tile z/x/y (PostGIS only;
+    ``tile_layer`` serves both backends)."""
     if _is_spatialite(session):
         raise NotImplementedError("ST_AsMVT needs PostGIS; SpatiaLite serves GeoJSON layers")
     envelope = func.ST_TileEnvelope(int(z), int(x), int(y))
@@ -93,3 +93,75 @@ def _tile_lonlat(z, x, y):
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
 
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
+
+
+# Tile coordinates: 4096 units a side, and features kept 64 units (4 screen pixels) beyond
+# the edge so strokes and point symbols do not break at tile borders.
+EXTENT = 4096
+BUFFER = 64
+_LAYER_NAME = re.compile(r"^[a-z_]{1,32}$")
+
+
+class TileRows(list):
+    """The rows of one tile layer, for encoding in Python: ``(wkb, {property: value})`` with
+    the geometry in WGS-84, not yet clipped (SpatiaLite, which has no MVT encoder)."""
+
+
+def tile_lonlat(z, x, y, margin=0.0):
+    """WGS-84 bounds of a web-mercator tile grown by ``margin`` (a fraction of the tile)."""
+    n = 2 ** z
+    left, right = x - margin, x + 1 + margin
+    top, bottom = max(y - margin, 0), min(y + 1 + margin, n)
+
+    def lat(row):
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
+
+    return (max(left / n * 360 - 180, -180.0), lat(bottom), min(right / n * 360 - 180, 180.0),
+            lat(top))
+
+
+def tile_layer(session, table, z, x, y, properties, where=(), column="geom", layer="layer",
+               order_by=(), limit=None, simplify=None):
+    """The features of ``table`` meeting web-mercator tile z/x/y (and BUFFER around it).
+
+    ``properties`` are labelled column expressions (the features' attributes), ``where`` more
+    conditions (scope, filters), ``simplify`` a tolerance in degrees applied before anything
+    else (big polygons at low zoom). The spatial index picks the rows on both backends.
+
+    PostGIS: the layer encoded by ``ST_AsMVT`` (bytes; empty when no feature meets the tile),
+    geometries cut to the tile and snapped to its grid by ``ST_AsMVTGeom``.
+    SpatiaLite: a ``TileRows`` list of (WKB, properties) in WGS-84 for the caller to encode.
+    """
+    z, x, y = int(z), int(x), int(y)
+    if not _LAYER_NAME.match(layer):
+        raise ValueError(f"bad tile layer name {layer!r}")
+    col = table.c[column]
+    frame = make_envelope(session, *tile_lonlat(z, x, y, BUFFER / EXTENT))
+    geom = col
+    if _is_spatialite(session):
+        if simplify:
+            geom = func.SimplifyPreserveTopology(col, float(simplify))
+        query = (select(func.AsBinary(geom).label("wkb"), *properties)
+                 .where(table.c.id.in_(_index_rowids(table, col, frame)), *where))
+        if order_by:
+            query = query.order_by(*order_by)
+        if limit:
+            query = query.limit(int(limit))
+        rows = session.execute(query)
+        names = list(rows.keys())[1:]
+        return TileRows((r[0], dict(zip(names, r[1:], strict=True))) for r in rows)
+    if simplify:
+        geom = func.ST_SimplifyPreserveTopology(col, float(simplify))
+    envelope = func.ST_TileEnvelope(z, x, y)
+    mvt_geom = func.ST_AsMVTGeom(func.ST_Transform(geom, 3857), envelope, EXTENT, BUFFER,
+                                 True).label("geom")
+    inner = select(mvt_geom, *properties).where(col.op("&&")(frame), *where)
+    if order_by:
+        inner = inner.order_by(*order_by)
+    if limit:
+        inner = inner.limit(int(limit))
+    inner = inner.subquery("t")
+    query = (select(func.ST_AsMVT(literal_column("t"), literal_column(f"'{layer}'"), EXTENT,
+                                  literal_column("'geom'")))
+             .select_from(inner).where(inner.c.geom.is_not(None)))
+    return bytes(session.scalar(query) or b"")

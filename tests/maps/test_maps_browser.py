@@ -34,6 +34,9 @@ COUNT_DRAWN = """() => {
   if (!map) { return 0; }
   let n = 0;
   map.eachLayer(l => { if (l instanceof L.Path || l instanceof L.Marker) { n += 1; } });
+  // Layers drawn from vector tiles (viewport.js): their features are on the tiles' canvases.
+  Object.values(window.viewportLayers || {}).forEach(v => v.defs.forEach(d => {
+    if (d.tiles) { n += v.counts[d.key] || 0; } }));
   return n;
 }"""
 # The screen position of a drawn layer with a popup or tooltip, points first (or None).
@@ -43,9 +46,12 @@ POPUP_TARGET = """() => {
   map.eachLayer(l => { if ((l.getPopup && l.getPopup()) || (l.getTooltip && l.getTooltip())) {
     found.push(l); } });
   found.sort((a, b) => (b.getLatLng ? 1 : 0) - (a.getLatLng ? 1 : 0));
+  // Features of layers drawn from vector tiles, at the middle of one per tile (viewport.js).
+  Object.values(window.viewportLayers || {}).forEach(v => v.defs.forEach(d => {
+    (d.tiles && d.samples || []).forEach(ll => found.push({sample: ll})); }));
   const size = map.getSize(), box = map.getContainer().getBoundingClientRect();
   for (const l of found) {
-    const ll = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+    const ll = l.sample || (l.getLatLng ? l.getLatLng() : l.getBounds().getCenter());
     const p = map.latLngToContainerPoint(ll);
     const x = box.left + p.x, y = box.top + p.y;
     if (p.x > 60 && p.y > 60 && p.x < size.x - 60 && p.y < size.y - 60) {
@@ -248,6 +254,37 @@ def test_dispatch_button_on_the_console_dispatches_a_team(site):
     assert page.locator("#dispatches tbody tr").count() == before + 1
     assert log.foreign() == []
     page.screenshot(path=str(ARTIFACTS / f"maps-console-dispatched-{site.backend}.png"))
+    page.close()
+
+
+# Where a layer drawn from vector tiles has a feature: the middle of one, in page pixels.
+TILE_FEATURE = """() => {
+  const v = Object.values(window.viewportLayers)[0], map = v.map;
+  const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+  for (const d of v.defs) {
+    for (const ll of (d.tiles && d.samples) || []) {
+      const p = map.latLngToContainerPoint(ll);
+      if (p.x > 60 && p.y > 60 && p.x < size.x - 260 && p.y < size.y - 60) {
+        return [box.left + p.x, box.top + p.y];
+      }
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.mark.browser
+def test_risk_map_draws_its_cells_from_vector_tiles_and_a_cell_opens_its_popup(site):
+    page, log, _bytes = _open(site, f"/maps/risk/{site.risk_id}", "risk-tiles")
+    assert any("/api/v1/maps/tiles/risk/" in url for url in log.urls)
+    assert not any("/api/v1/maps/layers/risk" in url for url in log.urls)
+    target = _wait(page, TILE_FEATURE)
+    page.mouse.click(*target)
+    page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+    text = page.inner_text(".leaflet-popup-content")
+    # a cell's popup names its level (重大风险 ...) or a square's its counts per level
+    assert any(level in text for level in ("重大风险", "较大风险", "一般风险", "低风险")), text
+    page.screenshot(path=str(ARTIFACTS / f"maps-risk-tiles-popup-{site.backend}.png"))
     page.close()
 
 

@@ -24,11 +24,13 @@
       head.textContent = labels.count.replace('%(total)s', p.cells);
       box.appendChild(head);
       box.appendChild(table(page.levels.map(function (lv) {
-        return [lv.name, p.counts[String(lv.level)]]; }).concat([[labels.risk, num(p.risk)]])));
+        var k = String(lv.level);  // GeoJSON bins: counts {"1": n}; tiles: count_1 = n
+        return [lv.name, p.counts ? p.counts[k] : p['count_' + k]];
+      }).concat([[labels.risk, num(p.risk)]])));
       return box;
     }
     function cellPopup(f) {
-      if (f.properties.counts) { return binPopup(f); }
+      if (f.properties.counts || f.properties.bin) { return binPopup(f); }
       var p = f.properties, L_ = labels, box = document.createElement('div');
       var head = document.createElement('b');
       head.textContent = page.names[p.level] + (p.gap ? ' · ' + L_.gap : '');

@@ -70,16 +70,118 @@
       if (cluster) { cluster.removeLayers(def.drawn); } else { def.group.clearLayers(); }
       def.drawn = [];
     }
+    // A layer with `tiles` (a URL template of /api/v1/maps/tiles/...) is drawn from vector
+    // tiles by Leaflet.VectorGrid on canvas: styles and popups through the same hooks, the
+    // features of the tiles in view counted for the status line and `counts`.
+    function tileGrid(def) {
+      var perTile = {};
+      // The middle of a feature's first ring (tile units) as a LatLng: where tests and the
+      // benchmark may click (def.samples).
+      function middle(ring, extent, coords) {
+        var x = 0, y = 0, size = 256 / extent;
+        ring.forEach(function (p) { x += p.x; y += p.y; });
+        x = coords.x * 256 + x / ring.length * size; y = coords.y * 256 + y / ring.length * size;
+        return map.unproject([x, y], coords.z);
+      }
+      var Grid = L.VectorGrid.Protobuf.extend({
+        _getVectorTilePromise: function (coords, bounds) {
+          var key = coords.x + ':' + coords.y + ':' + coords.z;
+          return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, coords, bounds)
+            .then(function (json) {
+              var layer = json.layers[def.name], n = 0, cells = 0, bins = 0, at = null;
+              (layer ? layer.features : []).forEach(function (f) {
+                n += 1;
+                if (f.properties.bin) {
+                  bins += 1; cells += f.properties.cells || f.properties.count || 0;
+                }
+                if (!at) { at = middle(f.geometry[0], layer.extent, coords); }
+              });
+              perTile[key] = {z: coords.z, n: n, bins: bins, cells: cells, at: at,
+                              features: layer ? layer.features : [],
+                              extent: layer ? layer.extent : 4096};
+              return json;
+            });
+        }
+      });
+      var styles = {};
+      styles[def.name] = function (props) {
+        var f = {properties: props}, c = colourOf(def, props);
+        var s = {color: def.fill > 0.3 ? c : def.colour, weight: 1, fillColor: c,
+                 fillOpacity: def.fill, radius: def.radius};
+        s = hooks.style ? hooks.style(def, f, s) : s;
+        s.fill = true;
+        return s;
+      };
+      // In the overlay pane: the offline base map's filled districts lie above the tile pane.
+      // Not interactive: the page's own canvas lies above the tiles and takes the clicks,
+      // so a click on the map is matched against the tile's features here (hit()).
+      var grid = new Grid(def.tiles, {rendererFactory: L.canvas.tile, interactive: false,
+                                      pane: 'overlayPane',
+                                      vectorTileLayerStyles: styles, maxNativeZoom: 22,
+                                      fetchOptions: {credentials: 'same-origin'}});
+      grid.on('tileunload', function (e) {
+        delete perTile[e.coords.x + ':' + e.coords.y + ':' + e.coords.z]; });
+      grid.on('load', function () {
+        var z = map.getZoom(), n = 0, bins = 0, cells = 0;
+        Object.keys(perTile).forEach(function (k) {
+          var t = perTile[k];
+          if (t.z === z) { n += t.n; bins += t.bins; cells += t.cells; }
+        });
+        def.samples = Object.keys(perTile).map(function (k) { return perTile[k].at; })
+          .filter(function (at) { return at; });
+        def.meta = bins ? {aggregated: 'bins', in_bins: cells, total: n} : {total: n};
+        report(def, {meta: def.meta}, n);
+      });
+      // The feature of the tile under a point (the last drawn, so the one on top): polygons
+      // by the even-odd rule over all their rings, points within their radius.
+      function hit(latlng) {
+        var z = map.getZoom(), p = map.project(latlng, z);
+        var tx = Math.floor(p.x / 256), ty = Math.floor(p.y / 256);
+        var t = perTile[tx + ':' + ty + ':' + z];
+        if (!t) { return null; }
+        var scale = t.extent / 256, ux = (p.x - tx * 256) * scale, uy = (p.y - ty * 256) * scale;
+        var reach = ((def.radius || 6) + 3) * scale, found = null;
+        t.features.forEach(function (f) {
+          if (f.type === 1) {
+            var q = f.geometry[0][0] || f.geometry[0];
+            if (Math.abs(q.x - ux) <= reach && Math.abs(q.y - uy) <= reach) { found = f; }
+            return;
+          }
+          if (f.type !== 3) { return; }
+          var inside = false;
+          f.geometry.forEach(function (ring) {
+            for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+              var a = ring[i], b = ring[j];
+              if ((a.y > uy) !== (b.y > uy) &&
+                  ux < (b.x - a.x) * (uy - a.y) / (b.y - a.y) + a.x) { inside = !inside; }
+            }
+          });
+          if (inside) { found = f; }
+        });
+        return found;
+      }
+      map.on('click', function (e) {
+        if (!map.hasLayer(def.group)) { return; }
+        var found = hit(e.latlng);
+        if (!found) { return; }
+        var f = {properties: found.properties, id: found.properties.id};
+        var content = (hooks.popup && hooks.popup(def, f)) || popupOf(def, f);
+        L.popup().setLatLng(e.latlng).setContent(content).openOn(map);
+      });
+      return grid;
+    }
     cfg.layers.forEach(function (def) {
       def.key = def.key || (def.name + (def.params.category ? ':' + def.params.category : ''));
       def.group = L.layerGroup();
       def.drawn = [];
+      if (def.tiles) { def.group.addLayer(tileGrid(def)); }
       control.addOverlay(def.group, E.escaped(def.label));
       if (def.show) { def.group.addTo(map); }
     });
     map.on('overlayremove', function (e) {
       cfg.layers.forEach(function (def) {
-        if (e.layer === def.group) { clear(def); counts[def.key] = 0; }
+        if (e.layer === def.group && !def.tiles) { clear(def); }
+        if (e.layer === def.group) { counts[def.key] = 0; }
       });
     });
     function draw(def, body) {
@@ -111,7 +213,11 @@
       if (cluster) { cluster.addLayers(layers); }
       else { layers.forEach(function (l) { def.group.addLayer(l); }); }
       def.drawn = layers;
-      counts[def.key] = layers.length;
+      report(def, body, layers.length);
+    }
+    // After a layer is drawn: its count, the status line, and 'viewportdraw' on the map.
+    function report(def, body, shown) {
+      counts[def.key] = shown;
       var note = [];
       cfg.layers.forEach(function (d) {
         if (!d.meta || !map.hasLayer(d.group)) { return; }
@@ -119,10 +225,10 @@
         if (d.meta.truncated) { note.push(d.label + ' ' + d.meta.returned + '/' + d.meta.total); }
       });
       // A page's status hook writes its own line (null: the layer leaves it as it is).
-      var text = hooks.status ? hooks.status(def, body, layers.length) : note.join(' · ');
+      var text = hooks.status ? hooks.status(def, body, shown) : note.join(' · ');
       if (text !== null && text !== undefined) { status._div.textContent = text; }
       map.getContainer().dataset.loaded = Object.keys(counts).length;
-      map.fire('viewportdraw', {def: def, count: layers.length});
+      map.fire('viewportdraw', {def: def, count: shown});
     }
     function load(names) {
       var b = map.getBounds(), z = map.getZoom();
@@ -131,6 +237,10 @@
         return Math.max(-180, Math.min(180, v)).toFixed(5); }).join(',');
       cfg.layers.forEach(function (def) {
         if (!map.hasLayer(def.group) || (names && names.indexOf(def.name) < 0)) { return; }
+        if (def.tiles) {  // drawn by its tile grid; a refresh asks for the tiles again
+          if (names) { def.group.eachLayer(function (g) { g.redraw(); }); }
+          return;
+        }
         if (def.controller) { def.controller.abort(); }
         def.controller = new AbortController();
         var view = def.zoom === false ? {bbox: bbox} : {bbox: bbox, zoom: z};
