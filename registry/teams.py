@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
+from emergency.spatial.extents import extent
 from emergency.spatial.tiles import point_xy, points_in_bbox
 from emergency.vocabulary import TEAM_CATEGORIES
 from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment, TeamMember
@@ -146,6 +147,12 @@ def list_teams(session, user, category=None, status=None, org_id=None, bbox=None
                            .where(*where).order_by(t.c.id).limit(limit).offset(offset)).all()
     equipment = _equipment_by_team(session, [r.id for r in rows])
     return [_team_dict(r, equipment[r.id]) for r in rows], total
+
+
+def teams_extent(session, user):
+    """The bounding box of the teams the user may see: ``{"bbox", "interval": None}``."""
+    t = RescueTeam.__table__
+    return extent(session, t.c.location, _team_filters(session, user))
 
 
 def _check_status_change(session, team, status):

@@ -10,13 +10,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from emergency import spatial
-from emergency.errors import Conflict, Invalid
+from emergency.errors import Conflict, Invalid, NotFound
 from emergency.exports import append_row
 from emergency.geo.models import Area, Grid
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk import cellstore
 from risk.models import RiskCell
-from risk.service import area_and_descendants, get_assessment, in_chunks
+from risk.service import area_and_descendants, area_geometry, get_assessment, in_chunks
 
 LEVELS = (1, 2, 3, 4)
 PROPS = ("hazard", "exposure", "vulnerability", "capacity", "risk")
@@ -64,8 +64,33 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
     rows = session.execute(select(*_cell_columns(session, t)).where(*where)
                            .order_by(t.c.level, t.c.risk.desc(), t.c.id)
                            .limit(limit).offset(offset))
-    return [{"type": "Feature", "id": r.id, "geometry": json.loads(r.g),
-             "properties": _cell_properties(r)} for r in rows], total
+    return [_cell_feature(r) for r in rows], total
+
+
+def _cell_feature(r):
+    """A cell row as a GeoJSON Feature."""
+    return {"type": "Feature", "id": r.id, "geometry": json.loads(r.g),
+            "properties": _cell_properties(r)}
+
+
+def cell(session, assessment_id, cell_id):
+    """One cell of a done run as a Feature, or NotFound."""
+    run = _done(session, assessment_id)
+    t = RiskCell.__table__
+    row = session.execute(select(*_cell_columns(session, t))
+                          .where(t.c.assessment_id == run.id, t.c.id == cell_id)).first()
+    if row is None:
+        raise NotFound(f"no cell {cell_id} in assessment {assessment_id}")
+    return _cell_feature(row)
+
+
+def run_extent(session, assessment_id):
+    """The bounding box of a done run's cells (its area's, which they cover and are
+    clipped to): ``{"bbox", "interval": None}``."""
+    run = _done(session, assessment_id)
+    geom = area_geometry(session, run.area_code)
+    return {"bbox": [float(v) for v in geom.bounds] if geom is not None else None,
+            "interval": None}
 
 
 def cell_view(session, assessment_id):

@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.auth.models import User, UserGrid
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import AREA_LEVELS, Area, Grid
+from emergency.spatial.extents import extent
 
 CODE_RE = re.compile(r"^[0-9]{2,12}$")
 GRID_CODE_RE = re.compile(r"^[0-9A-Za-z_\-]{1,32}$")
@@ -120,6 +121,11 @@ def list_areas(session, level=None, parent_code=None, bbox=None, q=None, limit=1
     rows = session.execute(select(*_area_columns(session)).where(*where)
                            .order_by(t.c.code).limit(limit).offset(offset))
     return [_area_dict(r) for r in rows], total
+
+
+def areas_extent(session):
+    """The bounding box of every area: ``{"bbox", "interval": None}``."""
+    return extent(session, Area.__table__.c.geom)
 
 
 def district_outlines(session, limit=1000):
@@ -240,6 +246,11 @@ def list_grids(session, area_code=None, bbox=None, codes=None, limit=100, offset
     rows = session.execute(select(*_grid_columns(session)).where(*where)
                            .order_by(t.c.code).limit(limit).offset(offset)).all()
     return _grid_dicts(session, rows), total
+
+
+def grids_extent(session):
+    """The bounding box of every grid: ``{"bbox", "interval": None}``."""
+    return extent(session, Grid.__table__.c.geom)
 
 
 def _grid_at_statement(bind):
