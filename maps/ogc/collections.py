@@ -67,11 +67,11 @@ def _feature(fid, geometry, properties):
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 
-def _integer(feature_id, what):
+def _integer(key, what):
     """A feature id of an integer-keyed collection, or NotFound."""
-    if not re.fullmatch(r"[1-9][0-9]{0,17}", feature_id or ""):
-        raise NotFound(f"no {what} {feature_id}")
-    return int(feature_id)
+    if not re.fullmatch(r"[1-9][0-9]{0,17}", key or ""):
+        raise NotFound(f"no {what} {key}")
+    return int(key)
 
 
 def _since_until(period):
