@@ -51,6 +51,16 @@ def _cell_columns(session, t):
 
 def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000, offset=0):
     """Cells of a done run as (features, total), highest risk first."""
+    records, total = cell_records(session, assessment_id, bbox, max_level, gap, limit, offset)
+    for record in records:
+        record["geometry"] = json.loads(record["geometry"])
+    return records, total
+
+
+def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000,
+                 offset=0):
+    """cells() with each geometry left as GeoJSON text (for callers that write the text out
+    as it is: parsing a thousand small polygons costs more than the query)."""
     run = _done(session, assessment_id)
     t = RiskCell.__table__
     where = [t.c.assessment_id == run.id]
@@ -64,7 +74,8 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
     rows = session.execute(select(*_cell_columns(session, t)).where(*where)
                            .order_by(t.c.level, t.c.risk.desc(), t.c.id)
                            .limit(limit).offset(offset))
-    return [_cell_feature(r) for r in rows], total
+    return [{"type": "Feature", "id": r.id, "geometry": r.g,
+             "properties": _cell_properties(r)} for r in rows], total
 
 
 def _cell_feature(r):

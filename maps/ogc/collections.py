@@ -9,7 +9,6 @@ descriptions) is listed.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -61,9 +60,8 @@ def _pick(record, names):
 
 
 def _feature(fid, geometry, properties):
-    """A GeoJSON Feature around a geometry given as GeoJSON text or a mapping."""
-    if isinstance(geometry, str):
-        geometry = json.loads(geometry)
+    """A GeoJSON Feature around a geometry given as a mapping or as GeoJSON text (kept as
+    text: documents.encode writes it out as it is)."""
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 
@@ -236,7 +234,8 @@ def risk_collection(run):
     run_id = run["id"]
 
     def items(session, user, bbox, period, limit, offset):
-        return risk_reports.cells(session, run_id, bbox=bbox, limit=limit, offset=offset)
+        return risk_reports.cell_records(session, run_id, bbox=bbox, limit=limit,
+                                         offset=offset)
 
     def item(session, user, feature_id):
         return risk_reports.cell(session, run_id, _integer(feature_id, "cell"))

@@ -1,8 +1,10 @@
 """The JSON documents of the OGC API – Features service, built from plain values: landing
 page, conformance, collection descriptions, feature pages and the OpenAPI 3.0 definition.
 No Flask here: the caller passes the absolute URLs (``base``: the service root, no slash
-at the end)."""
+at the end). Features may carry their geometry as GeoJSON text, written out as it is by
+``encode``."""
 
+import json
 from urllib.parse import quote
 
 from maps.ogc import params
@@ -265,3 +267,31 @@ def _schemas():
                       "code": {"type": "string"}, "message": {"type": "string"},
                       "details": {"type": "object"}}}}},
     }
+
+
+# ---- writing documents out ------------------------------------------------------------------
+
+def _dumps(value):
+    """Compact JSON text (times as text)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _feature_text(feature):
+    """A feature as JSON text; a geometry given as GeoJSON text is put in as it is."""
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, str):
+        return _dumps(feature)
+    head = _dumps({k: v for k, v in feature.items() if k != "geometry"})
+    return f'{head[:-1]},"geometry":{geometry}}}'
+
+
+def encode(body):
+    """A document as UTF-8 JSON bytes: a FeatureCollection's features and a single
+    Feature through ``_feature_text``, anything else as it is."""
+    if body.get("type") == "Feature":
+        return _feature_text(body).encode()
+    if body.get("type") == "FeatureCollection":
+        head = _dumps({k: v for k, v in body.items() if k != "features"})
+        features = ",".join(_feature_text(f) for f in body["features"])
+        return f'{head[:-1]},"features":[{features}]}}'.encode()
+    return _dumps(body).encode()

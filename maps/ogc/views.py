@@ -2,7 +2,6 @@
 parameters, asks maps.ogc.collections for the data and answers the document of
 maps.ogc.documents. Same sign-in as the JSON API (bearer token or session), same scopes."""
 
-import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request, url_for
@@ -30,7 +29,7 @@ def _base():
 
 def _send(body, mimetype=documents.JSON):
     """A JSON document."""
-    return Response(json.dumps(body, ensure_ascii=False, default=str), mimetype=mimetype)
+    return Response(documents.encode(body), mimetype=mimetype)
 
 
 def _args(known):
