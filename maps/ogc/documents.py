@@ -182,6 +182,8 @@ def openapi(base, collection_ids):
                "collections with times (hazards, incidents, warnings)",
                style="form", explode=False),
         _param("f", "query", {"type": "string", "enum": ["json"]}, "the encoding"),
+        _param("lang", "query", {"type": "string", "enum": ["zh", "en"]},
+               "the language of error messages (else Accept-Language)"),
     ]
     return {
         "openapi": "3.0.3",

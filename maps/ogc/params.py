@@ -10,9 +10,10 @@ from emergency.errors import DomainError
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 # Parameters of the items request; any other is refused (OGC API – Features, Part 1,
-# /req/core/query-param-unknown). ``f`` picks the encoding (only JSON is served).
-ITEMS_PARAMS = frozenset({"bbox", "bbox-crs", "limit", "offset", "datetime", "f"})
-OTHER_PARAMS = frozenset({"f"})
+# /req/core/query-param-unknown). ``f`` picks the encoding (only JSON is served); ``lang``
+# the language of error messages, as everywhere in the app.
+OTHER_PARAMS = frozenset({"f", "lang"})
+ITEMS_PARAMS = OTHER_PARAMS | {"bbox", "bbox-crs", "limit", "offset", "datetime"}
 FORMATS = frozenset({"json", "geojson", "application/json", "application/geo+json"})
 CRS84 = frozenset({"http://www.opengis.net/def/crs/OGC/1.3/CRS84",
                    "http://www.opengis.net/def/crs/EPSG/0/4326"})

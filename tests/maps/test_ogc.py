@@ -211,12 +211,17 @@ def test_datetime_instants_and_intervals(world, collection, when, expected):
     ("incidents", {"datetime": "/"}, "datetime"),
     ("teams", {"colour": "red"}, "colour"),
     ("teams", {"f": "xml"}, "f"),
+    ("teams", {"limit": "0", "lang": "en"}, "limit"),
 ])
 def test_bad_parameters_are_400_naming_the_parameter(world, path, query, param):
     response = get(world, f"/ogc/collections/{path}/items", **query)
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "bad_request" and param in error["details"]
+    if query.get("lang") == "en":
+        assert error["message"] == "invalid parameter limit: a whole number from 1 to 10000"
+    else:  # Chinese first
+        assert error["message"].startswith(f"参数 {param} 无效")
 
 
 def test_single_features_of_every_collection(world):
