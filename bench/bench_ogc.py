@@ -116,7 +116,7 @@ def floor_cells(session, run_id, bbox, offset):
     query = (select(t.c.id, t.c.row, t.c.col, t.c.level, t.c.risk, t.c.hazard, t.c.exposure,
                     t.c.vulnerability, t.c.capacity, t.c.teams, t.c.gap, t.c.area_code,
                     spatial.as_geojson(session, t.c.geom))
-             .where(*where).order_by(t.c.level, t.c.risk.desc(), t.c.id)
+             .where(*where).order_by(t.c.row, t.c.col)
              .limit(PAGE).offset(offset))
     started = time.perf_counter()
     session.execute(query).all()

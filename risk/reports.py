@@ -58,9 +58,11 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
 
 
 def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000,
-                 offset=0):
+                 offset=0, order="risk"):
     """cells() with each geometry left as GeoJSON text (for callers that write the text out
-    as it is: parsing a thousand small polygons costs more than the query)."""
+    as it is: parsing a thousand small polygons costs more than the query). ``order``:
+    "risk" (highest first) or "grid" (by row and column, which the run's unique index
+    serves, so deep pages of a large run need no sort of all its cells)."""
     run = _done(session, assessment_id)
     t = RiskCell.__table__
     where = [t.c.assessment_id == run.id]
@@ -71,9 +73,9 @@ def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, li
     if gap is not None:
         where.append(t.c.gap == gap)
     total = session.scalar(select(func.count()).select_from(t).where(*where))
+    ordering = (t.c.row, t.c.col) if order == "grid" else (t.c.level, t.c.risk.desc(), t.c.id)
     rows = session.execute(select(*_cell_columns(session, t)).where(*where)
-                           .order_by(t.c.level, t.c.risk.desc(), t.c.id)
-                           .limit(limit).offset(offset))
+                           .order_by(*ordering).limit(limit).offset(offset))
     return [{"type": "Feature", "id": r.id, "geometry": r.g,
              "properties": _cell_properties(r)} for r in rows], total
 

@@ -235,7 +235,7 @@ def risk_collection(run):
 
     def items(session, user, bbox, period, limit, offset):
         return risk_reports.cell_records(session, run_id, bbox=bbox, limit=limit,
-                                         offset=offset)
+                                         offset=offset, order="grid")
 
     def item(session, user, feature_id):
         return risk_reports.cell(session, run_id, _integer(feature_id, "cell"))
@@ -245,7 +245,8 @@ def risk_collection(run):
         f"Risk cells of assessment {run_id} ({run['area_code']}, {run['cell_size_m']} m)",
         f"Cells of the finished risk assessment {run_id} of area {run['area_code']}, "
         f"{run['cell_size_m']} m: hazard, exposure, vulnerability, capacity, risk and level "
-        "(1 highest, red) per cell; highest risk first.", "polygon", RISK_PROPS,
+        "(1 highest, red) per cell; by row and column of the run's grid.", "polygon",
+        RISK_PROPS,
         items, item, lambda s, u: risk_reports.run_extent(s, run_id),
         keywords=("risk", str(run["area_code"])))
 
