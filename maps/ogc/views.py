@@ -47,7 +47,7 @@ def landing():
     return _send(documents.landing(_base()))
 
 
-@bp.route("/conformance")
+@bp.route("/conformance", strict_slashes=False)
 @allow(EVERYONE)
 def conformance():
     """The conformance classes: core, GeoJSON, OpenAPI 3.0."""
@@ -55,7 +55,7 @@ def conformance():
     return _send(documents.conformance())
 
 
-@bp.route("/api")
+@bp.route("/api", strict_slashes=False)
 @allow(EVERYONE)
 def api():
     """The OpenAPI 3.0 definition of this service."""
@@ -64,7 +64,7 @@ def api():
     return _send(documents.openapi(_base(), ids), documents.OPENAPI)
 
 
-@bp.route("/collections")
+@bp.route("/collections", strict_slashes=False)
 @allow(EVERYONE)
 def collection_list():
     """Every collection the user may read, with extents."""
@@ -73,7 +73,7 @@ def collection_list():
     return _send(documents.collections(_base(), described))
 
 
-@bp.route("/collections/<collection_id>")
+@bp.route("/collections/<collection_id>", strict_slashes=False)
 @allow(EVERYONE)
 def collection(collection_id):
     """One collection's description and extent."""
@@ -82,7 +82,7 @@ def collection(collection_id):
     return _send(documents.describe(_base(), found, extent))
 
 
-@bp.route("/collections/<collection_id>/items")
+@bp.route("/collections/<collection_id>/items", strict_slashes=False)
 @allow(EVERYONE)
 def items(collection_id):
     """A page of a collection's features (bbox, datetime, limit, offset), with paging

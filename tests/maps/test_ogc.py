@@ -93,6 +93,7 @@ def risk_id(world):
 
 def test_landing_conformance_and_api_definition(world):
     landing = ok(get(world, "/ogc"))
+    assert ok(get(world, "/ogc/")) == landing  # a trailing slash is the same path
     rels = {link["rel"]: link for link in landing["links"]}
     assert {"self", "service-desc", "conformance", "data"} <= set(rels)
     assert rels["data"]["href"].endswith("/ogc/collections")
