@@ -5,8 +5,9 @@ the cells of a 500 m risk run (330,000 cells over a block of Chongqing, written 
 finished run stores them), then times inside the app (Flask's test client: server time,
 without the network):
 
-  * ``/ogc/collections/teams/items?limit=1000`` at offsets through the whole set, and with a
-    bbox of a city district (~30 x 30 km),
+  * ``/ogc/collections/teams/items?limit=1000`` at offsets through the whole set, the same
+    pages by cursor (as the next links give them), and with a bbox of a city district
+    (~30 x 30 km),
   * ``/ogc/collections/risk-<id>/items?limit=1000`` the same way,
 
 and, in the same run, the floor each is compared to: the bare SQL query of the same rows
@@ -84,7 +85,7 @@ def load_run(session, n_cells, seed=500):
     return run_id
 
 
-def floor_teams(session, bbox, offset):
+def floor_teams(session, bbox, offset, after=None):
     """ms of the bare query of a teams page: the same rows, columns and order."""
     from sqlalchemy import select
 
@@ -93,6 +94,8 @@ def floor_teams(session, bbox, offset):
 
     t, o = RescueTeam.__table__, Organisation.__table__
     where = [spatial.bbox_filter(session, t, bbox, "location")] if bbox else []
+    if after is not None:
+        where.append(t.c.id > int(after))
     query = (select(t.c.id, t.c.name, t.c.category, t.c.status, t.c.grade,
                     t.c.service_radius_km, o.c.name, spatial.as_geojson(session, t.c.location))
              .join(o, o.c.id == t.c.org_id).where(*where).order_by(t.c.id)
@@ -102,15 +105,18 @@ def floor_teams(session, bbox, offset):
     return (time.perf_counter() - started) * 1000
 
 
-def floor_cells(session, run_id, bbox, offset):
+def floor_cells(session, run_id, bbox, offset, after=None):
     """ms of the bare query of a cells page: the same rows, columns and order."""
-    from sqlalchemy import select
+    from sqlalchemy import select, tuple_
 
     from emergency import spatial
     from risk.models import RiskCell
 
     t = RiskCell.__table__
     where = [t.c.assessment_id == run_id]
+    if after is not None:
+        row, col = (int(v) for v in after.split("."))
+        where.append(tuple_(t.c.row, t.c.col) > tuple_(row, col))
     if bbox:
         where.append(spatial.bbox_filter(session, t, bbox))
     query = (select(t.c.id, t.c.row, t.c.col, t.c.level, t.c.risk, t.c.hazard, t.c.exposure,
@@ -123,16 +129,21 @@ def floor_cells(session, run_id, bbox, offset):
     return (time.perf_counter() - started) * 1000
 
 
-def measure(client, headers, path, session, floor, total, samples, rnd, extent):
-    """Pages at random offsets, then pages of random district bboxes: figures."""
+def measure(client, headers, path, session, floor, total, samples, rnd, extent, cursor):
+    """Pages at random offsets, the same found by cursor (as next links give them), then
+    pages of random district bboxes: figures. ``cursor(offset)``: the cursor of the
+    feature before that offset."""
     figures = {}
-    for kind in ("offset", "bbox"):
+    for kind in ("offset", "cursor", "bbox"):
         times, floors, sizes, counts = [], [], [], []
         for _ in range(samples):
             query = {"limit": PAGE}
-            bbox = None
-            offset = rnd.randrange(0, max(total - PAGE, 1)) if kind == "offset" else 0
-            if kind == "bbox":
+            bbox = after = None
+            offset = rnd.randrange(1, max(total - PAGE, 2)) if kind != "bbox" else 0
+            if kind == "cursor":
+                after = query["cursor"] = cursor(offset)
+                query["offset"] = offset
+            elif kind == "bbox":
                 lon = rnd.uniform(extent[0], extent[2] - DISTRICT)
                 lat = rnd.uniform(extent[1], extent[3] - DISTRICT)
                 bbox = (lon, lat, lon + DISTRICT, lat + DISTRICT)
@@ -145,7 +156,7 @@ def measure(client, headers, path, session, floor, total, samples, rnd, extent):
             assert response.status_code == 200, response.data[:300]
             counts.append(json.loads(response.data)["numberReturned"])
             sizes.append(len(response.data) / 1024)
-            floors.append(floor(session, bbox, offset))
+            floors.append(floor(session, bbox, 0 if after else offset, after))
         times.sort()
         floors.sort()
         figures[kind] = {"p50_ms": round(statistics.median(times), 1),
@@ -191,15 +202,17 @@ def run_backend(backend, args, folder):
             client = app.test_client()
             rnd = random.Random(20)
             cells_extent = (ORIGIN[0], ORIGIN[1], ORIGIN[0] + 2.5, ORIGIN[1] + 2.5)
-            for name, path, floor, total, extent in (
+            first_team = session.execute(text("SELECT min(id) FROM teams")).scalar()
+            cols = int(np.ceil(np.sqrt(args.cells * 1.1)))
+            for name, path, floor, total, extent, cursor in (
                     ("teams", "/ogc/collections/teams/items", floor_teams, args.teams,
-                     CHONGQING),
+                     CHONGQING, lambda o: str(first_team + o - 1)),
                     ("cells", f"/ogc/collections/risk-{run_id}/items",
-                     lambda s, b, o: floor_cells(s, run_id, b, o), args.cells,
-                     cells_extent)):
+                     lambda s, b, o, a=None: floor_cells(s, run_id, b, o, a), args.cells,
+                     cells_extent, lambda o: "{}.{}".format(*divmod(o - 1, cols)))):
                 client.get(path, headers=headers, query_string={"limit": PAGE})  # warm up
                 figures = measure(client, headers, path, session, floor, total, args.samples,
-                                  rnd, extent)
+                                  rnd, extent, cursor)
                 results[name] = figures
                 for kind, row in figures.items():
                     print(f"[{backend}] {name} by {kind}: p50 {row['p50_ms']} ms, p95 "

@@ -6,7 +6,7 @@ import os
 import tempfile
 
 import shapely
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from emergency import spatial
@@ -58,11 +58,12 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
 
 
 def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000,
-                 offset=0, order="risk"):
+                 offset=0, order="risk", after=None):
     """cells() with each geometry left as GeoJSON text (for callers that write the text out
     as it is: parsing a thousand small polygons costs more than the query). ``order``:
     "risk" (highest first) or "grid" (by row and column, which the run's unique index
-    serves, so deep pages of a large run need no sort of all its cells)."""
+    serves, so deep pages of a large run need no sort of all its cells); with "grid",
+    ``after`` (row, col) starts the page after that cell (a keyset page: no rows skipped)."""
     run = _done(session, assessment_id)
     t = RiskCell.__table__
     where = [t.c.assessment_id == run.id]
@@ -73,6 +74,8 @@ def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, li
     if gap is not None:
         where.append(t.c.gap == gap)
     total = session.scalar(select(func.count()).select_from(t).where(*where))
+    if after is not None and order == "grid":
+        where.append(tuple_(t.c.row, t.c.col) > tuple_(*(int(v) for v in after)))
     ordering = (t.c.row, t.c.col) if order == "grid" else (t.c.level, t.c.risk.desc(), t.c.id)
     rows = session.execute(select(*_cell_columns(session, t)).where(*where)
                            .order_by(*ordering).limit(limit).offset(offset))

@@ -31,9 +31,12 @@ MAX_RISK_COLLECTIONS = 200
 class Collection:
     """One feature collection: its id, words, geometry kind, properties and readers.
 
-    ``items(session, user, bbox, period, limit, offset)`` -> (features, numberMatched);
-    ``item(session, user, feature_id)`` -> a feature; ``extent(session, user)`` ->
-    ``{"bbox", "interval"}``. ``period`` is (start, end), either None when open, or None.
+    ``items(session, user, bbox, period, limit, offset, after)`` -> (features,
+    numberMatched); ``item(session, user, feature_id)`` -> a feature; ``extent(session,
+    user)`` -> ``{"bbox", "interval"}``. ``period`` is (start, end), either None when open,
+    or None. A collection with a ``cursor`` (cursor_of(feature) -> text, read(text) -> key
+    or None when malformed) pages by key: ``after`` is the key of the last feature of the
+    page before, and no rows are skipped in the database.
     """
 
     id: str
@@ -47,6 +50,7 @@ class Collection:
     temporal: str | None = None  # the property that holds the time, when it has times
     integer_ids: bool = True
     keywords: tuple = field(default=())
+    cursor: tuple | None = None  # (cursor_of, read)
 
 
 def _text(value):
@@ -88,7 +92,7 @@ def _area(record):
     return _feature(record["code"], record["geometry"], _pick(record, AREA_PROPS))
 
 
-def _areas(session, user, bbox, period, limit, offset):
+def _areas(session, user, bbox, period, limit, offset, after=None):
     records, total = geo_service.list_areas(session, bbox=bbox, limit=limit, offset=offset)
     return [_area(r) for r in records], total
 
@@ -101,7 +105,7 @@ def _grid(record):
     return _feature(record["code"], record["geometry"], _pick(record, GRID_PROPS))
 
 
-def _grids(session, user, bbox, period, limit, offset):
+def _grids(session, user, bbox, period, limit, offset, after=None):
     records, total = geo_service.list_grids(session, bbox=bbox, limit=limit, offset=offset)
     return [_grid(r) for r in records], total
 
@@ -118,10 +122,21 @@ def _team(record):
     return _feature(record["id"], record["location"], _pick(record, TEAM_PROPS))
 
 
-def _teams(session, user, bbox, period, limit, offset):
+def _teams(session, user, bbox, period, limit, offset, after=None):
     records, total = registry_teams.list_teams(session, user, bbox=bbox, limit=limit,
-                                               offset=offset)
+                                               offset=0 if after else offset, after_id=after)
     return [_team(r) for r in records], total
+
+
+def _read_id(text):
+    """A team cursor (its id) as an int, or None when malformed."""
+    return int(text) if re.fullmatch(r"[1-9][0-9]{0,17}", text) else None
+
+
+def _read_cell(text):
+    """A cell cursor ("row.col") as (row, col), or None when malformed."""
+    match = re.fullmatch(r"([0-9]{1,9})\.([0-9]{1,9})", text)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # ---- hazard reports -----------------------------------------------------------------------
@@ -137,7 +152,7 @@ def _hazard(record):
     return _feature(record["id"], record["location"], _pick(record, HAZARD_PROPS))
 
 
-def _hazards(session, user, bbox, period, limit, offset):
+def _hazards(session, user, bbox, period, limit, offset, after=None):
     since, until = _since_until(period)
     records, total = hazard_service.list_reports(session, user, bbox=bbox, since=since,
                                                  until=until, limit=limit, offset=offset)
@@ -156,7 +171,7 @@ def _incident(record, geometry):
     return _feature(record["id"], geometry, _pick(record, INCIDENT_PROPS))
 
 
-def _incidents(session, user, bbox, period, limit, offset):
+def _incidents(session, user, bbox, period, limit, offset, after=None):
     since, until = _since_until(period)
     records, total = incident_service.list_incidents(session, user, bbox=bbox, since=since,
                                                      until=until, limit=limit, offset=offset)
@@ -182,7 +197,7 @@ def _warning(record):
     return _feature(record["id"], record["geometry"], _pick(record, WARNING_PROPS))
 
 
-def _warnings(session, user, bbox, period, limit, offset):
+def _warnings(session, user, bbox, period, limit, offset, after=None):
     records, total = warning_listing.list_warnings(session, user, bbox=bbox, period=period,
                                                    limit=limit, offset=offset)
     return [_warning(r) for r in records], total
@@ -202,7 +217,7 @@ FIXED = (
     Collection("teams", "Rescue teams", "Registered social rescue teams the user may see, "
                "at their base.", "point", TEAM_PROPS, _teams,
                lambda s, u, fid: _team(registry_teams.get_team(s, u, _integer(fid, "team"))),
-               registry_teams.teams_extent),
+               registry_teams.teams_extent, cursor=(lambda f: str(f["id"]), _read_id)),
     Collection("hazards", "Hazard reports", "Hazard reports of grid staff the user may "
                "see; time: when reported.", "point", HAZARD_PROPS, _hazards,
                lambda s, u, fid: _hazard(hazard_service.get_report(
@@ -233,9 +248,10 @@ def risk_collection(run):
     """The collection of a finished run's cells (``run``: an assessment record)."""
     run_id = run["id"]
 
-    def items(session, user, bbox, period, limit, offset):
+    def items(session, user, bbox, period, limit, offset, after=None):
         return risk_reports.cell_records(session, run_id, bbox=bbox, limit=limit,
-                                         offset=offset, order="grid")
+                                         offset=0 if after else offset, order="grid",
+                                         after=after)
 
     def item(session, user, feature_id):
         return risk_reports.cell(session, run_id, _integer(feature_id, "cell"))
@@ -248,7 +264,8 @@ def risk_collection(run):
         "(1 highest, red) per cell; by row and column of the run's grid.", "polygon",
         RISK_PROPS,
         items, item, lambda s, u: risk_reports.run_extent(s, run_id),
-        keywords=("risk", str(run["area_code"])))
+        keywords=("risk", str(run["area_code"])),
+        cursor=(lambda f: f"{f['properties']['row']}.{f['properties']['col']}", _read_cell))
 
 
 def _risk_by_id(session, collection_id):

@@ -90,21 +90,28 @@ def collections(base, described):
     }
 
 
-def page(base, collection_id, query, features, matched, offset, limit, stamp):
+def page(base, collection_id, query, features, matched, offset, limit, stamp,
+         cursor_of=None):
     """One page of items with self, next, prev and collection links; ``query`` holds the
-    request's other parameters, kept in the paging links."""
+    request's other parameters, kept in the paging links. With ``cursor_of`` (a collection
+    paged by key) the next link carries the last feature's cursor beside its offset, so
+    the next page is found by key, not by skipping rows."""
     url = f"{base}/collections/{collection_id}/items"
 
-    def at(start):
-        kept = {k: v for k, v in query.items() if k not in ("offset", "limit")}
+    def at(start, cursor=None):
+        kept = {k: v for k, v in query.items() if k not in ("offset", "limit", "cursor")}
         kept.update(limit=str(limit), offset=str(start))
+        if cursor is not None:
+            kept["cursor"] = cursor
         return url + "?" + "&".join(f"{k}={_quote(v)}" for k, v in kept.items())
 
-    links = [_link(at(offset), "self", GEOJSON, "this page"),
+    links = [_link(at(offset, query.get("cursor")), "self", GEOJSON, "this page"),
              _link(f"{base}/collections/{collection_id}", "collection", JSON,
                    "the collection")]
-    if offset + len(features) < matched:
-        links.append(_link(at(offset + len(features)), "next", GEOJSON, "next page"))
+    if features and offset + len(features) < matched:
+        cursor = cursor_of(features[-1]) if cursor_of else None
+        links.append(_link(at(offset + len(features), cursor), "next", GEOJSON,
+                           "next page"))
     if offset > 0:
         links.append(_link(at(max(offset - limit, 0)), "prev", GEOJSON, "previous page"))
     return {"type": "FeatureCollection", "features": features, "numberMatched": matched,
@@ -177,6 +184,9 @@ def openapi(base, collection_ids):
                f"lowered to {params.MAX_LIMIT})", style="form", explode=False),
         _param("offset", "query", {"type": "integer", "minimum": 0, "default": 0},
                "features skipped (the next and prev links carry it)"),
+        _param("cursor", "query", {"type": "string"},
+               "where the page starts, as a next link gives it (teams and risk cells are "
+               "paged by key: the page after that feature; offset then only numbers it)"),
         _param("datetime", "query", {"type": "string"},
                "an RFC 3339 instant or interval (start/end, '..' for an open end); only for "
                "collections with times (hazards, incidents, warnings)",

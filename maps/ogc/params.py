@@ -13,7 +13,7 @@ MAX_LIMIT = 10_000
 # /req/core/query-param-unknown). ``f`` picks the encoding (only JSON is served); ``lang``
 # the language of error messages, as everywhere in the app.
 OTHER_PARAMS = frozenset({"f", "lang"})
-ITEMS_PARAMS = OTHER_PARAMS | {"bbox", "bbox-crs", "limit", "offset", "datetime"}
+ITEMS_PARAMS = OTHER_PARAMS | {"bbox", "bbox-crs", "limit", "offset", "datetime", "cursor"}
 FORMATS = frozenset({"json", "geojson", "application/json", "application/geo+json"})
 CRS84 = frozenset({"http://www.opengis.net/def/crs/OGC/1.3/CRS84",
                    "http://www.opengis.net/def/crs/EPSG/0/4326"})
@@ -124,3 +124,15 @@ def period(text):
             raise BadParameter("datetime", "an instant or an interval start/end")
         return None
     return start, end
+
+
+def cursor(text, read):
+    """The key a ``cursor`` parameter names (``read``: the collection's reader), None when
+    absent; a 400 when the collection has none or the text is not one of its cursors."""
+    if text is None:
+        return None
+    key = read(text) if read is not None else None
+    if key is None:
+        raise BadParameter("cursor", "not a cursor of this collection (take it from a next "
+                                     "link)")
+    return key

@@ -85,8 +85,8 @@ def collection(collection_id):
 @bp.route("/collections/<collection_id>/items", strict_slashes=False)
 @allow(EVERYONE)
 def items(collection_id):
-    """A page of a collection's features (bbox, datetime, limit, offset), with paging
-    links and counts; paged and filtered in the database."""
+    """A page of a collection's features (bbox, datetime, limit, offset or cursor), with
+    paging links and counts; paged and filtered in the database."""
     args = _args(params.ITEMS_PARAMS)
     session = get_session()
     found = collections.find(session, collection_id)
@@ -96,9 +96,12 @@ def items(collection_id):
     period = params.period(args.get("datetime"))
     if args.get("datetime") is not None and not found.temporal:
         raise params.BadParameter("datetime", f"collection {found.id} has no times")
+    after = params.cursor(args.get("cursor"), found.cursor[1] if found.cursor else None)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    features, matched = found.items(session, actor(), bbox, period, limit, offset)
-    body = documents.page(_base(), found.id, args, features, matched, offset, limit, stamp)
+    features, matched = found.items(session, actor(), bbox, period, limit, offset, after)
+    cursor_of = found.cursor[0] if found.cursor else None
+    body = documents.page(_base(), found.id, args, features, matched, offset, limit, stamp,
+                          cursor_of)
     return _send(body, documents.GEOJSON)
 
 

@@ -149,6 +149,18 @@ def test_items_page_with_counts_links_and_every_feature_once(world):
     last = items(world, "teams", limit=2, offset=4)
     assert last["numberReturned"] == 1 and "next" not in {lk["rel"] for lk in last["links"]}
     assert items(world, "teams", offset=50)["features"] == []
+    # Teams and risk cells are paged by key: the next link names the last feature.
+    nxt = next(lk["href"] for lk in page["links"] if lk["rel"] == "next")
+    assert parse_qs(urlsplit(nxt).query)["cursor"] == [str(page["features"][-1]["id"])]
+    by_key = items(world, "teams", limit=2, offset=2, cursor=page["features"][-1]["id"])
+    assert [f["id"] for f in by_key["features"]] == [f["id"] for f in second["features"]]
+    cells = items(world, risk_id(world), limit=3)
+    row, col = (cells["features"][-1]["properties"][k] for k in ("row", "col"))
+    after = items(world, risk_id(world), limit=3, offset=3, cursor=f"{row}.{col}")
+    assert [f["id"] for f in after["features"]] == [
+        f["id"] for f in items(world, risk_id(world), limit=3, offset=3)["features"]]
+    assert get(world, f"/ogc/collections/{risk_id(world)}/items",
+               cursor="3").status_code == 400
     ids, pages = every_item(world, "teams")
     assert pages == 3 and sorted(ids) == sorted(world.ids["teamsA"] + world.ids["teamsB"])
     cells, pages = every_item(world, risk_id(world), limit=150)
@@ -212,6 +224,8 @@ def test_datetime_instants_and_intervals(world, collection, when, expected):
     ("incidents", {"datetime": "/"}, "datetime"),
     ("teams", {"colour": "red"}, "colour"),
     ("teams", {"f": "xml"}, "f"),
+    ("teams", {"cursor": "x"}, "cursor"),
+    ("incidents", {"cursor": "1"}, "cursor"),
     ("teams", {"limit": "0", "lang": "en"}, "limit"),
 ])
 def test_bad_parameters_are_400_naming_the_parameter(world, path, query, param):
