@@ -18,6 +18,7 @@ from emergency.db import get_or_404, utcnow
 from emergency.errors import NotFound
 from emergency.geo.models import Area
 from emergency.geo.service import area_descendants
+from emergency.spatial.extents import extent
 from plans.incident_types import label as type_label
 
 RELEASED = ("published", "lifted", "expired")
@@ -142,13 +143,32 @@ def get_warning(session, user, warning_id, now=None):
     return result
 
 
-def list_warnings(session, user, status=None, level=None, area_code=None, active=None,
-                  hazard_type=None, bbox=None, q=None, limit=100, offset=0, now=None):
-    """Warnings matching the filters, newest first: (records, total)."""
-    now = now or utcnow()
-    where = []
+def _visible(user, now):
+    """WHERE clauses keeping the warnings the user may read."""
     if _released_only(user):
-        where.append(or_(*(status_filter(s, now) for s in RELEASED)))
+        return [or_(*(status_filter(s, now) for s in RELEASED))]
+    return []
+
+
+def warnings_extent(session, user, now=None):
+    """Where and when the warnings the user may read apply: ``{"bbox", "interval"}`` (the
+    box of the drawn warned areas; the first onset and the last expiry)."""
+    return extent(session, W.geometry, _visible(user, now or utcnow()), (W.onset, W.expires))
+
+
+def list_warnings(session, user, status=None, level=None, area_code=None, active=None,
+                  hazard_type=None, bbox=None, q=None, limit=100, offset=0, now=None,
+                  period=None):
+    """Warnings matching the filters, newest first: (records, total). ``period`` (start,
+    end; either may be None for open) keeps those in force at some moment of it."""
+    now = now or utcnow()
+    where = _visible(user, now)
+    if period:
+        start, end = period
+        if end is not None:
+            where.append(W.onset <= end)
+        if start is not None:
+            where.append(W.expires >= start)
     if status:
         where.append(status_filter(status, now))
     if level:

@@ -37,6 +37,7 @@ import incidents.reports.models
 import incidents.reports.views
 import incidents.views
 import maps.api
+import maps.ogc.views
 import maps.views
 import plans.api
 import plans.demo
@@ -129,6 +130,8 @@ DOMAINS = (
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
            commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
     Domain("maps", api=maps.api, views=(maps.views,)),
+    # OGC API – Features at /ogc for GIS clients (QGIS, GDAL, ArcGIS Pro).
+    Domain("ogc", views=(maps.ogc.views,)),
 )
 
 

@@ -17,6 +17,7 @@ from emergency.db import get_or_404, utcnow
 from emergency.errors import Conflict, Forbidden, Invalid, NotFound
 from emergency.events.service import publish
 from emergency.geo import service as geo_service
+from emergency.spatial.extents import extent
 from emergency.spatial.tiles import tile_layer
 from hazards.models import OPEN_STATUSES, HazardEvent, HazardPhoto, HazardReport
 from hazards.workflow import DEFAULT_POLICY, FINAL, TRANSITIONS, may_step
@@ -209,8 +210,9 @@ def create_report(session, user, client_id, category, severity, location, descri
 
 def list_reports(session, user, status=None, category=None, grid_code=None, area_code=None,
                  overdue=None, since=None, bbox=None, escalated=None, limit=100, offset=0,
-                 now=None):
-    """Reports the user may see, newest first, with the total count."""
+                 now=None, until=None):
+    """Reports the user may see, newest first, with the total count (``since`` and
+    ``until`` bound the time reported, both included)."""
     now = now or utcnow()
     where = scope_filters(session, user)
     if status:
@@ -229,6 +231,8 @@ def list_reports(session, user, status=None, category=None, grid_code=None, area
         where += [T.c.escalated_at.is_not(None), T.c.escalated_stage == T.c.status]
     if since:
         where.append(T.c.created_at >= since)
+    if until:
+        where.append(T.c.created_at <= until)
     if bbox:
         where.append(spatial.bbox_filter(session, T, bbox))
     total = session.scalar(select(func.count()).select_from(T).where(*where))
@@ -250,6 +254,12 @@ def report_tile(session, user, z, x, y, limit=5000):
     return tile_layer(session, T, z, x, y, [T.c.id, T.c.status, T.c.category, T.c.severity],
                       where=where, layer="hazards", limit=limit,
                       order_by=[T.c.created_at.desc(), T.c.id.desc()])
+
+
+def reports_extent(session, user):
+    """Where and when the reports the user may see lie: ``{"bbox", "interval"}`` (the
+    first and last time reported); Forbidden for roles that read no reports."""
+    return extent(session, T.c.geom, scope_filters(session, user), (T.c.created_at,))
 
 
 def _thumbs(session, report_ids):

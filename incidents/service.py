@@ -23,6 +23,7 @@ from emergency.events.service import publish
 from emergency.geo.models import Area
 from emergency.geo.service import areas_at, in_area
 from emergency.spatial import nearest as nn
+from emergency.spatial.extents import extent
 from incidents.models import ACTIVE_DISPATCH, Dispatch, Incident, IncidentEvent
 from incidents.reports import deadline
 from plans import service as plans_service
@@ -360,7 +361,7 @@ def get_incident(session, user, incident_id):
 
 def list_incidents(session, user, status=None, since=None, bbox=None, incident_type=None,
                    limit=100, offset=0, report_overdue=None,
-                   report_minutes=deadline.DEFAULT_MINUTES):
+                   report_minutes=deadline.DEFAULT_MINUTES, until=None):
     """Incidents, newest first, as (records, total); records carry GeoJSON text and whether
     the initial report is overdue (``report_overdue`` filters on it)."""
     check_read(user)
@@ -375,6 +376,8 @@ def list_incidents(session, user, status=None, since=None, bbox=None, incident_t
         where.append(t.c.status == status)
     if since:
         where.append(t.c.occurred_at >= since)
+    if until:
+        where.append(t.c.occurred_at <= until)
     if incident_type:
         where.append(t.c.incident_type == incident_type)
     if bbox:
@@ -395,6 +398,13 @@ def list_incidents(session, user, status=None, since=None, bbox=None, incident_t
             now)["report_overdue"]
         records.append(record)
     return records, total
+
+
+def incidents_extent(session, user):
+    """Where and when the incidents the user may see happened: ``{"bbox", "interval"}``."""
+    check_read(user)
+    t = Incident.__table__
+    return extent(session, t.c.location, in_district(session, user), (t.c.occurred_at,))
 
 
 def timeline(session, user, incident_id):

@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.audit import service as audit
 from emergency.db import get_or_404
 from emergency.errors import Conflict, Invalid
+from emergency.spatial.extents import extent
 from emergency.spatial.tiles import point_xy, points_in_bbox, tile_layer
 from emergency.vocabulary import TEAM_CATEGORIES
 from registry.models import TEAM_STATUSES, Organisation, RescueTeam, TeamEquipment, TeamMember
@@ -133,8 +134,9 @@ def get_team(session, user, team_id):
 
 
 def list_teams(session, user, category=None, status=None, org_id=None, bbox=None,
-               limit=100, offset=0):
-    """Teams the user may see (filters category, status, org, bbox), with the total."""
+               limit=100, offset=0, after_id=None):
+    """Teams the user may see (filters category, status, org, bbox), by id, with the total;
+    ``after_id`` starts the page after that team (a keyset page: no rows skipped)."""
     t, o = RescueTeam.__table__, Organisation.__table__
     where = _team_filters(session, user, category, status)
     if org_id:
@@ -142,10 +144,18 @@ def list_teams(session, user, category=None, status=None, org_id=None, bbox=None
     if bbox:
         where.append(spatial.bbox_filter(session, t, bbox, column="location"))
     total = session.scalar(select(func.count()).select_from(t).where(*where))
+    if after_id is not None:
+        where.append(t.c.id > after_id)
     rows = session.execute(select(*_team_columns(session)).join(o, o.c.id == t.c.org_id)
                            .where(*where).order_by(t.c.id).limit(limit).offset(offset)).all()
     equipment = _equipment_by_team(session, [r.id for r in rows])
     return [_team_dict(r, equipment[r.id]) for r in rows], total
+
+
+def teams_extent(session, user):
+    """The bounding box of the teams the user may see: ``{"bbox", "interval": None}``."""
+    t = RescueTeam.__table__
+    return extent(session, t.c.location, _team_filters(session, user))
 
 
 def _check_status_change(session, team, status):

@@ -6,18 +6,18 @@ import os
 import tempfile
 
 import shapely
-from sqlalchemy import Float, Numeric, and_, cast, func, select
+from sqlalchemy import Float, Numeric, and_, cast, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from emergency import spatial
-from emergency.errors import Conflict, Invalid
+from emergency.errors import Conflict, Invalid, NotFound
 from emergency.exports import append_row
 from emergency.geo.models import Area, Grid
 from emergency.spatial.tiles import tile_layer
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk import cellstore
 from risk.models import RiskCell
-from risk.service import area_and_descendants, get_assessment, in_chunks
+from risk.service import area_and_descendants, area_geometry, get_assessment, in_chunks
 
 LEVELS = (1, 2, 3, 4)
 PROPS = ("hazard", "exposure", "vulnerability", "capacity", "risk")
@@ -52,6 +52,19 @@ def _cell_columns(session, t):
 
 def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000, offset=0):
     """Cells of a done run as (features, total), highest risk first."""
+    records, total = cell_records(session, assessment_id, bbox, max_level, gap, limit, offset)
+    for record in records:
+        record["geometry"] = json.loads(record["geometry"])
+    return records, total
+
+
+def cell_records(session, assessment_id, bbox=None, max_level=None, gap=None, limit=1000,
+                 offset=0, order="risk", after=None):
+    """cells() with each geometry left as GeoJSON text (for callers that write the text out
+    as it is: parsing a thousand small polygons costs more than the query). ``order``:
+    "risk" (highest first) or "grid" (by row and column, which the run's unique index
+    serves, so deep pages of a large run need no sort of all its cells); with "grid",
+    ``after`` (row, col) starts the page after that cell (a keyset page: no rows skipped)."""
     run = _done(session, assessment_id)
     t = RiskCell.__table__
     where = [t.c.assessment_id == run.id]
@@ -61,12 +74,45 @@ def cells(session, assessment_id, bbox=None, max_level=None, gap=None, limit=100
         where.append(t.c.level <= max_level)
     if gap is not None:
         where.append(t.c.gap == gap)
-    total = session.scalar(select(func.count()).select_from(t).where(*where))
+    if len(where) == 1 and run.cell_count:
+        # Every cell of the run: the count its store recorded (a done run never changes),
+        # instead of counting hundreds of thousands of rows for each page.
+        total = run.cell_count
+    else:
+        total = session.scalar(select(func.count()).select_from(t).where(*where))
+    if after is not None and order == "grid":
+        where.append(tuple_(t.c.row, t.c.col) > tuple_(*(int(v) for v in after)))
+    ordering = (t.c.row, t.c.col) if order == "grid" else (t.c.level, t.c.risk.desc(), t.c.id)
     rows = session.execute(select(*_cell_columns(session, t)).where(*where)
-                           .order_by(t.c.level, t.c.risk.desc(), t.c.id)
-                           .limit(limit).offset(offset))
-    return [{"type": "Feature", "id": r.id, "geometry": json.loads(r.g),
+                           .order_by(*ordering).limit(limit).offset(offset))
+    return [{"type": "Feature", "id": r.id, "geometry": r.g,
              "properties": _cell_properties(r)} for r in rows], total
+
+
+def _cell_feature(r):
+    """A cell row as a GeoJSON Feature."""
+    return {"type": "Feature", "id": r.id, "geometry": json.loads(r.g),
+            "properties": _cell_properties(r)}
+
+
+def cell(session, assessment_id, cell_id):
+    """One cell of a done run as a Feature, or NotFound."""
+    run = _done(session, assessment_id)
+    t = RiskCell.__table__
+    row = session.execute(select(*_cell_columns(session, t))
+                          .where(t.c.assessment_id == run.id, t.c.id == cell_id)).first()
+    if row is None:
+        raise NotFound(f"no cell {cell_id} in assessment {assessment_id}")
+    return _cell_feature(row)
+
+
+def run_extent(session, assessment_id):
+    """The bounding box of a done run's cells (its area's, which they cover and are
+    clipped to): ``{"bbox", "interval": None}``."""
+    run = _done(session, assessment_id)
+    geom = area_geometry(session, run.area_code)
+    return {"bbox": [float(v) for v in geom.bounds] if geom is not None else None,
+            "interval": None}
 
 
 def cell_view(session, assessment_id):

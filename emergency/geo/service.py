@@ -11,6 +11,7 @@ from emergency import spatial
 from emergency.auth.models import User, UserGrid
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo.models import AREA_LEVELS, Area, Grid
+from emergency.spatial.extents import extent
 from emergency.spatial.tiles import tile_layer
 
 CODE_RE = re.compile(r"^[0-9]{2,12}$")
@@ -132,6 +133,11 @@ def area_tile(session, level, z, x, y, simplify=None):
                       where=[t.c.level == level], layer="areas", simplify=simplify)
 
 
+def areas_extent(session):
+    """The bounding box of every area: ``{"bbox", "interval": None}``."""
+    return extent(session, Area.__table__.c.geom)
+
+
 def district_outlines(session, limit=1000):
     """The districts as a GeoJSON FeatureCollection (id = code; code and name), for maps."""
     records, _total = list_areas(session, level="district", limit=limit)
@@ -250,6 +256,11 @@ def list_grids(session, area_code=None, bbox=None, codes=None, limit=100, offset
     rows = session.execute(select(*_grid_columns(session)).where(*where)
                            .order_by(t.c.code).limit(limit).offset(offset)).all()
     return _grid_dicts(session, rows), total
+
+
+def grids_extent(session):
+    """The bounding box of every grid: ``{"bbox", "interval": None}``."""
+    return extent(session, Grid.__table__.c.geom)
 
 
 def _grid_at_statement(bind):
