@@ -335,8 +335,10 @@ EMERGENCY = str(Path(sys.executable).with_name("emergency"))
 
 def cli_env(url, tmp_path):
     """Environment of a CLI or server subprocess on that database."""
+    # JOB_RUNNER=external: a served app starts no worker of its own unless a test asks.
     return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "subprocess-test",
-            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "JOB_RUNNER": "external"}
 
 
 def free_port():
