@@ -7,8 +7,9 @@ from tests.risk.risk_factories import collection, rect, upload
 AREA = "880000"
 
 
-def planner(app, username, role="planner", area=True):
-    """A user of ``role`` on the committed database (and the test city), as bearer headers."""
+def planner(app, username, role="planner", area=True, size=(3000, 2000)):
+    """A user of ``role`` on the committed database (and the test city of ``size`` metres),
+    as bearer headers."""
     from emergency.auth import service as auth
     from emergency.db import new_session
     from emergency.geo import service as geo
@@ -16,7 +17,7 @@ def planner(app, username, role="planner", area=True):
     with app.app_context():
         session = new_session()
         if area:
-            geo.create_area(session, AREA, "测试风险市", "city", rect(0, 0, 3000, 2000))
+            geo.create_area(session, AREA, "测试风险市", "city", rect(0, 0, *size))
         auth.create_user(session, username, role, "correct horse battery")
         token = auth.create_token(session, username, 1)
         session.commit()
