@@ -1,6 +1,7 @@
 """Jobs through the real queue (procrastinate on PostGIS, its in-memory queue on SpatiaLite):
 a risk run queued by a request and run by a worker, cancel, retries, the periodic tasks."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -27,8 +28,16 @@ def broken(job):
     raise ValueError("no such thing")
 
 
+def endless(job):
+    """Reports progress until its owner cancels it."""
+    for step in range(6000):
+        job.progress(step / 6000)
+        time.sleep(0.02)
+
+
 kinds.install([kinds.JobKind("test.flaky", flaky, "flaky", attempts=3, retry_wait_seconds=0),
-               kinds.JobKind("test.broken", broken, "broken", attempts=3)])
+               kinds.JobKind("test.broken", broken, "broken", attempts=3),
+               kinds.JobKind("test.endless", endless, "endless")])
 
 
 @pytest.fixture
@@ -87,6 +96,7 @@ def test_queue_runs_cancels_retries_and_schedules(live):
     with app.app_context(), unit_of_work("test") as session:
         flaky_id = jobs.submit(session, "test.flaky", "planner-q").id
         broken_id = jobs.submit(session, "test.broken", "planner-q").id
+        endless_id = jobs.submit(session, "test.endless", "planner-q").id
     worker = run_in_thread(app, concurrency=2)
     try:
         run = start(client, headers, AREA, 500, [{"layer_id": layer_id}]).get_json()
@@ -105,6 +115,15 @@ def test_queue_runs_cancels_retries_and_schedules(live):
         broken_end = until(lambda: _ended(app, broken_id))
         assert (broken_end["status"], broken_end["attempts"]) == ("failed", 1), broken_end
         assert "ValueError: no such thing" in broken_end["error"]
+
+        # A running job stops at its next progress report once its owner cancels it.
+        assert until(lambda: _record(app, endless_id)["progress"])
+        stopping = client.post(f"/api/v1/jobs/{endless_id}/cancel", headers=headers)
+        assert stopping.status_code == 200
+        assert (stopping.get_json()["status"], stopping.get_json()["cancel_requested"]) == (
+            "running", True)
+        stopped = until(lambda: _ended(app, endless_id))
+        assert stopped["status"] == "cancelled" and stopped["progress"] < 1, stopped
 
         # The periodic tasks run through the queue (here queued now, not at their minute).
         from emergency.events.models import LiveEvent
