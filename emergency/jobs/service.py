@@ -120,6 +120,20 @@ def report(session, record_id, fraction=None, note=None):
     return record
 
 
+def _due_filter(kinds, lease_seconds, now):
+    """Queued records never put on the queue, or put there more than a lease ago."""
+    return (JobRecord.status == "queued", JobRecord.kind.in_(list(kinds)),
+            or_(JobRecord.deferred_at.is_(None),
+                JobRecord.deferred_at < now - timedelta(seconds=lease_seconds)))
+
+
+def any_due(session, kinds, lease_seconds):
+    """True when some queued record waits to be put on the queue (a cheap read, so that an
+    idle worker never takes SpatiaLite's write lock to find nothing)."""
+    return session.scalar(select(JobRecord.id).where(
+        *_due_filter(kinds, lease_seconds, utcnow())).limit(1)) is not None
+
+
 def due_for_queue(session, kinds, lease_seconds, limit=50):
     """Queued records a worker should put on the queue now: never put there, or put there
     more than a lease ago and still not started (the queue lost them). Marks them put there
@@ -127,9 +141,7 @@ def due_for_queue(session, kinds, lease_seconds, limit=50):
     now = utcnow()
     rows = session.execute(
         select(JobRecord.id, JobRecord.kind)
-        .where(JobRecord.status == "queued", JobRecord.kind.in_(list(kinds)),
-               or_(JobRecord.deferred_at.is_(None),
-                   JobRecord.deferred_at < now - timedelta(seconds=lease_seconds)))
+        .where(*_due_filter(kinds, lease_seconds, now))
         .order_by(JobRecord.id).limit(limit)
         .with_for_update(skip_locked=True)).all()
     if rows:

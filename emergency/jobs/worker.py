@@ -232,7 +232,14 @@ class Worker:
             self._lock_file = None
 
     def _due(self):
-        """Claim the queued records to put on the queue (one short transaction)."""
+        """Claim the queued records to put on the queue (one short transaction, only when a
+        lock-free read found some)."""
+        reader = Session(bind=spatial.for_reading(self.engine))
+        try:
+            if not service.any_due(reader, kinds.KINDS, self.lease):
+                return []
+        finally:
+            reader.close()
         with self.flask_app.app_context(), unit_of_work("worker") as session:
             return service.due_for_queue(session, kinds.KINDS, self.lease)
 
