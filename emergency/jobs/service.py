@@ -104,6 +104,14 @@ def claim(session, record_id, queue_job_id):
     return session.get(JobRecord, record_id, populate_existing=True)
 
 
+def settle_cancelled(session, record_id):
+    """End a job still marked active whose owner cancelled it while it waited for a retry."""
+    record = session.get(JobRecord, record_id, with_for_update=True)
+    if record is not None and record.status in ACTIVE and record.cancel_requested:
+        end(session, record, "cancelled", "cancelled before its next attempt")
+        kinds.ended(session, record)
+
+
 def report(session, record_id, fraction=None, note=None):
     """Write a running job's progress (and a note such as a retry's reason); raises
     Cancelled when its owner asked to cancel it."""
@@ -114,6 +122,8 @@ def report(session, record_id, fraction=None, note=None):
         record.progress = float(min(max(fraction, 0.0), 1.0))
     if note is not None:
         record.error = str(note)[:2000]
+        session.flush()
+        return record  # a note on a failed attempt: the retry settles a cancel
     session.flush()
     if record.cancel_requested:
         raise Cancelled(f"job {record_id} was cancelled")

@@ -82,6 +82,8 @@ def execute(flask_app, kind, record_id, queue_job_id, attempts_before):
                 record = service.claim(session, record_id, queue_job_id)
                 if record is not None:
                     handle = JobHandle(engine, record)
+                else:
+                    service.settle_cancelled(session, record_id)
             if handle is None:
                 log.info("job %s: nothing to do (ended, cancelled or taken)", record_id)
                 return
