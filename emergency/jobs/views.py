@@ -8,7 +8,7 @@ from flask_babel import lazy_pgettext
 
 from emergency import listing as paging
 from emergency.auth.permissions import actor, allow
-from emergency.auth.roles import ADMIN, EVERYONE
+from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import DomainError
 from emergency.i18n import translate_message
@@ -19,7 +19,8 @@ from emergency.vocabulary import local_minute
 bp = Blueprint("jobs_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/jobs/static")
 
-NAV = [("jobs_pages.index", _l("Background jobs"), EVERYONE)]
+# In the menu of the roles that start jobs today (risk runs); the page answers everyone.
+NAV = [("jobs_pages.index", _l("Background jobs"), {ADMIN, PLANNER})]
 
 STATUS_LABELS = {"queued": lazy_pgettext("job status", "Queued"),
                  "running": lazy_pgettext("job status", "Running"),
