@@ -11,7 +11,9 @@ from emergency import api, cli, config, csp, db, errors, i18n, idempotency, json
 from emergency.audit import service as audit
 from emergency.auth import web as auth_web
 from emergency.db import finish_request
+from emergency.domains import declared_jobs
 from emergency.errors import error_response
+from emergency.jobs import kinds as jobs_kinds
 
 
 def create_app(test_config=None):
@@ -35,6 +37,7 @@ def create_app(test_config=None):
     web.init_app(app)
     auth_web.init_app(app)
     audit.install()
+    jobs_kinds.install(declared_jobs())
     cli.register(app)
     app.before_request(idempotency.replay)
     csp.init_app(app)  # the per-request script nonce in templates

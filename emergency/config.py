@@ -93,10 +93,21 @@ SETTINGS = [
     Setting("REQUIRE_INSURED_DISPATCH", False, "Refuse (instead of warn) dispatching a team "
             "with uninsured members.", bool),
     Setting("RISK_RUN_INLINE", False, "Run risk assessments inside the request that starts "
-            "them instead of a background thread (tests, tiny installations).", bool),
+            "them instead of queueing a job for a worker (tests that share one session).", bool),
     Setting("RISK_RUN_MAX_SECONDS", 3600, "A run still queued or running this long after it "
             "was queued is taken as interrupted (its process died) and marked failed when the "
             "next run starts.", int),
+    Setting("JOB_LEASE_SECONDS", 60, "A job whose worker has sent no heartbeat for this long "
+            "(it died: SIGKILL, a lost host) is put back on the queue for another worker; "
+            "workers beat every quarter of it.", int),
+    Setting("JOB_CONCURRENCY", 2, "Jobs one worker runs at once when `emergency worker` is "
+            "not given --concurrency (this also bounds concurrent risk runs per worker).", int),
+    Setting("JOB_POLL_SECONDS", 1.0, "How often a worker looks for newly queued job "
+            "records to put on the queue.", float),
+    Setting("JOB_RUNNER", "serve", "serve: `emergency serve` starts a worker of its own "
+            "beside the web workers; external: it does not, run `emergency worker` "
+            "(required for several app hosts on one SpatiaLite file; recommended on "
+            "PostGIS with separate worker hosts).", str),
     Setting("RISK_MAX_ACTIVE_RUNS", 2, "Risk assessments queued or running at once (all "
             "processes); one more is refused with 429 until one finishes.", int),
     Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
@@ -256,12 +267,15 @@ def validate(app):
             app.instance_path, "data_key", lambda: Fernet.generate_key().decode())
     if not cfg["UPLOAD_FOLDER"]:
         cfg["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    if cfg["JOB_RUNNER"] not in {"serve", "external"}:
+        raise ConfigError("JOB_RUNNER must be serve or external")
     if cfg["BABEL_DEFAULT_LOCALE"] not in {"zh", "en"}:
         raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
     cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
                  "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
                  "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS",
-                 "INCIDENT_REPORT_MINUTES", "PLAN_FILING_DAYS"):
+                 "INCIDENT_REPORT_MINUTES", "PLAN_FILING_DAYS", "JOB_LEASE_SECONDS",
+                 "JOB_CONCURRENCY", "JOB_POLL_SECONDS"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")

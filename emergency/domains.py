@@ -15,6 +15,7 @@ import alerts.cli
 import alerts.demo
 import alerts.models
 import alerts.public
+import alerts.tasks
 import alerts.views
 import hazards.api
 import hazards.cli
@@ -24,6 +25,7 @@ import hazards.disasters.demo
 import hazards.disasters.models
 import hazards.disasters.views
 import hazards.models
+import hazards.tasks
 import hazards.views
 import incidents.api
 import incidents.claims.views
@@ -60,6 +62,7 @@ import registry.views
 import risk.api
 import risk.cli
 import risk.demo
+import risk.jobs
 import risk.models
 import risk.views
 from emergency import idempotency
@@ -73,10 +76,15 @@ from emergency.auth import models as auth_models
 from emergency.auth import views as auth_views
 from emergency.events import api as events_api
 from emergency.events import models as events_models
+from emergency.events import tasks as events_tasks
 from emergency.geo import api as geo_api
 from emergency.geo import cli as geo_cli
 from emergency.geo import demo as geo_demo
 from emergency.geo import models as geo_models
+from emergency.jobs import api as jobs_api
+from emergency.jobs import cli as jobs_cli
+from emergency.jobs import models as jobs_models
+from emergency.jobs import views as jobs_views
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class Domain:
     views: tuple[ModuleType, ...] = ()  # each defines ``bp`` and optionally ``NAV``
     commands: tuple = ()  # click command groups
     demo: tuple = ()  # demo steps: step(session) -> lines to print
+    jobs: tuple = ()  # background work: emergency.jobs.kinds.JobKind and Periodic
 
 
 DOMAINS = (
@@ -96,7 +105,10 @@ DOMAINS = (
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
            demo=(geo_demo.load_areas,)),
     Domain("audit", models=(audit_models,), api=audit_api, views=(audit_views,)),
-    Domain("events", models=(events_models,), api=events_api),
+    Domain("events", models=(events_models,), api=events_api, jobs=events_tasks.JOBS),
+    # Background jobs: the records their owners follow, the worker command, the jobs page.
+    Domain("jobs", models=(jobs_models,), api=jobs_api, views=(jobs_views,),
+           commands=(jobs_cli.worker,)),
     Domain("auth", models=(auth_models,), api=auth_api, views=(auth_views,),
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
     Domain("registry", models=(registry.models,), api=registry.api,
@@ -108,7 +120,7 @@ DOMAINS = (
     Domain("training", models=(plans.training.models,), api=plans.training.api,
            views=(plans.training.views,), demo=(plans.training.demo.load_training,)),
     Domain("hazards", models=(hazards.models,), api=hazards.api, views=(hazards.views,),
-           commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,)),
+           commands=(hazards.cli.cli,), demo=(hazards.demo.load_hazards,), jobs=hazards.tasks.JOBS),
     # Direct disaster reports (灾情直报): a sub-package of hazards with a blueprint of its own.
     Domain("disasters", models=(hazards.disasters.models,), api=hazards.disasters.api,
            views=(hazards.disasters.views,), demo=(hazards.disasters.demo.load_disasters,)),
@@ -121,18 +133,23 @@ DOMAINS = (
     Domain("measures", models=(incidents.measures.models,), api=incidents.measures.api,
            views=(incidents.measures.views,), demo=(incidents.demo.load_measures,)),
     Domain("alerts", models=(alerts.models,), api=alerts.api, views=(alerts.views,),
-           commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,)),
+           commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,), jobs=alerts.tasks.JOBS),
     # Prices in emergencies (价格异常预警): observations, anomaly alerts, complaints.
     Domain("prices", models=(prices.models,), api=prices.api, views=(prices.views,),
            demo=(prices.demo.load_prices,)),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),
-           commands=(risk.cli.cli,), demo=(risk.demo.load_risk,)),
+           commands=(risk.cli.cli,), demo=(risk.demo.load_risk,), jobs=risk.jobs.JOBS),
     Domain("maps", api=maps.api, views=(maps.views,)),
     # OGC API – Features at /ogc for GIS clients (QGIS, GDAL, ArcGIS Pro).
     Domain("ogc", views=(maps.ogc.views,)),
 )
+
+
+def declared_jobs():
+    """Every domain's kinds of job and periodic tasks."""
+    return [item for domain in DOMAINS for item in domain.jobs]
 
 
 def demo_steps():

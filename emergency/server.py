@@ -1,7 +1,11 @@
 """Production serving with gunicorn."""
 
+import ctypes
 import gc
 import logging
+import signal
+import subprocess
+import sys
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -115,6 +119,42 @@ def stream_slots():
     return app.config["EVENTS_MAX_STREAMS_PER_WORKER"]
 
 
+def _configured(name):
+    """A setting as the workers will read it (defaults, instance file, environment)."""
+    app = Flask("emergency", instance_relative_config=True)
+    config.load(app)
+    return app.config[name]
+
+
+def _die_with_parent():
+    """In the child: end it with SIGTERM when its parent dies (Linux), even by SIGKILL."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:  # not Linux: the parent's finally still stops it
+        pass
+
+
+def start_job_worker():
+    """``emergency worker`` as a child process of ``emergency serve`` (JOB_RUNNER=serve), or
+    None (JOB_RUNNER=external). A child, not a thread of the gunicorn master, which forks."""
+    if _configured("JOB_RUNNER") != "serve":
+        return None
+    return subprocess.Popen([sys.executable, "-c", "from emergency.cli import main; main()",
+                             "worker"], preexec_fn=_die_with_parent)  # noqa: PLW1509
+
+
+def stop_job_worker(child, timeout=30):
+    """Stop the child worker: it finishes its running jobs' current step, or is killed."""
+    if child is None or child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def run(host, port, workers=2, threads=4, worker_class="gthread"):
     """Serve until interrupted.
 
@@ -135,8 +175,12 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
         threads += stream_slots()
     else:
         app_config = {"EVENTS_MAX_STREAMS_PER_WORKER": 0}
-    _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-             "worker_class": worker_class, "timeout": 120, "accesslog": "-",
-             "graceful_timeout": 20, "preload_app": True, "post_fork": _post_fork,
-             "post_worker_init": _post_worker_init},
-            app_config).run()
+    child = start_job_worker()
+    try:
+        _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                 "worker_class": worker_class, "timeout": 120, "accesslog": "-",
+                 "graceful_timeout": 20, "preload_app": True, "post_fork": _post_fork,
+                 "post_worker_init": _post_worker_init},
+                app_config).run()
+    finally:
+        stop_job_worker(child)

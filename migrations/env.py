@@ -12,9 +12,10 @@ target_metadata = metadata()
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Ignore SpatiaLite's and PostGIS's own tables and the spatial index bookkeeping."""
-    if type_ == "table" and (name in SYSTEM_TABLES or name.startswith(("idx_", "virts_",
-                                                                        "vwgdb", "sql_"))):
+    """Ignore SpatiaLite's and PostGIS's own tables, the spatial index bookkeeping and the
+    job queue's tables (procrastinate's schema, applied whole by 0017_jobs)."""
+    if type_ == "table" and (name in SYSTEM_TABLES or name.startswith((
+            "idx_", "virts_", "vwgdb", "sql_", "procrastinate_"))):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

@@ -1,35 +1,34 @@
-"""Running assessments off the request thread, with progress written as the run goes.
+"""Risk runs as background jobs: the request queues a job record, a worker runs it.
 
-The worker never holds a database write lock while it computes: it reads the inputs in one
-short read-only session, computes in memory, writes progress in tiny transactions and
-stores every cell in one final transaction. ``RISK_RUN_INLINE`` runs it in the request
-instead (tests, which share one session, and tiny installations).
+The run never holds a database write lock while it computes: it reads the inputs in one
+short read-only transaction, computes in memory, writes progress in tiny transactions (the
+job record's and the assessment's together, which is also where a cancel is noticed) and
+stores every cell in one final transaction, so a run retried after its worker died stores its
+result once. ``RISK_RUN_INLINE`` runs it in the request instead (tests that share one
+session, tiny installations): no job, no worker.
 """
 
 import logging
-import threading
 
-from sqlalchemy.orm import Session
+from flask_babel import lazy_gettext as _l
 
-from emergency import spatial
+from emergency.errors import Conflict
+from emergency.jobs import service as jobs
+from emergency.jobs.kinds import JobKind
 from risk import service
 
 log = logging.getLogger(__name__)
 PROGRESS_STEP = 0.05
+KIND = "risk.run_assessment"
 
 
 def start(app, session, assessment_id, actor=""):
-    """Start a queued run: inline in ``session`` or in a background thread."""
+    """Queue a run (a job record the workers pick up), or run it inline in ``session``."""
     service.fail_interrupted(session, app.config["RISK_RUN_MAX_SECONDS"])
     if app.config.get("RISK_RUN_INLINE"):
         run_inline(session, assessment_id)
         return None
-    # The worker reads the run in its own connection: it must be committed first.
-    session.commit()
-    thread = threading.Thread(target=_worker, args=(app, assessment_id, actor),
-                              name=f"risk-run-{assessment_id}", daemon=True)
-    thread.start()
-    return thread
+    return jobs.submit(session, KIND, actor, subject_id=assessment_id)
 
 
 def run_inline(session, assessment_id, progress=None):
@@ -47,46 +46,37 @@ def _reason(exc):
     return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
 
 
-def _short(engine, actor, work, readonly=False):
-    """Run ``work(session)`` in its own short transaction and commit it."""
-    bind = spatial.for_reading(engine) if readonly else engine
-    session = Session(bind=bind)
-    session.info["actor"] = actor or "risk-worker"
+def run_job(job):
+    """The queued run: state, read, compute, store, each in its own transaction."""
+    aid = job.subject_id
+    status = job.short(lambda s: service.get_assessment(s, aid).status, readonly=True)
+    if status not in ("queued", "running"):
+        return  # ended already (a run that stored its cells, or one failed as interrupted)
+    job.short(lambda s: service.set_state(s, aid, "running", 0.0))
+    inputs = job.short(lambda s: service.load_inputs(s, aid), readonly=True)
+    last = [0.0]
+
+    def progress(fraction):
+        if fraction - last[0] >= PROGRESS_STEP and fraction < 1.0:
+            last[0] = fraction
+            job.progress(0.95 * fraction,
+                         lambda s: service.set_state(s, aid, progress=0.95 * fraction))
+
+    grid, result, area_codes, grid_codes = service.compute(inputs, progress)
     try:
-        result = work(session)
-        if readonly:
-            session.rollback()
-        else:
-            session.commit()
-        return result
-    finally:
-        session.close()
+        job.short(lambda s: service.store_result(
+            s, aid, grid, result, area_codes, grid_codes, len(inputs.teams)))
+    except Conflict:
+        log.info("assessment %s was stored by an earlier run of its job", aid)
 
 
-def _worker(app, assessment_id, actor):
-    """The background run: state, read, compute, store, each in its own transaction."""
-    with app.app_context():
-        engine = app.extensions["emergency.db"]["engine"]
-        try:
-            _short(engine, actor, lambda s: service.set_state(s, assessment_id, "running", 0.0))
-            inputs = _short(engine, actor, lambda s: service.load_inputs(s, assessment_id),
-                            readonly=True)
-            last = [0.0]
+def ended(session, record):
+    """A run whose job failed or was cancelled ends as a failed assessment with the reason."""
+    run = service.get_assessment(session, record.subject_id)
+    if run.status in ("queued", "running"):
+        service.set_state(session, run.id, status="failed",
+                          error=record.error or record.status)
 
-            def progress(fraction):
-                if fraction - last[0] >= PROGRESS_STEP and fraction < 1.0:
-                    last[0] = fraction
-                    _short(engine, actor, lambda s: service.set_state(
-                        s, assessment_id, progress=0.95 * fraction))
 
-            grid, result, area_codes, grid_codes = service.compute(inputs, progress)
-            _short(engine, actor, lambda s: service.store_result(
-                s, assessment_id, grid, result, area_codes, grid_codes, len(inputs.teams)))
-        except Exception as exc:  # the run must end as "failed", never stay "running"
-            log.exception("risk assessment %s failed", assessment_id)
-            reason = _reason(exc)
-            try:
-                _short(engine, actor, lambda s: service.set_state(
-                    s, assessment_id, status="failed", error=reason))
-            except Exception:  # the database itself is gone; the log has the reason
-                log.exception("could not record the failure of assessment %s", assessment_id)
+JOBS = (JobKind(KIND, run_job, _l("Risk assessment"), on_end=ended,
+                link=("risk_pages.risk_map", "assessment_id")),)

@@ -335,8 +335,10 @@ EMERGENCY = str(Path(sys.executable).with_name("emergency"))
 
 def cli_env(url, tmp_path):
     """Environment of a CLI or server subprocess on that database."""
+    # JOB_RUNNER=external: a served app starts no worker of its own unless a test asks.
     return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "subprocess-test",
-            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+            "EMERGENCY_DATA_KEY": DATA_KEY, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "JOB_RUNNER": "external"}
 
 
 def free_port():
@@ -346,12 +348,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve(url, tmp_path, port, *options):
-    """Start `emergency serve` (in its own process group) and wait until it answers."""
+def serve(url, tmp_path, port, *options, env=None):
+    """Start `emergency serve` (in its own process group, with ``env`` added to the
+    environment) and wait until it answers."""
     import requests
 
     proc = subprocess.Popen([EMERGENCY, "serve", "--port", str(port), *options],
-                            env=cli_env(url, tmp_path), stdout=subprocess.DEVNULL,
+                            env={**cli_env(url, tmp_path), **(env or {})},
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

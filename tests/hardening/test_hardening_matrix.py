@@ -115,6 +115,9 @@ MATRIX = {
     "GET /api/v1/registry/expiring": BUREAU | {ORG},
     "POST /api/v1/registry/person-lookup": BUREAU,
     "POST /api/v1/trainings": {ADMIN, ORG}, "GET /api/v1/trainings": BUREAU | {ORG},
+    # background jobs: everyone signed in, each their own (administrators everyone's)
+    "GET /api/v1/jobs": ALL, "GET /api/v1/jobs/{job_id}": ALL,
+    "POST /api/v1/jobs/{job_id}/cancel": ALL,
     # layers, risk assessments: read everyone, write admin, planner
     "POST /api/v1/layers": {ADMIN, PLANNER}, "GET /api/v1/layers": ALL,
     "GET /api/v1/layers/{layer_id}": ALL, "GET /api/v1/layers/{layer_id}/features": ALL,

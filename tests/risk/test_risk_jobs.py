@@ -1,20 +1,23 @@
-"""A run started over HTTP without RISK_RUN_INLINE finishes in a background thread."""
+"""A run started over HTTP without RISK_RUN_INLINE is queued and finished by a worker."""
 
 import time
 
 import pytest
 
 from emergency import create_app
+from emergency.jobs.worker import run_in_thread, stop_thread
 from tests.conftest import app_config, drop_database, make_database
 from tests.risk.risk_factories import collection, rect, start, upload
 
 
 @pytest.fixture
 def live(backend, tmp_path):
-    """An app on its own committed database (threads need their own connections)."""
+    """An app on its own committed database with a worker (in a thread of this process)."""
     url, engine = make_database(backend, tmp_path, "riskjob")
-    app = create_app(app_config(url, tmp_path))
+    app = create_app(app_config(url, tmp_path, JOB_POLL_SECONDS=0.2))
+    worker = run_in_thread(app)
     yield app
+    stop_thread(worker)
     app.extensions["emergency.db"]["engine"].dispose()
     engine.dispose()
     drop_database(url)
