@@ -64,7 +64,7 @@ class ReadyOut(Schema):
 @public
 @core.response(200, ReadyOut)
 @core.alt_response(503, schema=ErrorSchema, description="not ready: database unreachable or "
-                   "not migrated to this code's head; `details.reason` says which")
+                   "not migrated to this code's head; `details.database` says which")
 def ready():
     """Readiness for a proxy or orchestrator: the database answers and its schema is at the
     head of this code's migrations (a host running newer code than the schema, or older,
@@ -74,7 +74,7 @@ def ready():
         session.execute(text("SELECT 1"))
     except Exception:  # any driver error means the database is not reachable right now
         return errors.error_response(503, "not_ready", "database unavailable",
-                                     {"reason": ["database_unavailable"]})
+                                     {"database": ["database_unavailable"]})
     try:
         with session.begin_nested():
             current = set(session.execute(
@@ -84,9 +84,9 @@ def ready():
     state = migrate.schema_state(current)
     if state != "at_head":
         return errors.error_response(
-            503, "not_ready", "database schema is not at this code's migration head",
-            {"reason": [state], "database_revision": sorted(current),
-             "code_revision": sorted(migrate.code_heads())})
+            503, "not_ready", f"database schema at {', '.join(sorted(current)) or 'nothing'}, "
+            f"this code's migrations at {', '.join(sorted(migrate.code_heads()))}",
+            {"database": [state]})
     return jsonify({"status": "ready", "database": spatial.backend_name(session),
                     "revision": sorted(current), "replica": db.replica_state()})
 

@@ -58,6 +58,7 @@ def test_folder_store(tmp_path):
 def two_hosts(backend, tmp_path):
     """Two apps ("hosts") on one committed scratch database, each with its own instance and
     upload folder, and a grid staff token: (host_a, host_b, headers)."""
+    (tmp_path / "a").mkdir()
     with committed_app(backend, tmp_path / "a", "hosts") as host_a:
         url = host_a.config["DATABASE_URL"]
         host_b = create_app(app_config(url, tmp_path / "b"))
@@ -139,14 +140,14 @@ def test_not_ready_until_the_schema_is_at_head(tmp_path, revision, reason):
             conn.execute(text("INSERT INTO alembic_version VALUES (:r)"), {"r": revision})
     response = app.test_client().get("/api/v1/health/ready")
     assert response.status_code == 503
-    assert error_of(response)["details"]["reason"] == [reason]
+    assert error_of(response)["details"]["database"] == [reason]
 
 
 def test_not_ready_when_the_database_is_unreachable(tmp_path):
     url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none?connect_timeout=2"
     response = create_app(app_config(url, tmp_path)).test_client().get("/api/v1/health/ready")
     assert response.status_code == 503
-    assert error_of(response)["details"]["reason"] == ["database_unavailable"]
+    assert error_of(response)["details"]["database"] == ["database_unavailable"]
 
 
 @pytest.fixture
