@@ -75,7 +75,15 @@ def sh(*args, ns=None, user=None, check=True, **kwargs):
         cmd = ["runuser", "-u", user, "--", *cmd]
     if ns:
         cmd = ["ip", "netns", "exec", f"em-{ns}", *cmd]
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, **kwargs)
+    if check and done.returncode != 0:
+        log = ""
+        if "pg_ctl" in cmd[-1] or any("pg_ctl" in c for c in cmd):
+            logs = [c for c in cmd if c.endswith("server.log")]
+            log = Path(logs[0]).read_text()[-2000:] if logs and Path(logs[0]).exists() else ""
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}"
+                         f"{done.stderr}{log}")
+    return done
 
 
 # ---- the machine: network, PostgreSQL, nginx, app hosts --------------------------------------
@@ -105,9 +113,13 @@ def teardown_network():
 
 
 def _pg_start(name, data):
-    """Start a cluster in its namespace, listening on its own address only."""
-    sh(PG_BIN / "pg_ctl", "-D", data, "-l", data / "server.log", "-w", "-t", "120", "-o",
-       f"-p {PG_PORT} -k {data} -c listen_addresses={ip(name)}", "start", ns=name,
+    """Start a cluster in its namespace, listening on its own address only (its socket and
+    log outside the data folder, which pg_basebackup copies)."""
+    sockets = WORK / f"sock-{name}"
+    sockets.mkdir(exist_ok=True)
+    shutil.chown(sockets, "postgres", "postgres")
+    sh(PG_BIN / "pg_ctl", "-D", data, "-l", WORK / f"pg-{name}.server.log", "-w", "-t", "120",
+       "-o", f"-p {PG_PORT} -k {sockets} -c listen_addresses={ip(name)}", "start", ns=name,
        user="postgres")
 
 
@@ -296,8 +308,8 @@ class Hosts:
         self.procs.clear()
 
     def cpu(self):
-        """CPU seconds used so far by every running host (master and workers)."""
-        return sum(server_cpu(p.pid) for p in self.procs.values())
+        """{host: CPU seconds used so far (master and workers)} of the running hosts."""
+        return {name: server_cpu(p.pid) for name, p in self.procs.items()}
 
 
 def start_workers(urls):
@@ -511,7 +523,9 @@ def measured_run(label, hosts, tokens, seconds, rate, prefix, cores, during=None
     """One load run with its CPU accounting; returns (result, reports/s, p99)."""
     cpu0, busy0 = hosts.cpu(), machine_busy()
     result = load(tokens, seconds, rate, prefix, during)
-    cpu_hosts, busy = hosts.cpu() - cpu0, machine_busy() - busy0
+    # Hosts that ran throughout (a killed host's counters go with it).
+    cpu1, busy = hosts.cpu(), machine_busy() - busy0
+    cpu_hosts = sum(cpu1[h] - cpu0[h] for h in cpu1 if h in cpu0)
     rate_done, p99 = summarise(label, result, max(cpu_hosts, 0.0), busy, cores)
     return result, rate_done, p99
 
@@ -530,6 +544,9 @@ def check_exactly_once(url, result, prefix):
 
 # ---- through any host --------------------------------------------------------------------
 
+WHOAMI = 'id="whoami"'
+
+
 def session_across_hosts():
     """Sign in on host 1, use the cookie on host 3, sign out on host 3, refused on host 1."""
     import requests
@@ -540,17 +557,25 @@ def session_across_hosts():
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     signed = browser.post(f"{one}/login", data={"username": "bench-admin", "password": PASSWORD,
                                                 "csrf_token": csrf}, allow_redirects=False)
-    home = browser.get(f"{three}/", allow_redirects=False)
+    # A cookie jar keeps cookies per host name; behind the proxy the browser sees one name,
+    # here the same cookies are handed to the other host by hand.
+    jar = browser.cookies.get_dict()
+    home = requests.get(f"{three}/", cookies=jar, allow_redirects=False)
     works = signed.status_code in (302, 303) and home.status_code == 200 and \
-        'id="whoami"' in home.text
+        WHOAMI in home.text
+    if not works:
+        return False, (f"sign-in on host 1: {signed.status_code}; page on host 3: "
+                       f"{home.status_code}, signed in: {WHOAMI in home.text}")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
-    browser.post(f"{three}/logout", data={"csrf_token": csrf}, allow_redirects=False)
+    jar.update(home.cookies.get_dict())  # the page may renew the cookie (its CSRF secret)
+    out = requests.post(f"{three}/logout", data={"csrf_token": csrf}, cookies=jar,
+                        allow_redirects=False)
     # The old cookie, replayed on host 1 after the sign-out on host 3, must no longer work.
-    replay = requests.get(f"{one}/", cookies=signed.cookies, allow_redirects=False)
-    ended = 'id="whoami"' not in replay.text
-    return works and ended, (f"signed in on host 1, page on host 3: {home.status_code}; "
-                             f"after sign-out on host 3 the cookie on host 1 "
-                             f"{'is refused' if ended else 'STILL WORKS'}")
+    replay = requests.get(f"{one}/", cookies=jar, allow_redirects=False)
+    ended = WHOAMI not in replay.text
+    return ended, (f"signed in on host 1, page on host 3: {home.status_code} signed in; "
+                   f"sign-out on host 3: {out.status_code}; the same cookie on host 1 then "
+                   f"{'is refused' if ended else 'STILL WORKS'} ({replay.status_code})")
 
 
 def photo_across_hosts(token):
