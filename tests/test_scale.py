@@ -223,3 +223,64 @@ def test_read_url_needs_postgresql(tmp_path):
     with pytest.raises(ConfigError, match="DATABASE_READ_URL"):
         create_app(app_config(f"sqlite:///{tmp_path}/x.sqlite", tmp_path,
                               DATABASE_READ_URL=f"sqlite:///{tmp_path}/y.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """A real S3-compatible HTTP server (moto's standalone server) with one bucket."""
+    import subprocess
+    import sys
+    import time
+
+    import boto3
+    import requests
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # started within 30 s, or the test fails below
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        boto3.client("s3", endpoint_url=url, aws_access_key_id="test",
+                     aws_secret_access_key="test", region_name="us-east-1").create_bucket(
+            Bucket="emergency-files")
+        yield {"FILE_STORE": "s3", "S3_ENDPOINT_URL": url, "S3_BUCKET": "emergency-files",
+               "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test",
+               "S3_REGION": "us-east-1"}
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_s3_store(s3_endpoint):
+    from emergency.files import from_config
+
+    _exercise(from_config({**s3_endpoint, "S3_PREFIX": "one/", "FILE_CHUNK_BYTES": 1000}))
+    # Keys live under the prefix: a store with another prefix sees none of them.
+    assert list(from_config({**s3_endpoint, "S3_PREFIX": "two/"}).keys()) == []
+
+
+def test_photos_and_backups_through_s3(s3_endpoint, database, db, tmp_path, actors, place):
+    from emergency import backup
+    from emergency.files import from_config
+
+    app = create_app(app_config(database[0], tmp_path, TEST_DB_SESSION=db, **s3_endpoint,
+                                S3_PREFIX=f"photos-{database[0][-12:]}/"))
+    client = app.test_client()
+    _user, headers = actors.make("grid_staff", grids=[place["grids"][0]])
+    report = client.post("/api/v1/hazards", json=body(), headers=headers).get_json()
+    sent = client.post(f"/api/v1/hazards/{report['id']}/photos", headers=headers,
+                       data={"photo": (io.BytesIO(jpeg_with_gps()), "p.jpg")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    served = client.get(sent.get_json()["url"], headers=headers)
+    assert hashlib.sha256(served.data).hexdigest() == sent.get_json()["sha256"]
+    store = from_config(app.config)
+    assert len(list(store.keys())) == 2  # the photo and its thumbnail, in the bucket
+    manifest = backup.backup(database[1], tmp_path / "s3.zip", store)
+    assert set(manifest["uploads"]) == set(store.keys())
