@@ -56,6 +56,10 @@ NET = "10.77.0"
 BRIDGE = "em-br"
 HOSTS = {"db": 10, "replica": 11, "proxy": 2, "app1": 21, "app2": 22, "app3": 23}
 PG_PORT, APP_PORT, PROXY_PORT = 5433, 8000, 8080
+# The one-host configuration runs beside the three (on host 1, another port, behind another
+# proxy port), idle while the other is measured: the two alternate without restarts, so a
+# ratio compares runs a minute apart on a machine whose load from others keeps changing.
+ONE_PORT, ONE_PROXY_PORT = 8001, 8081
 WORK = Path("/tmp/em-cluster")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "bench-password"
@@ -189,6 +193,17 @@ http {{
 {servers}
     keepalive 64;
   }}
+  upstream one {{
+    server {one} max_fails=1 fail_timeout=5s;
+    keepalive 64;
+  }}
+  server {{
+    listen {one_listen} backlog=4096;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    location / {{ proxy_pass http://one; proxy_next_upstream error timeout non_idempotent; }}
+  }}
   server {{
     listen {listen} backlog=4096;
     client_max_body_size 64m;
@@ -231,7 +246,9 @@ class Proxy:
                             for h in hosts)
         conf = WORK / "nginx.conf"
         conf.write_text(NGINX_CONF.format(work=WORK, servers=servers,
-                                          listen=f"{ip('proxy')}:{PROXY_PORT}"))
+                                          listen=f"{ip('proxy')}:{PROXY_PORT}",
+                                          one=f"{ip('app1')}:{ONE_PORT}",
+                                          one_listen=f"{ip('proxy')}:{ONE_PROXY_PORT}"))
         self.proc = subprocess.Popen(["ip", "netns", "exec", "em-proxy", self.binary, "-c",
                                       str(conf), "-g", "daemon off;"], start_new_session=True)
         wait_healthy(f"http://{ip('proxy')}:{PROXY_PORT}")
@@ -284,17 +301,18 @@ class Hosts:
     def __init__(self, urls):
         self.urls, self.procs = urls, {}
 
-    def start(self, names, workers, threads):
-        """Start `emergency serve` on each named host and wait until each is ready."""
+    def start(self, names, workers, threads, port=APP_PORT, key=""):
+        """Start `emergency serve` on each named host and wait until each is ready; the
+        servers are known by name (plus ``key``)."""
         for name in names:
-            log = open(WORK / f"{name}.log", "a")  # noqa: SIM115  (kept open by the child)
-            self.procs[name] = subprocess.Popen(
+            log = open(WORK / f"{name}{key}.log", "a")  # noqa: SIM115  (kept by the child)
+            self.procs[name + key] = subprocess.Popen(
                 ["ip", "netns", "exec", f"em-{name}", EMERGENCY, "serve", "--host", ip(name),
-                 "--port", str(APP_PORT), "--workers", str(workers), "--threads",
+                 "--port", str(port), "--workers", str(workers), "--threads",
                  str(threads)], env=host_env(name, self.urls), stdout=log, stderr=log,
                 cwd=WORK / name, start_new_session=True)
         for name in names:
-            wait_healthy(f"http://{ip(name)}:{APP_PORT}")
+            wait_healthy(f"http://{ip(name)}:{port}")
 
     def kill(self, name):
         """Kill a host at once (SIGKILL to the whole gunicorn process group)."""
@@ -415,10 +433,10 @@ class Connection:
         self.reader = self.writer = None
 
 
-def request_bytes(token, payload, key):
+def request_bytes(token, payload, key, port=PROXY_PORT):
     """The whole POST /api/v1/hazards request with its Idempotency-Key."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    head = (f"POST /api/v1/hazards HTTP/1.1\r\nHost: {ip('proxy')}:{PROXY_PORT}\r\n"
+    head = (f"POST /api/v1/hazards HTTP/1.1\r\nHost: {ip('proxy')}:{port}\r\n"
             f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
@@ -427,7 +445,7 @@ def request_bytes(token, payload, key):
 RETRYABLE = {0, 409, 429, 500, 502, 503, 504}
 
 
-def load(tokens, seconds, rate, prefix, during=None):
+def load(tokens, seconds, rate, prefix, during=None, port=PROXY_PORT):
     """C clients post reports through the proxy for ``seconds``, each retrying a report
     (same key, same body) until it is acknowledged; open loop at ``rate`` reports/s (latency
     from the scheduled moment), or as fast as answered when 0. ``during(t)`` is called once
@@ -442,7 +460,7 @@ def load(tokens, seconds, rate, prefix, during=None):
 
     async def client(i, began, stop_at):
         rng = random.Random(i)
-        conn = Connection(ip("proxy"), PROXY_PORT)
+        conn = Connection(ip("proxy"), port)
         k = 0
         while True:
             when = began + interval * (i / clients + k) if interval else time.perf_counter()
@@ -452,7 +470,7 @@ def load(tokens, seconds, rate, prefix, during=None):
             if pause > 0:
                 await asyncio.sleep(pause)
             payload = report_body(i, rng, prefix)
-            raw = request_bytes(tokens[i], payload, uuid.uuid4().hex)
+            raw = request_bytes(tokens[i], payload, uuid.uuid4().hex, port)
             start = min(when, time.perf_counter())
             for attempt in range(20):
                 status = await conn.post(raw)
@@ -519,10 +537,11 @@ def summarise(label, result, cpu_hosts, cpu_machine, cores):
     return rate, p99
 
 
-def measured_run(label, hosts, tokens, seconds, rate, prefix, cores, during=None):
+def measured_run(label, hosts, tokens, seconds, rate, prefix, cores, during=None,
+                 port=PROXY_PORT):
     """One load run with its CPU accounting; returns (result, reports/s, p99)."""
     cpu0, busy0 = hosts.cpu(), machine_busy()
-    result = load(tokens, seconds, rate, prefix, during)
+    result = load(tokens, seconds, rate, prefix, during, port)
     # Hosts that ran throughout (a killed host's counters go with it).
     cpu1, busy = hosts.cpu(), machine_busy() - busy0
     cpu_hosts = sum(cpu1[h] - cpu0[h] for h in cpu1 if h in cpu0)
@@ -657,6 +676,21 @@ def replica_state(urls):
         f"later {replica_count}; pg_stat_replication {[tuple(map(str, r)) for r in lag]}")
 
 
+def report_sizes(url):
+    """Bytes per stored hazard report and per idempotency answer (heap, TOAST, indexes)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    parts = []
+    with engine.connect() as conn:
+        for table in ("hazard_reports", "idempotent_responses", "live_events"):
+            rows = conn.scalar(text(f"SELECT count(*) FROM {table}"))
+            size = conn.scalar(text(f"SELECT pg_total_relation_size('{table}')"))
+            parts.append(f"{table} {size / max(rows, 1):.0f} B/row ({rows} rows)")
+    engine.dispose()
+    return "sizes: " + ", ".join(parts)
+
+
 # ---- the run ----------------------------------------------------------------------------
 
 def main():
@@ -668,6 +702,8 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rate", type=int, default=150, help="offered reports/s while a "
                         "host is killed (0: as fast as answered)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating 1-host and "
+                        "3-host capacity runs")
     parser.add_argument("--keep", action="store_true", help="leave everything running")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -694,22 +730,30 @@ def main():
         print(f"primary {urls[0]}, replica {urls[1]}; {args.clients} clients, "
               f"{args.seconds} s per run", flush=True)
 
-        hosts.start(["app1"], args.workers, args.threads)
-        proxy.start(["app1"])
-        load(tokens[:4], 3, 0, "warm1-")
-        _r, one_rate, one_p99 = measured_run(
-            f"1 host x {args.workers} workers", hosts, tokens, args.seconds, 0, "one-", cores)
-        hosts.stop_all()
-
+        hosts.start(["app1"], args.workers, args.threads, ONE_PORT, "-one")
         hosts.start(names, per_host, args.threads)
         proxy.start(names)
         workers = start_workers(urls)
+        load(tokens[:4], 3, 0, "warm1-", port=ONE_PROXY_PORT)
         load(tokens[:4], 3, 0, "warm3-")
-        _r, three_rate, three_p99 = measured_run(
-            f"3 hosts x {per_host} workers", hosts, tokens, args.seconds, 0, "three-", cores)
-        print(f"cost of spreading: 3 hosts give {three_rate / one_rate:.2f} of 1 host's "
-              f"throughput ({(1 - three_rate / one_rate) * 100:.0f} % less), p99 "
-              f"{one_p99:.0f} -> {three_p99:.0f} ms", flush=True)
+        ratios, p99s = [], []
+        for r in range(args.rounds):
+            order = [("one", ONE_PROXY_PORT), ("three", PROXY_PORT)]
+            got = {}
+            for which, port in order if r % 2 == 0 else order[::-1]:
+                label = (f"round {r + 1}: 1 host x {args.workers} workers" if which == "one"
+                         else f"round {r + 1}: 3 hosts x {per_host} workers")
+                _res, rate, p99 = measured_run(label, hosts, tokens, args.seconds, 0,
+                                               f"{which}{r}-", cores, port=port)
+                got[which] = (rate, p99)
+            ratios.append(got["three"][0] / got["one"][0])
+            p99s.append((got["one"][1], got["three"][1]))
+        ratios.sort()
+        print(f"cost of spreading: 3 hosts give {ratios[len(ratios) // 2]:.2f} of 1 host's "
+              f"throughput (median of {len(ratios)} alternating pairs; each pair "
+              f"{', '.join(f'{x:.2f}' for x in ratios)}); p99 1 host -> 3 hosts "
+              f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
+        hosts.kill("app1-one")  # not part of the rest
 
         killed = {}
 
@@ -728,6 +772,7 @@ def main():
         checks.append(("photo through any host", *photo_across_hosts(tokens[0])))
         checks.append(("event across hosts", *event_across_hosts(admin, tokens[0])))
         checks.append(("replica follows", *replica_state(urls)))
+        print(report_sizes(urls[0]), flush=True)
         for name, ok, text in checks:
             print(f"{'PASS' if ok else 'FAIL'} {name}: {text}", flush=True)
         return 0 if all(ok for _n, ok, _t in checks) else 1
