@@ -49,6 +49,10 @@ def health():
     return jsonify({"status": "ok", "database": spatial.backend_name(session)})
 
 
+# Machine words in details.database (never translated): see docs/operations.md.
+UNAVAILABLE = "database_unavailable"
+
+
 class ReadyOut(Schema):
     """Body of GET /health/ready."""
 
@@ -74,7 +78,7 @@ def ready():
         session.execute(text("SELECT 1"))
     except Exception:  # any driver error means the database is not reachable right now
         return errors.error_response(503, "not_ready", "database unavailable",
-                                     {"database": ["database_unavailable"]})
+                                     {"database": [UNAVAILABLE]})
     try:
         with session.begin_nested():
             current = set(session.execute(
@@ -83,9 +87,10 @@ def ready():
         current = set()
     state = migrate.schema_state(current)
     if state != "at_head":
+        revision = ", ".join(sorted(current)) or "-"
+        head = ", ".join(sorted(migrate.code_heads()))
         return errors.error_response(
-            503, "not_ready", f"database schema at {', '.join(sorted(current)) or 'nothing'}, "
-            f"this code's migrations at {', '.join(sorted(migrate.code_heads()))}",
+            503, "not_ready", f"database schema at {revision}, this code's migrations at {head}",
             {"database": [state]})
     return jsonify({"status": "ready", "database": spatial.backend_name(session),
                     "revision": sorted(current), "replica": db.replica_state()})
