@@ -12,9 +12,11 @@ Builds, inside network namespaces of its own (root needed: ``ip netns``, a bridg
 
 and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
 
-1. capacity, 1 host x W workers, then 3 hosts x W/3 workers (the same total): hazard reports
-   (POST /api/v1/hazards with an Idempotency-Key) from C clients as fast as they are
-   answered for S seconds through the proxy: reports/s, p50/p99, per core, CPU per report;
+1. capacity, 1 host x W workers against 3 hosts x W/3 workers (the same total), both running
+   side by side behind the proxy (the one host on another port) and measured in turn,
+   alternating for --rounds pairs: hazard reports (POST /api/v1/hazards with an
+   Idempotency-Key) from C clients as fast as they are answered for S seconds through the
+   proxy: reports/s, p50/p99, per core, CPU per report, and the ratio of each pair;
 2. the same three hosts at an offered rate (open loop, --rate) while one host is killed
    (SIGKILL, its whole process group) half-way: every acknowledged report must be stored
    exactly once, retries (same key, same client_id) included;
@@ -26,7 +28,10 @@ and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
    otherwise a line says the hook is waiting for it (``start_workers``).
 
     sudo .venv/bin/python bench/cluster.py [--seconds 30] [--clients 32] [--workers 3]
-        [--threads 4] [--rate 150] [--keep]
+        [--threads 4] [--rate 150] [--rounds 3] [--keep]
+
+(as root; `sudo` only if you are not). --rate is the offered load of the run with the killed
+host: keep it below the capacity the first runs show, or latency measures the queue.
 
 nginx is installed with apt-get when missing (the bench only; the test suite never needs
 it). Everything is torn down at the end (namespaces, bridge, both PostgreSQL clusters, the

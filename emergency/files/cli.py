@@ -15,14 +15,21 @@ def files():
     """The file store every app host shares (photos and other kept uploads)."""
 
 
-def import_folder(source, target):
-    """Copy every file of ``source`` (a FolderStore) into ``target``; (copied, present)."""
+BATCH = 100
+
+
+def import_folder(source, session, store):
+    """Copy every file of ``source`` (a FolderStore) into ``store`` bound to ``session``,
+    committing every BATCH files (a folder of many gigabytes is not one transaction);
+    returns (copied, present)."""
     copied = present = 0
+    target = store.bind(session)
     for key in source.keys():
-        obj = source.open(key)
         with open(source.root / key, "rb") as stream:
-            if target.put(key, stream, obj.content_type):
+            if target.put(key, stream):
                 copied += 1
+                if copied % BATCH == 0:
+                    session.commit()
             else:
                 present += 1
     return copied, present
@@ -34,16 +41,17 @@ def import_folder(source, target):
 @with_appcontext
 def import_(folder):
     """Move the files that older versions kept on this host's disk into the store (run it
-    once on every host that has an upload folder; files already in the store are skipped)."""
+    once on every host that has an upload folder; files already in the store are skipped,
+    so it can be run again after an interruption)."""
     folder = folder or current_app.config["UPLOAD_FOLDER"]
     source = FolderStore(folder)
+    store = app_store()
+    if store.kind == "folder" and source.root.resolve() == store.root.resolve():
+        click.echo("FILE_STORE is this folder: nothing to move", err=True)
+        return
     with cli_errors(), unit_of_work() as session:
-        target = app_store(session)
-        if target.kind == "folder" and source.root.resolve() == target.root.resolve():
-            click.echo("FILE_STORE is this folder: nothing to move", err=True)
-            return
-        copied, present = import_folder(source, target)
-    click.echo(f"{copied} files copied into the {target.kind} store, {present} were there "
+        copied, present = import_folder(source, session, store)
+    click.echo(f"{copied} files copied into the {store.kind} store, {present} were there "
                f"already (from {folder}; the folder is left as it was)", err=True)
 
 
