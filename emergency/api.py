@@ -9,7 +9,7 @@ from flask import jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
-from emergency import db, errors, jsonbody, spatial
+from emergency import db, errors, jsonbody, migrate, spatial
 from emergency.auth.permissions import public
 from emergency.domains import DOMAINS
 from emergency.schemas import ErrorSchema
@@ -82,6 +82,53 @@ def health():
     except Exception:  # any driver error means the database is not reachable right now
         return errors.error_response(503, "unavailable", "database unavailable")
     return jsonify({"status": "ok", "database": spatial.backend_name(session)})
+
+
+# Machine words in details.database (never translated): see docs/operations.md.
+UNAVAILABLE = "database_unavailable"
+
+
+class ReadyOut(Schema):
+    """Body of GET /health/ready."""
+
+    status = fields.String(metadata={"example": "ready"})
+    database = fields.String(metadata={"description": "spatialite or postgis"})
+    revision = fields.List(fields.String(), metadata={
+        "description": "the migration head(s) the database is at (= the code's)"})
+    replica = fields.String(metadata={"description": "off (no DATABASE_READ_URL), ok, or "
+                                      "unavailable (reads fall back to the primary)"})
+
+
+@core.route("/health/ready", methods=["GET"])
+@public
+@core.response(200, ReadyOut)
+@core.alt_response(503, schema=ErrorSchema, description="not ready: database unreachable or "
+                   "not migrated to this code's head; `details.database` says which")
+def ready():
+    """Readiness for a proxy or orchestrator: the database answers and its schema is at the
+    head of this code's migrations (a host running newer code than the schema, or older,
+    gets no traffic). GET /health stays the cheap liveness check."""
+    session = db.get_session()
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the database is not reachable right now
+        return errors.error_response(503, "not_ready", "database unavailable",
+                                     {"database": [UNAVAILABLE]})
+    try:
+        with session.begin_nested():
+            current = set(session.execute(
+                text("SELECT version_num FROM alembic_version")).scalars())
+    except Exception:  # no alembic_version table: never migrated
+        current = set()
+    state = migrate.schema_state(current)
+    if state != "at_head":
+        revision = ", ".join(sorted(current)) or "-"
+        head = ", ".join(sorted(migrate.code_heads()))
+        return errors.error_response(
+            503, "not_ready", f"database schema at {revision}, this code's migrations at {head}",
+            {"database": [state]})
+    return jsonify({"status": "ready", "database": spatial.backend_name(session),
+                    "revision": sorted(current), "replica": db.replica_state()})
 
 
 def schema_namer():

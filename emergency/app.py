@@ -122,7 +122,7 @@ def _finish_transaction(response):
     except OperationalError:
         finish_request(False)
         return error_response(503, "unavailable", "database busy or unavailable; retry")
-    return response
+    return db.note_write(response)
 
 
 def _security_headers(response):

@@ -1,11 +1,13 @@
-"""Backup and restore of every application table and the upload folder. No Flask here.
+"""Backup and restore of every application table and the file store. No Flask here.
 
 A backup is one zip file:
 - ``manifest.json``: format version, schema revision, source backend, creation time, and for
   every table its row count and the SHA-256 of its data member; for every upload its checksum;
 - ``tables/<name>.jsonl``: one JSON object per row, values encoded by column type (geometry
   as hex EWKB, timestamps as ISO 8601 with offset, decimals as strings, JSON as JSON);
-- ``uploads/<relative path>``: the photos and other stored files.
+- ``uploads/<key>``: the photos and other files of the file store (emergency.files), of
+  whichever kind (the database store's own tables are not dumped as rows: a backup made
+  with one kind of store restores into any other).
 
 Restore checks every checksum before it writes anything, refuses a database that holds any
 row, inserts in dependency order in one transaction and moves the id sequences past the
@@ -16,8 +18,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 import zlib
 from datetime import date, datetime
@@ -32,14 +32,28 @@ from emergency import spatial
 from emergency.db import utcnow
 from emergency.domains import metadata
 from emergency.errors import Conflict, Invalid
+from emergency.files.models import StoredFile, StoredFileChunk
+from emergency.files.store import FileStore, FolderStore, guess_type
 
 FORMAT = "emergency-backup/1"
 BATCH = 1000
 
 
+# The database kind of the file store: its files travel as uploads/ members instead.
+FILE_TABLES = {StoredFile.__tablename__, StoredFileChunk.__tablename__}
+PIECE = 1 << 20
+
+
 def tables():
-    """Every application table in dependency order (parents first)."""
-    return metadata().sorted_tables
+    """Every application table dumped as rows, in dependency order (parents first)."""
+    return [t for t in metadata().sorted_tables if t.name not in FILE_TABLES]
+
+
+def file_store(files):
+    """The FileStore a caller named: a store, a folder path (older callers), or None."""
+    if files is None or isinstance(files, FileStore):
+        return files
+    return FolderStore(files)
 
 
 def schema_revision(conn):
@@ -91,16 +105,23 @@ def _decode(column, value):
     return value
 
 
-def _upload_files(upload_folder):
-    """(relative posix path, absolute path) of every file under the upload folder."""
-    if not upload_folder or not os.path.isdir(upload_folder):
-        return []
-    root = Path(upload_folder)
-    return sorted((p.relative_to(root).as_posix(), p) for p in root.rglob("*") if p.is_file())
+def _backup_files(zf, store, manifest):
+    """Copy every stored file into the zip, piece by piece."""
+    for key in store.keys():
+        digest = hashlib.sha256()
+        with zf.open(f"uploads/{key}", "w", force_zip64=True) as out:
+            for piece in store.open(key).chunks():
+                digest.update(piece)
+                out.write(piece)
+        manifest["uploads"][key] = digest.hexdigest()
 
 
-def backup(engine, path, upload_folder=None, progress=None):
-    """Write a consistent, complete backup to ``path``; returns the manifest."""
+def backup(engine, path, files=None, progress=None):
+    """Write a consistent, complete backup to ``path``; returns the manifest.
+
+    ``files`` is the file store (emergency.files; the database kind reads inside the same
+    snapshot as the tables), a folder path, or None for no files.
+    """
     manifest = {"format": FORMAT, "created_at": utcnow().isoformat(),
                 "backend": spatial.backend_name(engine), "tables": {}, "uploads": {}}
     tmp = f"{path}.partial"
@@ -127,10 +148,9 @@ def backup(engine, path, upload_folder=None, progress=None):
                 manifest["tables"][table.name] = {"rows": count, "sha256": digest.hexdigest()}
                 if progress:
                     progress(table.name, count)
-            for rel, full in _upload_files(upload_folder):
-                data = full.read_bytes()
-                zf.writestr(f"uploads/{rel}", data)
-                manifest["uploads"][rel] = hashlib.sha256(data).hexdigest()
+            store = file_store(files)
+            if store is not None:
+                _backup_files(zf, store.bind(conn), manifest)
             zf.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     except BaseException:
         if os.path.exists(tmp):
@@ -178,11 +198,14 @@ def read_manifest(zf):
     for rel, digest in manifest.get("uploads", {}).items():
         if rel.startswith("/") or ".." in Path(rel).parts:
             raise _bad(f"upload {rel!r}: unsafe path")
+        check = hashlib.sha256()
         try:
-            data = zf.read(f"uploads/{rel}")
+            with zf.open(f"uploads/{rel}") as member:
+                for piece in iter(lambda: member.read(PIECE), b""):
+                    check.update(piece)
         except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             raise _bad(f"upload {rel}: member unreadable ({exc})") from None
-        if hashlib.sha256(data).hexdigest() != digest:
+        if check.hexdigest() != digest:
             raise _bad(f"upload {rel}: checksum mismatch (file damaged)")
     return manifest
 
@@ -201,11 +224,12 @@ def non_empty_tables(conn):
             if conn.execute(select(func.count()).select_from(t)).scalar()]
 
 
-def restore(engine, path, upload_folder=None, progress=None):
-    """Restore a backup into a freshly migrated, empty database; returns the manifest."""
+def restore(engine, path, files=None, progress=None):
+    """Restore a backup into a freshly migrated, empty database and ``files`` (the file store,
+    a folder path, or None when the backup holds no files); returns the manifest."""
     with _open(path) as zf:
         manifest = read_manifest(zf)
-        written = []
+        written, store = [], file_store(files)
         with engine.connect() as conn:
             with conn.begin():
                 revision = schema_revision(conn)
@@ -227,10 +251,14 @@ def restore(engine, path, upload_folder=None, progress=None):
                         if progress:
                             progress(table.name, info["rows"])
                     spatial.reset_sequences(conn, tables())
-                    written = _restore_uploads(zf, manifest, upload_folder)
+                    if store is not None:
+                        # The database kind writes inside this transaction (all or nothing).
+                        store = store.bind(conn)
+                    _restore_files(zf, manifest, store, written)
                 except BaseException:
-                    for full in written:
-                        full.unlink(missing_ok=True)
+                    if store is not None and store.kind != "database":
+                        for key in written:
+                            store.delete(key)
                     raise
     return manifest
 
@@ -286,23 +314,15 @@ def _restore_table(conn, zf, table):
         conn.execute(table.insert(), batch)
 
 
-def _restore_uploads(zf, manifest, upload_folder):
-    """Write the uploaded files; returns the paths written (so a failure can remove them)."""
-    written = []
+def _restore_files(zf, manifest, store, written):
+    """Put the backup's files into the store, streamed; ``written`` collects the keys added
+    (so that a failure can take them out of a store outside the transaction)."""
     if not manifest.get("uploads"):
-        return written
-    if not upload_folder:
-        raise Invalid("the backup holds uploads but no UPLOAD_FOLDER is configured",
-                      {"UPLOAD_FOLDER": ["required"]})
-    root = Path(upload_folder)
-    for rel in manifest["uploads"]:
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            continue
-        with zf.open(f"uploads/{rel}") as src, tempfile.NamedTemporaryFile(
-                dir=target.parent, delete=False) as dst:
-            shutil.copyfileobj(src, dst)
-        os.replace(dst.name, target)
-        written.append(target)
-    return written
+        return
+    if store is None:
+        raise Invalid("the backup holds files but no file store was given",
+                      {"FILE_STORE": ["required"]})
+    for key in manifest["uploads"]:
+        with zf.open(f"uploads/{key}") as src:
+            if store.put(key, src, guess_type(key)):
+                written.append(key)

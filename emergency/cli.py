@@ -12,6 +12,7 @@ from emergency.db import engine
 from emergency.demo import load as load_demo
 from emergency.domains import DOMAINS
 from emergency.errors import cli_errors
+from emergency.files import app_store
 from emergency.migrate import upgrade
 from emergency.server import run as run_server
 
@@ -93,7 +94,7 @@ def config_show():
 @with_appcontext
 def backup(file):
     """Write a consistent backup of every table and the uploads to FILE (safe while serving)."""
-    manifest = backups.backup(engine(), file, current_app.config.get("UPLOAD_FOLDER"))
+    manifest = backups.backup(engine(), file, app_store())
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(f"backed up {rows} rows in {len(manifest['tables'])} tables and "
                f"{len(manifest['uploads'])} files to {file}", err=True)
@@ -105,7 +106,7 @@ def backup(file):
 def restore(file):
     """Restore FILE into this freshly migrated, empty database (either backend)."""
     with cli_errors():
-        manifest = backups.restore(engine(), file, current_app.config.get("UPLOAD_FOLDER"))
+        manifest = backups.restore(engine(), file, app_store())
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(f"restored {rows} rows and {len(manifest['uploads'])} files from {file}",
                err=True)

@@ -39,8 +39,30 @@ SETTINGS = [
     Setting("JSON_MAX_OBJECT_KEYS", 1000, "Most members of one JSON object in a body "
             "(arrays such as coordinates are bounded by MAX_JSON_BYTES).", int),
     Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "Largest accepted photo upload in bytes.", int),
-    Setting("UPLOAD_FOLDER", None, "Where photos and uploaded files are kept. "
+    Setting("UPLOAD_FOLDER", None, "Local folder of the `folder` file store, and where "
+            "`emergency files import` finds the files older versions kept on disk. "
             "Unset: instance/uploads.", str),
+    Setting("FILE_STORE", "database", "Where photos and other kept uploads live, shared by "
+            "every app host: database (chunks in a table, either backend), s3 (an "
+            "S3-compatible object store, S3_* settings) or folder (UPLOAD_FOLDER on this host "
+            "only: a single host).", str),
+    Setting("FILE_CHUNK_BYTES", 256 * 1024, "Size of the pieces a file is stored (database "
+            "store) and streamed in, so a large file never sits in memory whole.", int),
+    Setting("S3_ENDPOINT_URL", "", "Endpoint of the S3-compatible store (e.g. "
+            "http://minio.local:9000); empty: AWS's own.", str),
+    Setting("S3_BUCKET", "", "Bucket of the s3 file store (it must exist).", str),
+    Setting("S3_PREFIX", "", "Prefix of every object name in the bucket (e.g. emergency/).",
+            str),
+    Setting("S3_REGION", "", "Region of the bucket (empty: boto3's default).", str),
+    Setting("S3_ACCESS_KEY_ID", "", "Access key of the s3 file store (empty: boto3's own "
+            "credential chain: environment, instance role).", str, secret=True),
+    Setting("S3_SECRET_ACCESS_KEY", "", "Secret key of the s3 file store.", str, secret=True),
+    Setting("DATABASE_READ_URL", "", "Optional postgresql+psycopg://... of a streaming "
+            "replica: map layers, tiles and list pages read from it, except for a user within "
+            "READ_AFTER_WRITE_SECONDS of their last write and in requests that write. Empty: "
+            "every read on the primary.", str),
+    Setting("READ_AFTER_WRITE_SECONDS", 5, "After a user's last write, their reads stay on "
+            "the primary this long (read-your-own-writes while the replica catches up).", int),
     Setting("DB_POOL_SIZE", 10, "Connections kept open per process (PostGIS).", int),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 30000, "How long a SpatiaLite writer waits for the lock.",
             int),
@@ -269,12 +291,20 @@ def validate(app):
         cfg["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
     if cfg["JOB_RUNNER"] not in {"serve", "external"}:
         raise ConfigError("JOB_RUNNER must be serve or external")
+    if cfg["FILE_STORE"] not in {"database", "s3", "folder"}:
+        raise ConfigError("FILE_STORE must be database, s3 or folder")
+    if cfg["FILE_STORE"] == "s3" and not cfg["S3_BUCKET"]:
+        raise ConfigError("FILE_STORE=s3 needs S3_BUCKET")
+    if cfg["DATABASE_READ_URL"] and not (cfg["DATABASE_READ_URL"].startswith("postgresql")
+                                         and url.startswith("postgresql")):
+        raise ConfigError("DATABASE_READ_URL is a PostgreSQL replica of a PostgreSQL "
+                          "DATABASE_URL (postgresql+psycopg://...)")
     if cfg["BABEL_DEFAULT_LOCALE"] not in {"zh", "en"}:
         raise ConfigError("BABEL_DEFAULT_LOCALE must be zh or en")
     cfg["SERVED_BBOX"] = _bbox(cfg["SERVED_BBOX"])
     for name in ("MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "JSON_MAX_DEPTH",
                  "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
-                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS",
+                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS", "FILE_CHUNK_BYTES",
                  "INCIDENT_REPORT_MINUTES", "PLAN_FILING_DAYS", "JOB_LEASE_SECONDS",
                  "JOB_CONCURRENCY", "JOB_POLL_SECONDS"):
         if cfg[name] <= 0:

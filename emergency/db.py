@@ -1,10 +1,12 @@
 """Database core: declarative base, column types, and one session per request."""
 
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import MetaData
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from emergency import spatial
@@ -49,6 +51,11 @@ def init_app(app):
         reader = spatial.for_reading(engine)
         app.extensions["emergency.db"] = {"engine": engine, "reader": reader,
                                           "factory": sessionmaker(engine), "session": None}
+    replica_url = app.config.get("DATABASE_READ_URL")
+    if replica_url:
+        app.extensions["emergency.db"]["replica"] = spatial.make_engine(
+            replica_url, pool_size=app.config["DB_POOL_SIZE"])
+        app.extensions["emergency.db"]["replica_down_until"] = 0.0
     app.teardown_appcontext(_close_session)
 
 
@@ -93,6 +100,74 @@ def read_session() -> Session:
     if "db_read_session" not in g:
         g.db_read_session = Session(bind=ext["reader"])
     return g.db_read_session
+
+
+WROTE_COOKIE = "emergency_wrote"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+REPLICA_RETRY_SECONDS = 10
+
+
+def replica_session() -> Session:
+    """The session for reads that may come from the streaming replica (DATABASE_READ_URL):
+    map layers, tiles, list pages. It is the request's own session (the primary) when no
+    replica is configured or reachable, in requests that write, and for READ_AFTER_WRITE_SECONDS
+    after this client's last write (read-your-own-writes while the replica catches up).
+    Closed with the request."""
+    ext = current_app.extensions["emergency.db"]
+    replica = ext.get("replica")
+    if (replica is None or ext["session"] is not None or not has_request_context()
+            or request.method not in SAFE_METHODS or wrote_recently()
+            or time.monotonic() < ext["replica_down_until"]):
+        return get_session()
+    if "db_replica_session" not in g:
+        session = Session(bind=replica)
+        try:
+            session.connection()
+        except OperationalError:
+            # Replica down or restarting: read the primary for a while, then try again.
+            session.close()
+            ext["replica_down_until"] = time.monotonic() + REPLICA_RETRY_SECONDS
+            return get_session()
+        session.info["actor_resolver"] = _request_actor
+        g.db_replica_session = session
+    return g.db_replica_session
+
+
+def replica_state():
+    """'off' without DATABASE_READ_URL, else 'ok' or 'unavailable' (answers a query now)."""
+    ext = current_app.extensions["emergency.db"]
+    replica = ext.get("replica")
+    if replica is None:
+        return "off"
+    try:
+        with replica.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except OperationalError:
+        ext["replica_down_until"] = time.monotonic() + REPLICA_RETRY_SECONDS
+        return "unavailable"
+    ext["replica_down_until"] = 0.0
+    return "ok"
+
+
+def wrote_recently():
+    """Whether this client wrote within READ_AFTER_WRITE_SECONDS (its cookie says when)."""
+    try:
+        at = float(request.cookies.get(WROTE_COOKIE, ""))
+    except ValueError:
+        return False
+    return time.time() - at < current_app.config["READ_AFTER_WRITE_SECONDS"]
+
+
+def note_write(response):
+    """After a committed write, tell the client (a cookie every host reads) to read the
+    primary for the next READ_AFTER_WRITE_SECONDS. Only when a replica is configured."""
+    if (current_app.extensions["emergency.db"].get("replica") is not None
+            and request.method not in SAFE_METHODS and response.status_code < 400):
+        window = current_app.config["READ_AFTER_WRITE_SECONDS"]
+        response.set_cookie(WROTE_COOKIE, f"{time.time():.3f}", max_age=window,
+                            httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 def _request_actor():
@@ -152,9 +227,10 @@ def finish_request(ok):
 
 def _close_session(_exc):
     """Roll back whatever the request did not commit and return the connection."""
-    reader = g.pop("db_read_session", None)
-    if reader is not None:
-        reader.close()
+    for name in ("db_read_session", "db_replica_session"):
+        other = g.pop(name, None)
+        if other is not None:
+            other.close()
     session = g.get("db_session")
     if session is None:
         return

@@ -77,6 +77,8 @@ from emergency.auth import views as auth_views
 from emergency.events import api as events_api
 from emergency.events import models as events_models
 from emergency.events import tasks as events_tasks
+from emergency.files import cli as files_cli
+from emergency.files import models as files_models
 from emergency.geo import api as geo_api
 from emergency.geo import cli as geo_cli
 from emergency.geo import demo as geo_demo
@@ -102,6 +104,8 @@ class Domain:
 
 DOMAINS = (
     Domain("core", models=(idempotency,)),
+    # The file store every host shares (photos and other kept uploads).
+    Domain("files", models=(files_models,), commands=(files_cli.files,)),
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),
            demo=(geo_demo.load_areas,)),
     Domain("audit", models=(audit_models,), api=audit_api, views=(audit_views,)),

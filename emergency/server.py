@@ -99,6 +99,9 @@ def _post_fork(server, worker):
     app = server.app.callable
     if app is not None:
         app.extensions["emergency.db"]["engine"].dispose(close=False)
+        replica = app.extensions["emergency.db"].get("replica")
+        if replica is not None:
+            replica.dispose(close=False)
 
 
 def _post_worker_init(worker):

@@ -2,13 +2,14 @@
 
 from types import SimpleNamespace
 
-from flask import Response, current_app, render_template, send_file
+from flask import Response, current_app, render_template
 
 from emergency import spatial
 from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
-from emergency.db import get_session, read_session
+from emergency.db import get_session, read_session, replica_session
+from emergency.files import app_store, stored_file_response
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, PageQuery, items_schema
@@ -68,7 +69,7 @@ def _reporter(reader, user):
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def list_hazards(query):
     """Reports as a FeatureCollection, newest first (filters as in the contract)."""
-    records, total = service.list_reports(get_session(), actor(), **query)
+    records, total = service.list_reports(replica_session(), actor(), **query)
     return geojson_response(feature_collection([to_feature(r) for r in records], total))
 
 
@@ -99,8 +100,8 @@ def add_photo(files, report_id):
     """Attach a JPEG or PNG photo (metadata stripped); the same bytes again give 200."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["photo"].stream.read(limit + 1)
-    record, created = photos.add_photo(get_session(), actor(), report_id, data,
-                                       current_app.config["UPLOAD_FOLDER"], limit)
+    record, created = photos.add_photo(get_session(), actor(), report_id, data, app_store(),
+                                       limit)
     return record, 201 if created else 200
 
 
@@ -110,11 +111,9 @@ def add_photo(files, report_id):
 @blp.response(200, content_type="image/jpeg", description="the photo (or its thumbnail)")
 def get_photo(query, report_id, photo_id):
     """A photo of a report, only for those who may see the report."""
-    path, mimetype = photos.photo_file(get_session(), actor(), report_id, photo_id,
-                                       current_app.config["UPLOAD_FOLDER"], query["thumb"])
-    response = send_file(path, mimetype=mimetype, max_age=0)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    stored = photos.photo_file(get_session(), actor(), report_id, photo_id, app_store(),
+                               query["thumb"])
+    return stored_file_response(stored)
 
 
 @blp.route("/hazards/tasks", methods=["GET"])

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from emergency import spatial
 from emergency.auth.models import User
 from emergency.db import utcnow
+from emergency.files import app_store
 from emergency.geo.demo import demo_grid_codes
 from emergency.geo.models import Grid
 from hazards import photos as photo_store
@@ -146,7 +147,7 @@ def load_hazards(session):
 def _demo_photos(session, report_ids, rng):
     """A few generated photos, so map popups and detail pages show thumbnails."""
     try:
-        folder = current_app.config["UPLOAD_FOLDER"]
+        store = app_store(session)
     except RuntimeError:
         return 0
     for report_id in report_ids:
@@ -160,8 +161,8 @@ def _demo_photos(session, report_ids, rng):
         sha = hashlib.sha256(stored).hexdigest()
         relative = f"{photo_store.SUBDIR}/{sha[:2]}/{sha}.jpg"
         thumb = f"{photo_store.SUBDIR}/{sha[:2]}/{sha}.thumb.jpg"
-        photo_store._write(folder, relative, stored)
-        photo_store._write(folder, thumb, photo_store._thumbnail(image))
+        store.put(relative, stored, "image/jpeg")
+        store.put(thumb, photo_store._thumbnail(image), "image/jpeg")
         stage = session.scalar(select(HazardReport.status).where(HazardReport.id == report_id))
         session.add(HazardPhoto(report_id=report_id, stage=stage, path=relative,
                                 thumb_path=thumb, content_type="image/jpeg", size=len(stored),

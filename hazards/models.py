@@ -69,8 +69,11 @@ class HazardEvent(Base):
     report: Mapped[HazardReport] = relationship()
 
 
+STORE_KEY = "key in the file store (FILE_STORE)"
+
+
 class HazardPhoto(Base):
-    """A photo of a report, re-encoded without metadata and kept under UPLOAD_FOLDER."""
+    """A photo of a report, re-encoded without metadata and kept in the file store."""
 
     __tablename__ = "hazard_photos"
     __audit_name__ = "hazard_photo"
@@ -83,8 +86,8 @@ class HazardPhoto(Base):
                                                  comment="the step it documents, e.g. "
                                                  "rectification")
     stage: Mapped[str] = mapped_column(String(12), comment="report status when uploaded")
-    path: Mapped[str] = mapped_column(String(200), comment="relative to UPLOAD_FOLDER")
-    thumb_path: Mapped[str] = mapped_column(String(200), comment="relative to UPLOAD_FOLDER")
+    path: Mapped[str] = mapped_column(String(200), comment=STORE_KEY)
+    thumb_path: Mapped[str] = mapped_column(String(200), comment=STORE_KEY)
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer, comment="bytes of the stored file")
     width: Mapped[int] = mapped_column(Integer)

@@ -2,9 +2,6 @@
 
 import hashlib
 import io
-import os
-import uuid
-from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
@@ -71,27 +68,15 @@ def _thumbnail(image):
     return out.getvalue()
 
 
-def _write(folder, relative, data):
-    """Write a file atomically (content-addressed, so an existing file is already right)."""
-    path = Path(folder) / relative
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique per writer: threads of one worker share the pid, and two of them may store the
-    # same bytes at once (a phone's retries); a shared name made one replace() fail.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _may_upload(user):
     """Roles that may add photos (scope is checked against the report)."""
     if user.role not in (ADMIN, PLANNER, GRID_STAFF):
         raise Forbidden("only grid staff, administrators and planners add photos")
 
 
-def add_photo(session, user, report_id, data, folder, max_bytes):
-    """Attach a photo to a report; the same bytes sent again return the stored photo.
+def add_photo(session, user, report_id, data, store, max_bytes):
+    """Attach a photo to a report, its files kept in ``store`` (emergency.files); the same
+    bytes sent again return the stored photo.
 
     Returns (photo dict, created).
     """
@@ -113,10 +98,12 @@ def add_photo(session, user, report_id, data, folder, max_bytes):
     content_type, ext = FORMATS[fmt]
     relative = f"{SUBDIR}/{sha[:2]}/{sha}.{ext}"
     thumb_relative = f"{SUBDIR}/{sha[:2]}/{sha}.thumb.jpg"
-    # Files first: a rolled-back row leaves an unreferenced, content-addressed file behind,
-    # which is harmless; a row without its file would not be.
-    _write(folder, relative, stored)
-    _write(folder, thumb_relative, _thumbnail(image))
+    # Files first: in the database store they share the row's transaction; in an object
+    # store a rolled-back row leaves an unreferenced, content-addressed file behind, which
+    # is harmless, while a row without its file would not be.
+    files = store.bind(session)
+    files.put(relative, stored, content_type)
+    files.put(thumb_relative, _thumbnail(image), "image/jpeg")
     photo = HazardPhoto(report_id=report.id, stage=report.status, path=relative,
                         thumb_path=thumb_relative, content_type=content_type,
                         size=len(stored), width=image.width, height=image.height, sha256=sha,
@@ -139,15 +126,14 @@ def _by_upload(session, report_id, upload_sha):
                                                     HazardPhoto.upload_sha256 == upload_sha))
 
 
-def photo_file(session, user, report_id, photo_id, folder, thumb=False):
-    """(absolute path, content type) of a photo the user may see, or NotFound/Forbidden."""
+def photo_file(session, user, report_id, photo_id, store, thumb=False):
+    """The StoredObject of a photo (or its thumbnail) the user may see, or NotFound/Forbidden."""
     photo = session.get(HazardPhoto, photo_id)
     if photo is None or photo.report_id != report_id:
         raise NotFound(f"no photo {photo_id} of hazard report {report_id}")
     report = session.get(HazardReport, report_id)
     _check_visible(session, user, report.grid_code, report.area_code)
-    relative = photo.thumb_path if thumb else photo.path
-    path = Path(folder) / relative
-    if not path.is_file():
-        raise NotFound("the photo file is missing from the upload folder")
-    return str(path), "image/jpeg" if thumb else photo.content_type
+    try:
+        return store.bind(session).open(photo.thumb_path if thumb else photo.path)
+    except NotFound:
+        raise NotFound("the photo's file is missing from the file store") from None

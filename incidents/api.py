@@ -7,7 +7,7 @@ from flask import current_app, jsonify, send_file
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, ORG_ADMIN
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
@@ -69,7 +69,7 @@ def evaluate_incident(body):
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def list_incidents(query):
     """Incidents as a FeatureCollection (filters status, since, incident_type, bbox)."""
-    records, total = incidents.list_incidents(get_session(), actor(),
+    records, total = incidents.list_incidents(replica_session(), actor(),
                                               report_minutes=_report_minutes(), **query)
     features = [feature(r["id"], r["geometry"], {k: v for k, v in r.items()
                                                  if k != "geometry"}) for r in records]

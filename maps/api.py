@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import EVERYONE
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.geojson import BBoxField
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, QuerySchema
@@ -92,7 +92,7 @@ def layer(query, name):
     bbox = snap_bbox(query["bbox"], query["zoom"])
     params = {k: query[k] for k in ("assessment_id", "category") if query.get(k) is not None}
     encoded, immutable = responses.layer_response(
-        get_session(), actor(), name, bbox, query["zoom"], params,
+        replica_session(), actor(), name, bbox, query["zoom"], params,
         gzip="gzip" in (request.headers.get("Accept-Encoding") or ""))
     return _send(encoded, immutable=immutable)
 

@@ -6,7 +6,7 @@ from flask import current_app, request, send_file
 
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.geo.schemas import PickItem, PickQuery
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
@@ -118,7 +118,7 @@ def create_team(body, org_id):
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 def list_teams(query):
     """Teams as a FeatureCollection (filters category, status, org_id, bbox)."""
-    records, total = teams.list_teams(get_session(), actor(), **query)
+    records, total = teams.list_teams(replica_session(), actor(), **query)
     features = [feature(r["id"], r["location"], {k: v for k, v in r.items() if k != "location"})
                 for r in records]
     return geojson_response(feature_collection(features, total))

@@ -37,7 +37,7 @@ LAYERS = [
     # The spatial seam and the database machinery around it, then accounts, audit, areas.
     ("platform", ["emergency.spatial", "emergency.db", "emergency.geojson", "emergency.schemas",
                   "emergency.idempotency", "emergency.auth", "emergency.audit", "emergency.events",
-                  "emergency.geo", "emergency.jobs"]),
+                  "emergency.geo", "emergency.jobs", "emergency.files"]),
     # Map builders: pure render code (folium, no services), used by every domain's pages.
     ("render", ["maps.assets", "maps.data", "maps.pages", "maps.forces", "maps.hazards",
                 "maps.incidents", "maps.risk", "maps.operations", "maps.viewport",

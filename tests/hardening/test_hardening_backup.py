@@ -14,15 +14,21 @@ from emergency.auth.models import User
 from emergency.demo import load
 from emergency.domains import metadata
 from emergency.errors import Conflict, Invalid
+from emergency.files import DatabaseStore
 from tests.conftest import app_config, drop_database, make_database
 
 
 def _rows(engine):
-    """Every row of every application table, ordered by key, geometry as ISO WKB."""
+    """Every row of every application table, ordered by key, geometry as ISO WKB; the file
+    store's tables as {key: bytes} (their rows' times are those of the restore)."""
     tables_of = metadata()
     out = {}
     with engine.connect() as conn:
+        store = DatabaseStore().bind(conn)
+        out["files"] = {key: store.open(key).read() for key in store.keys()}
         for table in tables_of.sorted_tables:
+            if table.name in backup.FILE_TABLES:
+                continue
             order = list(table.primary_key.columns)
             rows = []
             for row in conn.execute(select(table).order_by(*order)).mappings():
@@ -33,10 +39,11 @@ def _rows(engine):
     return out
 
 
-def _restore_into(backend, tmp_path, label, archive, uploads):
-    """A fresh database of the backend with the archive restored into it: (url, engine)."""
+def _restore_into(backend, tmp_path, label, archive):
+    """A fresh database of the backend with the archive restored into it (files into its
+    database store): (url, engine)."""
     url, engine = make_database(backend, tmp_path, label)
-    backup.restore(engine, archive, str(uploads))
+    backup.restore(engine, archive, DatabaseStore())
     return url, engine
 
 
@@ -51,23 +58,25 @@ def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path, monkeypatch):
     app = create_app(app_config(src_url, tmp_path))
     with app.app_context():
         load()
-    photo = tmp_path / "uploads" / "hazards" / "1" / "photo.jpg"
-    photo.parent.mkdir(parents=True)
-    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9")
+    photo = b"\xff\xd8\xff\xe0 not really a jpeg \xff\xd9" * 40_000  # several chunks
+    with src.begin() as conn:
+        DatabaseStore(chunk_bytes=100_000).bind(conn).put("hazards/1/photo.jpg", photo)
     expected = _rows(src)
+    assert expected["files"]["hazards/1/photo.jpg"] == photo
     assert expected["areas"] and expected["members"] and expected["audit_log"]
     assert expected["risk_cells"] and expected["hazard_reports"] and expected["incidents"]
 
     first = tmp_path / "sl.zip"
-    manifest = backup.backup(src, first, str(tmp_path / "uploads"))
+    manifest = backup.backup(src, first, DatabaseStore())
+    assert "hazards/1/photo.jpg" in manifest["uploads"]
     assert manifest["tables"]["members"]["rows"] == len(expected["members"])
-    assert set(manifest["tables"]) == {t.name for t in metadata().sorted_tables}
+    # Every table but the database file store's, whose files travel as uploads/ members.
+    assert set(manifest["tables"]) == {t.name for t in metadata().sorted_tables} - {
+        "stored_files", "stored_file_chunks"}
 
-    pg_url, pg = _restore_into("postgis", tmp_path, "bk_pg", first, tmp_path / "up_pg")
+    pg_url, pg = _restore_into("postgis", tmp_path, "bk_pg", first)
     try:
         assert _rows(pg) == expected
-        assert (tmp_path / "up_pg" / "hazards" / "1" / "photo.jpg").read_bytes() == \
-            photo.read_bytes()
         # Sequences moved past the restored ids: a new row gets a fresh id.
         with pg.begin() as conn:
             new_id = conn.execute(insert(User).values(
@@ -78,8 +87,8 @@ def test_demo_round_trip_spatialite_postgis_spatialite(tmp_path, monkeypatch):
             conn.execute(User.__table__.delete().where(User.id == new_id))
 
         second = tmp_path / "pg.zip"
-        backup.backup(pg, second, str(tmp_path / "up_pg"))
-        _url, back = _restore_into("spatialite", tmp_path, "bk_back", second, tmp_path / "up_sl")
+        backup.backup(pg, second, DatabaseStore())
+        _url, back = _restore_into("spatialite", tmp_path, "bk_back", second)
         assert _rows(back) == expected
         # The restored SpatiaLite file's spatial index holds every geometry.
         with back.connect() as conn:

@@ -24,6 +24,7 @@ PUBLIC = None  # no sign-in needed
 MATRIX = {
     # core
     "GET /api/v1/health": PUBLIC,
+    "GET /api/v1/health/ready": PUBLIC,
     # areas, grids: read everyone signed in, write admin
     "GET /api/v1/areas": ALL, "POST /api/v1/areas": {ADMIN},
     "GET /api/v1/areas/{code}": ALL,

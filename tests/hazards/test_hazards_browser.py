@@ -147,6 +147,7 @@ def test_map_popup_shows_the_photo(served):
     from shapely.geometry import Point
 
     from emergency.auth.models import User
+    from emergency.files import app_store
     from hazards import photos, service
 
     app, base = served
@@ -155,8 +156,8 @@ def test_map_popup_shows_the_photo(served):
         user = session.scalar(select(User).where(User.username == "phone-staff"))
         report, _ = service.create_report(session, user, "map-popup-0001", "fire", "major",
                                           Point(*INSIDE_1), "楼道堆物")
-        photos.add_photo(session, user, report["id"], jpeg_with_gps(),
-                         app.config["UPLOAD_FOLDER"], app.config["PHOTO_MAX_BYTES"])
+        photos.add_photo(session, user, report["id"], jpeg_with_gps(), app_store(),
+                         app.config["PHOTO_MAX_BYTES"])
         session.commit()
         session.close()
     with chromium() as browser:
