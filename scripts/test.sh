@@ -9,7 +9,7 @@ export SPATIALITE_LIBRARY_PATH="${SPATIALITE_LIBRARY_PATH:-mod_spatialite}"
 export CI="${CI:-true}"
 .venv/bin/ruff check .
 set +e
-.venv/bin/python -m pytest -q -p no:cacheprovider -n "${TEST_WORKERS:-2}" --durations=30 "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${TEST_WORKERS:-2}" --dist loadgroup --durations=30 "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

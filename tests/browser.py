@@ -33,17 +33,59 @@ def live_server(app):
         thread.join(5)
 
 
+# One browser per test process, started on first use and shared by the tests of the main thread
+# (launching Playwright and Chromium costs a second or two of CPU a time). Each test gets it
+# through ``chromium()`` and every context the test opened is closed when the test is done, so
+# no cookie, storage or page outlives its test. A thread (the accessibility sweep runs three)
+# gets a browser of its own: Playwright's sync API belongs to the thread that started it.
+_SHARED = {}
+
+
+def _shared_browser():
+    """The main thread's browser, launched on first use and closed when the process exits."""
+    if "browser" not in _SHARED or not _SHARED["browser"].is_connected():
+        import atexit
+
+        from playwright.sync_api import sync_playwright
+
+        if "playwright" not in _SHARED:
+            _SHARED["playwright"] = sync_playwright().start()
+            atexit.register(_stop_shared)
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return _SHARED["browser"]
+
+
+def _stop_shared():
+    """Close the shared browser and Playwright (at exit)."""
+    browser, playwright = _SHARED.pop("browser", None), _SHARED.pop("playwright", None)
+    try:
+        if browser is not None:
+            browser.close()
+    finally:
+        if playwright is not None:
+            playwright.stop()
+
+
 @contextlib.contextmanager
 def chromium():
     """A headless Chromium browser driven by Playwright (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
+    if threading.current_thread() is not threading.main_thread():
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+        return
+    browser = _shared_browser()
+    try:
+        yield browser
+    finally:
+        for context in list(browser.contexts):
+            context.close()
 
 
 class RequestLog:

@@ -29,13 +29,21 @@ DATA_KEY = "p4m0XbUvQ2tX4GmBv0n6b8dKq2rV3o1sT9y5zW7xA1c="
 STRICT = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Browser tests walk the pages on SpatiaLite only: what a page shows comes through the
     same services, whose every query the API and service tests run on both backends. Those
     marked ``both_backends`` (where nearest-team search, live events or map layers by viewport
-    shape the journey) walk on PostGIS too. Long tests are moved to the front."""
+    shape the journey) walk on PostGIS too. Long tests are moved to the front. The tests of a
+    module that builds a module-scoped fixture (a loaded demo, a live server, a browser) run
+    on one worker (``--dist loadgroup``), which then builds it once instead of once each."""
     keep, dropped = [], []
     for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is not None and any(
+                defs[-1].scope == "module" and not defs[-1].baseid.startswith("_pytest")
+                for defs in fixtures.name2fixturedefs.values() if defs):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
         spec = getattr(item, "callspec", None)
         if spec is not None and spec.params.get("backend") == "postgis" and \
                 item.get_closest_marker("browser") and \
