@@ -133,6 +133,14 @@ FIELD_LABELS = {
     "reason": _pl("field", "Reason"),
 }
 
+# Map tiles (maps/tile_layers.py) and the OGC API's query parameters (maps/ogc/).
+FIELD_LABELS.update({
+    "assessment": _pl("field", "Assessment"), "layer": _pl("field", "Layer"),
+    "z": _pl("field", "Zoom"), "x": _pl("field", "Tile column"), "y": _pl("field", "Tile row"),
+    "datetime": _pl("field", "Date and time"), "cursor": _pl("field", "Page cursor"),
+    "bbox-crs": _pl("field", "Map extent CRS"), "f": _pl("field", "Format"),
+})
+
 # Plan filing (备案) and officials' training (plans/, plans/training/).
 FIELD_LABELS.update({
     "filed": _pl("field", "Filed"), "filed_on": _pl("field", "Filed on"),

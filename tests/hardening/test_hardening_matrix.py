@@ -177,7 +177,7 @@ MATRIX = {
     "GET /api/v1/measures/legal-bases": BUREAU,
     # map layers and search: everyone signed in (each layer applies its resource's rule)
     "GET /api/v1/maps/layers": ALL, "GET /api/v1/maps/layers/{name}": ALL,
-    "GET /api/v1/maps/search": ALL,
+    "GET /api/v1/maps/search": ALL, "GET /api/v1/maps/tiles/{layer}/{z}/{x}/{y}.mvt": ALL,
     # warnings (预警): read everyone signed in (others than bureau roles: released ones only);
     # draft and change admin, planner, dispatcher; approve, publish and lift admin, planner
     # (checked per step, with four eyes); the expiry job's endpoint admin
