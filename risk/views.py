@@ -111,7 +111,8 @@ def start_assessment():
                                         max_active=current_app.config["RISK_MAX_ACTIVE_RUNS"],
                                         stale_after=current_app.config["RISK_RUN_MAX_SECONDS"])
         jobs.start(current_app._get_current_object(), session, run.id, actor().username)
-        flash(_("Assessment %(id)s queued: the jobs page follows its progress.", id=run.id), "success")
+        flash(_("Assessment %(id)s queued: the jobs page follows its progress.", id=run.id),
+              "success")
     except (DomainError, ValueError) as exc:
         # Validation fails before anything is added; the redirect commits nothing new.
         if isinstance(exc, DomainError):
