@@ -47,6 +47,7 @@ from pathlib import Path
 
 from common import (
     DATA_KEY,
+    KeepAliveConnection,
     cli_env,
     create_database,
     drop_database,
@@ -127,53 +128,9 @@ def _request_bytes(port, token, payload):
     return head.encode() + body
 
 
-class _Connection:
-    """One keep-alive HTTP connection of a client (reopened when idle or closed)."""
-
-    # gunicorn closes a keep-alive connection after 2 s idle; reopen before that to never
-    # race its close (a phone would also reconnect after a pause).
-    IDLE = 1.5
-
-    def __init__(self, port):
-        self.port = port
-        self.reader = self.writer = None
-        self.last = 0.0
-
-    async def post(self, raw):
-        """Send a prebuilt request; returns the status (0 when the exchange failed)."""
-        import asyncio
-
-        try:
-            if self.writer is None or time.perf_counter() - self.last > self.IDLE:
-                self.close()
-                self.reader, self.writer = await asyncio.open_connection("127.0.0.1",
-                                                                         self.port)
-            self.writer.write(raw)
-            head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"),
-                                          REQUEST_TIMEOUT)
-            status = int(head[9:12])
-            length, keep = 0, True
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection" and value.strip().lower() == b"close":
-                    keep = False
-            await self.reader.readexactly(length)
-            self.last = time.perf_counter()
-            if not keep:
-                self.close()
-            return status
-        except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError):
-            self.close()
-            return 0
-
-    def close(self):
-        """Drop the connection."""
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+# gunicorn closes a keep-alive connection after 2 s idle; a client reopens before that to never
+# race its close (a phone would also reconnect after a pause).
+IDLE = 1.5
 
 
 def _load(port, tokens, per_client, retry_every, rate):
@@ -188,6 +145,9 @@ def _load(port, tokens, per_client, retry_every, rate):
     its second connection (the phone's background sync) at the same scheduled moment as the
     original, so the two copies race.
     """
+
+    def connect():
+        return KeepAliveConnection("127.0.0.1", port, IDLE, REQUEST_TIMEOUT)
     import asyncio
 
     clients = len(tokens)
@@ -224,8 +184,8 @@ def _load(port, tokens, per_client, retry_every, rate):
             retries = [(at(j, k), raw, "retry") for k, raw in enumerate(own[j])
                        if retry_every and k % retry_every == 0]
             if interval:
-                tasks.append(loop.create_task(sender(_Connection(port), mine)))
-                tasks.append(loop.create_task(sender(_Connection(port), retries)))
+                tasks.append(loop.create_task(sender(connect(), mine)))
+                tasks.append(loop.create_task(sender(connect(), retries)))
             else:
                 # As fast as possible: the retry of the neighbour's report k follows our own
                 # report k on the same connection, while the neighbour sends the original.
@@ -234,7 +194,7 @@ def _load(port, tokens, per_client, retry_every, rate):
                     jobs.append(job)
                     if retry_every and k % retry_every == 0 and k < len(own[j]):
                         jobs.append((0.0, own[j][k], "retry"))
-                tasks.append(loop.create_task(sender(_Connection(port), jobs)))
+                tasks.append(loop.create_task(sender(connect(), jobs)))
         await asyncio.gather(*tasks)
         return began
 

@@ -55,7 +55,15 @@ import time
 import uuid
 from pathlib import Path
 
-from common import DATA_KEY, EMERGENCY, ROOT, load_average, percentile, server_cpu
+from common import (
+    DATA_KEY,
+    EMERGENCY,
+    ROOT,
+    KeepAliveConnection,
+    load_average,
+    percentile,
+    server_cpu,
+)
 
 NET = "10.77.0"
 BRIDGE = "em-br"
@@ -402,42 +410,6 @@ def report_body(i, rng, prefix):
                                          "coordinates": [round(lon, 6), round(lat, 6)]}}
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection to the proxy (reopened after any failure)."""
-
-    def __init__(self, host, port):
-        self.host, self.port, self.reader, self.writer = host, port, None, None
-
-    async def post(self, raw):
-        """Send a prebuilt request; its status, 0 when the exchange failed."""
-        try:
-            if self.writer is None:
-                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-            self.writer.write(raw)
-            head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)
-            status, length, keep = int(head[9:12]), 0, True
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                name = name.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"connection" and value.strip().lower() == b"close":
-                    keep = False
-            await self.reader.readexactly(length)
-            if not keep:
-                self.close()
-            return status
-        except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError):
-            self.close()
-            return 0
-
-    def close(self):
-        """Drop the connection."""
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 def request_bytes(token, payload, key, port=PROXY_PORT):
     """The whole POST /api/v1/hazards request with its Idempotency-Key."""
     body = json.dumps(payload, separators=(",", ":")).encode()
@@ -465,7 +437,7 @@ def load(tokens, seconds, rate, prefix, during=None, port=PROXY_PORT):
 
     async def client(i, began, stop_at):
         rng = random.Random(i)
-        conn = Connection(ip("proxy"), port)
+        conn = KeepAliveConnection(ip("proxy"), port)
         k = 0
         while True:
             when = began + interval * (i / clients + k) if interval else time.perf_counter()

@@ -10,6 +10,7 @@ only used to connect). The served app is `emergency serve` (gunicorn) on 127.0.0
 own process group so that stopping it stops its workers too.
 """
 
+import asyncio
 import contextlib
 import http.client
 import os
@@ -208,3 +209,48 @@ def server_cpu(master):
         except (OSError, ValueError, IndexError):
             continue
     return sum(_cpu_of(pid) for pid in pids)
+
+
+# ---- load clients ---------------------------------------------------------------------------
+
+class KeepAliveConnection:
+    """One keep-alive HTTP/1.1 connection of a load client: sends prebuilt requests, reads the
+    status and body, and reopens after any failure or, with ``idle``, once it has been idle
+    that many seconds (before the server's keep-alive timeout can race a request)."""
+
+    def __init__(self, host, port, idle=None, timeout=30):
+        self.host, self.port, self.idle, self.timeout = host, port, idle, timeout
+        self.reader = self.writer = None
+        self.last = 0.0
+
+    async def post(self, raw):
+        """Send a prebuilt request; returns the status (0 when the exchange failed)."""
+        try:
+            stale = self.idle is not None and time.perf_counter() - self.last > self.idle
+            if self.writer is None or stale:
+                self.close()
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.writer.write(raw)
+            head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), self.timeout)
+            status, length, keep = int(head[9:12]), 0, True
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    keep = False
+            await self.reader.readexactly(length)
+            self.last = time.perf_counter()
+            if not keep:
+                self.close()
+            return status
+        except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError):
+            self.close()
+            return 0
+
+    def close(self):
+        """Drop the connection."""
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
