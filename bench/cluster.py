@@ -63,6 +63,7 @@ from common import (
     load_average,
     percentile,
     server_cpu,
+    stop,
 )
 
 NET = "10.77.0"
@@ -269,20 +270,8 @@ class Proxy:
     def stop(self):
         """Stop nginx."""
         if self.proc is not None:
-            stop_group(self.proc)
+            stop(self.proc)
             self.proc = None
-
-
-def stop_group(proc, sig=signal.SIGTERM):
-    """Signal a process group started here and wait for its leader."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, sig)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def wait_healthy(base, path="/api/v1/health/ready", seconds=120):
@@ -330,12 +319,12 @@ class Hosts:
     def kill(self, name):
         """Kill a host at once (SIGKILL to the whole gunicorn process group)."""
         proc = self.procs.pop(name)
-        stop_group(proc, signal.SIGKILL)
+        stop(proc, signal.SIGKILL)
 
     def stop_all(self):
         """Stop every host."""
         for proc in self.procs.values():
-            stop_group(proc)
+            stop(proc)
         self.procs.clear()
 
     def cpu(self):
@@ -756,7 +745,7 @@ def main():
     finally:
         if not args.keep:
             for proc in workers:
-                stop_group(proc)
+                stop(proc)
             if hosts is not None:
                 hosts.stop_all()
             if proxy is not None:

@@ -163,10 +163,11 @@ def serve(env, port, *options, log=None):
     raise SystemExit(f"the server did not start within {START_SECONDS} s")
 
 
-def stop(proc):
-    """Stop a server started by ``serve``: its whole process group, killed if it lingers."""
+def stop(proc, sig=signal.SIGTERM):
+    """Stop a process group started here (a server from ``serve``, nginx, a worker): ``sig``
+    to the whole group, SIGKILL if it lingers; waits for its leader."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, sig)
     try:
         proc.wait(30)
     except subprocess.TimeoutExpired:
