@@ -6,12 +6,15 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import text
+from werkzeug.wsgi import ClosingIterator
 
 from emergency import config, create_app
+from emergency.errors import error_response
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +22,10 @@ log = logging.getLogger(__name__)
 class _Server(BaseApplication):
     """A gunicorn application that builds the Flask app in each worker."""
 
-    def __init__(self, options, app_config=None):
+    def __init__(self, options, app_config=None, ordinary_threads=None):
         self.options = options
         self.app_config = app_config
+        self.ordinary_threads = ordinary_threads
         super().__init__()
 
     def load_config(self):
@@ -46,7 +50,53 @@ class _Server(BaseApplication):
         # and its pages stay shared between the forks (a collection would write to them).
         gc.collect()
         gc.freeze()
+        if self.ordinary_threads is not None:
+            app.wsgi_app = OrdinaryRequests(app, self.ordinary_threads)
         return app
+
+
+STREAM_PATHS = frozenset({"/api/v1/events"})
+
+
+class OrdinaryRequests:
+    """WSGI middleware: at most ``limit`` requests other than live event streams inside the
+    app at once in this worker.
+
+    A gthread worker has ``threads`` threads for ordinary requests plus one per stream slot,
+    and gunicorn hands any connection to any free thread: without this gate a burst of
+    ordinary requests would run on the stream threads too, 200 at once, each holding a
+    database connection (two for a write on SpatiaLite: the request's and the lock-free
+    reader). The pool then runs dry while the SpatiaLite write lock is held by a request
+    waiting for its second connection, and every other request waits for that lock: the
+    worker stalls until timeouts break it up (measured: a hazard load at 100 reports/s
+    stalled within seconds). Gated, at most ``limit`` ordinary requests hold connections
+    (2 x ``limit`` <= the pool), the rest wait here holding nothing; a request still waiting
+    after ``wait_seconds`` gets 503 with Retry-After.
+    """
+
+    def __init__(self, flask_app, limit, wait_seconds=60):
+        self.flask_app = flask_app
+        self.inner = flask_app.wsgi_app
+        self.slots = threading.BoundedSemaphore(max(1, int(limit)))
+        self.wait_seconds = wait_seconds
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") in STREAM_PATHS:
+            return self.inner(environ, start_response)
+        if not self.slots.acquire(timeout=self.wait_seconds):
+            with self.flask_app.request_context(environ):
+                response = error_response(503, "unavailable", "the server is busy; retry "
+                                          "shortly")
+                response.headers["Retry-After"] = "5"
+            return response(environ, start_response)
+        try:
+            body = self.inner(environ, start_response)
+        except BaseException:
+            self.slots.release()
+            raise
+        # Released when the server closes the body: a streamed download keeps its slot (and
+        # its connection) until it is sent.
+        return ClosingIterator(body, self.slots.release)
 
 
 def compile_templates(app):
@@ -76,16 +126,18 @@ def warm_up(app, connections):
         for conn in held:
             conn.close()
     client = app.test_client()
-    client.get("/api/v1/health")
+    # Each response closed: a worker's app is gated (``OrdinaryRequests``) and a request
+    # keeps its slot until its body is closed.
+    client.get("/api/v1/health").close()
     # An unknown token walks the bearer-token look-up (401) without touching any account.
-    client.get("/api/v1/areas?limit=1", headers={"Authorization": "Bearer em_warm-up"})
+    client.get("/api/v1/areas?limit=1", headers={"Authorization": "Bearer em_warm-up"}).close()
     # Every page template compiled once (already done when the master preloaded the app),
     # and a page rendered in each language (the catalogues load on first use): otherwise the
     # first user to open each page after a restart waits for its template to compile
     # (measured 40-50 ms each, several per page).
     compile_templates(app)
     for language in ("zh", "en"):
-        client.get(f"/login?lang={language}")
+        client.get(f"/login?lang={language}").close()
     # Everything loaded so far (modules, mappers, compiled statements) lives as long as the
     # worker: moved out of the collector's reach, full collections shrink from 100-120 ms
     # (one request in ten under map load) to 12-14 ms.
@@ -169,11 +221,13 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
     Live event streams (``GET /api/v1/events``) hold a thread each for as long as the browser
     stays: a gthread worker gets EVENTS_MAX_STREAMS_PER_WORKER threads on top of ``threads``,
     and refuses streams beyond that many (503, the browser retries), so streams never take
-    the ``threads`` that ordinary requests are served by; a waiting stream blocks on a
+    the ``threads`` that ordinary requests are served by; and ordinary requests never run on
+    more than ``threads`` of them at once (``OrdinaryRequests``); a waiting stream blocks on a
     condition, without the GIL. A sync worker would be held by one stream until gunicorn's
     timeout kills it, so sync workers refuse streams.
     """
     app_config = None
+    ordinary = threads
     if worker_class == "gthread":
         threads += stream_slots()
     else:
@@ -184,6 +238,6 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
                  "worker_class": worker_class, "timeout": 120, "accesslog": "-",
                  "graceful_timeout": 20, "preload_app": True, "post_fork": _post_fork,
                  "post_worker_init": _post_worker_init},
-                app_config).run()
+                app_config, ordinary).run()
     finally:
         stop_job_worker(child)

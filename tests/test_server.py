@@ -88,3 +88,29 @@ def test_serve_worker_classes(worker_class, closes, tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
         drop_database(url)
+
+
+def test_ordinary_requests_wait_for_a_slot_and_streams_pass(tmp_path):
+    """The worker's gate: a request beyond ``limit`` waits, and gets 503 with Retry-After
+    when no slot frees in time; the events stream never waits; a slot returns when the body
+    is closed (a test client's response too), not before."""
+    from werkzeug.test import Client
+
+    from emergency.server import OrdinaryRequests
+
+    with committed_app("spatialite", tmp_path, "gate") as app:
+        app.wsgi_app = gate = OrdinaryRequests(app, 1, wait_seconds=0.2)
+        client = Client(app)
+        held = client.get("/api/v1/health")  # its body not closed yet: the one slot is taken
+        assert held.status_code == 200
+        refused = client.get("/api/v1/areas?limit=1", headers={"Accept-Language": "en"})
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+        assert refused.get_json()["error"]["code"] == "unavailable"
+        # The stream is not gated: without a token it is refused by its own check (401).
+        assert client.get("/api/v1/events").status_code == 401
+        held.close()
+        answer = client.get("/api/v1/health")
+        assert answer.status_code == 200
+        answer.close()
+        assert gate.slots.acquire(blocking=False)  # every slot back
+        gate.slots.release()
