@@ -97,9 +97,9 @@ class RiskCell(Base):
         ForeignKey("risk_assessments.id", ondelete="CASCADE"))
     row: Mapped[int] = mapped_column(Integer, comment="row in the run's metric grid")
     col: Mapped[int] = mapped_column(Integer, comment="column in the run's metric grid")
-    area_code: Mapped[str | None] = mapped_column(String(12), index=True,
+    area_code: Mapped[str | None] = mapped_column(String(12),
                                                   comment="most local area holding the cell")
-    grid_code: Mapped[str | None] = mapped_column(String(32), index=True,
+    grid_code: Mapped[str | None] = mapped_column(String(32),
                                                   comment="management grid holding the cell")
     area_m2: Mapped[float] = mapped_column(Float)
     hazard: Mapped[float] = mapped_column(Float)
