@@ -97,15 +97,15 @@ class JobHandle:
 def _reason(exc):
     """A short human reason for a failure, with the problems a domain error names (an
     import's bad rows and fields), so that the jobs page is the import's report."""
-    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    text = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
     details = getattr(exc, "details", None)
     if isinstance(details, dict) and details:
         parts = []
         for name, problems in details.items():
             shown = problems if isinstance(problems, list | tuple) else [problems]
             parts.append(f"{name}: " + "; ".join(str(p) for p in shown))
-        message = f"{message} — " + " | ".join(parts)
-    return message[:2000]
+        text = text + " — " + " | ".join(parts)
+    return text[:2000]
 
 
 def execute(flask_app, kind, record_id, queue_job_id, attempts_before):
