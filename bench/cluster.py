@@ -7,7 +7,8 @@ Builds, inside network namespaces of its own (root needed: ``ip netns``, a bridg
     em-replica  10.77.0.11  a streaming replica of it made with pg_basebackup
     em-app1..3  10.77.0.21-23  `emergency serve` (each its own instance and upload folder;
                             the same DATABASE_URL, DATABASE_READ_URL, SECRET_KEY,
-                            EMERGENCY_DATA_KEY, nothing else shared)
+                            EMERGENCY_DATA_KEY, nothing else shared; JOB_RUNNER=external)
+    em-worker1..2  10.77.0.31-32  `emergency worker --concurrency 2` (JOB_LEASE_SECONDS 10)
     em-proxy    10.77.0.2   nginx (Debian's package) spreading requests over the hosts
 
 and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
@@ -19,16 +20,19 @@ and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
    proxy: reports/s, p50/p99, per core, CPU per report, and the ratio of each pair;
 2. the same three hosts at an offered rate (open loop, --rate) while one host is killed
    (SIGKILL, its whole process group) half-way: every acknowledged report must be stored
-   exactly once, retries (same key, same client_id) included;
+   exactly once, retries (same key, same client_id) included. At half-time, after the host,
+   --jobs layer imports (--job-features points each) are queued as jobs through the proxy
+   (POST /layers?async=1) and, once three of them run on the two workers (so
+   worker1 runs one at least), worker1 is killed with SIGKILL too: every job must end done,
+   each layer stored once with all its features (the killed run's transaction is rolled back
+   and worker2 takes the job again after the lease);
 3. through any host: a browser session made on one host works on another and its sign-out
    there ends it everywhere; a photo sent to one host is served by another; a live event
    of a write on one host reaches an SSE client on another (latency printed); lists read
    the replica (its lag printed);
-4. `emergency worker`: when the command exists, two workers are started (hosts 1 and 2);
-   otherwise a line says the hook is waiting for it (``start_workers``).
 
     sudo .venv/bin/python bench/cluster.py [--seconds 30] [--clients 32] [--workers 3]
-        [--threads 4] [--rate 150] [--rounds 3] [--keep]
+        [--threads 4] [--rate 150] [--rounds 3] [--jobs 16] [--job-features 20000] [--keep]
 
 (as root; `sudo` only if you are not). --rate is the offered load of the run with the killed
 host: keep it below the capacity the first runs show, or latency measures the queue.
@@ -68,7 +72,8 @@ from common import (
 
 NET = "10.77.0"
 BRIDGE = "em-br"
-HOSTS = {"db": 10, "replica": 11, "proxy": 2, "app1": 21, "app2": 22, "app3": 23}
+HOSTS = {"db": 10, "replica": 11, "proxy": 2, "app1": 21, "app2": 22, "app3": 23,
+         "worker1": 31, "worker2": 32}
 PG_PORT, APP_PORT, PROXY_PORT = 5433, 8000, 8080
 # The one-host configuration runs beside the three (on host 1, another port, behind another
 # proxy port), idle while the other is measured: the two alternate without restarts, so a
@@ -78,6 +83,8 @@ WORK = Path("/tmp/em-cluster")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "bench-password"
 ORIGIN, GRID = (106.40, 29.40), 0.01
+LEASE_SECONDS = 10
+WORKERS = ("worker1", "worker2")
 SECRET = "cluster-bench-secret"
 
 
@@ -294,7 +301,11 @@ def host_env(name, urls):
     return {**os.environ, "DATABASE_URL": urls[0], "DATABASE_READ_URL": urls[1],
             "SECRET_KEY": SECRET, "EMERGENCY_DATA_KEY": DATA_KEY,
             "UPLOAD_FOLDER": str(own / "uploads"), "PROXY_FIX_HOPS": "1",
-            "DB_POOL_SIZE": "8", "LOGIN_MAX_FAILURES": "1000"}
+            "DB_POOL_SIZE": "8", "LOGIN_MAX_FAILURES": "1000",
+            # Jobs run on the two worker hosts only; a short lease so that the job of the
+            # killed worker is taken over within the run, not a minute later.
+            "JOB_RUNNER": "external", "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+            "JOB_POLL_SECONDS": "0.5"}
 
 
 class Hosts:
@@ -332,22 +343,17 @@ class Hosts:
         return {name: server_cpu(p.pid) for name, p in self.procs.items()}
 
 
-def start_workers(urls):
-    """`emergency worker` on hosts 1 and 2 when the command exists (issue 21's job queue is
-    built apart); returns the processes, or [] with a note."""
-    probe = subprocess.run([EMERGENCY, "worker", "--help"], capture_output=True,
-                           env=host_env("app1", urls))
-    if probe.returncode != 0:
-        print("workers: `emergency worker` is not on this branch yet; start_workers() "
-              "starts two (hosts 1 and 2) once it is", flush=True)
-        return []
-    procs = []
-    for name in ("app1", "app2"):
-        log = open(WORK / f"{name}-worker.log", "a")  # noqa: SIM115
-        procs.append(subprocess.Popen(
-            ["ip", "netns", "exec", f"em-{name}", EMERGENCY, "worker", "--concurrency", "2"],
-            env=host_env(name, urls), stdout=log, stderr=log, start_new_session=True))
-    print("workers: two `emergency worker` processes started (hosts 1 and 2)", flush=True)
+def start_workers(urls, concurrency=2):
+    """`emergency worker` on the two worker hosts: {name: Popen}."""
+    procs = {}
+    for name in WORKERS:
+        log = open(WORK / f"{name}.log", "a")  # noqa: SIM115  (kept by the child)
+        procs[name] = subprocess.Popen(
+            ["ip", "netns", "exec", f"em-{name}", EMERGENCY, "worker", "--concurrency",
+             str(concurrency)], env=host_env(name, urls), stdout=log, stderr=log,
+            cwd=WORK / name, start_new_session=True)
+    print(f"workers: `emergency worker --concurrency {concurrency}` on {', '.join(WORKERS)} "
+          f"(lease {LEASE_SECONDS} s)", flush=True)
     return procs
 
 
@@ -383,10 +389,12 @@ def seed(urls, clients):
             tokens.append(auth.create_token(session, f"bench{i:03d}", 1))
         auth.create_user(session, "bench-admin", "admin", PASSWORD)
         admin = auth.create_token(session, "bench-admin", 1)
+        auth.create_user(session, "bench-planner", "planner", PASSWORD)
+        planner = auth.create_token(session, "bench-planner", 1)
         session.commit()
         session.close()
     app.extensions["emergency.db"]["engine"].dispose()
-    return tokens, admin
+    return tokens, admin, planner
 
 
 def report_body(i, rng, prefix):
@@ -525,6 +533,94 @@ def check_exactly_once(url, result, prefix):
                 f"{len(missing)} acknowledged but missing, {len(doubled)} stored twice, "
                 f"{len(counts) - len(result['acked'])} stored without an answer (a retry "
                 f"would find them), failed {result['failed'][:5]}")
+
+
+# ---- jobs: imports queued through the proxy, a worker killed while it runs them ------------
+
+def layer_file(features, seed_value):
+    """A GeoJSON point layer of ``features`` points with a numeric ``v`` (bytes)."""
+    import random
+
+    rng = random.Random(seed_value)
+    lon0, lat0 = ORIGIN
+    feats = [{"type": "Feature", "properties": {"v": rng.randint(1, 5)},
+              "geometry": {"type": "Point", "coordinates": [
+                  round(lon0 + rng.uniform(0, 1), 6), round(lat0 + rng.uniform(0, 1), 6)]}}
+             for _ in range(features)]
+    return json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+
+
+def queue_imports(planner, count, features, prefix="bench-job-"):
+    """Queue ``count`` layer imports through the proxy (POST /layers?async=1): {name: job id}.
+    """
+    import requests
+
+    jobs = {}
+    for i in range(count):
+        name = f"{prefix}{i:03d}"
+        resp = requests.post(
+            f"http://{ip('proxy')}:{PROXY_PORT}/api/v1/layers?async=1",
+            headers={"Authorization": f"Bearer {planner}"}, timeout=60,
+            data={"name": name, "role": "hazard", "value_field": "v"},
+            files={"file": (f"{name}.geojson", layer_file(features, i), "application/json")})
+        if resp.status_code != 202:
+            raise SystemExit(f"queueing an import: {resp.status_code} {resp.text[:300]}")
+        jobs[name] = resp.json()["id"]
+    return jobs
+
+
+def job_states(url, ids):
+    """{job id: (status, attempts)} of job records."""
+    from sqlalchemy import bindparam, create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, attempts FROM jobs WHERE id IN :ids")
+                                .bindparams(bindparam("ids", expanding=True)),
+                                {"ids": list(ids)}).all()
+    finally:
+        engine.dispose()
+    return {r.id: (r.status, r.attempts) for r in rows}
+
+
+def wait_for_jobs(url, ids, seconds):
+    """Wait until every job has ended (or ``seconds`` passed); their states and the wait."""
+    began = time.perf_counter()
+    while True:
+        states = job_states(url, ids)
+        active = [i for i, (status, _a) in states.items() if status in ("queued", "running")]
+        if not active or time.perf_counter() - began > seconds:
+            return states, time.perf_counter() - began
+        time.sleep(1)
+
+
+def check_jobs_once(url, jobs, features, states, killed_running):
+    """Every job done, each import's layer there exactly once with all its features: (ok,
+    text)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            layers = conn.execute(text(
+                "SELECT l.name, count(DISTINCT l.id) AS layers, min(l.feature_count) AS fc, "
+                "count(f.id) AS rows FROM risk_layers l LEFT JOIN risk_layer_features f "
+                "ON f.layer_id = l.id WHERE l.name LIKE 'bench-job-%' GROUP BY l.name")).all()
+            left = conn.scalar(text("SELECT count(*) FROM procrastinate_jobs "
+                                    "WHERE status IN ('todo', 'doing')"))
+    finally:
+        engine.dispose()
+    by_name = {r.name: r for r in layers}
+    not_done = {i: s for i, s in states.items() if s[0] != "done"}
+    wrong = [n for n in jobs if n not in by_name or by_name[n].layers != 1
+             or by_name[n].fc != features or by_name[n].rows != features]
+    retried = sorted(a for _s, a in states.values() if a > 1)
+    ok = not not_done and not wrong and len(states) == len(jobs)
+    return ok, (f"{len(jobs)} import jobs of {features} features: {len(jobs) - len(not_done)} "
+                f"done, not done {not_done}; layers wrong or doubled {wrong}; "
+                f"{len(retried)} run again after the kill (attempts {retried}); jobs running "
+                f"when the worker was killed: {killed_running}; queue jobs left {left}")
 
 
 # ---- through any host --------------------------------------------------------------------
@@ -670,6 +766,10 @@ def main():
                         "host is killed (0: as fast as answered)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating 1-host and "
                         "3-host capacity runs")
+    parser.add_argument("--jobs", type=int, default=16, help="layer imports queued as jobs "
+                        "for the run in which a worker is killed")
+    parser.add_argument("--job-features", type=int, default=20000,
+                        help="points per imported layer")
     parser.add_argument("--keep", action="store_true", help="leave everything running")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -683,12 +783,12 @@ def main():
     shutil.chown(WORK, "postgres", "postgres")
     WORK.chmod(0o755)
     hosts = proxy = None
-    workers = []
+    workers = {}
     checks = []
     try:
         network()
         urls = postgres()
-        tokens, admin = seed(urls, args.clients)
+        tokens, admin, planner = seed(urls, args.clients)
         proxy = Proxy()
         hosts = Hosts(urls)
         names = ["app1", "app2", "app3"]
@@ -721,18 +821,42 @@ def main():
               f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
         hosts.kill("app1-one")  # not part of the rest
 
-        killed = {}
+        killed, jobs = {}, {}
 
         def kill_one():
             killed["at"] = time.perf_counter()
             hosts.kill("app2")
             print("  killed host app2 (SIGKILL to its process group)", flush=True)
+            # Queued now, under the load, so that they run while the kill comes.
+            jobs.update(queue_imports(planner, args.jobs, args.job_features))
+            print(f"  queued {len(jobs)} layer imports of {args.job_features} points as jobs "
+                  f"through the proxy (POST /layers?async=1)", flush=True)
+            # Three jobs running on two workers of concurrency 2: worker1 runs one at least.
+            deadline = time.monotonic() + 30
+            running = 0
+            while time.monotonic() < deadline:
+                states = job_states(urls[0], jobs.values())
+                running = sum(1 for st, _a in states.values() if st == "running")
+                if running >= 3 or all(st == "done" for st, _a in states.values()):
+                    break
+                time.sleep(0.2)
+            stop(workers.pop("worker1"), signal.SIGKILL)
+            killed["running"] = running
+            killed["worker_at"] = time.perf_counter()
+            print(f"  killed worker1 (SIGKILL) with {running} import jobs running on the two "
+                  f"workers", flush=True)
 
         result, _rate, _p99 = measured_run(
             f"3 hosts at {args.rate}/s offered, app2 killed half-way", hosts, tokens,
             args.seconds, args.rate, "kill-", cores, during=kill_one)
         ok, text = check_exactly_once(urls[0], result, "kill-")
         checks.append(("exactly once with a host killed", ok, text))
+        states, waited = wait_for_jobs(urls[0], jobs.values(), 10 * LEASE_SECONDS + 240)
+        print(f"jobs: every job ended {time.perf_counter() - killed['worker_at']:.0f} s after "
+              f"worker1 was killed (lease {LEASE_SECONDS} s)", flush=True)
+        checks.append(("jobs once with a worker killed",
+                       *check_jobs_once(urls[0], jobs, args.job_features, states,
+                                        killed.get("running"))))
         hosts.start(["app2"], per_host, args.threads)
         checks.append(("session through any host", *session_across_hosts()))
         checks.append(("photo through any host", *photo_across_hosts(tokens[0])))
@@ -744,7 +868,7 @@ def main():
         return 0 if all(ok for _n, ok, _t in checks) else 1
     finally:
         if not args.keep:
-            for proc in workers:
+            for proc in workers.values():
                 stop(proc)
             if hosts is not None:
                 hosts.stop_all()

@@ -46,6 +46,7 @@ FIELD_LABELS = {
     "_schema": _pl("field", "Request body"), "action": _pl("field", "Action"),
     "actions": _pl("field", "Actions"), "active": _pl("field", "Active"),
     "actor": _pl("field", "Actor"), "address": _pl("field", "Address"),
+    "async": _pl("field", "In the background"),
     "affected": _pl("field", "Affected people"), "area_code": _pl("field", "Area"),
     "area_codes": _pl("field", "Areas"), "assessment_id": _pl("field", "Assessment"),
     "authority": _pl("field", "Issuing authority"), "bad_rows": _pl("field", "Bad rows"),

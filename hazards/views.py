@@ -20,7 +20,7 @@ from flask_babel import lazy_pgettext
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.errors import Invalid
 from emergency.geo import service as geo
 from emergency.listing import PAGE_SIZES, page_links, xlsx_bytes
@@ -144,8 +144,9 @@ def _summary(text, length=120):
 @allow(READERS)
 def tasks_page():
     """Reports to work through: the user's next steps (or every report they may see), with
-    search, filters, paging and an xlsx export (``?format=json``: the rows and total)."""
-    session, user = get_session(), actor()
+    search, filters, paging and an xlsx export (``?format=json``: the rows and total).
+    Read from the replica when there is one (emergency.db.replica_session)."""
+    session, user = replica_session(), actor()
     filters = listing.parse_filters(request.args, user)
     items, total = listing.list_page(session, user, filters)
     grid_names, _areas = listing.names(session, [r["grid_code"] for r in items], [])

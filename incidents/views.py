@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.geo import service as geo
 from emergency.vocabulary import CATEGORY_LABELS, LOCAL_ZONE, local_minute
 from incidents import dispatch as dispatches
@@ -135,8 +135,9 @@ def _labels():
 @bp.route("/incidents")
 @allow(BUREAU)
 def list_page():
-    """Incidents, newest first, filtered and paged, each linking to its dispatch console."""
-    session, user = get_session(), actor()
+    """Incidents, newest first, filtered and paged, each linking to its dispatch console
+    (read from the replica when there is one)."""
+    session, user = replica_session(), actor()
     filters = listing.parse_filters(request.args)
     filters["report_minutes"] = current_app.config["INCIDENT_REPORT_MINUTES"]
     records, total = listing.list_page(session, user, filters)

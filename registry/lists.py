@@ -12,7 +12,7 @@ from emergency import listing as paging
 from emergency.audit import service as audit
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
-from emergency.db import get_session
+from emergency.db import get_session, replica_session
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.i18n import translate_message
 from emergency.vocabulary import TEAM_CATEGORIES, local_minute
@@ -211,8 +211,9 @@ def review(org_id):
 @bp.route("/registry/teams")
 @allow(READERS)
 def teams():
-    """Teams: searchable by team or organisation name, filtered, paged, with readiness."""
-    session, user = get_session(), actor()
+    """Teams: searchable by team or organisation name, filtered, paged, with readiness
+    (read from the replica when there is one)."""
+    session, user = replica_session(), actor()
     filters = listing.parse_filters(request.args, TEAM_STATUSES)
     records, total = listing.team_page(session, user, filters)
     places = listing.area_names(session, [r["area_code"] for r in records])

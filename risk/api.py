@@ -12,9 +12,10 @@ from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
 from emergency.errors import Invalid
 from emergency.geojson import feature_collection, geojson_response
+from emergency.jobs import api as jobs_api
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
-from risk import jobs, layers, reports, schemas, service
+from risk import filejobs, jobs, layers, reports, schemas, service
 
 blp = Blueprint("risk", __name__, url_prefix="/api/v1",
                 description="Risk layers, grid risk assessments, summaries and gaps")
@@ -34,15 +35,22 @@ def _allow_large_layers():
 @allow(*WRITERS)
 @blp.arguments(schemas.LayerForm, location="form")
 @blp.arguments(schemas.LayerFile, location="files")
+@blp.arguments(schemas.LayerJobQuery, location="query")
 @blp.response(201, schemas.LayerOut)
-def upload_layer(form, files):
-    """Import a hazard, exposure or vulnerability layer; all features or none (422)."""
+@blp.alt_response(202, description="with async=1: the queued import job (see GET /jobs/{id})")
+def upload_layer(form, files, query):
+    """Import a hazard, exposure or vulnerability layer; all features or none (422).
+    With ``async=1`` a background job imports it (202 with the job)."""
     upload = files["file"]
     name = os.path.basename(upload.filename or "")
     suffix = os.path.splitext(name)[1].lower()
     if suffix not in layers.SUPPORTED:
         raise Invalid("unsupported file type", {"file": [
             "expected .geojson, .json, .gpkg or .zip (zipped Shapefile)"]})
+    if query["run_async"]:
+        record = filejobs.queue_import(get_session(), upload.stream, name, form,
+                                       actor().username)
+        return jobs_api.accepted(record)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "upload" + suffix)
         upload.save(path)
@@ -154,6 +162,17 @@ def export(query, assessment_id):
                 else "application/geo+json")
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
                      download_name=filename)
+
+
+@blp.route("/risk/assessments/<int:assessment_id>/export", methods=["POST"])
+@allow(EVERYONE)
+@blp.arguments(schemas.RiskExportQuery, location="query")
+@blp.response(202, description="the queued export job; its result_url serves the file")
+def export_job(query, assessment_id):
+    """Export every cell of a done run in a background job (large runs): 202 with the job."""
+    record = filejobs.queue_export(get_session(), assessment_id, query["format"],
+                                   actor().username)
+    return jobs_api.accepted(record)
 
 
 @blp.route("/risk/assessments/<int:assessment_id>/compare", methods=["GET"])

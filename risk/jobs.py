@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from emergency.errors import Conflict
 from emergency.jobs import service as jobs
 from emergency.jobs.kinds import JobKind
-from risk import service
+from risk import filejobs, service
 
 log = logging.getLogger(__name__)
 PROGRESS_STEP = 0.05
@@ -79,4 +79,4 @@ def ended(session, record):
 
 
 JOBS = (JobKind(KIND, run_job, _l("Risk assessment"), on_end=ended,
-                link=("risk_pages.risk_map", "assessment_id")),)
+                link=("risk_pages.risk_map", "assessment_id")),) + filejobs.JOBS

@@ -129,10 +129,8 @@ def _geometries(frame, offset, kind, repair, problems, repaired):
     return geoms
 
 
-def import_layer(session, path, name, role, value_field=None, crs=None, encoding=None,
-                 likelihood_field=None, consequence_field=None, repair=False, layer=None,
-                 actor="", source_name=None, progress=None, batch=BATCH):
-    """Import one layer file; all or nothing. Returns (RiskLayer, repaired feature numbers)."""
+def check_form(name, role, value_field=None, likelihood_field=None, consequence_field=None):
+    """Invalid naming each bad field of a layer's form (before its file is read)."""
     problems = {}
     if role not in LAYER_ROLES:
         problems["role"] = [f"must be one of {', '.join(LAYER_ROLES)}"]
@@ -142,6 +140,13 @@ def import_layer(session, path, name, role, value_field=None, crs=None, encoding
         problems["value_field"] = ["required (or likelihood_field and consequence_field)"]
     if problems:
         raise Invalid("invalid layer", problems)
+
+
+def import_layer(session, path, name, role, value_field=None, crs=None, encoding=None,
+                 likelihood_field=None, consequence_field=None, repair=False, layer=None,
+                 actor="", source_name=None, progress=None, batch=BATCH):
+    """Import one layer file; all or nothing. Returns (RiskLayer, repaired feature numbers)."""
+    check_form(name, role, value_field, likelihood_field, consequence_field)
     with uploads.geodata(path) as source:
         return _import(
             session, source, uploads.GEO_FORMATS[os.path.splitext(str(path))[1].lower()],

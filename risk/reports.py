@@ -32,6 +32,11 @@ def _done(session, assessment_id):
     return run
 
 
+def check_exportable(session, assessment_id):
+    """The run when its cells can be exported (done), else NotFound or Conflict."""
+    return _done(session, assessment_id)
+
+
 def _cell_properties(r):
     """A cell row's properties as the API shows them."""
     props = {k: round(float(getattr(r, k)), 6) for k in PROPS}

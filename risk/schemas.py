@@ -31,6 +31,14 @@ class LayerForm(Schema):
         "description": "repair invalid polygons with make_valid instead of refusing them"})
 
 
+class LayerJobQuery(QuerySchema):
+    """``async=1`` on POST /layers: import in a background job, answer 202 with the job."""
+
+    run_async = fields.Boolean(load_default=False, data_key="async", metadata={
+        "description": "true: keep the file, queue the import as a job and answer 202 with "
+                       "the job (follow it at its url; its result names the layer)"})
+
+
 class LayerFile(Schema):
     """The file part of POST /layers."""
 

@@ -16,7 +16,7 @@ from emergency.errors import DomainError, describe_error
 from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_LABELS
 from maps.pages import page_parts
 from maps.risk import risk_map as build_risk_map
-from risk import jobs, layers, service
+from risk import filejobs, jobs, layers, service
 
 bp = Blueprint("risk_pages", __name__, template_folder="templates")
 
@@ -57,6 +57,7 @@ def index():
     layer_items, _total = service.list_layers(session, limit=500)
     return render_template("risk/index.html", runs=runs, total=total, layers=layer_items,
                            can_write=actor().role in WRITERS, colours=RISK_COLOURS,
+                           job_mb=current_app.config["IMPORT_JOB_MIN_BYTES"] // 1048576,
                            level_names=_level_names())
 
 
@@ -77,6 +78,14 @@ def upload_layer():
     try:
         if not upload or suffix not in layers.SUPPORTED:
             raise DomainError(_("Choose a GeoJSON, GeoPackage or zipped Shapefile."))
+        if form.get("background") == "1" or (
+                request.content_length or 0) > current_app.config["IMPORT_JOB_MIN_BYTES"]:
+            fields = {**form, "repair": form.get("repair") == "1"}
+            record = filejobs.queue_import(session, upload.stream, name, fields,
+                                           actor().username)
+            flash(_("Import of %(name)s queued as job %(id)s: follow it on this page.",
+                    name=name, id=record.id), "success")
+            return redirect(url_for("jobs_pages.index"))
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "upload" + suffix)
             upload.save(path)
@@ -120,6 +129,22 @@ def start_assessment():
         else:
             flash(str(exc), "danger")
     return redirect(url_for("risk_pages.index"))
+
+
+@bp.route("/risk/assessments/<int:assessment_id>/export", methods=["POST"])
+@allow(EVERYONE)
+def export_cells(assessment_id):
+    """Queue an export of a run's cells from the page; the jobs page offers the file."""
+    fmt = request.form.get("format") if request.form.get("format") in (
+        filejobs.EXPORT_TYPES) else "gpkg"
+    try:
+        record = filejobs.queue_export(get_session(), assessment_id, fmt, actor().username)
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("risk_pages.index"))
+    flash(_("Export of assessment %(aid)s queued as job %(id)s: follow it on this page.",
+            aid=assessment_id, id=record.id), "success")
+    return redirect(url_for("jobs_pages.index"))
 
 
 @bp.route("/maps/risk/<int:assessment_id>")

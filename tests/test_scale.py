@@ -287,3 +287,36 @@ def test_photos_and_backups_through_s3(s3_endpoint, database, db, tmp_path, acto
     assert len(list(store.keys())) == 2  # the photo and its thumbnail, in the bucket
     manifest = backup.backup(database[1], tmp_path / "s3.zip", store)
     assert set(manifest["uploads"]) == set(store.keys())
+
+
+@pytest.mark.committing
+def test_list_pages_read_the_replica_but_a_writer_reads_its_own_writes(with_replica):
+    app, headers = with_replica
+    from emergency.auth import service as auth
+
+    with app.app_context():
+        session = new_session()
+        auth.create_user(session, "replica-admin", "admin", "correct horse battery")
+        admin = {"Authorization": f"Bearer {auth.create_token(session, 'replica-admin', 1)}"}
+        session.commit()
+        session.close()
+    writer = app.test_client()
+    assert writer.post("/api/v1/hazards", json=body(), headers=headers).status_code == 201
+    made = writer.post("/api/v1/incidents", headers=admin, json={
+        "title": "副本测试事件", "incident_type": "flood",
+        "occurred_at": "2026-12-01T08:00:00+08:00",
+        "location": {"type": "Point", "coordinates": [106.5, 29.5]}})
+    assert made.status_code == 201, made.get_json()
+
+    def tasks_total(client, who):
+        page = client.get("/hazards/tasks?format=json&view=all", headers=who)
+        assert page.status_code == 200
+        return page.get_json()["total"]
+
+    # The writer's pages read the primary for a while; any other client's the replica.
+    assert tasks_total(writer, headers) == 1
+    assert tasks_total(app.test_client(), headers) == 0
+    assert "副本测试事件" in writer.get("/incidents", headers=admin).get_data(as_text=True)
+    other = app.test_client().get("/incidents", headers=admin)
+    assert other.status_code == 200 and "副本测试事件" not in other.get_data(as_text=True)
+    assert app.test_client().get("/registry/teams", headers=admin).status_code == 200

@@ -25,6 +25,8 @@ class JobKind:
     on_end: Callable | None = None
     # the subject's page: (endpoint, name of its id argument)
     link: tuple[str, str] | None = None
+    # what the jobs page says of a done job's result: describe(result) -> text
+    describe: Callable | None = None
     attempts: int = 3  # runs at most, when a run fails with one of ``retry_on``
     retry_on: tuple = field(default=TRANSIENT)
     retry_wait_seconds: int = 5

@@ -29,6 +29,8 @@ class JobRecord(Base):
     progress: Mapped[float | None] = mapped_column(Float, comment="0..1 where the job reports")
     attempts: Mapped[int] = mapped_column(Integer, default=0, comment="runs started so far")
     error: Mapped[str] = mapped_column(String(2000), default="")
+    result: Mapped[dict | None] = mapped_column(
+        JSON, comment="what the job produced: an import's report, an export's file")
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     queue_job_id: Mapped[int | None] = mapped_column(
         Integer, comment="the queue's job id of the run that claimed it last")

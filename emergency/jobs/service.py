@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select, update
 
 from emergency.auth.roles import ADMIN
 from emergency.db import get_or_404, utcnow
-from emergency.errors import Conflict, Forbidden
+from emergency.errors import Conflict, Forbidden, NotFound
 from emergency.jobs import kinds
 from emergency.jobs.models import ACTIVE, JobRecord
 
@@ -57,7 +57,30 @@ def job_dict(record):
             "cancel_requested": bool(record.cancel_requested),
             "cancellable": record.status in ACTIVE and not record.cancel_requested,
             "created_at": record.created_at, "started_at": record.started_at,
-            "finished_at": record.finished_at}
+            "finished_at": record.finished_at, "result": public_result(record)}
+
+
+def public_result(record):
+    """The record's result as its owner sees it (the file's name, type and size; its key in
+    the store stays inside)."""
+    if record.result is None:
+        return None
+    result = dict(record.result)
+    if isinstance(result.get("file"), dict):
+        result["file"] = {k: v for k, v in result["file"].items() if k != "key"}
+    return result
+
+
+def result_file(session, job_id, user):
+    """(record, stored file) of a job's result its owner may download; NotFound when the
+    job made no file (or has not made it yet)."""
+    from emergency.jobs.results import open_result  # the file store needs an app
+
+    record = get_job(session, job_id, user)
+    stored = open_result(session, record) if record.status == "done" else None
+    if stored is None:
+        raise NotFound(f"job {job_id} has no file to download")
+    return record, stored
 
 
 def cancel(session, job_id, user):

@@ -38,12 +38,25 @@ def _row(record):
         endpoint, argument = kind.link
         link = url_for(endpoint, **{argument: record.subject_id})
     data = service.job_dict(record)
-    data.update(label=str(kind.label) if kind else record.kind,
+    done = record.status == "done" and record.result is not None
+    file = (record.result or {}).get("file") if done else None
+    data.update(summary=kind.describe(record.result) if done and kind and kind.describe
+                else "",
+                download=url_for("jobs.job_result", job_id=record.id) if file else None,
+                download_name=file.get("name", "") if file else "",
+                download_size=_size(file.get("size")) if file else "",
+                label=str(kind.label) if kind else record.kind,
                 status_label=str(STATUS_LABELS.get(record.status, record.status)),
                 created=local_minute(record.created_at),
                 finished=local_minute(record.finished_at) if record.finished_at else "",
                 link=link)
     return data
+
+
+def _size(size):
+    """A file size for people (KB/MB)."""
+    size = int(size or 0)
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(size, 1) / 1024:.0f} KB"
 
 
 @bp.route("/jobs")

@@ -13,6 +13,7 @@ on the queue and a lease keeper that hands the jobs of dead workers to live ones
 
 import asyncio
 import fcntl
+import json
 import logging
 import threading
 import time
@@ -56,6 +57,33 @@ class JobHandle:
         finally:
             session.close()
 
+    def stored_before(self):
+        """Whether an earlier run of this job already committed its result (its effect):
+        a retried run then has nothing to do, not even read its input again."""
+        def read(session):
+            record = session.get(service.JobRecord, self.record_id, populate_existing=True)
+            return record is not None and record.result is not None
+        return self.short(read, readonly=True)
+
+    def finish_once(self, work):
+        """Do the job's effect with ``work(session)`` and keep what it returns (a JSON dict)
+        as the record's result, in one transaction; a run whose record already holds a
+        result (an earlier run of the job committed it) does nothing. A ``subject_id`` in
+        the result becomes the record's subject (the layer an import made)."""
+        def once(session):
+            record = session.get(service.JobRecord, self.record_id, with_for_update=True,
+                                 populate_existing=True)
+            if record.result is not None:
+                log.info("job %s: its result was stored by an earlier run", self.record_id)
+                return record.result
+            result = work(session)
+            record.result = result
+            if result.get("subject_id") is not None:
+                record.subject_id = result["subject_id"]
+            session.flush()
+            return result
+        return self.short(once)
+
     def progress(self, fraction, also=None):
         """Write progress (and ``also(session)`` in the same transaction); raises
         Cancelled when the owner asked to cancel."""
@@ -67,8 +95,17 @@ class JobHandle:
 
 
 def _reason(exc):
-    """A short human reason for a failure."""
-    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    """A short human reason for a failure, with the problems a domain error names (an
+    import's bad rows and fields), so that the jobs page is the import's report."""
+    text = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict) and details:
+        parts = []
+        for name, problems in details.items():
+            shown = problems if isinstance(problems, list | tuple) else [problems]
+            parts.append(f"{name}: " + "; ".join(str(p) for p in shown))
+        text = text + " — " + " | ".join(parts)
+    return text[:2000]
 
 
 def execute(flask_app, kind, record_id, queue_job_id, attempts_before):
@@ -76,7 +113,7 @@ def execute(flask_app, kind, record_id, queue_job_id, attempts_before):
     queue should retry (a transient failure with attempts left); anything else ends here."""
     engine = flask_app.extensions["emergency.db"]["engine"]
     with flask_app.app_context():
-        handle = None
+        handle, problems = None, None
         try:
             with unit_of_work("worker") as session:
                 record = service.claim(session, record_id, queue_job_id)
@@ -99,9 +136,15 @@ def execute(flask_app, kind, record_id, queue_job_id, attempts_before):
                 _note(record_id, f"attempt {attempts_before + 1} failed: {_reason(exc)}")
                 raise
             outcome = ("failed", _reason(exc))
+            if isinstance(getattr(exc, "details", None), dict) and exc.details:
+                problems = json.loads(json.dumps(
+                    {"code": getattr(exc, "code", "invalid"), "message": str(exc.message),
+                     "details": exc.details}, default=str))
         with unit_of_work("worker") as session:
             record = session.get(service.JobRecord, record_id, with_for_update=True)
             service.end(session, record, *outcome)
+            if problems is not None and record.result is None:
+                record.result = {"error": problems}  # an import's report of its bad rows
             if outcome[0] != "done":
                 kinds.ended(session, record)
 

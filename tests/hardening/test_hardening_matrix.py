@@ -118,7 +118,7 @@ MATRIX = {
     "POST /api/v1/trainings": {ADMIN, ORG}, "GET /api/v1/trainings": BUREAU | {ORG},
     # background jobs: everyone signed in, each their own (administrators everyone's)
     "GET /api/v1/jobs": ALL, "GET /api/v1/jobs/{job_id}": ALL,
-    "POST /api/v1/jobs/{job_id}/cancel": ALL,
+    "POST /api/v1/jobs/{job_id}/cancel": ALL, "GET /api/v1/jobs/{job_id}/result": ALL,
     # layers, risk assessments: read everyone, write admin, planner
     "POST /api/v1/layers": {ADMIN, PLANNER}, "GET /api/v1/layers": ALL,
     "GET /api/v1/layers/{layer_id}": ALL, "GET /api/v1/layers/{layer_id}/features": ALL,
@@ -127,6 +127,7 @@ MATRIX = {
     "GET /api/v1/risk/assessments/{assessment_id}/cells": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/summary": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/export": ALL,
+    "POST /api/v1/risk/assessments/{assessment_id}/export": ALL,  # as a job, like the GET
     "GET /api/v1/risk/assessments/{assessment_id}/compare": ALL,
     # incidents, dispatches: read bureau (org_admin: own teams' dispatches); write admin,
     # dispatcher; org_admin answers own teams' dispatches
