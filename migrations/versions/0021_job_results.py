@@ -6,7 +6,7 @@
   does not do its work twice.
 
 Revision ID: 0021_job_results
-Revises: 0018_file_store
+Revises: 0019_risk_cell_indexes
 Create Date: 2026-12-03 17:20:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_job_results'
-down_revision = '0018_file_store'
+down_revision = '0019_risk_cell_indexes'
 branch_labels = None
 depends_on = None
 
