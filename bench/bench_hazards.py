@@ -12,7 +12,7 @@ in the same run (SQLAlchemy Core, one transaction per row, one thread).
 
     .venv/bin/python bench/bench_hazards.py [--backend spatialite|postgis|both] [--quick]
         [--reports N] [--clients C] [--workers W] [--threads T] [--worker-class sync|gthread]
-        [--rate R] [--warmup K]
+        [--rate R] [--warmup K] [--streams S]
 
 --rate (default 100 new reports/s) paces the clients together at that offered load (open
 loop), the way phones arrive, so latency is measured at a known load (from the scheduled send
@@ -23,6 +23,11 @@ threads that many writers are busy at once).
 --warmup K (default 2): right after the server starts, each client first posts K reports of
 its own (stored under "warmup-" client_ids, checked and printed apart) so the measured run
 meets warm workers; --warmup 0 measures from a cold start.
+
+--streams S (default 0): S live event streams of a dispatcher (GET /api/v1/events) are held
+open through the measured run, as open consoles and maps hold them; each must stay open and
+receive every report's event (checked and printed), and the latencies then show what open
+streams cost the writes.
 
 The load generator is one asyncio loop in one thread with one keep-alive connection per
 client and every request prebuilt as bytes (~0.2-0.3 ms of CPU per request, printed), so it
@@ -35,11 +40,13 @@ backends takes about five minutes on two cores.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -95,6 +102,9 @@ def _seed(env, clients):
             geo.create_grid(session, code, f"网格{i}", "990101", _square(lon, lat, GRID_SIZE))
             auth.create_user(session, f"bench{i:03d}", "grid_staff", "bench-password", [code])
             tokens.append(auth.create_token(session, f"bench{i:03d}", 1))
+        # The streams' reader: a dispatcher sees every report's event.
+        auth.create_user(session, "bench-watch", "dispatcher", "bench-password")
+        tokens.append(auth.create_token(session, "bench-watch", 1))
         session.commit()
         session.close()
     app.extensions["emergency.db"]["engine"].dispose()
@@ -202,6 +212,69 @@ def _load(port, tokens, per_client, retry_every, rate):
     return records, time.perf_counter() - began, began
 
 
+class Streams:
+    """``count`` live event streams (GET /api/v1/events) held open during the load, one socket
+    each, on one asyncio loop in a thread of its own; counts the events each receives."""
+
+    def __init__(self, port, token, count):
+        self.port, self.token, self.count = port, token, count
+        self.statuses, self.events = [], [0] * count
+        self.ended_early = 0
+        self._ready = threading.Event()
+        self._thread = None
+        self._loop = self._stop = None
+
+    def __enter__(self):
+        if self.count:
+            self._thread = threading.Thread(target=asyncio.run, args=(self._main(),),
+                                            daemon=True)
+            self._thread.start()
+            if not self._ready.wait(60):
+                raise RuntimeError("the event streams did not open")
+        return self
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+
+    async def _main(self):
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        opened = [asyncio.Event() for _ in range(self.count)]
+        tasks = [asyncio.create_task(self._one(i, opened[i])) for i in range(self.count)]
+        for event in opened:
+            await event.wait()
+        self._ready.set()
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _one(self, i, opened):
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write((f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                          f"Authorization: Bearer {self.token}\r\n"
+                          "Accept: text/event-stream\r\n\r\n").encode())
+            status = await reader.readline()
+            self.statuses.append(int(status.split()[1]) if status else 0)
+            opened.set()
+            while line := await reader.readline():
+                # One frame per chunk: an event's lines start at line starts.
+                if line.startswith(b"id:"):
+                    self.events[i] += 1
+            self.ended_early += 1  # the server closed it during the load
+        except asyncio.CancelledError:
+            pass
+        except OSError:
+            self.statuses.append(0)
+        finally:
+            opened.set()
+            if writer is not None:
+                writer.close()
+
+
 def _plain_inserts(url, per_client):
     """Rows/s of the same reports inserted directly, one transaction per row."""
     from geoalchemy2.shape import from_shape
@@ -269,7 +342,8 @@ def _cpu_sample(master):
     return own.user + own.system, server_cpu(master), _machine_cpu(), time.perf_counter()
 
 
-def run(backend, reports, clients, workers, threads, rate, warmup, worker_class="gthread"):
+def run(backend, reports, clients, workers, threads, rate, warmup, worker_class="gthread",
+        streams=0):
     """Benchmark one backend; returns True when every acceptance check held."""
     folder = tempfile.mkdtemp(prefix="bench-hazards-")
     url, _fresh = create_database(backend, folder, "hazards")
@@ -277,7 +351,7 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
     log_path = Path(folder) / "server.log"
     proc = None
     try:
-        tokens = _seed(env, clients)
+        *tokens, watcher = _seed(env, clients)
         per_client = _payloads(clients, reports)
         port = free_port()
         with log_path.open("w") as log:
@@ -292,9 +366,11 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
                 cold, _s, _b = _load(port, tokens, _payloads(clients, clients * warmup,
                                                              WARMUP_PREFIX, seed=8), 0, 0)
                 time.sleep(1)
-            before = _cpu_sample(proc.pid)
-            records, seconds, began = _load(port, tokens, per_client, 10, rate)
-            after = _cpu_sample(proc.pid)
+            with Streams(port, watcher, streams) as watching:
+                before = _cpu_sample(proc.pid)
+                records, seconds, began = _load(port, tokens, per_client, 10, rate)
+                after = _cpu_sample(proc.pid)
+                time.sleep(2)  # the last reports' events reach the streams
             stop(proc)
             proc = None
         stored, distinct, warmed = _stored(url)
@@ -317,7 +393,8 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
           f"({len(records) - reports} concurrent retries), {clients} clients, "
           f"gunicorn {workers} {worker_class} workers x "
           f"{1 if worker_class == 'sync' else threads} threads, "
-          f"{f'offered {rate:g} new reports/s' if rate else 'as fast as possible'}")
+          f"{f'offered {rate:g} new reports/s' if rate else 'as fast as possible'}, "
+          f"{streams} live event streams open")
     print(f"   statuses: {dict(sorted(statuses.items()))}")
     if cold:
         part = sorted(r[1] * 1000 for r in cold)
@@ -352,8 +429,18 @@ def run(backend, reports, clients, workers, threads, rate, warmup, worker_class=
     print(f"   plain single-row inserts: {plain_rate:.0f} rows/s; API/plain = "
           f"{achieved / plain_rate:.3f}")
     print(f"   5xx or failed requests: {fivexx}; 'database is locked' in server log: {locked}")
+    streams_ok = True
+    if streams:
+        # Every stream sees every report's event (each report's hazard.created), warm-up's too.
+        expected = reports
+        got = sorted(watching.events)
+        streams_ok = (watching.statuses == [200] * streams and watching.ended_early == 0
+                      and got[0] >= expected)
+        print(f"   streams: {streams} opened, statuses {dict(Counter(watching.statuses))}, "
+              f"closed by the server during the load {watching.ended_early}; events received "
+              f"per stream min {got[0]}, max {got[-1]} (every report's: {expected})")
     ok = stored == distinct == reports and warmed == len(cold) and fivexx == 0 \
-        and locked == 0 and set(statuses) | {r[2] for r in cold} <= {200, 201}
+        and locked == 0 and set(statuses) | {r[2] for r in cold} <= {200, 201} and streams_ok
     print(f"   {'OK' if ok else 'FAILED'}")
     return ok
 
@@ -376,6 +463,9 @@ def main():
     parser.add_argument("--rate", type=float, default=100.0,
                         help="new reports/s offered by all clients together (open loop); "
                         "0 = as fast as possible (closed loop)")
+    parser.add_argument("--streams", type=int, default=0,
+                        help="live event streams (a dispatcher's, seeing every report) held "
+                        "open during the measured run; each must receive every report's event")
     args = parser.parse_args()
     reports = args.reports or (1000 if args.quick else 10_000)
     clients = args.clients or (10 if args.quick else 50)
@@ -388,7 +478,7 @@ def main():
     if not 0 <= args.warmup <= 100:
         parser.error("--warmup must be 0..100")
     results = [run(b, reports, clients, args.workers, args.threads, rate, args.warmup,
-                   args.worker_class) for b in backends]
+                   args.worker_class, args.streams) for b in backends]
     sys.exit(0 if all(results) else 1)
 
 
