@@ -38,10 +38,12 @@ import shapely
 from common import (
     DATA_KEY,
     ROOT,
+    Streams,
     cli_env,
     create_database,
     drop_database,
     free_port,
+    load_average,
     migrated_engine,
     percentile,
     serve,
@@ -61,7 +63,7 @@ WEIGHTS = (0.40, 0.25, 0.15, 0.10, 0.08, 0.02)
 COMMON, RARE = "mountain", "diving"
 MEMBERS_PER_TEAM = 10
 # gunicorn set-ups measured, as worker-class:WORKERSxTHREADS (see docs/incidents.md).
-SERVERS = "sync:3x1,gthread:2x2"
+SERVERS = "sync:3x1,gthread:2x2,gthread:2x4"
 
 
 def percentiles(samples):
@@ -497,14 +499,15 @@ def run(backend, teams, args, tmp):
         paths = [f"/api/v1/incidents/{i}/recommendations?category={COMMON}&limit=10"
                  for i in ids]
         for setup in args.servers:
-            yield from _over_http_with(url, tmp, setup, token, paths, args.requests)
+            yield from _over_http_with(url, tmp, setup, token, paths, args.requests,
+                                       args.streams)
     finally:
         engine.dispose()
         if not keep:
             drop_database(url)
 
 
-def _over_http_with(url, tmp, setup, token, paths, requests):
+def _over_http_with(url, tmp, setup, token, paths, requests, streams=0):
     """HTTP measurements against one gunicorn set-up (``class:WxT``); yields result lines."""
     worker_class, shape = setup.split(":")
     workers, threads = (int(n) for n in shape.split("x"))
@@ -513,8 +516,11 @@ def _over_http_with(url, tmp, setup, token, paths, requests):
     server = serve(cli_env(url, tmp, DB_POOL_SIZE=str(max(2, threads + 1))), port,
                    "--workers", str(workers), "--threads", str(threads),
                    "--worker-class", worker_class)
+    # Sync workers serve no streams (docs/operations.md): they are measured without.
+    watching = Streams(port, token, streams if worker_class == "gthread" else 0)
     try:
         over_http(port, token, paths, 2 * workers, 5, keep_alive=keep_alive)  # warm
+        watching.open()
         for clients in (1, 16):
             per = max(5, requests // clients) if clients > 1 else requests
             cpu0 = server_cpu(server.pid)
@@ -527,8 +533,16 @@ def _over_http_with(url, tmp, setup, token, paths, requests):
                    f"{p[0]:.1f}/{p[1]:.1f}/{p[2]:.1f} ms | {done / wall:.0f} req/s | "
                    f"CPU per request: server {served / done * 1000:.1f} ms, "
                    f"load generator {client_cpu / done * 1000:.2f} ms "
-                   f"({client_cpu / (client_cpu + served) * 100:.0f} % of the CPU used)")
+                   f"({client_cpu / (client_cpu + served) * 100:.0f} % of the CPU used)"
+                   f"{f' | {watching.count} event streams open' if watching.count else ''}"
+                   f" | {load_average()}")
+        if watching.count:
+            ok = watching.statuses == [200] * watching.count and watching.ended_early == 0
+            yield (f"  http {setup} streams: {watching.count} opened, statuses "
+                   f"{sorted(set(watching.statuses))}, closed by the server "
+                   f"{watching.ended_early} -> {'OK' if ok else 'FAILED'}")
     finally:
+        watching.close()
         stop(server)
 
 
@@ -550,6 +564,8 @@ def main(argv=None):
                         help="gunicorn set-ups to measure over HTTP, comma-separated "
                         "worker-class:WORKERSxTHREADS (default %(default)s)")
     parser.add_argument("--show-plans", action="store_true", help="print the query plans")
+    parser.add_argument("--streams", type=int, default=0, help="live event streams held open "
+                        "(gthread set-ups) while the recommendations are measured")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [10_000, 100_000]
     if args.full:

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -255,3 +256,75 @@ class KeepAliveConnection:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+
+
+class Streams:
+    """``count`` live event streams (GET /api/v1/events) held open during the load, one socket
+    each, on one asyncio loop in a thread of its own; counts the events each receives."""
+
+    def __init__(self, port, token, count):
+        self.port, self.token, self.count = port, token, count
+        self.statuses, self.events = [], [0] * count
+        self.ended_early = 0
+        self._ready = threading.Event()
+        self._thread = None
+        self._loop = self._stop = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def open(self):
+        """Open the streams; returns when every one has answered."""
+        if self.count:
+            self._thread = threading.Thread(target=asyncio.run, args=(self._main(),),
+                                            daemon=True)
+            self._thread.start()
+            if not self._ready.wait(60):
+                raise RuntimeError("the event streams did not open")
+        return self
+
+    def close(self):
+        """Close every stream."""
+        if self._thread is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(30)
+            self._thread = None
+
+    async def _main(self):
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        opened = [asyncio.Event() for _ in range(self.count)]
+        tasks = [asyncio.create_task(self._one(i, opened[i])) for i in range(self.count)]
+        for event in opened:
+            await event.wait()
+        self._ready.set()
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _one(self, i, opened):
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            writer.write((f"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+                          f"Authorization: Bearer {self.token}\r\n"
+                          "Accept: text/event-stream\r\n\r\n").encode())
+            status = await reader.readline()
+            self.statuses.append(int(status.split()[1]) if status else 0)
+            opened.set()
+            while line := await reader.readline():
+                # One frame per chunk: an event's lines start at line starts.
+                if line.startswith(b"id:"):
+                    self.events[i] += 1
+            self.ended_early += 1  # the server closed it during the load
+        except asyncio.CancelledError:
+            pass
+        except OSError:
+            self.statuses.append(0)
+        finally:
+            opened.set()
+            if writer is not None:
+                writer.close()
