@@ -11,6 +11,8 @@ Python formats the next; on SpatiaLite the per-row index triggers are suspended 
 rows indexed after, with a page cache large enough for the indexes being filled.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 from psycopg.copy import QueuedLibpqWriter
@@ -196,17 +198,29 @@ def insert_columns(session, table_name, columns, count, geoms, geom_column="geom
            f"VALUES ({marks}, GeomFromWKB(?, {int(srid)}))")
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+    def prepared(start):
+        """Batch ``start``'s parameters and its cells' bounds."""
+        stop = min(count, start + batch)
+        chunk = np.asarray(geoms(start, stop), dtype=object)
+        cols = [_sqlite_column(columns[n], start, stop) for n in names]
+        return (list(zip(*cols, shapely.to_wkb(chunk).tolist(), strict=True)),
+                shapely.bounds(chunk))
+
     try:
         suspended = _suspend_triggers(conn, table_name, geom_column) if count >= MANY else None
         bounds = []
-        for start in range(0, count, batch):
-            stop = min(count, start + batch)
-            chunk = np.asarray(geoms(start, stop), dtype=object)
-            if suspended is not None:
-                bounds.append(shapely.bounds(chunk))
-            cols = [_sqlite_column(columns[n], start, stop) for n in names]
-            conn.exec_driver_sql(sql, list(zip(*cols, shapely.to_wkb(chunk).tolist(),
-                                               strict=True)))
+        # The next batch is made (geometries, WKB, tuples: shapely and pyproj release the
+        # GIL) in a second thread while SQLite inserts this one (the sqlite3 module releases
+        # the GIL for each row's step), as the PostGIS path overlaps formatting and COPY.
+        # Every ``geoms`` call happens in that one thread.
+        with ThreadPoolExecutor(1, thread_name_prefix="bulk-prepare") as pool:
+            upcoming = pool.submit(prepared, 0) if count else None
+            for start in range(0, count, batch):
+                params, box = upcoming.result()
+                if start + batch < count:
+                    upcoming = pool.submit(prepared, start + batch)
+                bounds.append(box)
+                conn.exec_driver_sql(sql, params)
         if suspended is not None:
             _index_after(conn, table_name, geom_column, suspended, np.concatenate(bounds),
                          count, batch)
