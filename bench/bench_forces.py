@@ -13,10 +13,12 @@ test client, so the figures are server time, without the network):
 
 and, in the same run, the floor each is compared to: the bare query of the same squares
 (GROUP BY of the teams of a category in the bbox, no scope, no formatting) and of the same
-points. The machine's load average is printed with every figure.
+points. Last, what a user sees: the page loaded in headless Chromium (Debian's, through
+tests/browser.py), timed from the request to the first teams drawn (--browser N loads).
+The machine's load average is printed with every figure.
 
     .venv/bin/python bench/bench_forces.py [--backend spatialite|postgis|both] [--teams N]
-        [--samples N]
+        [--samples N] [--browser N]
 """
 
 import argparse
@@ -274,11 +276,54 @@ def run_backend(backend, args, folder):
                       f"≤ {row['max_features']}, p95 {row['p95_kb']} KB; {raw}/{len(times)} "
                       f"views as points; {load_average()}", flush=True)
             session.close()
+        if args.browser:
+            results["browser_first_features_s"] = browser_first_features(app, args.browser)
+            times = results["browser_first_features_s"]
+            print(f"[{backend}] in Chromium (1280x800, signed in, the page's own requests "
+                  f"to the app's threaded test server): first features drawn after "
+                  f"{', '.join(f'{t:.2f}' for t in times)} s (first: a fresh browser "
+                  f"profile; median {statistics.median(times):.2f} s); {load_average()}",
+                  flush=True)
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
         drop_database(url)
     results["load"] = load_average()
     return results
+
+
+FORCES_DRAWN = ("() => { const m = document.querySelector('.leaflet-container');"
+                " return m && Number(m.dataset.teams) > 0; }")
+
+
+def browser_first_features(app, rounds):
+    """Seconds from asking for /maps/forces to its first teams drawn (the legend's count set
+    from the layers' answers), in headless Chromium, ``rounds`` times in fresh contexts."""
+    import logging
+
+    from tests.browser import chromium, live_server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    times = []
+    with live_server(app) as base, chromium() as browser:
+        login = browser.new_context()
+        page = login.new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "benchadmin")
+        page.fill("input[name=password]", "bench-password-2026")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        state = login.storage_state()
+        login.close()
+        for _ in range(rounds):
+            context = browser.new_context(storage_state=state,
+                                          viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            started = time.perf_counter()
+            page.goto(f"{base}/maps/forces", wait_until="commit")
+            page.wait_for_function(FORCES_DRAWN, timeout=60_000, polling=20)
+            times.append(round(time.perf_counter() - started, 3))
+            context.close()
+    return times
 
 
 def main():
@@ -288,6 +333,9 @@ def main():
                         default="both")
     parser.add_argument("--teams", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--browser", type=int, default=3, metavar="N",
+                        help="loads of the page in headless Chromium, timed to the first "
+                        "teams drawn (0: none)")
     args = parser.parse_args()
     out = []
     with tempfile.TemporaryDirectory() as folder:

@@ -12,7 +12,7 @@ busy teams faded, writes the team popups and the status line.
 
 from emergency.vocabulary import CATEGORY_COLOURS
 from maps.data import MapData, geojson
-from maps.pages import base_map, light_outlines
+from maps.pages import base_map, fit_view, light_outlines
 from maps.viewport import ViewportLayers, layer_def
 
 AVAILABLE_FILL, BUSY_FILL = 0.9, 0.4
@@ -77,7 +77,7 @@ def forces_map(overview, labels, category=None, tile_url="", attribution="", dis
                    legend_title=labels.get("legend")).add_to(fmap)
     box = bounds_of(overview, categories)
     if box and (box[2] - box[0] > 1e-6 or box[3] - box[1] > 1e-6):
-        fmap.fit_bounds([[box[1], box[0]], [box[3], box[2]]])
+        fit_view(fmap, [[box[1], box[0]], [box[3], box[2]]])
     elif box:
         fmap.location, fmap.options["zoom"] = [box[1], box[0]], 12
     return fmap

@@ -6,7 +6,7 @@ Pure folium (no Flask, no database): the view passes report records from the ser
 from folium.plugins import FastMarkerCluster
 
 from maps.data import MapData, circle, geojson
-from maps.pages import base_map, cluster_css, light_outlines
+from maps.pages import base_map, cluster_css, fit_view, light_outlines
 
 STATUS_COLOURS = {
     "reported": "#d32f2f",
@@ -84,7 +84,7 @@ def hazards_map(records, status_labels, overdue_label="overdue", tile_url="", at
     if points:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=15)
+        fit_view(fmap, [[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=15)
     elif bounds:
-        fmap.fit_bounds(bounds)
+        fit_view(fmap, bounds)
     return fmap

@@ -9,7 +9,7 @@ import folium
 from folium.utilities import get_bounds
 
 from maps.data import MapData, circle, geojson, line
-from maps.pages import base_map, districts_layer
+from maps.pages import base_map, districts_layer, fit_view
 
 LEVEL_COLOURS = {1: "#b71c1c", 2: "#e65100", 3: "#f9a825", 4: "#1565c0", None: "#424242"}
 TEAM_COLOUR = "#2e7d32"
@@ -85,7 +85,7 @@ def console_map(incident, recommended, excluded, dispatched, labels, tile_url=""
             groups=groups, scripts=()).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     if len(bounds) > 1:
-        fmap.fit_bounds(bounds, padding=(30, 30))
+        fit_view(fmap, bounds, padding=(30, 30))
     return fmap
 
 
@@ -126,5 +126,5 @@ def picker_map(outlines, tile_url="", attribution=""):
     MapData("features", {"features": [districts_layer(outlines)]}).add_to(fmap)
     MapData("picker", {}, scripts=("incident-new.js",)).add_to(fmap)
     if outlines["features"]:
-        fmap.fit_bounds(get_bounds(outlines, lonlat=True))
+        fit_view(fmap, get_bounds(outlines, lonlat=True))
     return fmap

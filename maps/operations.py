@@ -2,7 +2,7 @@
 viewport, with a layer control, place search and a legend. Pure (no Flask, no database)."""
 
 from emergency.vocabulary import CATEGORY_COLOURS, RISK_COLOURS
-from maps.pages import base_map
+from maps.pages import base_map, fit_view
 from maps.viewport import ViewportLayers, layer_def
 
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
@@ -83,7 +83,7 @@ def operations_map(labels, assessment_id=None, tile_url="", attribution="", boun
     """
     fmap = base_map(tile_url, attribution, canvas=True)
     if bounds:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        fit_view(fmap, [[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     layers = [d for d in operations_layers(labels, assessment_id, base_areas=bool(tile_url))
               if d["name"] not in omit]
     ViewportLayers(layers, legend_title=labels.get("legend"), legend_id="operations-legend",

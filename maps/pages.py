@@ -48,6 +48,17 @@ def base_map(tile_url="", attribution="", location=CHONGQING_CENTRE, zoom=7, can
     return fmap
 
 
+def fit_view(fmap, bounds, **options):
+    """Fit the map to ``bounds`` (folium's fit_bounds options) without the pan animation:
+    the map is at its final view when the page's layers first ask for their data
+    (viewport.js, basemap.js), so they ask once; animated, the default view's requests went
+    out first and the same layers were asked again ~0.2 s later."""
+    element = folium.map.FitBounds(bounds, **options)
+    element.options["animate"] = False
+    fmap.add_child(element)
+    return fmap
+
+
 def cluster_css(cluster):
     """A folium marker cluster's style sheets without MarkerCluster.Default.css: our icons
     (EmergencyMaps.clusterIcon) are drawn in the markers' colours."""
@@ -81,7 +92,7 @@ def districts_map(collection, tile_url="", attribution="", label=None):
         MapData("legend", {"id": "districts-legend", "sections": [
             {"items": [[str(label), "#ffcdd2", "fill"]]}]}).add_to(fmap)
     if collection["features"]:
-        fmap.fit_bounds(get_bounds(collection, lonlat=True))
+        fit_view(fmap, get_bounds(collection, lonlat=True))
     return fmap
 
 

@@ -11,7 +11,7 @@ status line and the legend.
 
 from emergency.vocabulary import RISK_COLOURS, RISK_LEVEL_NAMES_ZH, RISK_LEVELS
 from maps.data import MapData, geojson
-from maps.pages import base_map
+from maps.pages import base_map, fit_view
 from maps.viewport import ViewportLayers, layer_def
 
 # The national four-colour scheme (emergency.vocabulary): 重大 red, 较大 orange, 一般 yellow,
@@ -67,5 +67,5 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
                    legend_title=labels.get("legend_title")).add_to(fmap)
     if bounds:
         minx, miny, maxx, maxy = bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        fit_view(fmap, [[miny, minx], [maxy, maxx]])
     return fmap

@@ -144,7 +144,7 @@ def _scene_map(session, incident, team_point, team_name):
         features.append(circle(tlat, tlon, {"radius": 7, "color": TEAM_COLOUR, "fill": True,
                                             "fillColor": TEAM_COLOUR, "fillOpacity": 0.85},
                                tooltip=team_name))
-        fmap.fit_bounds([(lat, lon), (tlat, tlon)], padding=(20, 20), max_zoom=14)
+        pages.fit_view(fmap, [(lat, lon), (tlat, tlon)], padding=(20, 20), max_zoom=14)
     MapData("features", {"features": features}).add_to(fmap)
     return pages.page_parts(fmap)
 

@@ -1,6 +1,8 @@
 """Registry pages in headless Chromium: the forces map, the registration form on a phone, the
 review queue's batch decisions through their dialogs, and the lists at 390 px."""
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from shapely.geometry import shape
 
@@ -78,6 +80,11 @@ def test_forces_map_draws_offline_and_a_popup_opens(site):
     page.wait_for_selector(".leaflet-marker-icon", timeout=20000)
     page.wait_for_load_state("networkidle")
     assert log.foreign() == []
+    # The page opens at its fitted view: each layer asked for once (an animated fit used to
+    # ask for the default view first, then every layer again).
+    layers = [u for u in log.urls if "/api/v1/maps/layers/forces" in u]
+    assert layers and len(layers) == len({parse_qs(urlparse(u).query)["category"][0]
+                                          for u in layers}), layers
     assert page.locator("#forces-legend").is_visible()
     # Zoom until the first team leaves its cluster, then click it where it is drawn.
     target = page.evaluate(SHOW_FIRST_TEAM)

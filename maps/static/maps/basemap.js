@@ -74,7 +74,11 @@
         .then(function (body) { if (body) { draw(body); } })
         .catch(function () {});
     }
-    map.on('moveend', load);
-    map.whenReady(load);
+    // As viewport.js: the first load after the page's scripts, once, at the final view.
+    var started = false;
+    map.on('moveend', function () { started = true; load(); });
+    map.whenReady(function () {
+      setTimeout(function () { if (!started) { started = true; load(); } }, 0);
+    });
   };
 })();

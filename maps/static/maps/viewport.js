@@ -252,8 +252,14 @@
           .catch(function () {});
       });
     }
-    map.on('moveend overlayadd', function () { load(); });
-    map.whenReady(function () { load(); });
+    // The first load waits for the page's own scripts: a page that fits its view to its
+    // data (fit_view, unanimated) moves the map right after this, and its moveend loads
+    // the final view once, instead of the default view first and then again.
+    var started = false;
+    map.on('moveend overlayadd', function () { started = true; load(); });
+    map.whenReady(function () {
+      setTimeout(function () { if (!started) { started = true; load(); } }, 0);
+    });
     // One legend, a section per layer (its own entries), shown while the layer is on; then
     // the page's own rows (cfg.legend), if any.
     var sections = cfg.layers.map(function (def) {
