@@ -1,8 +1,14 @@
-"""The operations map: risk, teams by category, open hazards and live incidents, loaded by
-viewport, with a layer control, place search and a legend. Pure (no Flask, no database)."""
+"""The operations map: risk, teams by category, open hazards and live incidents, with a layer
+control, place search and a legend. Pure (no Flask, no database).
+
+The city-scale layers (areas, the risk run's cells) are drawn from vector tiles; the point
+layers (teams, hazards, incidents, disaster reports) and measures by viewport as GeoJSON,
+because they are clustered and refreshed by live events (docs/maps.md, "Operations map").
+"""
 
 from emergency.vocabulary import CATEGORY_COLOURS, RISK_COLOURS
 from maps.pages import base_map, fit_view
+from maps.risk import cell_url
 from maps.viewport import ViewportLayers, layer_def
 
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
@@ -28,17 +34,22 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
     """The layer definitions of the operations map (see maps.viewport.layer_def), each with
     its own legend entries."""
     defs = [layer_def("areas", labels["areas"], colour="#b71c1c", fill=0.03, show=base_areas,
-                      popup_fields=[("code", labels["code"]), ("level", labels["level"])]),
+                      popup_fields=[("code", labels["code"]), ("level", labels["level"])],
+                      tiles={}),
             layer_def("grids", labels["grids"], colour="#6a1b9a", fill=0.0, show=False,
                       popup_fields=[("code", labels["code"])])]
     if assessment_id:
-        defs.append(layer_def("risk", labels["risk"], params={"assessment_id": assessment_id},
-                              fill=0.55, legend=[
-                                  (labels["risk_levels"][lv], c, "fill")
-                                  for lv, c in RISK_COLOURS.items()], popup_fields=[
-                                  ("level", labels["level"]), ("risk", labels["risk"]),
-                                  ("teams", labels["teams"]), ("cells", labels["cells"]),
-                                  ("counts", labels["counts"]), ("grid_code", labels["grid"])]))
+        # From the run's vector tiles: cells near (id, level, gap; a click fetches the
+        # cell's risk, teams and grid), squares far (with their counts per level).
+        defs.append(layer_def(
+            "risk", labels["risk"], fill=0.55, colour_by="level", colours=RISK_COLOURS,
+            stroke_by="worst", tiles={"assessment": assessment_id},
+            detail=cell_url(assessment_id),
+            legend=[(labels["risk_levels"][lv], c, "fill") for lv, c in RISK_COLOURS.items()],
+            popup_fields=[("level", labels["level"]), ("risk", labels["risk"]),
+                          ("teams", labels["teams"]), ("cells", labels["cells"]),
+                          *((f"count_{lv}", labels["risk_levels"][lv]) for lv in RISK_COLOURS),
+                          ("grid_code", labels["grid"])]))
     for category, colour in CATEGORY_COLOURS.items():
         defs.append(layer_def("teams", labels["categories"].get(category, category), "point",
                               params={"category": category}, colour=colour,

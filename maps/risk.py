@@ -1,10 +1,10 @@
 """The four-colour risk map of one assessment run. Pure folium: no Flask, no database.
 
-The page never embeds cells: it draws with the viewport layers of the operations map
-(maps/viewport.py, maps/static/maps/viewport.js), which fetch the visible bbox at the map's
-zoom from the risk map layer (``/api/v1/maps/layers/risk``: every cell of a view holding at
-most ``maps.providers.RAW_CELL_LIMIT``, else the cells counted per level in squares), draw them
-on one canvas renderer, and load hazard layers and rescue teams the same way when toggled on.
+The page never embeds cells: it draws them from the risk layer's vector tiles
+(``/api/v1/maps/tiles/risk/...``: cells near, squares counted per level far; maps/tile_layers.py)
+with the viewport layers (maps/viewport.py, maps/static/maps/viewport.js), which load hazard
+layers and rescue teams by viewport when toggled on. A tile carries a cell's id, level and
+gap only; a click fetches the cell (``/api/v1/risk/assessments/ID/cells/CELL``) for its popup.
 The page's script (maps/static/maps/risk.js) adds hooks: gap cells outlined, the popups, the
 status line and the legend.
 """
@@ -18,6 +18,12 @@ from maps.viewport import ViewportLayers, layer_def
 # 低 blue; the page names each level in full (重大风险 ...).
 LEVEL_NAMES = {lv: f"{RISK_LEVEL_NAMES_ZH[lv]}风险" for lv in RISK_LEVELS}
 GAP_STYLE = {"color": "#000000", "dashArray": "4 3", "weight": 2}
+
+
+def cell_url(run_id):
+    """The URL of one cell of a run (``{id}`` left for the clicked cell): its popup's fields,
+    which the tiles do not carry."""
+    return f"/api/v1/risk/assessments/{int(run_id)}/cells/{{id}}"
 
 
 def _overlay(name, label, url, limit, colour, radius, fields):
@@ -47,7 +53,8 @@ def risk_map(run, cells_url, labels, bounds=None, area_geojson=None, hazard_laye
     # The cells come as vector tiles (cells near, squares far: maps/tile_layers.py).
     layers = [layer_def("risk", labels["cells"], params={"assessment_id": run["id"]},
                         cluster=None, url=cells_url, legend=legend,
-                        legend_note=labels.get("bins_note"), tiles={"assessment": run["id"]})]
+                        legend_note=labels.get("bins_note"), tiles={"assessment": run["id"]},
+                        detail=cell_url(run["id"]))]
     hazard_fields = [("value", labels["value"]), ("likelihood", labels["likelihood"]),
                      ("consequence", labels["consequence"])]
     layers += [_overlay(f"hazard_{i}", layer["label"], layer["url"], 1500, "#8e24aa", 4,

@@ -21,7 +21,8 @@ API_PREFIX = "/api/v1/maps"
 
 def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949ab",
               colours=None, colour_by=None, fill=0.25, popup_fields=None, cluster="auto",
-              radius=6, url=None, zoom=True, legend=None, legend_note=None, tiles=None):
+              radius=6, url=None, zoom=True, legend=None, legend_note=None, tiles=None,
+              detail=None, stroke_by=None):
     """The description of one viewport layer for ViewportLayers.
 
     Points are clustered; layers with the same ``cluster`` name share one cluster group
@@ -32,7 +33,11 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
     ``outline``, ``line``, ``dash``, ``late``, ``gap`` (default: one entry, the layer's name in
     its colour); the page shows them under the layer's name while the layer is on.
     ``tiles`` (a dict of query parameters, e.g. ``{"assessment": 7}``) draws the layer from
-    the vector tiles of /api/v1/maps/tiles/<name>/{z}/{x}/{y}.mvt instead of by viewport.
+    the vector tiles of /api/v1/maps/tiles/<name>/{z}/{x}/{y}.mvt instead of by viewport;
+    ``detail`` (a URL with ``{id}``) is then fetched when a feature is clicked, and its
+    ``properties`` complete the tile's for the popup (tiles carry only what drawing needs).
+    ``stroke_by`` outlines a feature in ``colours[properties[stroke_by]]`` when that differs
+    from its fill (tiles; GeoJSON features may carry a ``stroke`` colour instead).
     """
     if cluster == "auto":
         cluster = name if kind == "point" else None
@@ -51,6 +56,10 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
         layer["url"] = url
     if not zoom:
         layer["zoom"] = False
+    if stroke_by:
+        layer["stroke_by"] = stroke_by
+    if detail:
+        layer["detail"] = detail
     if tiles is not None:
         query = urlencode(sorted(tiles.items()))
         layer["tiles"] = f"{API_PREFIX}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt" + (

@@ -14,7 +14,7 @@ from emergency.errors import Invalid
 from emergency.geojson import feature_collection, geojson_response
 from emergency.jobs import api as jobs_api
 from emergency.jsonbody import Blueprint
-from emergency.schemas import FeatureCollectionSchema
+from emergency.schemas import FeatureCollectionSchema, FeatureSchema
 from risk import filejobs, jobs, layers, reports, schemas, service
 
 blp = Blueprint("risk", __name__, url_prefix="/api/v1",
@@ -130,6 +130,18 @@ def cells(query, assessment_id):
     """Cells of a done run, highest risk first (bbox, max_level, gap, limit, offset)."""
     feats, total = reports.cells(get_session(), assessment_id, **query)
     return geojson_response(feature_collection(feats, total))
+
+
+@blp.route("/risk/assessments/<int:assessment_id>/cells/<int:cell_id>", methods=["GET"])
+@allow(EVERYONE)
+@blp.response(200, FeatureSchema, content_type="application/geo+json")
+def cell(assessment_id, cell_id):
+    """One cell of a done run with every field (what a map's popup shows of a clicked cell);
+    404 when the run holds no such cell."""
+    response = geojson_response(reports.cell(get_session(), assessment_id, cell_id))
+    # A finished run never changes: the browser may keep a cell it has shown.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @blp.route("/risk/assessments/<int:assessment_id>/summary", methods=["GET"])

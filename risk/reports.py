@@ -6,7 +6,7 @@ import os
 import tempfile
 
 import shapely
-from sqlalchemy import Float, Numeric, and_, cast, func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from emergency import spatial
@@ -140,23 +140,15 @@ def cell_bins(session, assessment_id, bbox, size_deg):
             for x, y, c, r, level, w in zip(bx, by, counts, top, levels, worst, strict=True)]
 
 
-def _rounded(column, digits=3):
-    """A float column rounded in SQL (few distinct values: a vector tile's value table
-    holds each distinct value once)."""
-    return cast(func.round(cast(column, Numeric), digits), Float)
-
-
 def cell_tile(session, assessment_id, z, x, y):
     """The cells of a done run meeting web-mercator tile z/x/y as a vector tile layer
-    ``risk`` (``spatial.tiles.tile_layer``: MVT bytes on PostGIS, rows on SpatiaLite), with
-    what the risk map's popups show: id, level, the five scores to three decimals, teams,
-    gap, likelihood/consequence, area and grid codes."""
+    ``risk`` (``spatial.tiles.tile_layer``: MVT bytes on PostGIS, rows on SpatiaLite) with
+    only what drawing needs: id, level and gap. A cell's other fields (the popup's) come
+    from ``cell()`` when it is clicked."""
     run = _done(session, assessment_id)
     t = RiskCell.__table__
-    props = [t.c.id, t.c.level, *(_rounded(t.c[k]).label(k) for k in PROPS), t.c.teams,
-             t.c.gap, t.c.likelihood, t.c.consequence, t.c.area_code, t.c.grid_code]
-    return tile_layer(session, t, z, x, y, props, where=[t.c.assessment_id == run.id],
-                      layer="risk")
+    return tile_layer(session, t, z, x, y, [t.c.id, t.c.level, t.c.gap],
+                      where=[t.c.assessment_id == run.id], layer="risk")
 
 
 def _counts(rows):

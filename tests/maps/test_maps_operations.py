@@ -25,13 +25,22 @@ def _config(parts):
     return next(c for c in map(json.loads, found) if c["kind"] == "viewport")
 
 
-def test_operations_map_loads_every_layer_by_viewport_and_is_offline():
+def test_operations_map_draws_city_layers_from_tiles_and_points_by_viewport_offline():
     parts = page_parts(operations_map(LABELS, assessment_id=7))
     config = _config(parts)
     names = [(d["name"], d["params"]) for d in config["layers"]]
-    assert ("risk", {"assessment_id": 7}) in names
     assert ("teams", {"category": "water"}) in names
     assert {"areas", "grids", "hazards", "incidents"} <= {n for n, _p in names}
+    by_name = {d["name"]: d for d in config["layers"]}
+    # the city-scale layers from vector tiles: the run's cells (a click fetches the cell)
+    # and the areas; the live, clustered point layers by viewport
+    assert by_name["risk"]["tiles"] == "/api/v1/maps/tiles/risk/{z}/{x}/{y}.mvt?assessment=7"
+    assert by_name["risk"]["detail"] == "/api/v1/risk/assessments/7/cells/{id}"
+    assert by_name["risk"]["colour_by"] == "level" and by_name["risk"]["stroke_by"] == "worst"
+    assert by_name["areas"]["tiles"] == "/api/v1/maps/tiles/areas/{z}/{x}/{y}.mvt"
+    assert not any(d.get("tiles") for d in config["layers"]
+                   if d["name"] not in ("risk", "areas"))
+    assert "/static/vendor/leaflet.vectorgrid/" in parts["header"] + parts["script"]
     assert config["search"] == "search"
     html = parts["header"] + parts["html"] + parts["script"]
     assert external_urls(html) == []

@@ -227,12 +227,13 @@ def test_risk_tiles_cells_near_bins_far_and_cached_long(run_app, actors, db, tmp
     near = {c["id"] for c in cells if shape(c["geometry"]).intersects(
         _box(west - margin, south - margin, east + margin, north + margin))}
     assert within and within <= set(frame["id"]) <= near
+    # Only what drawing needs: the popup's fields come from the cell's own endpoint.
+    assert set(frame.columns) - {"mvt_id"} == {"id", "level", "gap", "geometry"}
     for _i, f in frame.iterrows():
         cell = by_id[f["id"]]
         if f["id"] not in within:
             continue  # only in the buffer
         assert f["level"] == cell["properties"]["level"]
-        assert f["risk"] == pytest.approx(cell["properties"]["risk"], abs=5e-4)
         assert bool(f["gap"]) == cell["properties"]["gap"]
         inside = shape(cell["geometry"]).intersection(_box(west, south, east, north))
         assert f.geometry.buffer(pixel(z)).contains(inside)
@@ -265,3 +266,50 @@ def test_tiles_are_in_the_api_document(client):
     documented = paths["/api/v1/maps/tiles/{layer}/{z}/{x}/{y}.mvt"]["get"]
     assert MVT in documented["responses"]["200"]["content"]
     assert {"204", "304"} <= set(documented["responses"])
+
+
+def test_a_cell_of_a_run_for_its_popup_with_the_runs_scope_and_404s(run_app, actors, db):
+    client = run_app.test_client()
+    planner = actors.header("planner")
+    area = make_area(db)
+    hazards = collection([(point(x, y), {"value": v}) for x, y, v in
+                          ((150, 150, 5), (350, 350, 1))])
+    layer = upload(client, planner, hazards).get_json()
+    runs = [start(client, planner, area, 100, [{"layer_id": layer["id"]}]).get_json()
+            for _ in range(2)]
+    assert [r["status"] for r in runs] == ["done", "done"], runs
+    listed = client.get(f"/api/v1/risk/assessments/{runs[0]['id']}/cells", headers=planner,
+                        query_string={"limit": 3}).get_json()["features"]
+    other = client.get(f"/api/v1/risk/assessments/{runs[1]['id']}/cells", headers=planner,
+                       query_string={"limit": 1}).get_json()["features"][0]
+
+    def cell(run_id, cell_id, headers):
+        return client.get(f"/api/v1/risk/assessments/{run_id}/cells/{cell_id}",
+                          headers=headers)
+
+    # Whoever may read the run may read its cells (every signed-in role), grid staff too.
+    for role in ("planner", "dispatcher", "grid_staff", "org_admin"):
+        for listed_cell in listed:
+            response = cell(runs[0]["id"], listed_cell["id"], actors.header(role))
+            assert response.status_code == 200, (role, response.get_json())
+            assert response.mimetype == "application/geo+json"
+            body = response.get_json()
+            assert body["type"] == "Feature" and body["id"] == listed_cell["id"]
+            assert body["properties"] == listed_cell["properties"]
+            assert body["geometry"]["type"] == "MultiPolygon"
+    props = listed[0]["properties"]
+    # what the risk map's popup shows of a cell
+    assert {"level", "risk", "hazard", "exposure", "vulnerability", "capacity", "teams", "gap",
+            "area_code", "grid_code"} <= set(props)
+    # a cell of another run, no such cell, no such run, a run not finished
+    for run_id, cell_id in ((runs[0]["id"], other["id"]), (runs[0]["id"], 2**31 - 1),
+                            (999_999, listed[0]["id"])):
+        missing = cell(run_id, cell_id, planner)
+        assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
+    queued = RiskAssessment(area_code=area, cell_size_m=100, status="queued")
+    db.add(queued)
+    db.flush()
+    assert cell(queued.id, listed[0]["id"], planner).status_code == 409
+    assert cell(runs[0]["id"], listed[0]["id"], {}).status_code == 401
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "get" in paths["/api/v1/risk/assessments/{assessment_id}/cells/{cell_id}"]

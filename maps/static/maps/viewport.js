@@ -38,7 +38,8 @@
       box.className = 'vl-popup';
       var title = document.createElement(p.url ? 'a' : 'b');
       if (p.url) { title.href = p.url; }
-      title.textContent = p.name || p.title || ('#' + f.id);
+      title.textContent = p.name || p.title ||
+        (f.id === undefined || f.id === null ? def.label : '#' + f.id);
       box.appendChild(title);
       var table = document.createElement('table');
       def.popup_fields.forEach(function (pair) {
@@ -108,6 +109,10 @@
         var f = {properties: props}, c = colourOf(def, props);
         var s = {color: def.fill > 0.3 ? c : def.colour, weight: 1, fillColor: c,
                  fillOpacity: def.fill, radius: def.radius};
+        // `stroke_by`: outlined in the colour its value names (a square of risk cells in
+        // that of its most severe cell), as the GeoJSON layers' `stroke`.
+        var stroke = def.stroke_by && def.colours[props[def.stroke_by]];
+        if (stroke && stroke !== c) { s.color = stroke; s.weight = 1.5; }
         s = hooks.style ? hooks.style(def, f, s) : s;
         s.fill = true;
         return s;
@@ -160,13 +165,33 @@
         });
         return found;
       }
+      function content(props, state) {
+        var f = {properties: props, id: props.id};
+        var box = (hooks.popup && hooks.popup(def, f)) || popupOf(def, f);
+        box.setAttribute('data-detail', state);
+        return box;
+      }
       map.on('click', function (e) {
         if (!map.hasLayer(def.group)) { return; }
+        // A feature drawn above the tiles (another layer's point) took this click.
+        if (e.originalEvent && e.originalEvent.vlTaken) { return; }
         var found = hit(e.latlng);
         if (!found) { return; }
-        var f = {properties: found.properties, id: found.properties.id};
-        var content = (hooks.popup && hooks.popup(def, f)) || popupOf(def, f);
-        L.popup().setLatLng(e.latlng).setContent(content).openOn(map);
+        var props = found.properties, id = props.id;
+        var wanted = def.detail && id !== undefined && !props.bin;
+        var popup = L.popup().setLatLng(e.latlng)
+          .setContent(content(props, wanted ? 'loading' : 'tile')).openOn(map);
+        if (!wanted) { return; }
+        // Tiles carry only what drawing needs: the rest of the popup is the feature's own
+        // record, fetched now (`detail`, a URL with {id}). Failing that, what the tile has.
+        fetch(def.detail.replace('{id}', encodeURIComponent(id)), {credentials: 'same-origin'})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) {
+            if (!popup.isOpen()) { return; }
+            popup.setContent(body ? content(Object.assign({}, props, body.properties || {}),
+                                            'loaded') : content(props, 'failed'));
+          })
+          .catch(function () { if (popup.isOpen()) { popup.setContent(content(props, 'failed')); } });
       });
       return grid;
     }
@@ -205,6 +230,9 @@
         onEachFeature: function (f, layer) {
           layer.bindPopup(function () {
             return (hooks.popup && hooks.popup(def, f)) || popupOf(def, f); });
+          // The click is this feature's: a tile layer below leaves it (tileGrid).
+          layer.on('click', function (ev) {
+            if (ev.originalEvent) { ev.originalEvent.vlTaken = true; } });
           layers.push(layer);
         }
       });
