@@ -4,6 +4,7 @@ The operations map's search moves the map, and the console's dispatch button dis
 
 import json
 import random
+import re
 import tempfile
 import time
 import types
@@ -258,10 +259,11 @@ def test_dispatch_button_on_the_console_dispatches_a_team(site):
 
 
 # Where a layer drawn from vector tiles has a feature: the middle of one, in page pixels.
-TILE_FEATURE = """() => {
+TILE_FEATURE = """(name) => {
   const v = Object.values(window.viewportLayers)[0], map = v.map;
   const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
   for (const d of v.defs) {
+    if (name && d.name !== name) { continue; }
     for (const ll of (d.tiles && d.samples) || []) {
       const p = map.latLngToContainerPoint(ll);
       if (p.x > 60 && p.y > 60 && p.x < size.x - 260 && p.y < size.y - 60) {
@@ -271,6 +273,49 @@ TILE_FEATURE = """() => {
   }
   return null;
 }"""
+# Zoom the map onto a feature of a tile layer and forget what its tiles said, so the caller
+# can wait for the tiles of the new zoom (def.meta is set again when they have loaded).
+ZOOM_ONTO = """([name, z]) => {
+  const v = Object.values(window.viewportLayers)[0];
+  const d = v.defs.find(d => d.name === name);
+  const at = d.samples && d.samples[0];
+  if (!at) { return false; }
+  d.meta = null;
+  v.map.setView(at, z, {animate: false});
+  return true;
+}"""
+# Only the named layer stays on the map (so a click meets none of the others' points).
+ONLY = """(name) => {
+  const v = Object.values(window.viewportLayers)[0];
+  v.defs.forEach(d => { if (d.name !== name && v.map.hasLayer(d.group)) {
+    v.map.removeLayer(d.group); } });
+}"""
+CENTRE = """() => {
+  const map = Object.values(window.viewportLayers)[0].map;
+  const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+  return [box.left + size.x / 2, box.top + size.y / 2];
+}"""
+CELLS_DRAWN = """(name) => {
+  const d = Object.values(window.viewportLayers)[0].defs.find(d => d.name === name);
+  return d.meta && !d.meta.aggregated && d.meta.total > 0 && d.samples.length > 0;
+}"""
+
+
+def _open_cell_popup(page, layer, tap=False):
+    """Zoom onto the cells of a tile layer, click (or tap) one, and wait for its popup to
+    show the cell's own record (fetched on click: the tiles carry id, level and gap only);
+    the popup's text."""
+    # Twice: the first feature may be a square of cells, whose middle may hold no cell.
+    for _step in range(2):
+        _wait(page, f"() => ({ZOOM_ONTO})([{layer!r}, 15])")
+        _wait(page, f"() => ({CELLS_DRAWN})({layer!r})")
+    target = page.evaluate(CENTRE)  # the middle of the cell it centred on
+    if tap:
+        page.touchscreen.tap(*target)
+    else:
+        page.mouse.click(*target)
+    page.wait_for_selector(".leaflet-popup-content [data-detail=loaded]", timeout=10000)
+    return page.inner_text(".leaflet-popup-content")
 
 
 @pytest.mark.browser
@@ -278,14 +323,57 @@ def test_risk_map_draws_its_cells_from_vector_tiles_and_a_cell_opens_its_popup(s
     page, log, _bytes = _open(site, f"/maps/risk/{site.risk_id}", "risk-tiles")
     assert any("/api/v1/maps/tiles/risk/" in url for url in log.urls)
     assert not any("/api/v1/maps/layers/risk" in url for url in log.urls)
-    target = _wait(page, TILE_FEATURE)
+    target = _wait(page, f"() => ({TILE_FEATURE})(null)")
     page.mouse.click(*target)
     page.wait_for_selector(".leaflet-popup-content", timeout=5000)
     text = page.inner_text(".leaflet-popup-content")
     # a cell's popup names its level (重大风险 ...) or a square's its counts per level
     assert any(level in text for level in ("重大风险", "较大风险", "一般风险", "低风险")), text
+    page.keyboard.press("Escape")
+    # Near, a cell: the popup shows the scores, teams, area and grid the cell's record holds
+    # (three decimals), which its tile does not carry.
+    text = _open_cell_popup(page, "risk")
+    assert any(level in text for level in ("重大风险", "较大风险", "一般风险", "低风险")), text
+    assert re.search(r"\d\.\d{3}", text) and "500103" in text, text
+    assert any(f"/api/v1/risk/assessments/{site.risk_id}/cells/" in url for url in log.urls)
     page.screenshot(path=str(ARTIFACTS / f"maps-risk-tiles-popup-{site.backend}.png"))
     page.close()
+
+
+@pytest.mark.browser
+def test_operations_map_draws_the_risk_run_from_tiles_and_a_cell_opens_its_popup(site):
+    page, log, _bytes = _open(site, "/", "operations-tiles")
+    assert any("/api/v1/maps/tiles/risk/" in url and f"assessment={site.risk_id}" in url
+               for url in log.urls)
+    assert not any("/api/v1/maps/layers/risk" in url for url in log.urls)
+    # the live point layers stay on their viewport GeoJSON
+    assert any("/api/v1/maps/layers/teams" in url for url in log.urls)
+    assert any("/api/v1/maps/layers/incidents" in url for url in log.urls)
+    page.evaluate(f"({ONLY})('risk')")
+    text = _open_cell_popup(page, "risk")
+    # the cell's record: its teams and grid (the tile has its level only)
+    assert "500103" in text and re.search(r"\t\d+\n", text), text
+    page.screenshot(path=str(ARTIFACTS / f"maps-operations-tiles-popup-{site.backend}.png"))
+    page.close()
+
+
+@pytest.mark.browser
+def test_operations_map_on_a_phone_draws_risk_tiles_and_a_tapped_cell_opens_its_popup(site):
+    context = site.context.browser.new_context(viewport={"width": 390, "height": 844},
+                                               is_mobile=True, has_touch=True,
+                                               device_scale_factor=2)
+    try:
+        page = context.new_page()
+        sign_in(page, site.base, "admin", "demo-admin-2026")
+        page.goto(site.base + "/")
+        _wait(page, "() => window.viewportLayers && "
+                    "(Object.values(window.viewportLayers)[0].counts.risk || 0) > 0")
+        page.evaluate(f"({ONLY})('risk')")
+        text = _open_cell_popup(page, "risk", tap=True)
+        assert "500103" in text, text  # the cell's grid, from its record
+        page.screenshot(path=str(ARTIFACTS / f"maps-operations-phone-popup-{site.backend}.png"))
+    finally:
+        context.close()
 
 
 # Each map page's legend: the texts of its sections (hidden ones marked), and cluster icons.
