@@ -19,7 +19,7 @@ plus 100,000 teams loaded as bench_forces.py loads them (added once, kept):
 The machine's load average is printed with every figure.
 
     .venv/bin/python bench/bench_tiles.py [--backend spatialite|postgis|both] [--samples N]
-        [--clients N] [--seconds S]
+        [--clients N] [--seconds S] [--parts latency,bytes,throughput]
 """
 
 import argparse
@@ -280,7 +280,10 @@ def main():
     parser.add_argument("--views", type=int, default=4)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--parts", default="latency,bytes,throughput",
+                        help="which measurements, comma-separated (default all)")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     for backend in (("spatialite", "postgis") if args.backend == "both" else (args.backend,)):
         app, runs, tmp = make_app(backend, [500], rebuild=False)
         run_id = runs[500]
@@ -288,10 +291,14 @@ def main():
         token = _token(app)
         print(f"[{backend}] run #{run_id} (500 m), {teams:,} teams; {load_average()}",
               flush=True)
-        latencies(app, backend, token, run_id, args.samples)
-        view_bytes(app, backend, token, run_id, args.views)
+        if "latency" in parts:
+            latencies(app, backend, token, run_id, args.samples)
+        if "bytes" in parts:
+            view_bytes(app, backend, token, run_id, args.views)
         url = app.config["DATABASE_URL"]
         app.extensions["emergency.db"]["engine"].dispose()
+        if "throughput" not in parts:
+            continue
         rate, failed, (p50, p95) = throughput(url, tmp, token, run_id, args.clients,
                                                args.seconds)
         print(f"\n[{backend}] {args.clients} concurrent clients against `emergency serve`, "

@@ -35,7 +35,7 @@ from risk import cellstore, reports
 from risk import service as risk_service
 
 MIME = "application/vnd.mapbox-vector-tile"
-RISK_RAW_CELL_PX = 6
+RISK_RAW_CELL_PX = 12
 RISK_BIN_PX = 8
 RAW_TILE_POINTS = 2_000
 TEAM_BIN_PX = 8
@@ -84,8 +84,14 @@ def _risk(session, user, z, x, y, params):
                        {"status": [run.status]})
     west, south, east, north = tile_bounds(z, x, y)
     if float(run.cell_size_m) / metres_per_pixel(z, (south + north) / 2) >= RISK_RAW_CELL_PX:
-        return _layer_bytes("risk", reports.cell_tile(session, run.id, z, x, y), z, x, y,
-                            booleans=("gap",))
+        # From the run's cells in memory (no query), on both backends: only what drawing
+        # needs (id, level, gap); a click fetches the rest (reports.cell).
+        view = reports.cell_view(session, run.id)
+        idx = view.in_bbox(tiles.buffered_bounds(z, x, y))
+        props = [{"id": i, "level": lv, "gap": g} for i, lv, g in zip(
+            view.ids[idx].tolist(), view.level[idx].tolist(), view.gap[idx].tolist(),
+            strict=True)]
+        return tiles.encode("risk", view.geometries(idx), props, z, x, y, booleans=("gap",))
     cell_deg = 2 * float(run.cell_size_m) / (111_320 * max(math.cos(math.radians(
         (south + north) / 2)), 0.1))
     size = max(RISK_BIN_PX * pixel_degrees(z), cell_deg)

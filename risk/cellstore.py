@@ -110,6 +110,27 @@ class RunCells:
                 self.area_text[a], self.grid_text[g]))
         return out
 
+    def geometries(self, idx):
+        """Shapely geometries (WGS-84) of the cells ``idx``: the one-ring cells built at once
+        from the arrays, the others from their GeoJSON."""
+        idx = np.asarray(idx, dtype=np.int64)
+        out = np.empty(len(idx), dtype=object)
+        lengths = self.length[idx]
+        simple = np.flatnonzero(lengths > 0)
+        if len(simple):
+            cells = idx[simple]
+            n = lengths[simple]
+            points = np.repeat(self.start[cells], n) + (
+                np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+            xy = self.coords[points].astype(np.float64)
+            xy[:, 0] += np.repeat(self.minx[cells], n)
+            xy[:, 1] += np.repeat(self.miny[cells], n)
+            rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(cells)), n))
+            out[simple] = shapely.polygons(rings)
+        for k in np.flatnonzero(lengths == 0).tolist():
+            out[k] = shapely.from_geojson(self.other[int(idx[k])])
+        return out
+
     def nbytes(self):
         """Bytes held by the arrays (not counting the few clipped cells' texts)."""
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))

@@ -13,7 +13,6 @@ from emergency import spatial
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.exports import append_row
 from emergency.geo.models import Area, Grid
-from emergency.spatial.tiles import tile_layer
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk import cellstore
 from risk.models import RiskCell
@@ -138,17 +137,6 @@ def cell_bins(session, assessment_id, bbox, size_deg):
              "cells": sum(c), "counts": {str(lv + 1): c[lv] for lv in range(4)},
              "level": level, "worst": w, "risk": round(r, 6)}
             for x, y, c, r, level, w in zip(bx, by, counts, top, levels, worst, strict=True)]
-
-
-def cell_tile(session, assessment_id, z, x, y):
-    """The cells of a done run meeting web-mercator tile z/x/y as a vector tile layer
-    ``risk`` (``spatial.tiles.tile_layer``: MVT bytes on PostGIS, rows on SpatiaLite) with
-    only what drawing needs: id, level and gap. A cell's other fields (the popup's) come
-    from ``cell()`` when it is clicked."""
-    run = _done(session, assessment_id)
-    t = RiskCell.__table__
-    return tile_layer(session, t, z, x, y, [t.c.id, t.c.level, t.c.gap],
-                      where=[t.c.assessment_id == run.id], layer="risk")
 
 
 def _counts(rows):
