@@ -21,6 +21,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 
 from emergency.errors import Conflict, Invalid, NotFound
@@ -35,7 +36,7 @@ from risk import cellstore, reports
 from risk import service as risk_service
 
 MIME = "application/vnd.mapbox-vector-tile"
-RISK_RAW_CELL_PX = 12
+RISK_RAW_CELL_PX = 16
 RISK_BIN_PX = 8
 RAW_TILE_POINTS = 2_000
 TEAM_BIN_PX = 8
@@ -92,11 +93,13 @@ def _risk(session, user, z, x, y, params):
             view.ids[idx].tolist(), view.level[idx].tolist(), view.gap[idx].tolist(),
             strict=True)]
         return tiles.encode("risk", view.geometries(idx), props, z, x, y, booleans=("gap",))
-    cell_deg = 2 * float(run.cell_size_m) / (111_320 * max(math.cos(math.radians(
-        (south + north) / 2)), 0.1))
+    # One square size per zoom for the whole run (at its median latitude, as the viewport
+    # layer's), so the run's squares are counted once per zoom, not once per tile.
+    lat0 = reports.cell_view(session, run.id).lat0
+    cell_deg = 2 * float(run.cell_size_m) / (111_320 * max(math.cos(math.radians(lat0)), 0.1))
     size = max(RISK_BIN_PX * pixel_degrees(z), cell_deg)
-    bins = reports.cell_bins(session, run.id, (west, south, east, north), size)
-    geoms = [shapely.box(*b["bounds"]) for b in bins]
+    bins = reports.cell_bins(session, run.id, tiles.buffered_bounds(z, x, y), size)
+    geoms = shapely.box(*np.array([b["bounds"] for b in bins]).reshape(-1, 4).T)
     props = [{"bin": True, "level": b["level"], "worst": b["worst"], "cells": b["cells"],
               **{f"count_{k}": v for k, v in b["counts"].items()}, "risk": b["risk"]}
              for b in bins]
