@@ -1,14 +1,15 @@
 """Vector tile layers (``GET /api/v1/maps/tiles/{layer}/{z}/{x}/{y}.mvt``): name -> a function
 making one tile's MVT bytes from the domain services, with the user's scope. No Flask.
 
-Each service returns its rows through ``emergency.spatial.tiles.tile_layer``: MVT bytes from
-PostGIS (``ST_AsMVT``) or the rows meeting the tile from SpatiaLite (its spatial index), which
-``maps.tiles`` encodes. Layers thin out at low zoom so a tile stays small (docs/maps.md):
+The other layers' services return their rows through ``emergency.spatial.tiles.tile_layer``:
+MVT bytes from PostGIS (``ST_AsMVT``) or the rows meeting the tile from SpatiaLite (its
+spatial index), which ``maps.tiles`` encodes. Layers thin out at low zoom so a tile stays
+small (docs/maps.md):
 
 * ``risk`` — a finished run's cells while a cell is at least RISK_RAW_CELL_PX pixels wide;
-  below that the cells counted per level in squares of RISK_BIN_PX pixels (and at least two
-  cells), from the run's cells in memory (``risk.reports.cell_bins``), as the viewport layer
-  does. A finished run never changes: its tiles are kept in ``maps.responses.RESPONSES``.
+  below that the cells counted per level in the viewport layer's squares (16 pixels and at
+  least two cells); cells and squares both from the run's cells in memory (``risk.cellstore``,
+  no query). A finished run never changes: its tiles are kept in ``maps.responses.RESPONSES``.
 * ``teams`` — points while the tile holds at most RAW_TILE_POINTS teams (always from
   TEAM_RAW_ZOOM); else counted in squares of TEAM_BIN_PX pixels, one point per square at its
   teams' mean position with ``count`` (``registry.teams.map_bins``).
@@ -28,7 +29,7 @@ from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo import service as geo_service
 from hazards import service as hazard_service
 from maps import tiles
-from maps.providers import AREA_LEVEL_ZOOM, TEAM_SCAN_ZOOM
+from maps.providers import AREA_LEVEL_ZOOM, TEAM_SCAN_ZOOM, risk_bin_size
 from maps.responses import RESPONSES, Encoded
 from maps.tilemath import pixel_degrees, tile_bounds, tolerance
 from registry import teams as registry_teams
@@ -37,7 +38,6 @@ from risk import service as risk_service
 
 MIME = "application/vnd.mapbox-vector-tile"
 RISK_RAW_CELL_PX = 16
-RISK_BIN_PX = 8
 RAW_TILE_POINTS = 2_000
 TEAM_BIN_PX = 8
 TEAM_RAW_ZOOM = 14
@@ -93,12 +93,10 @@ def _risk(session, user, z, x, y, params):
             view.ids[idx].tolist(), view.level[idx].tolist(), view.gap[idx].tolist(),
             strict=True)]
         return tiles.encode("risk", view.geometries(idx), props, z, x, y, booleans=("gap",))
-    # One square size per zoom for the whole run (at its median latitude, as the viewport
-    # layer's), so the run's squares are counted once per zoom, not once per tile.
-    lat0 = reports.cell_view(session, run.id).lat0
-    cell_deg = 2 * float(run.cell_size_m) / (111_320 * max(math.cos(math.radians(lat0)), 0.1))
-    size = max(RISK_BIN_PX * pixel_degrees(z), cell_deg)
-    bins = reports.cell_bins(session, run.id, tiles.buffered_bounds(z, x, y), size)
+    # The viewport layer's squares (BIN_PX pixels, at least two cells, sized at the run's
+    # median latitude): counted once per zoom for the run, not once per tile.
+    size = risk_bin_size(z, run.cell_size_m, reports.cell_view(session, run.id).lat0)
+    bins = reports.cell_bins(session, run.id, (west, south, east, north), size)
     geoms = shapely.box(*np.array([b["bounds"] for b in bins]).reshape(-1, 4).T)
     props = [{"bin": True, "level": b["level"], "worst": b["worst"], "cells": b["cells"],
               **{f"count_{k}": v for k, v in b["counts"].items()}, "risk": b["risk"]}
