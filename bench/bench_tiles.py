@@ -33,7 +33,7 @@ import time
 
 from bench_forces import load_teams
 from bench_maps import _token, make_app
-from common import cli_env, free_port, load_average, percentile, serve, stop
+from common import cli_env, free_port, load_average, percentile, serve, server_cpu, stop
 
 CITY = (105.6, 28.6, 109.9, 31.9)  # inside Chongqing, where the cells and teams are
 ZOOMS = range(8, 15)
@@ -259,6 +259,7 @@ def throughput(url, folder, token, run_id, clients, seconds):
             t.join()
         done[0], failed[0], times[:] = 0, 0, []
         started = time.monotonic()
+        cpu0, own0 = server_cpu(proc.pid), time.process_time()
         stop_at[0] = started + seconds
         threads = [threading.Thread(target=client, args=(100 + i,)) for i in range(clients)]
         for t in threads:
@@ -266,11 +267,15 @@ def throughput(url, folder, token, run_id, clients, seconds):
         for t in threads:
             t.join()
         elapsed = time.monotonic() - started
+        # Cores the server used, and the load clients (this process, on the same 2 cores).
+        cores = (server_cpu(proc.pid) - cpu0) / elapsed
+        client_cores = (time.process_time() - own0) / elapsed
     finally:
         stop(proc)
         log.close()
     times.sort()
-    return done[0] / elapsed, failed[0], summary(times) if times else (0, 0)
+    return (done[0] / elapsed, failed[0], summary(times) if times else (0, 0), cores,
+            client_cores)
 
 
 def main():
@@ -299,12 +304,13 @@ def main():
         app.extensions["emergency.db"]["engine"].dispose()
         if "throughput" not in parts:
             continue
-        rate, failed, (p50, p95) = throughput(url, tmp, token, run_id, args.clients,
-                                               args.seconds)
+        rate, failed, (p50, p95), cores, client_cores = throughput(
+            url, tmp, token, run_id, args.clients, args.seconds)
         print(f"\n[{backend}] {args.clients} concurrent clients against `emergency serve`, "
               f"{args.seconds:.0f} s of random risk/teams tiles at z10-14: {rate:.0f} tiles/s, "
-              f"p50 / p95 {p50:.0f} / {p95:.0f} ms, {failed} failed; {load_average()}",
-              flush=True)
+              f"p50 / p95 {p50:.0f} / {p95:.0f} ms, {failed} failed; the server used "
+              f"{cores:.2f} cores ({rate / max(cores, 1e-9):.0f} tiles per CPU second), the "
+              f"load clients {client_cores:.2f}; {load_average()}", flush=True)
 
 
 if __name__ == "__main__":
