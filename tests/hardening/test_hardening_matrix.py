@@ -125,6 +125,7 @@ MATRIX = {
     "POST /api/v1/risk/assessments": {ADMIN, PLANNER}, "GET /api/v1/risk/assessments": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/cells": ALL,
+    "GET /api/v1/risk/assessments/{assessment_id}/cells/{cell_id}": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/summary": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/export": ALL,
     "POST /api/v1/risk/assessments/{assessment_id}/export": ALL,  # as a job, like the GET

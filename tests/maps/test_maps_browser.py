@@ -273,14 +273,13 @@ TILE_FEATURE = """(name) => {
   }
   return null;
 }"""
-# Zoom the map onto a feature of a tile layer and forget what its tiles said, so the caller
-# can wait for the tiles of the new zoom (def.meta is set again when they have loaded).
+# Centre the map on a feature of a tile layer at zoom z (DRAWN_AT then waits for the tiles
+# of that view: a pan within the tiles already loaded loads none).
 ZOOM_ONTO = """([name, z]) => {
   const v = Object.values(window.viewportLayers)[0];
   const d = v.defs.find(d => d.name === name);
   const at = d.samples && d.samples[0];
   if (!at) { return false; }
-  d.meta = null;
   v.map.setView(at, z, {animate: false});
   return true;
 }"""
@@ -295,9 +294,11 @@ CENTRE = """() => {
   const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
   return [box.left + size.x / 2, box.top + size.y / 2];
 }"""
-CELLS_DRAWN = """(name) => {
-  const d = Object.values(window.viewportLayers)[0].defs.find(d => d.name === name);
-  return d.meta && !d.meta.aggregated && d.meta.total > 0 && d.samples.length > 0;
+DRAWN_AT = """([name, z]) => {
+  const v = Object.values(window.viewportLayers)[0];
+  const d = v.defs.find(d => d.name === name), grid = d.group.getLayers()[0];
+  return v.map.getZoom() === z && !grid.isLoading() && d.meta && d.meta.total > 0 &&
+    d.samples.length > 0 && (z < 15 || !d.meta.aggregated);
 }"""
 
 
@@ -305,10 +306,11 @@ def _open_cell_popup(page, layer, tap=False):
     """Zoom onto the cells of a tile layer, click (or tap) one, and wait for its popup to
     show the cell's own record (fetched on click: the tiles carry id, level and gap only);
     the popup's text."""
-    # Twice: the first feature may be a square of cells, whose middle may hold no cell.
-    for _step in range(2):
-        _wait(page, f"() => ({ZOOM_ONTO})([{layer!r}, 15])")
-        _wait(page, f"() => ({CELLS_DRAWN})({layer!r})")
+    # In steps, each onto a feature of the last: a square of cells far out is wide, and its
+    # middle may hold no cell; at z15 twice, the second time onto the middle of a cell.
+    for z in (11, 13, 15, 15):
+        _wait(page, f"() => ({ZOOM_ONTO})([{layer!r}, {z}])")
+        _wait(page, f"() => ({DRAWN_AT})([{layer!r}, {z}])")
     target = page.evaluate(CENTRE)  # the middle of the cell it centred on
     if tap:
         page.touchscreen.tap(*target)
