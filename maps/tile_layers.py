@@ -27,6 +27,7 @@ import shapely
 
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.geo import service as geo_service
+from emergency.spatial.tiles import mvt_supported
 from hazards import service as hazard_service
 from maps import tiles
 from maps.providers import AREA_LEVEL_ZOOM, TEAM_SCAN_ZOOM, risk_bin_size
@@ -85,8 +86,11 @@ def _risk(session, user, z, x, y, params):
                        {"status": [run.status]})
     west, south, east, north = tile_bounds(z, x, y)
     if float(run.cell_size_m) / metres_per_pixel(z, (south + north) / 2) >= RISK_RAW_CELL_PX:
-        # From the run's cells in memory (no query), on both backends: only what drawing
-        # needs (id, level, gap); a click fetches the rest (reports.cell).
+        # Only what drawing needs (id, level, gap); a click fetches the rest (reports.cell).
+        # PostGIS encodes the tile itself (ST_AsMVT); on SpatiaLite the run's cells in memory
+        # pick the tile's cells (no query) and the mapbox-vector-tile package encodes them.
+        if mvt_supported(session):
+            return reports.cell_tile(session, run.id, z, x, y)
         view = reports.cell_view(session, run.id)
         idx = view.in_bbox(tiles.buffered_bounds(z, x, y))
         props = [{"id": i, "level": lv, "gap": g} for i, lv, g in zip(

@@ -13,6 +13,7 @@ from emergency import spatial
 from emergency.errors import Conflict, Invalid, NotFound
 from emergency.exports import append_row
 from emergency.geo.models import Area, Grid
+from emergency.spatial.tiles import tile_layer
 from emergency.vocabulary import RISK_COLOUR_NAMES, RISK_LEVEL_NAMES_ZH
 from risk import cellstore
 from risk.models import RiskCell
@@ -137,6 +138,16 @@ def cell_bins(session, assessment_id, bbox, size_deg):
              "cells": sum(c), "counts": {str(lv + 1): c[lv] for lv in range(4)},
              "level": level, "worst": w, "risk": round(r, 6)}
             for x, y, c, r, level, w in zip(bx, by, counts, top, levels, worst, strict=True)]
+
+
+def cell_tile(session, assessment_id, z, x, y):
+    """The cells of a done run meeting web-mercator tile z/x/y as the vector tile layer
+    ``risk`` with what drawing needs (id, level, gap; a click reads the rest by ``cell``):
+    ``spatial.tiles.tile_layer``'s MVT bytes on PostGIS (``ST_AsMVT``), rows on SpatiaLite."""
+    run = _done(session, assessment_id)
+    t = RiskCell.__table__
+    return tile_layer(session, t, z, x, y, [t.c.id, t.c.level, t.c.gap],
+                      where=[t.c.assessment_id == run.id], layer="risk")
 
 
 def _counts(rows):
