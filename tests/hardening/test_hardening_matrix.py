@@ -129,6 +129,7 @@ MATRIX = {
     "GET /api/v1/risk/assessments/{assessment_id}/summary": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/export": ALL,
     "POST /api/v1/risk/assessments/{assessment_id}/export": ALL,  # as a job, like the GET
+    "POST /api/v1/risk/assessments/{assessment_id}/summary": ALL,  # as a job, like the GET
     "GET /api/v1/risk/assessments/{assessment_id}/compare": ALL,
     # incidents, dispatches: read bureau (org_admin: own teams' dispatches); write admin,
     # dispatcher; org_admin answers own teams' dispatches
