@@ -15,10 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from emergency import uploads
-from emergency.auth import service as auth
-from emergency.errors import Forbidden, Invalid
+from emergency.errors import Invalid
 from emergency.files import app_store
-from emergency.jobs import results
+from emergency.jobs import owners, results
 from emergency.jobs import service as jobs
 from emergency.jobs.kinds import JobKind
 from prices import catalogue, importer
@@ -56,9 +55,7 @@ def run_import(job):
                                   alert_ratio=args["alert_ratio"], min_days=args["min_days"])
 
     def work(session):
-        user = auth.get_user(session, job.actor)
-        if not user.is_active:
-            raise Forbidden(f"user {job.actor} is no longer active")
+        user = owners.active_owner(session, job.actor)
         outcome = importer.import_file(session, user, args["source_name"], io.BytesIO(data),
                                        defaults, args["max_bytes"], args["max_rows"])
         results.drop_upload(session, key)

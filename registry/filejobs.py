@@ -14,10 +14,9 @@ import io
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from emergency.auth import service as auth
-from emergency.errors import Forbidden, Invalid
+from emergency.errors import Invalid
 from emergency.files import app_store
-from emergency.jobs import results
+from emergency.jobs import owners, results
 from emergency.jobs import service as jobs
 from emergency.jobs.kinds import JobKind
 from registry import crypto, roster
@@ -40,14 +39,6 @@ def queue_import(session, user, team_id, upload, filename):
                        source_name=(filename or "")[:200])
 
 
-def _owner(session, username):
-    """The job owner's user record as it is now: a user deactivated since may not."""
-    user = auth.get_user(session, username)
-    if not user.is_active:
-        raise Forbidden(f"user {username} is no longer active")
-    return user
-
-
 def run_import(job):
     """Import the kept roster in one transaction with the job's result (once)."""
     if job.stored_before():
@@ -57,8 +48,9 @@ def run_import(job):
     job.progress(0.2)
 
     def work(session):
-        count = roster.import_roster(session, crypto.app_cipher(), _owner(session, job.actor),
-                                     job.subject_id, io.BytesIO(data))
+        user = owners.active_owner(session, job.actor)
+        count = roster.import_roster(session, crypto.app_cipher(), user, job.subject_id,
+                                     io.BytesIO(data))
         results.drop_upload(session, key)
         return {"team_id": job.subject_id, "imported": count,
                 "source_name": job.args.get("source_name", "")}
@@ -91,8 +83,8 @@ def run_export(job):
 
     def work(session):
         # One transaction: the file, the audit of a reveal, and the result go together.
-        data = roster.export_roster(session, crypto.app_cipher(), _owner(session, job.actor),
-                                    job.subject_id, reveal)
+        user = owners.active_owner(session, job.actor)
+        data = roster.export_roster(session, crypto.app_cipher(), user, job.subject_id, reveal)
         file = results.keep_result(session, job.record_id, data, filename, XLSX)
         return {"file": file, "team_id": job.subject_id, "revealed": reveal}
 

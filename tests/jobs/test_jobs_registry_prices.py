@@ -96,6 +96,18 @@ def _ended(client, headers, job_id):
     return job if job["status"] not in ("queued", "running") else None
 
 
+def _job_record(app, job_id):
+    """A job record once it has ended, else None (read on the committed database)."""
+    with app.app_context():
+        session = new_session()
+        try:
+            record = session.get(JobRecord, job_id)
+            session.expunge(record)
+            return record if record.status not in ("queued", "running") else None
+        finally:
+            session.close()
+
+
 def _run_again(app, job_id, run):
     """Run a job's kind once more, as a worker would after its first run committed."""
     with app.app_context():
@@ -234,6 +246,17 @@ def test_price_import_runs_as_a_job(live):
     bad = client.post(f"{url}?async=1", headers=headers,
                       data={"file": (io.BytesIO(_sheet(bad_rows)), "bad.xlsx")})
     assert bad.status_code == 202
+    # A user deactivated after queueing gets a failed job, not an import.
+    leaver = planner(app, "planner-leaver", area=False)
+    left = client.post(f"{url}?async=1", headers=leaver,
+                       data={"file": (io.BytesIO(data), "again.xlsx")})
+    assert left.status_code == 202
+    with app.app_context():
+        session = new_session()
+        session.execute(update(User).where(User.username == "planner-leaver")
+                        .values(is_active=False))
+        session.commit()
+        session.close()
 
     worker = run_in_thread(app)
     try:
@@ -245,6 +268,8 @@ def test_price_import_runs_as_a_job(live):
         assert failed["status"] == "failed", failed
         assert failed["result"]["error"]["details"]["bad_rows"] == [3, 4]
         assert _count(app, PriceObservation) == 7  # the bad file stored none
+        gone = until(lambda: _job_record(app, left.get_json()["id"]))
+        assert gone.status == "failed" and "no longer active" in gone.error, gone.error
         alerts = client.get("/api/v1/prices/alerts", headers=headers).get_json()
         assert len(alerts["items"]) == 1
         _run_again(app, job["id"], price_jobs.run_import)
