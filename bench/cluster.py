@@ -41,6 +41,7 @@ and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
     sudo .venv/bin/python bench/cluster.py [--seconds 30] [--clients 32] [--workers 3]
         [--threads 4] [--rate auto] [--load-fraction 0.6] [--kill-seconds 60]
         [--recommend-teams 10000] [--recommend-clients 32] [--recommend-requests 100]
+        [--recommend-fraction F]
         [--rounds 3] [--jobs 16] [--job-features 20000] [--keep]
 
 (as root; `sudo` only if you are not). --rate is the offered load of the run with the killed
@@ -838,6 +839,9 @@ def main():
     parser.add_argument("--recommend-teams", type=int, default=10000, help="teams seeded "
                         "for the recommendation run (0: no recommendation run)")
     parser.add_argument("--recommend-clients", type=int, default=32)
+    parser.add_argument("--recommend-fraction", type=float, default=None, help="share of "
+                        "the closed-loop rate offered in the open-loop recommendation run "
+                        "(default: --load-fraction)")
     parser.add_argument("--recommend-requests", type=int, default=100,
                         help="requests per recommendation client")
     parser.add_argument("--rounds", type=int, default=3, help="alternating 1-host and "
@@ -897,17 +901,19 @@ def main():
             ratios.append(got["three"][0] / got["one"][0])
             p99s.append((got["one"][1], got["three"][1]))
         ratios.sort()
-        print(f"cost of spreading: 3 hosts give {ratios[len(ratios) // 2]:.2f} of 1 host's "
-              f"throughput (median of {len(ratios)} alternating pairs; each pair "
-              f"{', '.join(f'{x:.2f}' for x in ratios)}); p99 1 host -> 3 hosts "
-              f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
+        if ratios:
+            print(f"cost of spreading: 3 hosts give {ratios[len(ratios) // 2]:.2f} of 1 host's "
+                  f"throughput (median of {len(ratios)} alternating pairs; each pair "
+                  f"{', '.join(f'{x:.2f}' for x in ratios)}); p99 1 host -> 3 hosts "
+                  f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
         hosts.kill("app1-one")  # not part of the rest
 
         if args.recommend_teams:
             recommendations(dispatcher, incident_ids, 8, 3)  # warm every host's pool
             closed_rps = None
             for mode in ("closed", "open"):
-                rate = 0 if mode == "closed" else max(1, int(closed_rps * args.load_fraction))
+                rate = 0 if mode == "closed" else max(1, int(closed_rps * (
+                    args.recommend_fraction or args.load_fraction)))
                 cpu0, busy0 = hosts.cpu(), machine_busy()
                 lat, bad, rps = recommendations(dispatcher, incident_ids,
                                                 args.recommend_clients,
@@ -918,7 +924,7 @@ def main():
                 done = args.recommend_clients * (args.recommend_requests + 3)
                 p50, p95, p99 = (percentile(lat, q) * 1000 for q in (50, 95, 99))
                 how = ("closed loop (each asks again once answered)" if mode == "closed" else
-                       f"open loop at {rate}/s ({args.load_fraction:.0%} of the closed-loop "
+                       f"open loop at {rate}/s ({rate / closed_rps:.0%} of the closed-loop "
                        f"rate)")
                 print(f"recommendations, {args.recommend_teams} teams, "
                       f"{args.recommend_clients} clients through the proxy to 3 hosts, {how}: "
@@ -932,6 +938,8 @@ def main():
                                f"p95 {p95:.0f} ms (p50 {p50:.0f}, p99 {p99:.0f}) at "
                                f"{rps:.0f} req/s, {len(lat)} answers, non-200 {bad}"))
 
+        if args.rate == "auto" and not threes:
+            raise SystemExit("--rate auto needs the capacity runs (--rounds 1 at least)")
         if args.rate == "auto":
             capacity = min(r for r, _p in threes)
             rate = max(1, int(capacity * args.load_fraction))
