@@ -1,11 +1,12 @@
 """Browser walk of a roster import through a job: an organisation's admin, on a phone, in
 Chinese, imports a roster from the team page as a background job, is sent to the jobs page,
-sees it end with the count of members, and follows its link back to the team."""
+sees it end with the count of members, follows its link back to the team, then exports the
+roster as a job and downloads the (masked) file from the jobs page."""
 
 import io
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
 from emergency.jobs.worker import run_in_thread, stop_thread
@@ -77,5 +78,20 @@ def test_roster_import_through_a_job_on_a_phone(backend, tmp_path):
                     item.get_by_role("link", name="查看结果").click()
                 assert phone.url.endswith(f"/registry/teams/{team['id']}")
                 expect(phone.locator("#members-table tbody tr")).to_have_count(12)
+                # The roster's export as a job, downloaded from the jobs page, masked.
+                with phone.expect_navigation():
+                    phone.get_by_role("button", name="作为后台任务导出").click()
+                expect(phone.locator(".alert")).to_contain_text("名册导出已作为任务")
+                item = phone.locator("[data-job]").first
+                expect(item).to_contain_text("名册导出")
+                expect(item.locator(".job-status")).to_have_text("已完成", timeout=60_000)
+                link = item.locator(".job-download")
+                expect(link).to_contain_text(f"team-{team['id']}-roster.xlsx")
+                with phone.expect_download() as info:
+                    link.click()
+                with open(info.value.path(), "rb") as fh:
+                    sheet = load_workbook(io.BytesIO(fh.read())).active
+                ids = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
+                assert len(ids) == 12 and all("*" in i for i in ids)
         finally:
             stop_thread(worker)
