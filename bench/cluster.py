@@ -18,24 +18,35 @@ and the load generator in the root namespace (10.77.0.1 on the bridge). Then:
    alternating for --rounds pairs: hazard reports (POST /api/v1/hazards with an
    Idempotency-Key) from C clients as fast as they are answered for S seconds through the
    proxy: reports/s, p50/p99, per core, CPU per report, and the ratio of each pair;
-2. the same three hosts at an offered rate (open loop, --rate) while one host is killed
-   (SIGKILL, its whole process group) half-way: every acknowledged report must be stored
-   exactly once, retries (same key, same client_id) included. At half-time, after the host,
-   --jobs layer imports (--job-features points each) are queued as jobs through the proxy
-   (POST /layers?async=1) and, once three of them run on the two workers (so
-   worker1 runs one at least), worker1 is killed with SIGKILL too: every job must end done,
-   each layer stored once with all its features (the killed run's transaction is rolled back
-   and worker2 takes the job again after the lease);
-3. through any host: a browser session made on one host works on another and its sign-out
+2. recommendations: --recommend-teams teams (10 members each, as bench_incidents.py makes
+   them) and 50 incidents are seeded; --recommend-clients keep-alive clients (32) then ask
+   GET /api/v1/incidents/{id}/recommendations through the proxy to the three hosts, first
+   closed loop (as fast as answered: the machine saturated, latency mostly queueing), then
+   open loop at --load-fraction of the rate that gave: p50/p95/p99 against the 100-ms p95
+   aim;
+3. the same three hosts at an offered rate (open loop, --rate; 'auto' offers
+   --load-fraction of the lowest 3-host capacity just measured) for --kill-seconds (60)
+   while one host is killed (SIGKILL, its whole process group) half-way: every acknowledged
+   report must be stored exactly once, retries (same key, same client_id) included, and p99
+   is checked against 300 ms. After that run, --jobs layer imports (--job-features points
+   each) are queued as jobs through the proxy (POST /layers?async=1) and, once three of them
+   run on the two workers (so worker1 runs one at least), worker1 is killed with SIGKILL:
+   every job must end done, each layer stored once with all its features (the killed run's
+   transaction is rolled back and worker2 takes the job again after the lease);
+4. through any host: a browser session made on one host works on another and its sign-out
    there ends it everywhere; a photo sent to one host is served by another; a live event
    of a write on one host reaches an SSE client on another (latency printed); lists read
    the replica (its lag printed);
 
     sudo .venv/bin/python bench/cluster.py [--seconds 30] [--clients 32] [--workers 3]
-        [--threads 4] [--rate 150] [--rounds 3] [--jobs 16] [--job-features 20000] [--keep]
+        [--threads 4] [--rate auto] [--load-fraction 0.6] [--kill-seconds 60]
+        [--recommend-teams 10000] [--recommend-clients 32] [--recommend-requests 100]
+        [--recommend-fraction F]
+        [--rounds 3] [--jobs 16] [--job-features 20000] [--keep]
 
 (as root; `sudo` only if you are not). --rate is the offered load of the run with the killed
-host: keep it below the capacity the first runs show, or latency measures the queue.
+host: keep it below the capacity the first runs show (the default 'auto' does), or latency
+measures the queue.
 
 nginx is installed with apt-get when missing (the bench only; the test suite never needs
 it). Everything is torn down at the end (namespaces, bridge, both PostgreSQL clusters, the
@@ -623,6 +634,62 @@ def check_jobs_once(url, jobs, features, states, killed_running):
                 f"when the worker was killed: {killed_running}; queue jobs left {left}")
 
 
+
+# ---- recommendations at 32 clients through the proxy -------------------------------------
+
+def seed_teams(url, teams):
+    """Teams, members and insurance as bench_incidents.py makes them, and incidents with a
+    dispatcher's token: (token, incident ids, load seconds)."""
+    import bench_incidents
+    from common import migrated_engine
+
+    engine = migrated_engine(url, pool_size=2)
+    try:
+        seconds = bench_incidents.load(engine, teams)
+        bench_incidents.check_readiness(engine)
+        token, ids = bench_incidents.make_token(engine)
+    finally:
+        engine.dispose()
+    return token, ids, seconds
+
+
+def recommendations(token, ids, clients, per_client, warm=3, rate=0):
+    """GET /api/v1/incidents/{id}/recommendations from ``clients`` keep-alive clients through
+    the proxy: closed loop (each asks again once answered), or open loop at ``rate``
+    requests/s in all (latency from the scheduled moment): (sorted latencies in s, non-200
+    statuses, requests/s)."""
+    from collections import Counter
+
+    raws = [(f"GET /api/v1/incidents/{i}/recommendations?category=mountain&limit=10 "
+             f"HTTP/1.1\r\nHost: {ip('proxy')}:{PROXY_PORT}\r\n"
+             f"Authorization: Bearer {token}\r\n\r\n").encode() for i in ids]
+    latencies, bad = [], Counter()
+
+    interval = clients / rate if rate else 0.0
+
+    async def client(c, start):
+        conn = KeepAliveConnection(ip("proxy"), PROXY_PORT)
+        for n in range(per_client + warm):
+            began = time.perf_counter()
+            if interval:
+                began = start + interval * (c / clients + n)
+                if began > time.perf_counter():
+                    await asyncio.sleep(began - time.perf_counter())
+            status = await conn.post(raws[(c * 7 + n) % len(raws)])
+            if status != 200:
+                bad[status] += 1
+            elif n >= warm:
+                latencies.append(time.perf_counter() - began)
+        conn.close()
+
+    async def main():
+        began = time.perf_counter()
+        await asyncio.gather(*(client(c, began + 0.1) for c in range(clients)))
+        return time.perf_counter() - began
+
+    wall = asyncio.run(main())
+    return sorted(latencies), dict(bad), clients * (per_client + warm) / wall
+
 # ---- through any host --------------------------------------------------------------------
 
 WHOAMI = 'id="whoami"'
@@ -762,8 +829,21 @@ def main():
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3, help="total gunicorn workers")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--rate", type=int, default=150, help="offered reports/s while a "
-                        "host is killed (0: as fast as answered)")
+    parser.add_argument("--rate", default="auto", help="offered reports/s while a host is "
+                        "killed: a number (0: as fast as answered) or 'auto', --load-fraction "
+                        "of the lowest 3-host capacity measured in this run")
+    parser.add_argument("--load-fraction", type=float, default=0.6,
+                        help="share of the measured capacity offered with --rate auto")
+    parser.add_argument("--kill-seconds", type=int, default=60,
+                        help="length of the open-loop run in which a host is killed")
+    parser.add_argument("--recommend-teams", type=int, default=10000, help="teams seeded "
+                        "for the recommendation run (0: no recommendation run)")
+    parser.add_argument("--recommend-clients", type=int, default=32)
+    parser.add_argument("--recommend-fraction", type=float, default=None, help="share of "
+                        "the closed-loop rate offered in the open-loop recommendation run "
+                        "(default: --load-fraction)")
+    parser.add_argument("--recommend-requests", type=int, default=100,
+                        help="requests per recommendation client")
     parser.add_argument("--rounds", type=int, default=3, help="alternating 1-host and "
                         "3-host capacity runs")
     parser.add_argument("--jobs", type=int, default=16, help="layer imports queued as jobs "
@@ -789,6 +869,10 @@ def main():
         network()
         urls = postgres()
         tokens, admin, planner = seed(urls, args.clients)
+        if args.recommend_teams:
+            dispatcher, incident_ids, took = seed_teams(urls[0], args.recommend_teams)
+            print(f"seeded {args.recommend_teams} teams and {args.recommend_teams * 10} "
+                  f"members in {took:.1f} s, {len(incident_ids)} incidents", flush=True)
         proxy = Proxy()
         hosts = Hosts(urls)
         names = ["app1", "app2", "app3"]
@@ -802,7 +886,7 @@ def main():
         workers = start_workers(urls)
         load(tokens[:4], 3, 0, "warm1-", port=ONE_PROXY_PORT)
         load(tokens[:4], 3, 0, "warm3-")
-        ratios, p99s = [], []
+        ratios, p99s, threes = [], [], []
         for r in range(args.rounds):
             order = [("one", ONE_PROXY_PORT), ("three", PROXY_PORT)]
             got = {}
@@ -812,27 +896,79 @@ def main():
                 _res, rate, p99 = measured_run(label, hosts, tokens, args.seconds, 0,
                                                f"{which}{r}-", cores, port=port)
                 got[which] = (rate, p99)
+                if which == "three":
+                    threes.append((rate, p99))
             ratios.append(got["three"][0] / got["one"][0])
             p99s.append((got["one"][1], got["three"][1]))
         ratios.sort()
-        print(f"cost of spreading: 3 hosts give {ratios[len(ratios) // 2]:.2f} of 1 host's "
-              f"throughput (median of {len(ratios)} alternating pairs; each pair "
-              f"{', '.join(f'{x:.2f}' for x in ratios)}); p99 1 host -> 3 hosts "
-              f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
+        if ratios:
+            print(f"cost of spreading: 3 hosts give {ratios[len(ratios) // 2]:.2f} of 1 host's "
+                  f"throughput (median of {len(ratios)} alternating pairs; each pair "
+                  f"{', '.join(f'{x:.2f}' for x in ratios)}); p99 1 host -> 3 hosts "
+                  f"{', '.join(f'{a:.0f} -> {b:.0f} ms' for a, b in p99s)}", flush=True)
         hosts.kill("app1-one")  # not part of the rest
 
+        if args.recommend_teams:
+            recommendations(dispatcher, incident_ids, 8, 3)  # warm every host's pool
+            closed_rps = None
+            for mode in ("closed", "open"):
+                rate = 0 if mode == "closed" else max(1, int(closed_rps * (
+                    args.recommend_fraction or args.load_fraction)))
+                cpu0, busy0 = hosts.cpu(), machine_busy()
+                lat, bad, rps = recommendations(dispatcher, incident_ids,
+                                                args.recommend_clients,
+                                                args.recommend_requests, rate=rate)
+                closed_rps = closed_rps or rps
+                cpu1, busy = hosts.cpu(), machine_busy() - busy0
+                app_cpu = sum(cpu1[h] - cpu0[h] for h in cpu1 if h in cpu0)
+                done = args.recommend_clients * (args.recommend_requests + 3)
+                p50, p95, p99 = (percentile(lat, q) * 1000 for q in (50, 95, 99))
+                how = ("closed loop (each asks again once answered)" if mode == "closed" else
+                       f"open loop at {rate}/s ({rate / closed_rps:.0%} of the closed-loop "
+                       f"rate)")
+                print(f"recommendations, {args.recommend_teams} teams, "
+                      f"{args.recommend_clients} clients through the proxy to 3 hosts, {how}: "
+                      f"{len(lat)} requests, p50/p95/p99 {p50:.0f}/{p95:.0f}/{p99:.0f} ms, "
+                      f"{rps:.0f} req/s; CPU per request: app hosts "
+                      f"{app_cpu / done * 1000:.1f} ms, whole machine "
+                      f"{busy / done * 1000:.1f} ms; non-200 {bad}; {load_average()}",
+                      flush=True)
+                checks.append((f"recommendation p95 <= 100 ms at {args.recommend_clients} "
+                               f"clients, {mode} loop", p95 <= 100 and not bad,
+                               f"p95 {p95:.0f} ms (p50 {p50:.0f}, p99 {p99:.0f}) at "
+                               f"{rps:.0f} req/s, {len(lat)} answers, non-200 {bad}"))
+
+        if args.rate == "auto" and not threes:
+            raise SystemExit("--rate auto needs the capacity runs (--rounds 1 at least)")
+        if args.rate == "auto":
+            capacity = min(r for r, _p in threes)
+            rate = max(1, int(capacity * args.load_fraction))
+            print(f"offered rate for the host kill: {args.load_fraction:.0%} of the lowest "
+                  f"3-host capacity measured ({capacity:.0f}/s) = {rate}/s", flush=True)
+        else:
+            rate = int(args.rate)
         killed, jobs = {}, {}
 
-        def kill_one():
+        def kill_host():
             killed["at"] = time.perf_counter()
             hosts.kill("app2")
             print("  killed host app2 (SIGKILL to its process group)", flush=True)
-            # Queued now, under the load, so that they run while the kill comes.
+
+        result, _rate, p99 = measured_run(
+            f"3 hosts at {rate}/s offered for {args.kill_seconds} s, app2 killed half-way",
+            hosts, tokens, args.kill_seconds, rate, "kill-", cores, during=kill_host)
+        ok, text = check_exactly_once(urls[0], result, "kill-")
+        checks.append(("exactly once with a host killed", ok, text))
+        checks.append((f"p99 <= 300 ms at {rate}/s with a host killed", p99 <= 300,
+                       f"p99 {p99:.0f} ms"))
+
+        if args.jobs:
+            # After the report run, so that the imports' CPU does not count in its latency.
             jobs.update(queue_imports(planner, args.jobs, args.job_features))
-            print(f"  queued {len(jobs)} layer imports of {args.job_features} points as jobs "
+            print(f"queued {len(jobs)} layer imports of {args.job_features} points as jobs "
                   f"through the proxy (POST /layers?async=1)", flush=True)
             # Three jobs running on two workers of concurrency 2: worker1 runs one at least.
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             running = 0
             while time.monotonic() < deadline:
                 states = job_states(urls[0], jobs.values())
@@ -841,22 +977,15 @@ def main():
                     break
                 time.sleep(0.2)
             stop(workers.pop("worker1"), signal.SIGKILL)
-            killed["running"] = running
-            killed["worker_at"] = time.perf_counter()
+            killed["running"], killed["worker_at"] = running, time.perf_counter()
             print(f"  killed worker1 (SIGKILL) with {running} import jobs running on the two "
                   f"workers", flush=True)
-
-        result, _rate, _p99 = measured_run(
-            f"3 hosts at {args.rate}/s offered, app2 killed half-way", hosts, tokens,
-            args.seconds, args.rate, "kill-", cores, during=kill_one)
-        ok, text = check_exactly_once(urls[0], result, "kill-")
-        checks.append(("exactly once with a host killed", ok, text))
-        states, waited = wait_for_jobs(urls[0], jobs.values(), 10 * LEASE_SECONDS + 240)
-        print(f"jobs: every job ended {time.perf_counter() - killed['worker_at']:.0f} s after "
-              f"worker1 was killed (lease {LEASE_SECONDS} s)", flush=True)
-        checks.append(("jobs once with a worker killed",
-                       *check_jobs_once(urls[0], jobs, args.job_features, states,
-                                        killed.get("running"))))
+            states, waited = wait_for_jobs(urls[0], jobs.values(), 10 * LEASE_SECONDS + 240)
+            print(f"jobs: every job ended {time.perf_counter() - killed['worker_at']:.0f} s "
+                  f"after worker1 was killed (lease {LEASE_SECONDS} s)", flush=True)
+            checks.append(("jobs once with a worker killed",
+                           *check_jobs_once(urls[0], jobs, args.job_features, states,
+                                            killed.get("running"))))
         hosts.start(["app2"], per_host, args.threads)
         checks.append(("session through any host", *session_across_hosts()))
         checks.append(("photo through any host", *photo_across_hosts(tokens[0])))

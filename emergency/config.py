@@ -135,8 +135,8 @@ SETTINGS = [
     Setting("RISK_LAYER_MAX_BYTES", 512 * 1024 * 1024, "Largest accepted risk layer upload "
             "(POST /layers) in bytes; it streams to disk, never held in memory.", int),
     Setting("IMPORT_JOB_MIN_BYTES", 8 * 1024 * 1024, "An import sent from a page (risk "
-            "layers) larger than this many bytes runs as a background job followed on /jobs; "
-            "the API does so with ?async=1 (docs/operations.md).", int),
+            "layers, rosters, price sheets) larger than this many bytes runs as a background "
+            "job followed on /jobs; the API does so with ?async=1 (docs/operations.md).", int),
     Setting("UPLOAD_MAX_UNCOMPRESSED_BYTES", 512 * 1024 * 1024, "Largest total size of the "
             "files inside an uploaded zip (zipped Shapefile), read from the archive's "
             "directory before anything is extracted; larger archives get 413.", int),

@@ -51,13 +51,16 @@ import plans.training.views
 import plans.views
 import prices.api
 import prices.demo
+import prices.filejobs
 import prices.models
 import prices.views
 import registry.api
 import registry.cli
 import registry.demo
+import registry.filejobs
 import registry.lists
 import registry.models
+import registry.tasks
 import registry.views
 import risk.api
 import risk.cli
@@ -117,7 +120,8 @@ DOMAINS = (
            commands=(auth_cli.users, auth_cli.tokens), demo=(auth_demo.load_users,)),
     Domain("registry", models=(registry.models,), api=registry.api,
            views=(registry.lists, registry.views),
-           commands=(registry.cli.cli,), demo=(registry.demo.load_registry,)),
+           commands=(registry.cli.cli,), demo=(registry.demo.load_registry,),
+           jobs=registry.filejobs.JOBS + registry.tasks.JOBS),
     Domain("plans", models=(plans.models,), api=plans.api, views=(plans.views,),
            demo=(plans.demo.load_plans, plans.demo.load_filings)),
     # Officials' legal training: a sub-package of plans with a blueprint of its own.
@@ -140,7 +144,7 @@ DOMAINS = (
            commands=(alerts.cli.cli,), demo=(alerts.demo.load_warnings,), jobs=alerts.tasks.JOBS),
     # Prices in emergencies (价格异常预警): observations, anomaly alerts, complaints.
     Domain("prices", models=(prices.models,), api=prices.api, views=(prices.views,),
-           demo=(prices.demo.load_prices,)),
+           demo=(prices.demo.load_prices,), jobs=prices.filejobs.JOBS),
     # The public side of warnings (no sign-in): GeoJSON, Atom and CAP feeds and the page.
     Domain("public_warnings", api=alerts.public, views=(alerts.public,)),
     Domain("risk", models=(risk.models,), api=risk.api, views=(risk.views,),

@@ -8,9 +8,10 @@ from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, DISPATCHER, PLANNER
 from emergency.db import get_session
 from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jobs import api as jobs_api
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
-from prices import catalogue, complaints, importer, schemas, service
+from prices import catalogue, complaints, filejobs, importer, schemas, service
 
 blp = Blueprint("prices_api", __name__, url_prefix="/api/v1",
                 description="Prices in emergencies (价格异常预警): observations, baselines, "
@@ -90,18 +91,27 @@ def list_observations(query):
 
 @blp.route("/prices/observations/import", methods=["POST"])
 @allow(*OBSERVERS)
+@blp.arguments(schemas.ImportJobQuery, location="query")
 @blp.response(201, schemas.ImportOut)
+@blp.alt_response(202, description="with async=1: the queued import job (see GET /jobs/{id})")
 @blp.alt_response(413, description="larger than PRICE_IMPORT_MAX_BYTES")
 @blp.alt_response(422, description="bad rows, each listed by row number and field; nothing "
                   "stored")
-def import_observations():
+def import_observations(query):
     """Import observations from an .xlsx or .csv (multipart field ``file``; columns
     commodity, unit, market, area_code, observed_on, price, or 商品, 单位, 市场, 区县代码, 日期,
     价格): every row or none. Rows whose commodity, area, market and day exist replace
-    their price; the same file again changes nothing."""
+    their price; the same file again changes nothing. With ``async=1`` a background job
+    imports it (202 with the job)."""
     config = current_app.config
     upload = request.files.get("file")
     stream = upload.stream if upload is not None and upload.filename else None
+    if query["run_async"]:
+        record = filejobs.queue_import(get_session(), actor(), upload.filename if stream
+                                       else "", stream, defaults(),
+                                       config["PRICE_IMPORT_MAX_BYTES"],
+                                       config["PRICE_IMPORT_MAX_ROWS"])
+        return jobs_api.accepted(record)
     return importer.import_file(get_session(), actor(), upload.filename if stream else "",
                                 stream, defaults(), config["PRICE_IMPORT_MAX_BYTES"],
                                 config["PRICE_IMPORT_MAX_ROWS"])

@@ -145,6 +145,15 @@ class TransitionIn(Schema):
         "description": "required for referred (to market regulation) and closed"})
 
 
+class ImportJobQuery(QuerySchema):
+    """``async=1`` on the import: do it in a background job, answer 202 with the job."""
+
+    run_async = fields.Boolean(load_default=False, data_key="async", metadata={
+        "description": "true: keep the file, queue the import as a job and answer 202 with "
+                       "the job (follow it at its url; its result counts the rows, or its "
+                       "error lists the bad rows)"})
+
+
 class SeriesQuery(QuerySchema):
     """Query of GET /prices/series."""
 

@@ -17,7 +17,7 @@ from emergency.db import get_session
 from emergency.errors import DomainError, Invalid, describe_error
 from emergency.geo import service as geo
 from emergency.listing import PAGE_SIZES, int_arg, page_links, page_size
-from prices import catalogue, complaints, importer, schemas, service
+from prices import catalogue, complaints, filejobs, importer, schemas, service
 from prices.api import ALERT_STEPPERS, COMPLAINT_WRITERS, OBSERVERS, commodity_dict, defaults, lang
 from prices.models import COMPLAINT_KINDS, STATUSES
 
@@ -213,11 +213,21 @@ def enter():
 @bp.route("/prices/observations/import", methods=["POST"])
 @allow(*OBSERVERS)
 def import_page():
-    """Import the uploaded sheet (all rows or none); bad rows are listed on the page."""
+    """Import the uploaded sheet (all rows or none); bad rows are listed on the page. As a
+    background job when asked, or when the file is larger than IMPORT_JOB_MIN_BYTES."""
     config = current_app.config
     upload = request.files.get("file")
     stream = upload.stream if upload is not None and upload.filename else None
     try:
+        if request.form.get("background") == "1" or (
+                request.content_length or 0) > config["IMPORT_JOB_MIN_BYTES"]:
+            record = filejobs.queue_import(get_session(), actor(),
+                                           upload.filename if stream else "", stream,
+                                           defaults(), config["PRICE_IMPORT_MAX_BYTES"],
+                                           config["PRICE_IMPORT_MAX_ROWS"])
+            flash(_("Price import queued as job %(id)s: follow it on the jobs page.",
+                    id=record.id), "success")
+            return redirect(url_for("jobs_pages.index"))
         result = importer.import_file(get_session(), actor(),
                                       upload.filename if stream else "", stream, defaults(),
                                       config["PRICE_IMPORT_MAX_BYTES"],

@@ -9,9 +9,10 @@ from emergency.auth.roles import ADMIN, BUREAU, ORG_ADMIN
 from emergency.db import get_session, replica_session
 from emergency.geo.schemas import PickItem, PickQuery
 from emergency.geojson import feature, feature_collection, geojson_response
+from emergency.jobs import api as jobs_api
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema, items_schema
-from registry import crypto, listing, members, roster, schemas, service, teams
+from registry import crypto, filejobs, listing, members, roster, schemas, service, teams
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
                 description="Registry of social rescue forces: organisations, teams, members")
@@ -167,11 +168,18 @@ def list_members(query, team_id):
 
 @blp.route("/teams/<int:team_id>/members/import", methods=["POST"])
 @allow(WRITERS)
+@blp.arguments(schemas.JobQuery, location="query")
 @blp.response(201, schemas.RosterImportResult)
-def import_members(team_id):
-    """Import an .xlsx roster (multipart field ``file``): every row or none."""
+@blp.alt_response(202, description="with async=1: the queued import job (see GET /jobs/{id})")
+def import_members(query, team_id):
+    """Import an .xlsx roster (multipart field ``file``): every row or none. With
+    ``async=1`` a background job imports it (202 with the job; its report lists bad rows)."""
     upload = request.files.get("file")
     stream = upload.stream if upload is not None and upload.filename else None
+    if query["run_async"]:
+        record = filejobs.queue_import(get_session(), actor(), team_id, stream,
+                                       upload.filename if stream else "")
+        return jobs_api.accepted(record)
     count = roster.import_roster(get_session(), crypto.app_cipher(), actor(), team_id, stream)
     return {"imported": count}
 
@@ -185,6 +193,17 @@ def export_members(query, team_id):
                                 query["reveal"])
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                      download_name=f"team-{team_id}-roster.xlsx")
+
+
+@blp.route("/teams/<int:team_id>/members/export", methods=["POST"])
+@allow(READERS)
+@blp.arguments(schemas.RevealQuery, location="query")
+@blp.response(202, description="the queued export job; its file is downloaded from the "
+              "job's result_url once it is done")
+def queue_export_members(query, team_id):
+    """Export the roster as .xlsx in a background job (same rules as the GET)."""
+    record = filejobs.queue_export(get_session(), actor(), team_id, query["reveal"])
+    return jobs_api.accepted(record)
 
 
 @blp.route("/members/<int:member_id>", methods=["GET"])

@@ -288,6 +288,14 @@ class RevealQuery(QuerySchema):
     reveal = fields.Boolean(load_default=False)
 
 
+class JobQuery(QuerySchema):
+    """``async=1``: import in a background job, answer 202 with the job."""
+
+    run_async = fields.Boolean(load_default=False, data_key="async", metadata={
+        "description": "true: queue the work as a job and answer 202 with the job (follow "
+                       "it at its url; its result counts the members, or lists bad rows)"})
+
+
 class MemberQuery(PageQuery, RevealQuery):
     """Paging and reveal for a team's members."""
 

@@ -25,7 +25,7 @@ from emergency.i18n import translate_message
 from emergency.vocabulary import CATEGORY_LABELS, TEAM_CATEGORIES
 from maps import forces
 from maps.pages import page_parts
-from registry import crypto, members, roster, service
+from registry import crypto, filejobs, members, roster, service
 from registry import teams as team_service
 from registry import validators as v
 from registry.models import TEAM_STATUSES
@@ -160,6 +160,7 @@ def _team_context(session, user, team_id):
     record = team_service.get_team(session, user, team_id)
     items, total = members.list_members(session, crypto.app_cipher(), user, team_id, limit=1000)
     return {"team": record, "members": items, "total": total,
+            "job_mb": current_app.config["IMPORT_JOB_MIN_BYTES"] // 1048576,
             "can_write": service.can_write_org(user, record["org_id"]),
             # 'dispatched' comes and goes with a dispatch: offered only to keep it.
             "statuses": [s for s in TEAM_STATUSES
@@ -210,18 +211,37 @@ def _date(text):
 @bp.route("/registry/teams/<int:team_id>/import", methods=["POST"])
 @allow(WRITERS)
 def import_members(team_id):
-    """Import an .xlsx roster from the team page: every row or none."""
+    """Import an .xlsx roster from the team page: every row or none; as a background job
+    when asked, or when the file is larger than IMPORT_JOB_MIN_BYTES."""
     session, user = get_session(), actor()
     upload = request.files.get("file")
+    stream = upload.stream if upload and upload.filename else None
     try:
-        count = roster.import_roster(session, crypto.app_cipher(), user, team_id,
-                                     upload.stream if upload and upload.filename else None)
+        if request.form.get("background") == "1" or (
+                request.content_length or 0) > current_app.config["IMPORT_JOB_MIN_BYTES"]:
+            record = filejobs.queue_import(session, user, team_id, stream,
+                                           upload.filename if stream else "")
+            flash(_("Roster import queued as job %(id)s: follow it on the jobs page.",
+                    id=record.id), "success")
+            return redirect(url_for("jobs_pages.index"))
+        count = roster.import_roster(session, crypto.app_cipher(), user, team_id, stream)
     except Invalid as exc:
         context = _team_context(session, user, team_id)
         return render_template("registry/team.html", errors={}, form={},
                                import_errors=exc.details, **context), 422
     flash(_("%(count)d members imported.", count=count), "success")
     return redirect(url_for("registry_pages.team", team_id=team_id))
+
+
+@bp.route("/registry/teams/<int:team_id>/export", methods=["POST"])
+@allow(READERS)
+def export_members(team_id):
+    """Queue the roster's .xlsx export (masked) as a background job; the file is then
+    downloaded from the jobs page."""
+    record = filejobs.queue_export(get_session(), actor(), team_id)
+    flash(_("Roster export queued as job %(id)s: follow it on the jobs page.", id=record.id),
+          "success")
+    return redirect(url_for("jobs_pages.index"))
 
 
 def _team_refused(session, user, team_id, message, status=422, errors=None, form=None):

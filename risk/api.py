@@ -160,6 +160,16 @@ def summary(query, assessment_id):
     return reports.summary(session, assessment_id)
 
 
+@blp.route("/risk/assessments/<int:assessment_id>/summary", methods=["POST"])
+@allow(EVERYONE)
+@blp.response(202, description="the queued job making the summary's .xlsx; its file is "
+              "downloaded from the job's result_url once it is done")
+def queue_summary(assessment_id):
+    """The summary as .xlsx (as GET ?format=xlsx gives it), made by a background job."""
+    record = filejobs.queue_summary_export(get_session(), assessment_id, actor().username)
+    return jobs_api.accepted(record)
+
+
 @blp.route("/risk/assessments/<int:assessment_id>/export", methods=["GET"])
 @allow(EVERYONE)
 @blp.arguments(schemas.RiskExportQuery, location="query")

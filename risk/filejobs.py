@@ -21,6 +21,8 @@ from risk import layers, reports
 
 IMPORT_KIND = "risk.import_layer"
 EXPORT_KIND = "risk.export_cells"
+SUMMARY_KIND = "risk.export_summary"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The form fields of POST /layers a job carries to import_layer.
 LAYER_ARGS = ("name", "role", "value_field", "likelihood_field", "consequence_field", "crs",
               "encoding", "layer", "repair")
@@ -83,6 +85,29 @@ def run_export(job):
     job.finish_once(work)
 
 
+def queue_summary_export(session, assessment_id, actor):
+    """Queue the .xlsx of a done run's summary (NotFound/Conflict when it has none)."""
+    reports.check_exportable(session, assessment_id)
+    return jobs.submit(session, SUMMARY_KIND, actor, subject_id=assessment_id, format="xlsx")
+
+
+def run_summary_export(job):
+    """Write the summary workbook and keep it in the store with the job's result (once)."""
+    if job.stored_before():
+        return
+    data, filename = job.short(lambda s: reports.summary_xlsx(s, job.subject_id),
+                               readonly=True)
+    job.progress(0.8)
+
+    def work(session):
+        file = results.keep_result(session, job.record_id, data, filename, XLSX)
+        audit.record(session, "risk_assessment.export", "risk_assessment", job.subject_id,
+                     {"format": "xlsx", "what": "summary", "job": job.record_id})
+        return {"file": file, "summary_of": job.subject_id}
+
+    job.finish_once(work)
+
+
 def import_ended(session, record):
     """A failed or cancelled import lets its kept upload go."""
     results.drop_upload(session, (record.args or {}).get("upload"))
@@ -99,8 +124,16 @@ def describe_export(result):
     return _("Cells of assessment %(id)s, ready to download.", id=result.get("cells_of", ""))
 
 
+def describe_summary(result):
+    """What the jobs page says of a done summary export."""
+    return _("Summary of assessment %(id)s, ready to download.",
+             id=result.get("summary_of", ""))
+
+
 JOBS = (
     JobKind(IMPORT_KIND, run_import, _l("Layer import"), on_end=import_ended,
             link=("risk_pages.index", "layer_id"), describe=describe_import),
     JobKind(EXPORT_KIND, run_export, _l("Risk cells export"), describe=describe_export),
+    JobKind(SUMMARY_KIND, run_summary_export, _l("Risk summary export"),
+            describe=describe_summary),
 )

@@ -108,6 +108,7 @@ MATRIX = {
     "GET /api/v1/teams/{team_id}/members": BUREAU | {ORG},
     "POST /api/v1/teams/{team_id}/members/import": {ADMIN, ORG},
     "GET /api/v1/teams/{team_id}/members/export": BUREAU | {ORG},
+    "POST /api/v1/teams/{team_id}/members/export": BUREAU | {ORG},  # as a job, like the GET
     "GET /api/v1/members/{member_id}": BUREAU | {ORG},
     "PATCH /api/v1/members/{member_id}": {ADMIN, ORG},
     "DELETE /api/v1/members/{member_id}": {ADMIN, ORG},
@@ -129,6 +130,7 @@ MATRIX = {
     "GET /api/v1/risk/assessments/{assessment_id}/summary": ALL,
     "GET /api/v1/risk/assessments/{assessment_id}/export": ALL,
     "POST /api/v1/risk/assessments/{assessment_id}/export": ALL,  # as a job, like the GET
+    "POST /api/v1/risk/assessments/{assessment_id}/summary": ALL,  # as a job, like the GET
     "GET /api/v1/risk/assessments/{assessment_id}/compare": ALL,
     # incidents, dispatches: read bureau (org_admin: own teams' dispatches); write admin,
     # dispatcher; org_admin answers own teams' dispatches
@@ -282,6 +284,7 @@ ORG_SCOPED = {
     "POST /api/v1/teams/{team_id}/members": member_body(777),
     "GET /api/v1/teams/{team_id}/members": None,
     "GET /api/v1/teams/{team_id}/members/export": None, "GET /api/v1/members/{member_id}": None,
+    "POST /api/v1/teams/{team_id}/members/export": None,
     "GET /api/v1/pick/teams/{team_id}/members": None,
     "POST /api/v1/members/{member_id}/insurance": {
         "insurer": "中国人寿", "policy_number": "P-1", "starts_on": "2026-01-01",

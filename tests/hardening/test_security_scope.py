@@ -436,6 +436,7 @@ DISTRICT_ROWS = {
     "GET /api/v1/pick/teams/{team_id}/members": None,
     "POST /api/v1/teams/{team_id}/members": WRITERS_ONLY,
     "GET /api/v1/teams/{team_id}/members/export": None,
+    "POST /api/v1/teams/{team_id}/members/export": None,  # the export as a job
     "POST /api/v1/teams/{team_id}/members/import": WRITERS_ONLY,
     "GET /api/v1/members/{member_id}": None,
     "GET /api/v1/members/{member_id}/service": None,

@@ -130,10 +130,21 @@ def test_layer_import_and_cells_export_run_as_jobs(live):
         assert client.get(finished["result_url"], headers=other).status_code == 403
         nothing = client.get(f"/api/v1/jobs/{body['id']}/result", headers=headers)
         assert nothing.status_code == 404  # an import makes no file
+        # The summary's .xlsx as a job too, beside GET ?format=xlsx.
+        summ = client.post(f"/api/v1/risk/assessments/{run['id']}/summary", headers=headers)
+        assert summ.status_code == 202, summ.get_json()
+        assert client.post("/api/v1/risk/assessments/999999/summary",
+                           headers=headers).status_code == 404
+        made = until(lambda: _ended(client, headers, summ.get_json()["id"]))
+        assert made["status"] == "done", made
+        sheet = client.get(made["result_url"], headers=headers)
+        assert sheet.status_code == 200 and sheet.data.startswith(b"PK")
+        assert made["result"]["file"]["name"].endswith(".xlsx")
         audit = client.get("/api/v1/audit?action=risk_assessment.export",
                            headers=planner(app, "admin-f", role="admin", area=False))
-        assert any(e.get("changes", {}).get("job") == finished["id"]
-                   for e in audit.get_json()["items"]), audit.get_json()
+        for job_id in (finished["id"], made["id"]):
+            assert any(e.get("changes", {}).get("job") == job_id
+                       for e in audit.get_json()["items"]), audit.get_json()
     finally:
         stop_thread(worker)
 

@@ -133,7 +133,8 @@ def test_queue_runs_cancels_retries_and_schedules(live):
                                        at=utcnow() - timedelta(days=3)),
                              LiveEvent(type="hazard.created", resource_id=2, data={})])
         worker.periodic_ran.clear()
-        for name in ("hazards.escalate", "alerts.expire", "events.prune"):
+        for name in ("hazards.escalate", "alerts.expire", "events.prune",
+                     "registry.refresh_readiness"):
             worker.run_periodic_now(name)
         assert until(lambda: set(kinds.PERIODIC) <= set(worker.periodic_ran)), \
             worker.periodic_ran

@@ -113,6 +113,31 @@ def test_import_form_lists_bad_rows(app, actors, place, db):
     assert db.scalar(select(func.count()).select_from(PriceObservation)) == 1
 
 
+def test_import_form_queues_a_job_when_asked_or_large(app, actors, place, db):
+    from emergency.jobs.models import JobRecord
+
+    user, _h = actors.make("planner")
+    browser, _t = _login(app, user)
+    page = browser.get("/prices/observations/new").get_data(as_text=True)
+    assert 'id="import-background"' in page
+    token = _token(page)
+    sheet = csv_bytes(rows_for(place, ["5.00"]))
+    asked = browser.post("/prices/observations/import", data={
+        "csrf_token": token, "background": "1", "file": (io.BytesIO(sheet), "p.csv")},
+        content_type="multipart/form-data")
+    assert asked.status_code == 302 and asked.headers["Location"].endswith("/jobs")
+    app.config["IMPORT_JOB_MIN_BYTES"] = 10  # any upload is "large" now
+    large = browser.post("/prices/observations/import", data={
+        "csrf_token": token, "file": (io.BytesIO(sheet), "p.csv")},
+        content_type="multipart/form-data")
+    assert large.status_code == 302 and large.headers["Location"].endswith("/jobs")
+    jobs = db.scalars(select(JobRecord).where(JobRecord.owner == user.username)).all()
+    assert [j.kind for j in jobs] == ["prices.import_observations"] * 2
+    assert db.scalar(select(func.count()).select_from(PriceObservation)) == 0  # not yet
+    listed = browser.get("/jobs").get_data(as_text=True)
+    assert "价格导入已作为任务" in listed and "任务页面" in listed
+
+
 def test_complaints_page_records_and_maps(app, actors, place, db):
     user, _h = actors.make("dispatcher")
     browser, _t = _login(app, user)

@@ -146,3 +146,42 @@ def test_org_page_lists_what_ends_within_30_days(client, forces, actors):
     _sign_in(client, actors, "planner")
     html = client.get(f"/registry/orgs/{forces['org']['id']}").get_data(as_text=True)
     assert "潜水员证" in html and soon in html
+
+
+def test_team_page_queues_roster_import_and_export_as_jobs(app, client, forces, actors, db):
+    import io
+
+    from openpyxl import Workbook
+    from sqlalchemy import select
+
+    from emergency.jobs.models import JobRecord
+    from registry.models import TeamMember
+
+    team = forces["team"]
+    user = _sign_in(client, actors, "org_admin", org_id=forces["org"]["id"])
+    page = client.get(f"/registry/teams/{team['id']}").get_data(as_text=True)
+    assert 'id="roster-background"' in page and 'id="export-job-form"' in page
+    token = _csrf(client, f"/registry/teams/{team['id']}")
+    book = Workbook()
+    book.active.append(["姓名", "身份证号", "手机号"])
+    book.active.append(["新队员", id_number(77), "13900000077"])
+    data = io.BytesIO()
+    book.save(data)
+    before = db.scalar(select(TeamMember.id).where(TeamMember.team_id == team["id"])
+                       .order_by(TeamMember.id.desc()))
+    app.config["IMPORT_JOB_MIN_BYTES"] = 10  # any upload is "large": a job
+    queued = client.post(f"/registry/teams/{team['id']}/import", data={
+        "csrf_token": token, "file": (io.BytesIO(data.getvalue()), "r.xlsx")},
+        content_type="multipart/form-data")
+    assert queued.status_code == 302 and queued.headers["Location"].endswith("/jobs")
+    exported = client.post(f"/registry/teams/{team['id']}/export",
+                           data={"csrf_token": token})
+    assert exported.status_code == 302 and exported.headers["Location"].endswith("/jobs")
+    jobs = db.scalars(select(JobRecord).where(JobRecord.owner == user.username)
+                      .order_by(JobRecord.id)).all()
+    assert [(j.kind, j.subject_id) for j in jobs] == [
+        ("registry.import_roster", team["id"]), ("registry.export_roster", team["id"])]
+    assert db.scalar(select(TeamMember.id).where(TeamMember.team_id == team["id"])
+                     .order_by(TeamMember.id.desc())) == before  # not imported yet
+    listed = client.get("/jobs").get_data(as_text=True)
+    assert "名册导入已作为任务" in listed and "名册导出已作为任务" in listed
