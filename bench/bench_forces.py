@@ -311,7 +311,9 @@ def browser_first_features(app, rounds):
         page.fill("input[name=username]", "benchadmin")
         page.fill("input[name=password]", "bench-password-2026")
         page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        # Signed in once the form has gone (the page after it holds a live event stream
+        # open, so the network never goes idle).
+        page.wait_for_url(lambda url: "/login" not in url)
         state = login.storage_state()
         login.close()
         for _ in range(rounds):

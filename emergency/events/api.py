@@ -9,7 +9,9 @@ within one heartbeat).
 """
 
 import json
+import threading
 import time
+from collections import OrderedDict
 
 from flask import current_app, request, session
 from sqlalchemy.exc import SQLAlchemyError
@@ -99,10 +101,30 @@ def _credential_check(app, user):
     return alive
 
 
-def _frame(row):
-    """One event in the SSE wire format."""
-    data = json.dumps(row.data, ensure_ascii=False, separators=(",", ":"), default=str)
-    return f"id: {row.id}\nevent: {row.type}\ndata: {data}\n\n"
+class _Frames:
+    """Events in the SSE wire format, each made once per process however many streams send
+    it (events never change; the newest FRAMES_KEPT are kept)."""
+
+    def __init__(self, size):
+        self.size = size
+        self.frames = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, row):
+        with self.lock:
+            frame = self.frames.get(row.id)
+        if frame is None:
+            data = json.dumps(row.data, ensure_ascii=False, separators=(",", ":"), default=str)
+            frame = f"id: {row.id}\nevent: {row.type}\ndata: {data}\n\n"
+            with self.lock:
+                self.frames[row.id] = frame
+                while len(self.frames) > self.size:
+                    self.frames.popitem(last=False)
+        return frame
+
+
+FRAMES_KEPT = 5000
+_frame = _Frames(FRAMES_KEPT)
 
 
 class _Stream:
@@ -155,11 +177,14 @@ class _Stream:
                     return  # the app is shutting down; the client reconnects elsewhere
                 if rows is None:
                     return  # fell behind the buffer: the client resumes with Last-Event-ID
+                frames = []
                 for row in rows:
                     if row.id in sent:
                         sent.discard(row.id)
                     elif can_see(self.scope, row):
-                        yield _frame(row)
+                        frames.append(_frame(row))
+                if frames:
+                    yield "".join(frames)  # one write for what one wake-up brought
                 now = time.monotonic()
                 if now >= next_beat:
                     if not self.alive() or now - started >= self.max_seconds:

@@ -48,6 +48,12 @@ SEED_IDS = 200              # at start, ids this far below the newest are watche
 BUFFER_SIZE = 5000          # events kept in memory per process for the streams to catch up
 PRUNE_EVERY_SECONDS = 60    # at most one prune per process per minute
 IDLE_STOP_SECONDS = 60      # a hub with no stream for this long stops its thread
+# Reads at most this often: wake-ups coming faster (a commit each, at 100 reports/s) are
+# taken together, so the streams wake ~20 times a second with several events each instead
+# of once per event (measured: 50 open streams at 100 reports/s on PostGIS took the reports'
+# p99 from 28 to 400 ms, every commit waking every stream thread). An event after a quiet
+# spell is still read at once.
+COALESCE_SECONDS = 0.05
 
 
 class Hub:
@@ -69,6 +75,7 @@ class Hub:
         self.thread = None
         self.listening = False    # PostgreSQL: LISTEN is up
         self.last_prune = 0.0
+        self.last_read = 0.0
         self.stopped = False      # stop(): the thread ends and streams are told to close
         self._wake = threading.Event()
         HUBS.add(self)
@@ -162,6 +169,10 @@ class Hub:
                                 time.monotonic() - self.idle_since > IDLE_STOP_SECONDS:
                             self.thread = None
                             return
+                    pause = self.last_read + COALESCE_SECONDS - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                    self.last_read = time.monotonic()
                     with self.reader.connect() as conn:
                         self.refresh(conn)
                     self._maybe_prune()
