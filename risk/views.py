@@ -147,6 +147,20 @@ def export_cells(assessment_id):
     return redirect(url_for("jobs_pages.index"))
 
 
+@bp.route("/risk/assessments/<int:assessment_id>/summary", methods=["POST"])
+@allow(EVERYONE)
+def export_summary(assessment_id):
+    """Queue the summary workbook (.xlsx) of a run from the page; the jobs page offers it."""
+    try:
+        record = filejobs.queue_summary_export(get_session(), assessment_id, actor().username)
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("risk_pages.index"))
+    flash(_("Export of assessment %(aid)s queued as job %(id)s: follow it on this page.",
+            aid=assessment_id, id=record.id), "success")
+    return redirect(url_for("jobs_pages.index"))
+
+
 @bp.route("/maps/risk/<int:assessment_id>")
 @allow(EVERYONE)
 def risk_map(assessment_id):

@@ -79,5 +79,18 @@ def test_import_and_export_through_jobs_in_pages(backend, tmp_path):
                 with open(path, "rb") as fh:
                     assert fh.read(16) == b"SQLite format 3\x00"
                 assert axe_violations(desk) == []
+                # The run's summary workbook through a job too.
+                desk.goto(f"{base}/risk?lang=en")
+                row = desk.locator("#risk-runs tr", has_text=f"{AREA}").first
+                with desk.expect_navigation():
+                    row.get_by_role("button", name="Summary (.xlsx) as a background job").click()
+                expect(desk.locator(".alert")).to_contain_text("queued as job")
+                item = desk.locator("[data-job]").first
+                expect(item).to_contain_text("Risk summary export")
+                expect(item.locator(".job-status")).to_have_text("Done", timeout=60_000)
+                with desk.expect_download() as info:
+                    item.locator(".job-download").click()
+                with open(info.value.path(), "rb") as fh:
+                    assert fh.read(2) == b"PK"
         finally:
             stop_thread(worker)
