@@ -102,8 +102,10 @@ def _credential_check(app, user):
 
 
 class _Frames:
-    """Events in the SSE wire format, each made once per process however many streams send
-    it (events never change; the newest FRAMES_KEPT are kept)."""
+    """Events in the SSE wire format, each made once per hub (one app's database in this
+    process) however many streams send it; events never change, the newest FRAMES_KEPT are
+    kept. Keyed by the event's id and its other columns, so that a database restored under a
+    running process (ids used again) never gets another event's frame."""
 
     def __init__(self, size):
         self.size = size
@@ -111,20 +113,33 @@ class _Frames:
         self.lock = threading.Lock()
 
     def __call__(self, row):
+        key = (row.id, row.type, row.audience, row.area_code, row.org_id, row.grid_code)
         with self.lock:
-            frame = self.frames.get(row.id)
+            frame = self.frames.get(key)
         if frame is None:
-            data = json.dumps(row.data, ensure_ascii=False, separators=(",", ":"), default=str)
-            frame = f"id: {row.id}\nevent: {row.type}\ndata: {data}\n\n"
+            frame = _frame(row)
             with self.lock:
-                self.frames[row.id] = frame
+                self.frames[key] = frame
                 while len(self.frames) > self.size:
                     self.frames.popitem(last=False)
         return frame
 
 
 FRAMES_KEPT = 5000
-_frame = _Frames(FRAMES_KEPT)
+
+
+def _frame(row):
+    """One event in the SSE wire format."""
+    data = json.dumps(row.data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"id: {row.id}\nevent: {row.type}\ndata: {data}\n\n"
+
+
+def _frames_of(hub):
+    """The hub's frame cache, made on first use."""
+    frames = getattr(hub, "frames", None)
+    if frames is None:
+        frames = hub.frames = _Frames(FRAMES_KEPT)
+    return frames
 
 
 class _Stream:
@@ -169,6 +184,7 @@ class _Stream:
                     sent.add(row.id)
                     yield _frame(row)
                 after = rows[-1].id if len(rows) == BACKLOG_PAGE else None
+            made = _frames_of(self.hub)
             started = time.monotonic()
             next_beat = started + self.heartbeat
             while True:
@@ -182,7 +198,7 @@ class _Stream:
                     if row.id in sent:
                         sent.discard(row.id)
                     elif can_see(self.scope, row):
-                        frames.append(_frame(row))
+                        frames.append(made(row))
                 if frames:
                     yield "".join(frames)  # one write for what one wake-up brought
                 now = time.monotonic()

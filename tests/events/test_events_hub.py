@@ -52,3 +52,22 @@ def test_streams_are_counted_against_the_cap(db):
     assert not hub.enter(2)
     hub.leave()
     assert hub.enter(2)
+
+
+def test_a_frame_is_made_once_and_never_given_to_another_event():
+    """Streams of one hub share each event's wire frame; an event with the same id but other
+    columns (a database restored under a running process) gets its own."""
+    from types import SimpleNamespace
+
+    from emergency.events.api import _Frames
+
+    frames = _Frames(2)
+    first = SimpleNamespace(id=7, type="hazard.created", data={"id": 1}, audience="bureau",
+                            area_code="500103", org_id=None, grid_code=None)
+    made = frames(first)
+    assert made == "id: 7\nevent: hazard.created\ndata: {\"id\":1}\n\n"
+    assert frames(SimpleNamespace(**{**vars(first), "data": {"id": 99}})) is made  # cached
+    other = SimpleNamespace(**{**vars(first), "type": "incident.created", "data": {"id": 2}})
+    assert frames(other) == "id: 7\nevent: incident.created\ndata: {\"id\":2}\n\n"
+    frames(SimpleNamespace(**{**vars(first), "id": 8}))
+    assert len(frames.frames) == 2  # the oldest went
