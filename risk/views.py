@@ -131,34 +131,35 @@ def start_assessment():
     return redirect(url_for("risk_pages.index"))
 
 
+def _queued_export(assessment_id, queue):
+    """Queue an export job of a run (``queue(session, actor)``) and send the user to the jobs
+    page, or back to the risk page with the reason."""
+    try:
+        record = queue(get_session(), actor().username)
+    except DomainError as exc:
+        _fail(exc)
+        return redirect(url_for("risk_pages.index"))
+    flash(_("Export of assessment %(aid)s queued as job %(id)s: follow it on this page.",
+            aid=assessment_id, id=record.id), "success")
+    return redirect(url_for("jobs_pages.index"))
+
+
 @bp.route("/risk/assessments/<int:assessment_id>/export", methods=["POST"])
 @allow(EVERYONE)
 def export_cells(assessment_id):
     """Queue an export of a run's cells from the page; the jobs page offers the file."""
     fmt = request.form.get("format") if request.form.get("format") in (
         filejobs.EXPORT_TYPES) else "gpkg"
-    try:
-        record = filejobs.queue_export(get_session(), assessment_id, fmt, actor().username)
-    except DomainError as exc:
-        _fail(exc)
-        return redirect(url_for("risk_pages.index"))
-    flash(_("Export of assessment %(aid)s queued as job %(id)s: follow it on this page.",
-            aid=assessment_id, id=record.id), "success")
-    return redirect(url_for("jobs_pages.index"))
+    return _queued_export(assessment_id, lambda session, who: filejobs.queue_export(
+        session, assessment_id, fmt, who))
 
 
 @bp.route("/risk/assessments/<int:assessment_id>/summary", methods=["POST"])
 @allow(EVERYONE)
 def export_summary(assessment_id):
     """Queue the summary workbook (.xlsx) of a run from the page; the jobs page offers it."""
-    try:
-        record = filejobs.queue_summary_export(get_session(), assessment_id, actor().username)
-    except DomainError as exc:
-        _fail(exc)
-        return redirect(url_for("risk_pages.index"))
-    flash(_("Export of assessment %(aid)s queued as job %(id)s: follow it on this page.",
-            aid=assessment_id, id=record.id), "success")
-    return redirect(url_for("jobs_pages.index"))
+    return _queued_export(assessment_id, lambda session, who: filejobs.queue_summary_export(
+        session, assessment_id, who))
 
 
 @bp.route("/maps/risk/<int:assessment_id>")

@@ -198,53 +198,59 @@ def insert_columns(session, table_name, columns, count, geoms, geom_column="geom
            f"VALUES ({marks}, GeomFromWKB(?, {int(srid)}))")
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+
     def prepared(start):
-        """Batch ``start``'s parameters and its cells' bounds."""
+        """Batch ``start``'s rows and, when the triggers are suspended, its R*Tree rows."""
         stop = min(count, start + batch)
         chunk = np.asarray(geoms(start, stop), dtype=object)
         cols = [_sqlite_column(columns[n], start, stop) for n in names]
-        return (list(zip(*cols, shapely.to_wkb(chunk).tolist(), strict=True)),
-                shapely.bounds(chunk))
+        rows = list(zip(*cols, shapely.to_wkb(chunk).tolist(), strict=True))
+        if suspended is None:
+            return rows, None
+        return rows, _rtree_rows(shapely.bounds(chunk), suspended[1] + 1 + start)
 
     try:
         suspended = _suspend_triggers(conn, table_name, geom_column) if count >= MANY else None
-        bounds = []
-        # The next batch is made (geometries, WKB, tuples: shapely and pyproj release the
-        # GIL) in a second thread while SQLite inserts this one (the sqlite3 module releases
-        # the GIL for each row's step), as the PostGIS path overlaps formatting and COPY.
-        # Every ``geoms`` call happens in that one thread.
+        boxes = []
+        # The next batch is made (geometries, WKB, tuples, its R*Tree rows: shapely and pyproj
+        # release the GIL) in a second thread while SQLite inserts this one (the sqlite3
+        # module releases the GIL for each row's step), as the PostGIS path overlaps
+        # formatting and COPY. Every ``geoms`` call happens in that one thread.
         with ThreadPoolExecutor(1, thread_name_prefix="bulk-prepare") as pool:
             upcoming = pool.submit(prepared, 0) if count else None
             for start in range(0, count, batch):
                 params, box = upcoming.result()
                 if start + batch < count:
                     upcoming = pool.submit(prepared, start + batch)
-                bounds.append(box)
+                boxes.append(box)
                 conn.exec_driver_sql(sql, params)
         if suspended is not None:
-            _index_after(conn, table_name, geom_column, suspended, np.concatenate(bounds),
-                         count, batch)
+            _index_after(conn, table_name, geom_column, suspended, boxes, count)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
     return count
 
 
-def _index_after(conn, table_name, geom_column, suspended, bounds, count, batch):
-    """Fill the R*Tree with the new rows' bounds (in batches) and recreate the triggers."""
+def _rtree_rows(bounds, first_rowid):
+    """R*Tree rows (pkid, xmin, xmax, ymin, ymax) of consecutive rowids from shapely bounds,
+    rounded outward to float32 as SpatiaLite's RTreeAlign does."""
+    minx, miny = _outward_float32(bounds[:, 0], -1), _outward_float32(bounds[:, 1], -1)
+    maxx, maxy = _outward_float32(bounds[:, 2], 1), _outward_float32(bounds[:, 3], 1)
+    return list(zip(range(first_rowid, first_rowid + len(bounds)), minx.tolist(),
+                    maxx.tolist(), miny.tolist(), maxy.tolist(), strict=True))
+
+
+def _index_after(conn, table_name, geom_column, suspended, boxes, count):
+    """Fill the R*Tree with the new rows' boxes (``_rtree_rows`` batches) and recreate the
+    triggers."""
     trigger_sql, last = suspended
     added = conn.exec_driver_sql(f"SELECT max(rowid) FROM {_quote(table_name)}").scalar()
     if added != last + count:
         raise RuntimeError(f"bulk insert into {table_name}: unexpected rowids")
-    minx, miny = _outward_float32(bounds[:, 0], -1), _outward_float32(bounds[:, 1], -1)
-    maxx, maxy = _outward_float32(bounds[:, 2], 1), _outward_float32(bounds[:, 3], 1)
     sql = (f"INSERT INTO {_quote(f'idx_{table_name}_{geom_column}')} "
            "(pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)")
-    for start in range(0, count, batch):
-        stop = min(count, start + batch)
-        conn.exec_driver_sql(sql, list(zip(range(last + 1 + start, last + 1 + stop),
-                                           minx[start:stop].tolist(), maxx[start:stop].tolist(),
-                                           miny[start:stop].tolist(), maxy[start:stop].tolist(),
-                                           strict=True)))
+    for rows in boxes:
+        conn.exec_driver_sql(sql, rows)
     _touch_and_restore(conn, table_name, geom_column, trigger_sql)
 
 
