@@ -15,7 +15,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import Babel, pgettext
+from flask_babel import Babel, gettext, pgettext
 
 from emergency.vocabulary import LOCAL_ZONE_NAME, field_label, local_minute
 
@@ -122,6 +122,10 @@ def translate_message(text, _depth=0):
     if not isinstance(text, str) or not text or not has_request_context():
         return text
     translated = pgettext(ERROR_CONTEXT, text)
+    if translated == text:
+        # A message marked with plain gettext where it was raised, but raised outside any
+        # request (a background job's import): its translation has no "error" context.
+        translated = gettext(text)
     if translated != text or _depth > 1:
         return translated
     for pattern, names, msgid in current_app.extensions["emergency.error_templates"]:

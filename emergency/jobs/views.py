@@ -10,7 +10,7 @@ from emergency import listing as paging
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, EVERYONE, PLANNER
 from emergency.db import get_session
-from emergency.errors import DomainError
+from emergency.errors import DomainError, error_body
 from emergency.i18n import translate_message
 from emergency.jobs import kinds, service
 from emergency.jobs.models import STATUSES
@@ -50,7 +50,29 @@ def _row(record):
                 created=local_minute(record.created_at),
                 finished=local_minute(record.finished_at) if record.finished_at else "",
                 link=link)
+    problem = (record.result or {}).get("error") if record.status == "failed" else None
+    if isinstance(problem, dict):
+        data["error"] = _failure(problem)
     return data
+
+
+def _failure(problem):
+    """A failed job's reason in the reader's language, from the error it kept (code, message,
+    details; the worker wrote its ``error`` text outside any request, so in English): the
+    page then reads as the 422 of the same import would."""
+    body = error_body(422, problem.get("code", "invalid"), problem.get("message", ""),
+                      problem.get("details"))["error"]
+    texts = _texts(body["details"])
+    return body["message"] + (" — " + " | ".join(texts) if texts else "")
+
+
+def _texts(details):
+    """Every message of an error's details, in order (lists and nested fields flattened)."""
+    if isinstance(details, dict):
+        return [text for value in details.values() for text in _texts(value)]
+    if isinstance(details, list | tuple):
+        return [text for value in details for text in _texts(value)]
+    return [str(details)]
 
 
 def _size(size):

@@ -15,7 +15,7 @@ from emergency.jobs import service as jobs
 from emergency.jobs.models import JobRecord
 from emergency.jobs.worker import JobHandle, run_in_thread, stop_thread
 from risk import filejobs
-from tests.conftest import committed_app
+from tests.conftest import DATA_KEY, committed_app
 from tests.jobs.jobs_factories import AREA, hazard_layer, planner, until
 from tests.risk.risk_factories import collection, rect, start, upload
 
@@ -166,3 +166,19 @@ def test_a_cancelled_import_lets_its_upload_go(live):
         session = new_session()
         assert jobs.get_job(session, job_id, type("U", (), {"role": "admin"})()).result is None
         session.close()
+
+
+def test_a_failed_jobs_reason_reads_in_the_readers_language(tmp_path):
+    """The worker keeps an import's error as it was raised outside any request (English); the
+    jobs page shows it in the reader's language, as the 422 of the same import would."""
+    from emergency import create_app
+    from emergency.jobs.views import _failure
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/i18n.sqlite",
+                      "SECRET_KEY": "t", "EMERGENCY_DATA_KEY": DATA_KEY})
+    kept = {"code": "invalid", "message": "the file cannot be read",
+            "details": {"file": ["not a readable GeoJSON file"]}}
+    with app.test_request_context("/jobs?lang=zh"):
+        assert _failure(kept).startswith("文件无法读取 — 文件：")
+    with app.test_request_context("/jobs?lang=en"):
+        assert _failure(kept) == "the file cannot be read — File: not a readable GeoJSON file"
