@@ -336,15 +336,29 @@ def forces_status(session, incident):
     return _forces(session, incident.id, incident.required_forces)
 
 
-def _forces(session, incident_id, required_forces):
-    """Required forces against the active and completed dispatches of the incident."""
+# The dispatches that count towards the required forces: active ones and completed ones.
+_COUNTED = (*ACTIVE_DISPATCH, "completed")
+
+
+def _dispatched_by_category():
+    """Per category, the counted dispatches of the incident ``:incident_id``: a subquery
+    (``incident_id``, ``category``, ``dispatched``), built once."""
     t, d = RescueTeam.__table__, Dispatch.__table__
-    rows = session.execute(
-        select(t.c.category, func.count(d.c.id)).join(t, t.c.id == d.c.team_id)
-        .where(d.c.incident_id == incident_id,
-               d.c.status.in_(("requested", "accepted", "en_route", "on_scene", "completed")))
-        .group_by(t.c.category)).all()
-    dispatched = {category: count for category, count in rows}
+    return (select(d.c.incident_id, t.c.category, func.count(d.c.id).label("dispatched"))
+            .join(t, t.c.id == d.c.team_id)
+            .where(d.c.incident_id == bindparam("incident_id"), d.c.status.in_(_COUNTED))
+            .group_by(d.c.incident_id, t.c.category).subquery("counted"))
+
+
+_DISPATCHED = _dispatched_by_category()
+_FORCES = select(_DISPATCHED.c.category, _DISPATCHED.c.dispatched)
+
+
+def _forces(session, incident_id, required_forces, dispatched=None):
+    """Required forces against the active and completed dispatches of the incident
+    (``dispatched``, {category: count}, when the caller read them already)."""
+    if dispatched is None:
+        dispatched = dict(session.execute(_FORCES, {"incident_id": incident_id}).all())
     result = []
     for need in required_forces or []:
         have = dispatched.get(need.get("category"), 0)
@@ -573,13 +587,16 @@ def incident_recommendations(session, user, incident_id, category=None, limit=10
     so a gap is offered even when other teams are nearer.
     """
     check_read(user)
-    # Only the place and the required forces: a Core row, not the whole incident.
-    place = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).first()
-    if place is None:
+    # Only the place, the required forces and the dispatches per category, in one round
+    # trip: Core rows (one per dispatched category, at least one), not the whole incident.
+    rows = session.execute(_INCIDENT_PLACE, {"incident_id": incident_id}).all()
+    if not rows:
         raise NotFound(f"incident {incident_id} not found")
+    place = rows[0]
     check_district(session, user, place.area_code)
-    missing = {f["category"] for f in _forces(session, incident_id, place.required_forces)
-               if f["missing"] > 0}
+    dispatched = {row.category: row.dispatched for row in rows if row.category is not None}
+    missing = {f["category"] for f in _forces(session, incident_id, place.required_forces,
+                                              dispatched) if f["missing"] > 0}
     orgs = district_orgs(session, user)
     result = recommend_teams(session, place.lon, place.lat, category, limit, radius_km,
                              require_insured, org_ids=orgs)
@@ -597,8 +614,10 @@ def incident_recommendations(session, user, incident_id, category=None, limit=10
             "items": ranked[:limit], "excluded": result["excluded"]}
 
 
-_INCIDENT_PLACE = select(func.ST_X(Incident.__table__.c.location).label("lon"),
-                         func.ST_Y(Incident.__table__.c.location).label("lat"),
-                         Incident.__table__.c.area_code,
-                         Incident.__table__.c.required_forces).where(
-    Incident.__table__.c.id == bindparam("incident_id"))
+_INCIDENT_PLACE = (
+    select(func.ST_X(Incident.__table__.c.location).label("lon"),
+           func.ST_Y(Incident.__table__.c.location).label("lat"),
+           Incident.__table__.c.area_code, Incident.__table__.c.required_forces,
+           _DISPATCHED.c.category, _DISPATCHED.c.dispatched)
+    .outerjoin(_DISPATCHED, _DISPATCHED.c.incident_id == Incident.__table__.c.id)
+    .where(Incident.__table__.c.id == bindparam("incident_id")))
