@@ -172,6 +172,9 @@ SETTINGS = [
             "holds.", int),
     Setting("EVENTS_STREAM_MAX_SECONDS", 900, "A live event stream ends after this long (at "
             "a heartbeat); the client reconnects with Last-Event-ID and loses nothing.", int),
+    Setting("IDEMPOTENCY_KEEP_DAYS", 30, "Days a POST's answer stays stored under its "
+            "Idempotency-Key (a retry within them gets it again); a daily job forgets older "
+            "ones. Long enough for a phone that queued a report offline for weeks.", int),
     Setting("SERVED_BBOX", "73.4,3.8,135.1,53.6", "The served region as minlon,minlat,maxlon,"
             "maxlat (WGS-84): team and organisation locations outside it are refused (a "
             "swapped latitude and longitude is named). Default: China's extent."),
@@ -309,6 +312,6 @@ def validate(app):
                  "JSON_MAX_OBJECT_KEYS", "PHOTO_MAX_BYTES", "DB_POOL_SIZE",
                  "EVENTS_HEARTBEAT_SECONDS", "EVENTS_STREAM_MAX_SECONDS", "FILE_CHUNK_BYTES",
                  "INCIDENT_REPORT_MINUTES", "PLAN_FILING_DAYS", "JOB_LEASE_SECONDS",
-                 "JOB_CONCURRENCY", "JOB_POLL_SECONDS"):
+                 "JOB_CONCURRENCY", "JOB_POLL_SECONDS", "IDEMPOTENCY_KEEP_DAYS"):
         if cfg[name] <= 0:
             raise ConfigError(f"{name} must be positive")

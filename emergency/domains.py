@@ -106,7 +106,7 @@ class Domain:
 
 
 DOMAINS = (
-    Domain("core", models=(idempotency,)),
+    Domain("core", models=(idempotency,), jobs=idempotency.JOBS),
     # The file store every host shares (photos and other kept uploads).
     Domain("files", models=(files_models,), commands=(files_cli.files,)),
     Domain("geo", models=(geo_models,), api=geo_api, commands=(geo_cli.areas, geo_cli.grids),

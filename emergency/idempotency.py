@@ -2,14 +2,16 @@
 retry instead of a second write (phones on bad networks, scripts that time out)."""
 
 import hashlib
+from datetime import timedelta
 
-from flask import Response, g, request
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, select
+from flask import Response, current_app, g, request
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.auth.permissions import actor
 from emergency.db import Base, UTCDateTime, get_session, utcnow
 from emergency.errors import error_response
+from emergency.jobs.kinds import Periodic
 
 HEADER = "Idempotency-Key"
 MAX_STORED_BYTES = 1024 * 1024
@@ -81,3 +83,15 @@ def remember(response):
             mimetype=response.mimetype, body=body))
     return response
 
+
+def prune(session, keep_days=None):
+    """Forget stored answers older than ``keep_days`` (IDEMPOTENCY_KEEP_DAYS); returns how
+    many. A retry after that long is taken as a new request."""
+    days = keep_days if keep_days is not None else current_app.config["IDEMPOTENCY_KEEP_DAYS"]
+    result = session.execute(delete(IdempotentResponse).where(
+        IdempotentResponse.created_at < utcnow() - timedelta(days=days)))
+    return result.rowcount
+
+
+# Daily: the table would otherwise keep every retried POST's answer for ever.
+JOBS = (Periodic("core.prune_idempotent_responses", "20 0 * * *", prune),)

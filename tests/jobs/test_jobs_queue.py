@@ -126,21 +126,32 @@ def test_queue_runs_cancels_retries_and_schedules(live):
         assert stopped["status"] == "cancelled" and stopped["progress"] < 1, stopped
 
         # The periodic tasks run through the queue (here queued now, not at their minute).
+        from emergency.auth.models import User
         from emergency.events.models import LiveEvent
+        from emergency.idempotency import IdempotentResponse
 
         with app.app_context(), unit_of_work("test") as session:
             session.add_all([LiveEvent(type="hazard.created", resource_id=1, data={},
                                        at=utcnow() - timedelta(days=3)),
                              LiveEvent(type="hazard.created", resource_id=2, data={})])
+            user_id = session.query(User.id).filter_by(username="planner-q").scalar()
+            days = app.config["IDEMPOTENCY_KEEP_DAYS"]
+            session.add_all([IdempotentResponse(
+                user_id=user_id, key=key, request_hash="0" * 64, status=201,
+                mimetype="application/json", body=b"{}",
+                created_at=utcnow() - timedelta(days=age)) for key, age in (
+                    ("old", days + 1), ("recent", days - 1))])
         worker.periodic_ran.clear()
         for name in ("hazards.escalate", "alerts.expire", "events.prune",
-                     "registry.refresh_readiness"):
+                     "registry.refresh_readiness", "core.prune_idempotent_responses"):
             worker.run_periodic_now(name)
         assert until(lambda: set(kinds.PERIODIC) <= set(worker.periodic_ran)), \
             worker.periodic_ran
+        assert worker.periodic_ran["core.prune_idempotent_responses"] == 1
         with app.app_context():
             session = new_session()
             assert session.query(LiveEvent.resource_id).all() == [(2,)]
+            assert session.query(IdempotentResponse.key).all() == [("recent",)]
             session.close()
     finally:
         stop_thread(worker)
