@@ -388,8 +388,9 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
     soon as the previous answer is complete (closed loop); the first ``warm`` answers of
     each client are not counted. With ``keep_alive`` a client keeps one connection; without,
     it opens a new one for every request (its clock starts before the connect), as nginx
-    does towards its upstream by default. Returns (latencies, client CPU seconds, wall
-    seconds).
+    does towards its upstream by default. A response saying ``Connection: close`` ends a kept
+    connection and the client's next request opens a new one (counted in its latency).
+    Returns (latencies, client CPU seconds, wall seconds, connections the server ended).
     """
     close = b"" if keep_alive else b"Connection: close\r\n"
     requests = [(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -417,7 +418,8 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
         state["sock"].sendall(request)
 
     for n in range(clients):
-        state = {"sock": None, "n": n, "i": 0, "buf": bytearray(), "need": None, "t": 0.0}
+        state = {"sock": None, "n": n, "i": 0, "buf": bytearray(), "need": None, "t": 0.0,
+                 "closing": False, "reconnects": 0}
         conns.append(state)
         if keep_alive:
             connect(state)
@@ -442,6 +444,9 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
                 if status != 200 or at < 0:
                     raise RuntimeError(f"HTTP {status}: {bytes(buf[:300])!r}")
                 state["need"] = head_end + 4 + int(head[at + 17:head.find(b"\r\n", at + 2)])
+                # The server may end a kept-alive connection (a crowded worker does, so the
+                # client reconnects to a freer one): as any HTTP client, reconnect.
+                state["closing"] = b"\r\nconnection: close" in head
             if len(buf) < state["need"]:
                 continue
             elapsed = time.perf_counter() - state["t"]
@@ -452,7 +457,9 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
             state["i"] += 1
             todo -= 1
             last = state["i"] >= requests_per_client + warm
-            if last or not keep_alive:
+            if last or not keep_alive or state["closing"]:
+                if keep_alive and not last:
+                    state["reconnects"] += 1
                 selector.unregister(state["sock"])
                 state["sock"].close()
                 state["sock"] = None
@@ -460,7 +467,7 @@ def over_http(port, token, paths, clients, requests_per_client, warm=3, keep_ali
                 send(state)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     selector.close()
-    return latencies, cpu, wall
+    return latencies, cpu, wall, sum(state["reconnects"] for state in conns)
 
 
 def run(backend, teams, args, tmp):
@@ -524,8 +531,8 @@ def _over_http_with(url, tmp, setup, token, paths, requests, streams=0):
         for clients in (1, 16):
             per = max(5, requests // clients) if clients > 1 else requests
             cpu0 = server_cpu(server.pid)
-            lat, client_cpu, wall = over_http(port, token, paths, clients, per,
-                                              keep_alive=keep_alive)
+            lat, client_cpu, wall, ended = over_http(port, token, paths, clients, per,
+                                                     keep_alive=keep_alive)
             served = server_cpu(server.pid) - cpu0
             p, done = percentiles(lat), clients * (per + 3)
             yield (f"  http {setup} {'keep-alive' if keep_alive else 'per-request'} "
@@ -534,6 +541,7 @@ def _over_http_with(url, tmp, setup, token, paths, requests, streams=0):
                    f"CPU per request: server {served / done * 1000:.1f} ms, "
                    f"load generator {client_cpu / done * 1000:.2f} ms "
                    f"({client_cpu / (client_cpu + served) * 100:.0f} % of the CPU used)"
+                   f"{f' | {ended} connections ended by the server' if keep_alive else ''}"
                    f"{f' | {watching.count} event streams open' if watching.count else ''}"
                    f" | {load_average()}")
         if watching.count:

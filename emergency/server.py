@@ -72,23 +72,49 @@ class OrdinaryRequests:
     stalled within seconds). Gated, at most ``limit`` ordinary requests hold connections
     (2 x ``limit`` <= the pool), the rest wait here holding nothing; a request still waiting
     after ``wait_seconds`` gets 503 with Retry-After.
+
+    It also spreads kept-alive connections over the workers: a request that finds more than
+    ``limit`` others waiting has its connection closed after its answer (``Connection:
+    close``), so its client's next connection is accepted by whichever worker is freest.
+    Without that, 16 clients' connections often sat on one worker (one core, by the GIL)
+    while the other idled: recommendation p95 125-150 ms instead of 60-90 ms
+    (docs/operations.md, "Serving model").
     """
 
     def __init__(self, flask_app, limit, wait_seconds=60):
         self.flask_app = flask_app
         self.inner = flask_app.wsgi_app
-        self.slots = threading.BoundedSemaphore(max(1, int(limit)))
+        self.limit = max(1, int(limit))
+        self.slots = threading.BoundedSemaphore(self.limit)
+        self.counting, self.waiting = threading.Lock(), 0
         self.wait_seconds = wait_seconds
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") in STREAM_PATHS:
             return self.inner(environ, start_response)
-        if not self.slots.acquire(timeout=self.wait_seconds):
-            with self.flask_app.request_context(environ):
-                response = error_response(503, "unavailable", "the server is busy; retry "
-                                          "shortly")
-                response.headers["Retry-After"] = "5"
-            return response(environ, start_response)
+        if not self.slots.acquire(blocking=False):
+            with self.counting:
+                self.waiting += 1
+                crowded = self.waiting > self.limit
+            if crowded:
+                # More requests wait here than the worker serves at once: answer this one,
+                # then close its connection, so the client's next connection goes to
+                # whichever worker accepts first (a less crowded one, most likely). A
+                # kept-alive connection otherwise stays with the worker that accepted it,
+                # however crowded: one worker (one core, by the GIL) served most of a load
+                # while the other idled.
+                _close_after_response()
+            try:
+                admitted = self.slots.acquire(timeout=self.wait_seconds)
+            finally:
+                with self.counting:
+                    self.waiting -= 1
+            if not admitted:
+                with self.flask_app.request_context(environ):
+                    response = error_response(503, "unavailable", "the server is busy; "
+                                              "retry shortly")
+                    response.headers["Retry-After"] = "5"
+                return response(environ, start_response)
         try:
             body = self.inner(environ, start_response)
         except BaseException:
@@ -97,6 +123,24 @@ class OrdinaryRequests:
         # Released when the server closes the body: a streamed download keeps its slot (and
         # its connection) until it is sent.
         return ClosingIterator(body, self.slots.release)
+
+
+# The gunicorn request each thread is serving (``_pre_request``), so the gate can ask for its
+# connection to be closed after the response: gunicorn drops a Connection header an app sets.
+_serving = threading.local()
+
+
+def _pre_request(worker, req):
+    """gunicorn hook, in the thread about to serve ``req``."""
+    _serving.request = req
+
+
+def _close_after_response():
+    """Close the current request's connection once its response is sent (under gunicorn;
+    elsewhere nothing)."""
+    req = getattr(_serving, "request", None)
+    if req is not None:
+        req.must_close = True
 
 
 def compile_templates(app):
@@ -214,9 +258,10 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
     """Serve until interrupted.
 
     ``gthread`` workers keep connections alive, and each connection stays with the worker
-    that accepted it; ``sync`` workers take one request per connection, whichever worker is
-    free takes the next, so CPU-bound requests are served in arrival order (meant behind a
-    buffering proxy; see docs/operations.md).
+    that accepted it until that worker is crowded (``OrdinaryRequests`` then closes it after
+    an answer, and the client reconnects to a freer one); ``sync`` workers take one request
+    per connection, whichever worker is free takes the next, so CPU-bound requests are served
+    in arrival order (meant behind a buffering proxy; see docs/operations.md).
 
     Live event streams (``GET /api/v1/events``) hold a thread each for as long as the browser
     stays: a gthread worker gets EVENTS_MAX_STREAMS_PER_WORKER threads on top of ``threads``,
@@ -237,7 +282,7 @@ def run(host, port, workers=2, threads=4, worker_class="gthread"):
         _Server({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                  "worker_class": worker_class, "timeout": 120, "accesslog": "-",
                  "graceful_timeout": 20, "preload_app": True, "post_fork": _post_fork,
-                 "post_worker_init": _post_worker_init},
+                 "post_worker_init": _post_worker_init, "pre_request": _pre_request},
                 app_config, ordinary).run()
     finally:
         stop_job_worker(child)

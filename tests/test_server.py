@@ -114,3 +114,51 @@ def test_ordinary_requests_wait_for_a_slot_and_streams_pass(tmp_path):
         answer.close()
         assert gate.slots.acquire(blocking=False)  # every slot back
         gate.slots.release()
+
+
+def test_a_crowded_worker_closes_the_connection_of_a_waiting_request(tmp_path):
+    """More requests waiting at a worker's gate than it serves at once: the one that found it
+    so crowded is answered, then its connection closed (its client reconnects, most likely to
+    a freer worker); one that waited in a queue no longer than that keeps its connection."""
+    import threading
+    import time
+
+    from gunicorn.config import Config
+    from gunicorn.http.parser import RequestParser
+    from werkzeug.test import Client
+
+    from emergency import server
+
+    def gunicorn_request():
+        return next(RequestParser(Config(), [b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"],
+                                  ("127.0.0.1", 1)))
+
+    with committed_app("spatialite", tmp_path, "crowded") as app:
+        app.wsgi_app = gate = server.OrdinaryRequests(app, 1, wait_seconds=30)
+        held = Client(app).get("/api/v1/health")  # the one slot, until its body is closed
+        requests_, statuses = [], []
+
+        def waiting_client():
+            req = gunicorn_request()
+            requests_.append(req)
+            server._pre_request(None, req)  # as gunicorn does in the serving thread
+            response = Client(app).get("/api/v1/health")
+            statuses.append(response.status_code)
+            response.close()
+
+        threads = []
+        for waiting in (1, 2):
+            threads.append(threading.Thread(target=waiting_client))
+            threads[-1].start()
+            deadline = time.monotonic() + 10
+            while gate.waiting < waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert gate.waiting == waiting
+        held.close()
+        for thread in threads:
+            thread.join(30)
+        assert statuses == [200, 200]
+        first, second = requests_
+        assert not first.should_close()  # one waiting: the worker serves it in its turn
+        assert second.should_close()  # two waiting for one slot: crowded
+        assert gate.waiting == 0
