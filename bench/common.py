@@ -158,10 +158,25 @@ def serve(env, port, *options, log=None):
             raise SystemExit(f"the server exited with status {proc.returncode}"
                              + ("; see its log" if log is not None else ""))
         if _healthy(port):
+            _settle(proc)
             return proc
         time.sleep(0.2)
     stop(proc)
     raise SystemExit(f"the server did not start within {START_SECONDS} s")
+
+
+def _settle(proc, window=0.5, busy=0.1, timeout=30):
+    """Wait until the server's processes are idle (under ``busy`` of a core over ``window``
+    seconds): `emergency serve` answers its health call while the job worker it starts is
+    still importing the app (~4 s of CPU), which would be measured with the first requests."""
+    deadline = time.monotonic() + timeout
+    before = server_cpu(proc.pid)
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = server_cpu(proc.pid)
+        if now - before < busy * window:
+            return
+        before = now
 
 
 def stop(proc, sig=signal.SIGTERM):
