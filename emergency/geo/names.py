@@ -8,8 +8,6 @@ pypinyin (its phrase dictionary reads 重庆 as "cq", not "zq"), computed once p
 import re
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 # Latin letters only: what someone types for pinyin initials ("yzq" for 渝中区).
 INITIALS_RE = re.compile(r"^[a-z]{1,20}$")
 
@@ -17,6 +15,10 @@ INITIALS_RE = re.compile(r"^[a-z]{1,20}$")
 @lru_cache(maxsize=200_000)
 def initials(name):
     """Lower-case pinyin initials of a name: 渝中区 → "yzq"; Latin letters and digits kept."""
+    # Imported on first use: pypinyin's dictionaries take ~0.5 s to load, which every process
+    # (each CLI command, the job worker) paid at start-up whether it searched names or not.
+    from pypinyin import Style, lazy_pinyin
+
     parts = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="default")
     return "".join(p.lower() for p in parts if p.strip() and p.isalnum())
 
