@@ -13,7 +13,11 @@ test client, so the figures are server time, without the network):
 
 and, in the same run, the floor each is compared to: the bare query of the same squares
 (GROUP BY of the teams of a category in the bbox, no scope, no formatting) and of the same
-points. Last, what a user sees: the page loaded in headless Chromium (Debian's, through
+points. The operations map (``/``, every bureau user's home page, whose six teams layers
+hold the same 10^5 teams) is timed the same way: the page, then each layer request its
+first view makes (read from the page's own map data: the offline base's areas and every
+viewport layer shown), p50 of each and their sum, beside the bare queries of the squares of
+that view. Last, what a user sees: each page loaded in headless Chromium (Debian's, through
 tests/browser.py), timed from the request to the first teams drawn (--browser N loads).
 The machine's load average is printed with every figure.
 
@@ -26,6 +30,7 @@ import gzip
 import json
 import math
 import random
+import re
 import statistics
 import tempfile
 import time
@@ -154,6 +159,90 @@ def floor_points(session, category, bbox, limit):
     return (time.perf_counter() - started) * 1000
 
 
+# The map data of a page (maps/data.py): one JSON script element per draw function.
+MAP_DATA = re.compile(r'<script type="application/json" class="map-data" id="[^"]+">(.*?)'
+                      r"</script>", re.S)
+
+
+def first_view_requests(html, bbox, zoom):
+    """The layer requests a map page makes for its first view: ``[(label, url, query)]`` of
+    the offline base's areas (basemap.js) and of every viewport layer shown at start that is
+    not drawn from vector tiles (viewport.js), as the page's scripts build them."""
+    view = {"bbox": ",".join(f"{v:.5f}" for v in bbox), "zoom": zoom}
+    requests = []
+    for config in map(json.loads, MAP_DATA.findall(html)):
+        if config["kind"] == "basemap":
+            requests.append(("base areas", config["url"], view))
+        if config["kind"] != "viewport":
+            continue
+        for layer in config["layers"]:
+            if not layer["show"] or layer.get("tiles"):
+                continue
+            query = dict(view) if layer.get("zoom", True) else {"bbox": view["bbox"]}
+            query.update(layer["params"])
+            label = layer["name"] + "".join(f":{v}" for v in layer["params"].values())
+            requests.append((label, layer.get("url") or f"{config['api']}/layers/"
+                             f"{layer['name']}", query))
+    return requests
+
+
+def operations_first_view(client, headers, session, samples, backend):
+    """Server time of the operations map (``/``) and of its first view's layer requests
+    (p50 of each over ``samples`` rounds, their sum), the bare queries of the view's squares
+    beside them; prints and returns the figures."""
+    from maps import providers
+    from maps.pages import CHONGQING_CENTRE
+    from maps.tilemath import pixel_degrees, snap_bbox
+
+    # The home page's map opens at the default view (maps.pages.base_map), every team in it.
+    zoom = 7
+    bbox = view_at(CHONGQING_CENTRE[1], CHONGQING_CENTRE[0], zoom)
+    page_ms, times, html = [], {}, None
+    features = teams = kb = 0
+    for i in range(samples):
+        ms, response = timed_get(client, "/", headers)
+        page_ms.append(ms)
+        if html is None:
+            data = response.data
+            if response.headers.get("Content-Encoding") == "gzip":
+                data = gzip.decompress(data)
+            html = data.decode()
+        for label, url, query in first_view_requests(html, bbox, zoom):
+            ms, response = timed_get(client, url, headers, query)
+            times.setdefault(label, []).append(ms)
+            if i == 0 and label.startswith("teams"):
+                body = body_of(response)
+                features += len(body["features"])
+                meta = body["meta"]
+                teams += meta.get("in_bins") or meta.get("total") or 0
+                kb += len(response.data) / 1024
+    p50 = {label: statistics.median(ms) for label, ms in times.items()}
+    teams_p50 = sum(v for k, v in p50.items() if k.startswith("teams"))
+    size = providers.TEAM_BIN_PX * pixel_degrees(zoom)
+    snapped = snap_bbox(bbox, zoom)
+    floors = sorted(sum(floor_query(session, c, snapped, size, zoom < providers.TEAM_SCAN_ZOOM)
+                        for c in CATEGORIES) for _ in range(samples))
+    out = {"page_ms_first": round(page_ms[0], 1),
+           "page_ms_p50": round(statistics.median(page_ms[1:] or page_ms), 1),
+           "zoom": zoom, "requests": len(p50),
+           "layers_ms_p50": {k: round(v, 1) for k, v in p50.items()},
+           "layers_ms_p50_sum": round(sum(p50.values()), 1),
+           "teams_ms_p50_sum": round(teams_p50, 1),
+           "teams_features": features, "teams_in_view": teams, "teams_kb": round(kb, 1),
+           "floor_ms_p50": round(statistics.median(floors), 1)}
+    out["server_ms_p50"] = round(out["page_ms_p50"] + out["layers_ms_p50_sum"], 1)
+    slowest = max(p50, key=p50.get)
+    print(f"[{backend}] operations map `/`: page first {out['page_ms_first']:.0f} ms, then p50 "
+          f"{out['page_ms_p50']:.0f} ms; first view z{zoom}: {len(p50)} layer requests, p50 "
+          f"sum {out['layers_ms_p50_sum']:.0f} ms (six teams layers {teams_p50:.0f} ms: "
+          f"{features} features for {teams:,} teams, {kb:.1f} KB gzip; slowest {slowest} "
+          f"{p50[slowest]:.0f} ms); page + layers {out['server_ms_p50']:.0f} ms; bare queries "
+          f"of the view's squares p50 {out['floor_ms_p50']:.0f} ms, ratio of the teams "
+          f"layers {teams_p50 / max(out['floor_ms_p50'], 0.01):.2f}; {load_average()}",
+          flush=True)
+    return out
+
+
 def run_backend(backend, args, folder):
     """Load, measure; returns the figures."""
     from emergency import create_app
@@ -275,15 +364,23 @@ def run_backend(backend, args, folder):
                       f"{row['p50_ms'] / max(row['floor_p50_ms'], 0.01):.1f}); features "
                       f"≤ {row['max_features']}, p95 {row['p95_kb']} KB; {raw}/{len(times)} "
                       f"views as points; {load_average()}", flush=True)
+            results["operations"] = operations_first_view(client, headers, session,
+                                                          args.samples, backend)
             session.close()
         if args.browser:
-            results["browser_first_features_s"] = browser_first_features(app, args.browser)
-            times = results["browser_first_features_s"]
-            print(f"[{backend}] in Chromium (1280x800, signed in, the page's own requests "
-                  f"to the app's threaded test server): first features drawn after "
-                  f"{', '.join(f'{t:.2f}' for t in times)} s (first: a fresh browser "
-                  f"profile; median {statistics.median(times):.2f} s); {load_average()}",
-                  flush=True)
+            drawn = browser_first_features(app, args.browser)
+            results["browser_first_features_s"] = drawn["forces"]
+            results["operations"]["browser_first_teams_s"] = drawn["operations"]
+            results["operations"]["browser_all_teams_s"] = drawn["operations_all"]
+            for name, times in (("/maps/forces", drawn["forces"]),
+                                ("/ (operations map)", drawn["operations"])):
+                print(f"[{backend}] {name} in Chromium (1280x800, signed in, the page's own "
+                      f"requests to the app's threaded test server): first teams drawn after "
+                      f"{', '.join(f'{t:.2f}' for t in times)} s (first: a fresh browser "
+                      f"profile; median {statistics.median(times):.2f} s); {load_average()}",
+                      flush=True)
+            print(f"[{backend}] / every teams layer drawn after "
+                  f"{', '.join(f'{t:.2f}' for t in drawn['operations_all'])} s", flush=True)
         app.extensions["emergency.db"]["engine"].dispose()
     finally:
         drop_database(url)
@@ -293,17 +390,26 @@ def run_backend(backend, args, folder):
 
 FORCES_DRAWN = ("() => { const m = document.querySelector('.leaflet-container');"
                 " return m && Number(m.dataset.teams) > 0; }")
+# The operations map: teams counted in its "in view" box (operations-live.js), i.e. one
+# teams layer drawn; then every teams layer answered.
+OPERATIONS_DRAWN = ("() => { const n = document.querySelector("
+                    "'.ops-counts [data-layer=teams]'); return n && Number(n.dataset.count) > 0; }")
+OPERATIONS_ALL = ("() => Object.values(window.viewportLayers || {}).some(v => v.defs.filter("
+                  "d => d.name === 'teams').every(d => d.meta))")
 
 
 def browser_first_features(app, rounds):
-    """Seconds from asking for /maps/forces to its first teams drawn (the legend's count set
-    from the layers' answers), in headless Chromium, ``rounds`` times in fresh contexts."""
+    """Seconds from asking for /maps/forces, then for / (the operations map), to its first
+    teams drawn, in headless Chromium, ``rounds`` times each in fresh contexts:
+    ``{"forces": [...], "operations": [...], "operations_all": [...]}`` (the last: until every
+    teams layer of / has answered, which each round waits for so that the next one starts on
+    an idle server)."""
     import logging
 
     from tests.browser import chromium, live_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    times = []
+    times = {"forces": [], "operations": [], "operations_all": []}
     with live_server(app) as base, chromium() as browser:
         login = browser.new_context()
         page = login.new_page()
@@ -319,15 +425,20 @@ def browser_first_features(app, rounds):
         page.wait_for_url(lambda url: "/jobs" in url)
         state = login.storage_state()
         login.close()
-        for _ in range(rounds):
-            context = browser.new_context(storage_state=state,
-                                          viewport={"width": 1280, "height": 800})
-            page = context.new_page()
-            started = time.perf_counter()
-            page.goto(f"{base}/maps/forces", wait_until="commit")
-            page.wait_for_function(FORCES_DRAWN, timeout=60_000, polling=20)
-            times.append(round(time.perf_counter() - started, 3))
-            context.close()
+        for path, drawn, key in (("/maps/forces", FORCES_DRAWN, "forces"),
+                                 ("/", OPERATIONS_DRAWN, "operations")):
+            for _ in range(rounds):
+                context = browser.new_context(storage_state=state,
+                                              viewport={"width": 1280, "height": 800})
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(f"{base}{path}", wait_until="commit")
+                page.wait_for_function(drawn, timeout=120_000, polling=20)
+                times[key].append(round(time.perf_counter() - started, 3))
+                if key == "operations":
+                    page.wait_for_function(OPERATIONS_ALL, timeout=300_000, polling=50)
+                    times["operations_all"].append(round(time.perf_counter() - started, 3))
+                context.close()
     return times
 
 

@@ -6,8 +6,9 @@ The page embeds no team: each category is a viewport layer (maps/viewport.py) fe
 when it holds few of them and counted in squares when it holds many (maps.providers.forces;
 10^5 teams stay a few hundred squares). Every category shares one marker cluster whose icons
 are rings in the categories' colours (EmergencyMaps.clusterIcon, weighted by the squares'
-counts); the page's script (maps/static/maps/forces.js) draws squares as such icons, styles
-busy teams faded, writes the team popups and the status line.
+counts); the page's script (maps/static/maps/forces.js) draws squares as such icons (through
+team-squares.js, shared with the operations map), styles busy teams faded, writes the team
+popups and the status line.
 """
 
 from emergency.vocabulary import CATEGORY_COLOURS
@@ -73,7 +74,8 @@ def forces_map(overview, labels, category=None, tile_url="", attribution="", dis
             "fill": {"available": AVAILABLE_FILL, "busy": BUSY_FILL}}
     ViewportLayers(category_layers(labels, counts, categories),
                    legend=legend(labels),
-                   hooks=("forces", "forces.js", page), legend_id="forces-legend",
+                   hooks=("forces", ("team-squares.js", "forces.js"), page),
+                   legend_id="forces-legend",
                    legend_title=labels.get("legend")).add_to(fmap)
     box = bounds_of(overview, categories)
     if box and (box[2] - box[0] > 1e-6 or box[3] - box[1] > 1e-6):

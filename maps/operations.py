@@ -4,12 +4,16 @@ control, place search and a legend. Pure (no Flask, no database).
 The city-scale layers (areas, the risk run's cells) are drawn from vector tiles; the point
 layers (teams, hazards, incidents, disaster reports) and measures by viewport as GeoJSON,
 because they are clustered and refreshed by live events (docs/maps.md, "Operations map").
+The teams layers (one per category, named ``teams`` on the page) ask the forces map's
+``forces`` map layer: points with their popups when a view holds few teams of the category,
+squares counted by the database when it holds many (a province's 10^5 teams), drawn as
+cluster icons by team-squares.js as on the forces map.
 """
 
 from emergency.vocabulary import CATEGORY_COLOURS, RISK_COLOURS
 from maps.pages import base_map, fit_view
 from maps.risk import cell_url
-from maps.viewport import ViewportLayers, layer_def
+from maps.viewport import API_PREFIX, ViewportLayers, layer_def
 
 HAZARD_COLOURS = {"reported": "#d32f2f", "verified": "#f57c00", "rectifying": "#fbc02d",
                   "rectified": "#1976d2"}
@@ -26,8 +30,11 @@ LIVE_LAYERS = {"incident.created": ["incidents"], "incident.updated": ["incident
                "hazard.created": ["hazards"], "hazard.updated": ["hazards"],
                "disaster.created": ["disasters"],
                "measure.created": ["measures"], "measure.lifted": ["measures"]}
-# The layers whose features in view are counted over the map (their labels' keys too).
+# The layers whose features in view are counted over the map (their labels' keys too);
+# a layer answering squares counts the teams in them.
 LIVE_COUNTS = ("incidents", "hazards", "teams")
+# The map layer the teams layers ask (maps.providers.forces): points or counted squares.
+TEAMS_URL = f"{API_PREFIX}/layers/forces"
 
 
 def operations_layers(labels, assessment_id=None, base_areas=True):
@@ -52,9 +59,10 @@ def operations_layers(labels, assessment_id=None, base_areas=True):
                           ("grid_code", labels["grid"])]))
     for category, colour in CATEGORY_COLOURS.items():
         defs.append(layer_def("teams", labels["categories"].get(category, category), "point",
-                              params={"category": category}, colour=colour,
+                              params={"category": category}, colour=colour, url=TEAMS_URL,
                               popup_fields=[("org_name", labels["organisation"]),
-                                            ("status", labels["status"])]))
+                                            ("status", labels["status"])],
+                              popup_values={"status": labels.get("team_statuses", {})}))
     defs.append(layer_def(
         "disasters", labels["disasters"], "point", colour=DISASTER_COLOUR,
         colour_by="casualties", colours={"true": DISASTER_CASUALTY_COLOUR},
@@ -99,13 +107,15 @@ def operations_map(labels, assessment_id=None, tile_url="", attribution="", boun
               if d["name"] not in omit]
     ViewportLayers(layers, legend_title=labels.get("legend"), legend_id="operations-legend",
                    search=labels["search"], not_found=labels["not_found"],
-                   collapsed=True, hooks=("operations", "operations-live.js",
+                   collapsed=True, hooks=("operations", ("team-squares.js", "operations-live.js"),
                                           operations_live_page(labels, omit))).add_to(fmap)
     return fmap
 
 
 def operations_live_page(labels, omit=()):
-    """What operations-live.js needs: the layers each event refreshes and the counts' labels."""
+    """What operations-live.js needs: the layers each event refreshes, the counts' labels and
+    those of the teams' squares (team-squares.js)."""
     return {"live": LIVE_LAYERS,
             "counts": [[name, str(labels[name])] for name in LIVE_COUNTS if name not in omit],
-            "in_view": str(labels.get("in_view", "")), "updated": str(labels.get("updated", ""))}
+            "in_view": str(labels.get("in_view", "")), "updated": str(labels.get("updated", "")),
+            "squares": {key: str(labels.get(key, "")) for key in ("square", "zoom_in")}}

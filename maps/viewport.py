@@ -22,7 +22,7 @@ API_PREFIX = "/api/v1/maps"
 def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949ab",
               colours=None, colour_by=None, fill=0.25, popup_fields=None, cluster="auto",
               radius=6, url=None, zoom=True, legend=None, legend_note=None, tiles=None,
-              detail=None, stroke_by=None):
+              detail=None, stroke_by=None, popup_values=None):
     """The description of one viewport layer for ViewportLayers.
 
     Points are clustered; layers with the same ``cluster`` name share one cluster group
@@ -38,6 +38,8 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
     ``properties`` complete the tile's for the popup (tiles carry only what drawing needs).
     ``stroke_by`` outlines a feature in ``colours[properties[stroke_by]]`` when that differs
     from its fill (tiles; GeoJSON features may carry a ``stroke`` colour instead).
+    ``popup_values`` names a popup field's values in the page's language
+    (``{field: {value: label}}``, e.g. a team's status).
     """
     if cluster == "auto":
         cluster = name if kind == "point" else None
@@ -60,6 +62,9 @@ def layer_def(name, label, kind="polygon", params=None, show=True, colour="#3949
         layer["stroke_by"] = stroke_by
     if detail:
         layer["detail"] = detail
+    if popup_values:
+        layer["popup_values"] = {field: {str(k): str(v) for k, v in names.items()}
+                                 for field, names in popup_values.items()}
     if tiles is not None:
         query = urlencode(sorted(tiles.items()))
         layer["tiles"] = f"{API_PREFIX}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt" + (
@@ -90,7 +95,8 @@ class ViewportLayers(JSCSSMixin, MapData):
 
         ``hooks`` is (name, script, page data): the page's static script registers style,
         popup and status hooks as EmergencyMaps.viewportHooks[name] and reads the data as
-        ``cfg.page``.
+        ``cfg.page``; ``script`` may be a tuple of scripts, the hooks' own last (those
+        before it shared with other pages, e.g. team-squares.js).
         """
         config = {"api": api, "layers": list(layers), "collapsed": collapsed,
                   "legend": legend_rows(legend),
@@ -101,7 +107,7 @@ class ViewportLayers(JSCSSMixin, MapData):
         if hooks:
             name, script, page = hooks
             config.update(hooks=name, page=page)
-            scripts += (script,)
+            scripts += (script,) if isinstance(script, str) else tuple(script)
         super().__init__("viewport", config, scripts=scripts)
         if not any(layer["cluster"] for layer in config["layers"]):
             # Nothing clusters (the risk page): the page need not load markercluster.

@@ -20,6 +20,7 @@ from emergency.db import new_session
 from emergency.demo import load
 from emergency.geo import service as geo
 from incidents import service as incident_service
+from maps import providers
 from risk import service as risk_service
 from risk.layers import import_layer
 from tests.browser import AXE_SOURCE, RequestLog, chromium, live_server, sign_in
@@ -349,7 +350,7 @@ def test_operations_map_draws_the_risk_run_from_tiles_and_a_cell_opens_its_popup
                for url in log.urls)
     assert not any("/api/v1/maps/layers/risk" in url for url in log.urls)
     # the live point layers stay on their viewport GeoJSON
-    assert any("/api/v1/maps/layers/teams" in url for url in log.urls)
+    assert any("/api/v1/maps/layers/forces" in url for url in log.urls)
     assert any("/api/v1/maps/layers/incidents" in url for url in log.urls)
     page.evaluate(f"({ONLY})('risk')")
     text = _open_cell_popup(page, "risk")
@@ -374,6 +375,119 @@ def test_operations_map_on_a_phone_draws_risk_tiles_and_a_tapped_cell_opens_its_
         text = _open_cell_popup(page, "risk", tap=True)
         assert "500103" in text, text  # the cell's grid, from its record
         page.screenshot(path=str(ARTIFACTS / f"maps-operations-phone-popup-{site.backend}.png"))
+    finally:
+        context.close()
+
+
+# The operations map's teams layers, once each has answered and its squares' icons are
+# drawn: squares and points drawn, the teams they hold, the "in view" count shown and the sum
+# of the numbers on the cluster icons (null until then).
+TEAMS_DRAWN = """() => {
+  const v = Object.values(window.viewportLayers)[0];
+  const defs = v.defs.filter(d => d.name === 'teams' && v.map.hasLayer(d.group));
+  if (!defs.length || !defs.every(d => d.meta)) { return null; }
+  const sum = f => defs.reduce((n, d) => n + f(d), 0);
+  const shown = document.querySelector('.ops-counts [data-layer=teams]');
+  const icons = Array.from(document.querySelectorAll('.marker-cluster.emg-cluster span'));
+  return {squares: sum(d => d.meta.aggregated ? d.drawn.length : 0),
+          points: sum(d => d.meta.aggregated ? 0 : d.drawn.length),
+          teams: sum(d => d.meta.aggregated ? d.meta.in_bins : d.meta.total),
+          shown: shown ? shown.textContent : null, icons: icons.length,
+          icon_teams: icons.reduce((n, s) => n + Number(s.textContent), 0)};
+}"""
+# A square drawn on the map as itself (not merged into a cluster), where a click reaches it.
+SQUARE_AT = """() => {
+  const v = Object.values(window.viewportLayers)[0], map = v.map;
+  const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+  for (const d of v.defs) {
+    if (d.name !== 'teams' || !d.meta || !d.meta.aggregated) { continue; }
+    for (const m of d.drawn) {
+      const p = map.latLngToContainerPoint(m.getLatLng());
+      if (v.map.hasLayer(m) && p.x > 60 && p.y > 60 && p.x < size.x - 260 && p.y < size.y - 60) {
+        return [box.left + p.x, box.top + p.y];
+      }
+    }
+  }
+  return null;
+}"""
+# Centre the map at z17 on a team drawn as a point; its properties.
+ONTO_TEAM = """() => {
+  const v = Object.values(window.viewportLayers)[0];
+  for (const d of v.defs) {
+    if (d.name !== 'teams' || !d.meta || d.meta.aggregated || !d.drawn.length) { continue; }
+    const team = d.drawn[0];
+    v.map.setView(team.getLatLng(), 17, {animate: false});
+    return team.feature.properties;
+  }
+  return null;
+}"""
+
+
+def _teams_settled(page):
+    """The teams layers' state once their squares' icons show the teams they hold."""
+    return _wait(page, f"() => {{ const s = ({TEAMS_DRAWN})(); "
+                       "return s && (s.points || s.icon_teams >= s.teams) && s; }")
+
+
+@pytest.mark.browser
+def test_operations_map_draws_full_views_as_squares_and_few_teams_as_points(site, monkeypatch):
+    # The demo's few hundred teams fill a view as a province's 10^5 do: the layers answer
+    # squares once a view holds more than RAW_TEAM_LIMIT teams of a category.
+    monkeypatch.setattr(providers, "RAW_TEAM_LIMIT", 10)
+    page, log, _bytes = _open(site, "/", "operations-squares")
+    assert any("/api/v1/maps/layers/forces" in url for url in log.urls)
+    page.evaluate(f"({ONLY})('teams')")
+    state = _teams_settled(page)
+    # The city at z7: squares, each a cluster icon of its count; the clusters' numbers and
+    # the count over the map are teams, not squares.
+    assert state["squares"] > 0 and state["points"] == 0, state
+    assert state["teams"] > state["squares"], state
+    assert state["icon_teams"] == state["teams"], state
+    assert state["shown"] == str(state["teams"]), state
+    page.screenshot(path=str(ARTIFACTS / f"maps-operations-squares-{site.backend}.png"))
+    # A square on its own opens its count and a button zooming into it (a click on a
+    # cluster of squares zooms in, as on any cluster).
+    for _attempt in range(4):
+        target = page.evaluate(SQUARE_AT)
+        if target:
+            break
+        page.locator(".marker-cluster").first.click()
+        page.wait_for_timeout(800)
+        _teams_settled(page)
+    assert target, "a square on its own is in view"
+    zoom = page.evaluate("Object.values(window.viewportLayers)[0].map.getZoom()")
+    page.mouse.click(*target)
+    popup = page.wait_for_selector(".leaflet-popup-content .team-square-popup", timeout=5000)
+    assert "支队伍" in popup.inner_text() and "放大" in popup.inner_text()
+    page.click(".team-square-popup button")
+    _wait(page, f"() => Object.values(window.viewportLayers)[0].map.getZoom() > {zoom}")
+    # Near, few teams: points; one clicked shows its popup (organisation, status).
+    _wait(page, f"() => {{ const s = ({TEAMS_DRAWN})(); return s && s.points > 0; }}")
+    team = page.evaluate(ONTO_TEAM)
+    assert team, "a team drawn as a point"
+    # (every layer of the view at z17 answered points, counted as themselves)
+    _wait(page, f"() => {{ const s = ({TEAMS_DRAWN})(); return s && s.points > 0 && "
+                "s.squares === 0 && s.shown === String(s.points) && "
+                "Object.values(window.viewportLayers)[0].map.getZoom() === 17; }")
+    page.wait_for_timeout(500)  # the cluster group settles after the draw
+    page.mouse.click(*page.evaluate(CENTRE))
+    popup = page.wait_for_selector(".leaflet-popup-content .vl-popup", timeout=5000)
+    text = popup.inner_text()
+    assert team["name"] in text and team["org_name"] in text, text
+    status = {"available": "待命", "dispatched": "已调派", "unavailable": "不可用"}
+    assert "组织" in text and f"状态\t{status[team['status']]}" in text, text
+    page.screenshot(path=str(ARTIFACTS / f"maps-operations-team-popup-{site.backend}.png"))
+    page.close()
+    # On a phone, the same squares and counts.
+    context = site.context.browser.new_context(viewport={"width": 390, "height": 844},
+                                               is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        sign_in(phone, site.base, "admin", "demo-admin-2026")
+        phone.goto(site.base + "/")
+        _wait(phone, f"() => {{ const s = ({TEAMS_DRAWN})(); return s && s.squares > 0 && "
+                     "s.icons > 0 && s.shown === String(s.teams); }")
+        phone.screenshot(path=str(ARTIFACTS / f"maps-operations-phone-squares-{site.backend}.png"))
     finally:
         context.close()
 

@@ -3,11 +3,13 @@
 import json
 import re
 
+from maps import providers
 from maps.assets import external_urls
 from maps.operations import operations_map
 from maps.pages import page_parts
 from maps.tilemath import snap_bbox, tile_bounds
 from risk.cellstore import share_level
+from tests.factories import Forces
 
 LABELS = {k: k for k in (
     "areas grids risk teams hazards incidents code level cells counts grid organisation "
@@ -40,6 +42,12 @@ def test_operations_map_draws_city_layers_from_tiles_and_points_by_viewport_offl
     assert by_name["areas"]["tiles"] == "/api/v1/maps/tiles/areas/{z}/{x}/{y}.mvt"
     assert not any(d.get("tiles") for d in config["layers"]
                    if d["name"] not in ("risk", "areas"))
+    # the teams layers ask the forces map's layer (points, or squares when a view is full),
+    # drawn by the script it shares with the forces map
+    teams = [d for d in config["layers"] if d["name"] == "teams"]
+    assert len(teams) == 6 and {d["url"] for d in teams} == {"/api/v1/maps/layers/forces"}
+    assert len({d["cluster"] for d in teams}) == 1
+    assert "/maps/static/maps/team-squares.js" in parts["header"]
     assert "/static/vendor/leaflet.vectorgrid/" in parts["header"] + parts["script"]
     assert config["search"] == "search"
     html = parts["header"] + parts["html"] + parts["script"]
@@ -83,3 +91,44 @@ def test_home_page_shows_the_map_and_keeps_the_role_links(client, actors, place)
     assert 'id="operations-map"' in text and 'id="home-links"' in text
     assert "/api/v1/maps" in text
     assert external_urls(text) == []
+
+
+def _teams_layer(client, headers, category):
+    """The home page's teams layer of a category, as its map data describes it."""
+    config = _config({"html": client.get("/", headers=headers).get_data(as_text=True)})
+    return next(d for d in config["layers"]
+                if d["name"] == "teams" and d["params"]["category"] == category)
+
+
+def test_the_teams_layers_answer_squares_when_a_view_is_full_and_points_when_few(
+        client, actors, monkeypatch):
+    forces = Forces(client, actors)
+    org, headers = forces.org()
+    made = [forces.team(headers, org["id"], 106.50 + i / 1000, 29.5, members=0)
+            for i in range(4)]
+    forces.team(headers, org["id"], 106.52, 29.52, category="water", members=0)
+    me = actors.header("dispatcher")
+    layer = _teams_layer(client, me, "mountain")
+
+    def view(zoom):
+        response = client.get(layer["url"], headers=me, query_string={
+            "bbox": "106.0,29.0,107.0,30.0", "zoom": zoom, **layer["params"]})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    # Few teams in view: each a point with what its popup shows (organisation, status).
+    few = view(12)
+    assert "aggregated" not in few["meta"] and few["meta"]["total"] == 4
+    assert {f["id"] for f in few["features"]} == {t["id"] for t in made}
+    for f in few["features"]:
+        assert f["properties"]["org_name"] == org["name"]
+        assert f["properties"]["status"] == "available"
+        assert {k for k, _label in layer["popup_fields"]} <= set(f["properties"])
+    assert layer["popup_values"]["status"]["available"] == "待命"  # shown in the popup
+    # More than RAW_TEAM_LIMIT in view: squares with their counts, not a list of teams.
+    monkeypatch.setattr(providers, "RAW_TEAM_LIMIT", 3)
+    full = view(8)
+    assert full["meta"]["aggregated"] == "bins" and full["meta"]["in_bins"] == 4
+    assert sum(f["properties"]["count"] for f in full["features"]) == 4
+    assert len(full["features"]) < 4  # the four teams 100 m apart share a square at z8
+    assert all("name" not in f["properties"] for f in full["features"])

@@ -3,19 +3,16 @@
  * teams are drawn faded and each has a popup (organisation, category, status, grade, radius,
  * members / insured, a link to the team). A view holding many gets squares counted by the
  * server: each is drawn as a cluster icon of its count in the category's colour (the cluster
- * group merges neighbouring ones, counts weighted), and a click zooms into it. The status line
- * says how many teams the view holds. Configuration is map data (maps/data.py); every text is
- * written with textContent. */
+ * group merges neighbouring ones, counts weighted), and a click zooms into it (team-squares.js,
+ * shared with the operations map). The status line says how many teams the view holds.
+ * Configuration is map data (maps/data.py); every text is written with textContent. */
 (function () {
   'use strict';
   var E = window.EmergencyMaps;
   E.viewportHooks = E.viewportHooks || {};
   E.viewportHooks.forces = function (map, cfg) {
     var page = cfg.page, labels = page.labels;
-    function fill(text, values) {
-      return String(text).replace(/%\((\w+)\)s/g, function (m, k) {
-        return values[k] === undefined ? m : String(values[k]); });
-    }
+    var squares = E.teamSquares(map, labels);  // team-squares.js
     function teamPopup(def, f) {
       var p = f.properties, box = document.createElement('div');
       box.className = 'team-popup';
@@ -39,26 +36,6 @@
       box.appendChild(table);
       return box;
     }
-    function squarePopup(def, f) {
-      var p = f.properties, box = document.createElement('div');
-      box.className = 'team-square-popup';
-      var head = document.createElement('b');
-      head.textContent = def.label;
-      box.appendChild(head);
-      box.appendChild(E.textNode('div', fill(labels.square, {count: p.count,
-                                                              available: p.available})));
-      var zoom = document.createElement('button');
-      zoom.type = 'button'; zoom.className = 'btn btn-sm btn-outline-primary mt-1';
-      zoom.textContent = labels.zoom_in;
-      zoom.addEventListener('click', function () { zoomInto(p); });
-      box.appendChild(zoom);
-      return box;
-    }
-    function zoomInto(p) {
-      var b = p.bbox;
-      map.closePopup();
-      map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {maxZoom: map.getMaxZoom()});
-    }
     return {
       style: function (def, f, s) {
         if (f.properties.status && f.properties.status !== 'available') {
@@ -69,32 +46,21 @@
         return s;
       },
       point: function (def, f, latlng, s) {
-        var p = f.properties;
-        if (p.count === undefined) {
-          var team = L.circleMarker(latlng, s);
-          team.bindTooltip(E.textNode('span', p.name));
-          return team;
-        }
-        var tally = {};
-        tally[s.fillColor] = p.count;
-        // A marker in the cluster group: its colour and count weigh in the clusters' icons.
-        var marker = L.marker(latlng, {icon: E.ringIcon(tally, false), fillColor: s.fillColor,
-                                       count: p.count, title: fill(labels.square, {
-                                         count: p.count, available: p.available})});
-        marker.on('dblclick', function () { zoomInto(p); });
-        return marker;
+        var square = squares.marker(f, latlng, s);
+        if (square) { return square; }
+        var team = L.circleMarker(latlng, s);
+        team.bindTooltip(E.textNode('span', f.properties.name));
+        return team;
       },
-      popup: function (def, f) {
-        return f.properties.count === undefined ? teamPopup(def, f) : squarePopup(def, f);
-      },
+      popup: function (def, f) { return squares.popup(def, f) || teamPopup(def, f); },
       status: function () {
-        var teams = 0, squares = false;
+        var teams = 0, aggregated = false;
         cfg.layers.forEach(function (d) {
           if (!d.meta || !map.hasLayer(d.group)) { return; }
-          if (d.meta.aggregated) { squares = true; teams += d.meta.in_bins || 0; }
-          else { teams += d.meta.total || 0; }
+          aggregated = aggregated || Boolean(d.meta.aggregated);
+          teams += squares.teams(d);
         });
-        var text = fill(squares ? labels.in_squares : labels.in_view, {count: teams});
+        var text = squares.fill(aggregated ? labels.in_squares : labels.in_view, {count: teams});
         map.getContainer().dataset.teams = String(teams);
         return text;
       }

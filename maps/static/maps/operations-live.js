@@ -5,6 +5,8 @@
  * stream cannot postpone it forever), rings the features that changed, and shows over the map
  * how many incidents, hazards and teams are in view, with the time of the last live update.
  * Event data is used only for ids: what is drawn comes from the layers' JSON, re-fetched.
+ * A teams layer holding many teams in view answers squares counted by the server, drawn as
+ * on the forces map (team-squares.js) and counted as the teams they hold.
  * Every text is written with textContent. */
 (function () {
   'use strict';
@@ -21,7 +23,7 @@
 
   E.viewportHooks.operations = function (map, cfg) {
     var page = cfg.page, pending = {}, awaiting = {}, changed = {}, timer = null;
-    var numbers = {}, stamp = null;
+    var numbers = {}, stamp = null, squares = E.teamSquares(map, page.squares);
 
     function entry() { return (window.viewportLayers || {})[map.getContainer().id]; }
 
@@ -49,8 +51,8 @@
     };
     box.addTo(map);
 
-    // The features in view of each counted layer (every category's teams layer summed);
-    // '—' when none of its layers is shown.
+    // The features in view of each counted layer (every category's teams layer summed, a
+    // layer of squares by the teams in them); '—' when none of its layers is shown.
     function recount() {
       var current = entry();
       if (!current) { return; }
@@ -59,7 +61,8 @@
         current.defs.forEach(function (def) {
           if (def.name !== name || !def.group || !map.hasLayer(def.group)) { return; }
           shown = true;
-          total += current.counts[def.key] || 0;
+          total += def.meta && def.meta.aggregated ? squares.teams(def)
+            : (current.counts[def.key] || 0);
         });
         numbers[name].textContent = shown ? String(total) : '—';
         numbers[name].setAttribute('data-count', shown ? String(total) : '');
@@ -111,6 +114,14 @@
         var at = (changed[def.name] || {})[String(f.id)];
         if (at && Date.now() - at < RING_MS) { s.color = RING.color; s.weight = RING.weight; }
         return s;
+      },
+      // A teams layer's squares: cluster icons of their counts, with their own popup; the
+      // teams themselves (and every other layer) are drawn and popped up by viewport.js.
+      point: function (def, f, latlng, s) {
+        return def.name === 'teams' ? squares.marker(f, latlng, s) : null;
+      },
+      popup: function (def, f) {
+        return def.name === 'teams' ? squares.popup(def, f) : null;
       }
     };
   };

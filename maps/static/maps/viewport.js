@@ -45,6 +45,10 @@
       def.popup_fields.forEach(function (pair) {
         var value = p[pair[0]];
         if (value === undefined || value === null || value === '') { return; }
+        var names = (def.popup_values || {})[pair[0]] || {};
+        if (Object.prototype.hasOwnProperty.call(names, String(value))) {
+          value = names[String(value)];
+        }
         if (typeof value === 'object') {
           value = Object.keys(value).map(function (k) { return k + ':' + value[k]; }).join(' ');
         }
