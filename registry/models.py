@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from emergency.db import Base, UTCDateTime, utcnow
-from emergency.spatial import knn_index
+from emergency.spatial import knn_index, point_cover_index
 from emergency.vocabulary import TEAM_CATEGORIES
 
 ORG_STATUSES = ("submitted", "approved", "rejected")
@@ -68,6 +68,11 @@ class RescueTeam(Base):
         # The search stops at the largest service radius of the category's teams: this
         # index answers that maximum without reading the table.
         Index("ix_teams_category_radius", "category", "service_radius_km"),
+        # The forces and operations maps count a category's teams in squares (and the forces
+        # page counts every category's): on SQLite from this index alone, without the table,
+        # when the query states ON_MAP (registry.teams).
+        point_cover_index("ix_teams_map", "category", "status", "org_id", "location",
+                          where="category <> ''"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

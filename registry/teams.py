@@ -5,7 +5,18 @@ from datetime import date
 from decimal import Decimal
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Date, and_, bindparam, case, column, delete, func, select, table
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    literal_column,
+    select,
+    table,
+)
 
 from emergency import spatial
 from emergency.audit import service as audit
@@ -223,6 +234,13 @@ def map_teams(session, user, category=None, status=None, limit=5000):
 # ---- the forces map by viewport (maps.providers "forces") ------------------------------------
 
 
+# Stated by the maps' scans of many teams: it selects the covering index ``ix_teams_map``
+# (partial on this condition, which every team meets: its category is required and named),
+# so SQLite reads that index alone. A literal, not a parameter: SQLite matches a partial
+# index's condition only against the same text.
+ON_MAP = RescueTeam.__table__.c.category != literal_column("''")
+
+
 def map_overview(session, user):
     """Per category, how many teams the user may see and their extent, in one scan:
     ``{category: {"count", "bbox": [minlon, minlat, maxlon, maxlat]}}`` (the forces map's
@@ -231,7 +249,8 @@ def map_overview(session, user):
     x, y = point_xy(session, t.c.location)
     rows = session.execute(select(t.c.category, func.count(), func.min(x), func.min(y),
                                   func.max(x), func.max(y))
-                           .where(*_team_filters(session, user)).group_by(t.c.category))
+                           .where(ON_MAP, *_team_filters(session, user))
+                           .group_by(t.c.category))
     return {r[0]: {"count": r[1], "bbox": [float(v) for v in r[2:]]} for r in rows}
 
 
@@ -244,6 +263,8 @@ def map_bins(session, user, size_deg, category=None, bbox=None, scan=False):
     where = _team_filters(session, user, category)
     if bbox:
         where.append(points_in_bbox(session, t, bbox, column="location", scan=scan))
+    if scan or not bbox:
+        where.append(ON_MAP)
     x, y = point_xy(session, t.c.location)
     size = float(size_deg)
     bx, by = func.floor(x / size), func.floor(y / size)

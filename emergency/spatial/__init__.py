@@ -16,7 +16,7 @@ from emergency.spatial.engine import (  # noqa: F401
     make_engine,
     writes_lock_out_writers_at_begin,
 )
-from emergency.spatial.indexes import knn_index, partial_index  # noqa: F401
+from emergency.spatial.indexes import knn_index, partial_index, point_cover_index  # noqa: F401
 from emergency.spatial.summaries import refresh_team_readiness  # noqa: F401
 from emergency.spatial.transactions import reset_sequences, snapshot, write_late  # noqa: F401
 

@@ -21,3 +21,18 @@ def knn_index(name, *columns):
     the index is declared empty (``WHERE 0``).
     """
     return Index(name, *columns, postgresql_using="gist", sqlite_where=text("0"))
+
+
+def point_cover_index(name, *columns, where):
+    """A B-tree over plain columns and a point geometry, for SQLite: a query that reads only
+    those columns and the point's coordinates (``MbrMinX``/``MbrMinY``, from the blob's
+    header) scans the index alone, never the table (the maps' teams counted in squares at
+    low zoom: ~45 % less time at 10^5 teams).
+
+    Partial, ``WHERE where``: SQLite uses it only for a query that states that condition too,
+    so the queries meant to scan it say so and every other query keeps its plan (without
+    that, SQLite took it for a small bbox's teams too, reading a whole category instead of
+    the spatial index's few rows). PostgreSQL has no use for a B-tree over a geometry (its
+    GiST indexes do the spatial work): there the index is declared empty (``WHERE false``).
+    """
+    return Index(name, *columns, sqlite_where=text(where), postgresql_where=text("false"))
