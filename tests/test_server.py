@@ -116,10 +116,9 @@ def test_ordinary_requests_wait_for_a_slot_and_streams_pass(tmp_path):
         gate.slots.release()
 
 
-def test_a_crowded_worker_closes_the_connection_of_a_waiting_request(tmp_path):
-    """More requests waiting at a worker's gate than it serves at once: the one that found it
-    so crowded is answered, then its connection closed (its client reconnects, most likely to
-    a freer worker); one that waited in a queue no longer than that keeps its connection."""
+def _waiting_requests(app, gate, count):
+    """``count`` requests that wait at ``gate`` (its one slot held), in threads as gunicorn
+    serves them; returns their gunicorn requests once all were answered."""
     import threading
     import time
 
@@ -129,36 +128,71 @@ def test_a_crowded_worker_closes_the_connection_of_a_waiting_request(tmp_path):
 
     from emergency import server
 
-    def gunicorn_request():
-        return next(RequestParser(Config(), [b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"],
-                                  ("127.0.0.1", 1)))
+    held = Client(app).get("/api/v1/health")  # the one slot, until its body is closed
+    requests_, statuses = [], []
+
+    def waiting_client():
+        req = next(RequestParser(Config(), [b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"],
+                                 ("127.0.0.1", 1)))
+        requests_.append(req)
+        server._pre_request(None, req)  # as gunicorn does in the serving thread
+        response = Client(app).get("/api/v1/health")
+        statuses.append(response.status_code)
+        response.close()
+
+    threads = []
+    for waiting in range(1, count + 1):
+        threads.append(threading.Thread(target=waiting_client))
+        threads[-1].start()
+        deadline = time.monotonic() + 10
+        while gate.waiting < waiting and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate.waiting == waiting
+    held.close()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [200] * count
+    assert gate.waiting == 0
+    return requests_
+
+
+def _crowding(other_waiting):
+    """Shared counts of two workers: this process, and another (live) one with that many
+    requests waiting."""
+    from emergency.server import Crowding
+
+    crowding = Crowding(2)
+    crowding.join()
+    other = 1 - crowding.mine
+    crowding.pids[other], crowding.waiting[other] = os.getppid(), other_waiting
+    return crowding
+
+
+def test_a_crowded_worker_closes_the_connection_of_a_waiting_request(tmp_path):
+    """More requests waiting at a worker's gate than it serves at once, and another worker
+    freer: the one that found it so crowded is answered, then its connection closed (its
+    client reconnects, most likely to the freer worker); one that waited in a queue no
+    longer than that keeps its connection, and so does the next crowded one within
+    ``hand_on_seconds`` (no reconnect storm)."""
+    from emergency.server import OrdinaryRequests
 
     with committed_app("spatialite", tmp_path, "crowded") as app:
-        app.wsgi_app = gate = server.OrdinaryRequests(app, 1, wait_seconds=30)
-        held = Client(app).get("/api/v1/health")  # the one slot, until its body is closed
-        requests_, statuses = [], []
-
-        def waiting_client():
-            req = gunicorn_request()
-            requests_.append(req)
-            server._pre_request(None, req)  # as gunicorn does in the serving thread
-            response = Client(app).get("/api/v1/health")
-            statuses.append(response.status_code)
-            response.close()
-
-        threads = []
-        for waiting in (1, 2):
-            threads.append(threading.Thread(target=waiting_client))
-            threads[-1].start()
-            deadline = time.monotonic() + 10
-            while gate.waiting < waiting and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert gate.waiting == waiting
-        held.close()
-        for thread in threads:
-            thread.join(30)
-        assert statuses == [200, 200]
-        first, second = requests_
+        crowding = _crowding(other_waiting=0)
+        app.wsgi_app = gate = OrdinaryRequests(app, 1, wait_seconds=30, hand_on_seconds=60,
+                                               crowding=crowding)
+        first, second, third = _waiting_requests(app, gate, 3)
         assert not first.should_close()  # one waiting: the worker serves it in its turn
         assert second.should_close()  # two waiting for one slot: crowded
-        assert gate.waiting == 0
+        assert not third.should_close()  # crowded too, but one was handed on just now
+        assert crowding.waiting[crowding.mine] == 0  # published for the other workers
+
+
+def test_a_worker_keeps_its_connections_when_every_worker_is_as_crowded(tmp_path):
+    """Closing a connection helps only if another worker is freer: when all are as crowded,
+    every client keeps its connection (reconnects would only add to the load)."""
+    from emergency.server import OrdinaryRequests
+
+    with committed_app("spatialite", tmp_path, "crowded-all") as app:
+        app.wsgi_app = gate = OrdinaryRequests(app, 1, wait_seconds=30, hand_on_seconds=0,
+                                               crowding=_crowding(other_waiting=5))
+        assert not any(req.should_close() for req in _waiting_requests(app, gate, 3))
