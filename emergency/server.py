@@ -57,7 +57,7 @@ class _Server(BaseApplication):
         gc.freeze()
         if self.ordinary_threads is not None:
             # Slots for twice the workers: a replaced worker's slot is reused once its
-            # process has ended, and a worker without a slot only never hands on.
+            # process has ended (a worker without a slot just never hands on).
             app.wsgi_app = OrdinaryRequests(app, self.ordinary_threads, crowding=Crowding(
                 2 * int(self.options.get("workers", 1))))
         return app
