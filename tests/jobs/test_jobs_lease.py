@@ -46,7 +46,8 @@ def test_a_killed_workers_job_is_finished_once_by_another(backend, tmp_path):
         url = app.config["DATABASE_URL"]
         headers = planner(app, "planner-lease", size=(30_000, 20_000))
         client = app.test_client()
-        run = start(client, headers, AREA, 200, [{"layer_id": hazard_layer(client, headers)}])
+        # 60,000 cells: a run of a few seconds, so the test sees it running before it ends.
+        run = start(client, headers, AREA, 100, [{"layer_id": hazard_layer(client, headers)}])
         assert run.status_code == 202, run.get_json()
         run_id = run.get_json()["id"]
         job_id = client.get("/api/v1/jobs", headers=headers).get_json()["items"][0]["id"]
