@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 from flask import Response, current_app, render_template
 
-from emergency import spatial
 from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
@@ -46,10 +45,9 @@ def to_feature(record):
 def create_hazard(body):
     """Report a hazard; resending the same client_id returns the stored report (200)."""
     session, reader, user = get_session(), read_session(), actor()
+    # Phones post many reports at once: signing in and the look-ups read on the lock-free
+    # reader, so the write lock (SpatiaLite) is taken only for the insert.
     reporter = _reporter(reader, user)
-    # Phones post many reports at once: the look-ups ran on the lock-free reader, so the
-    # write lock (SpatiaLite) is taken only for the insert.
-    spatial.write_late(session, reader, keep=[user])
     record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
                                              **body)
     return record, 201 if created else 200

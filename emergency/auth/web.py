@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from emergency.auth import service, sessions, throttle
 from emergency.config import ConfigError
-from emergency.db import get_session
+from emergency.db import get_session, read_session
 from emergency.errors import Unauthorized
 
 login_manager = LoginManager()
@@ -23,8 +23,8 @@ def _load_session_user(user_id):
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
-    return sessions.user_for(get_session(), user_id, session.get(SID_KEY),
-                             current_app.config["SESSION_MAX_HOURS"])
+    sid, hours = session.get(SID_KEY), current_app.config["SESSION_MAX_HOURS"]
+    return _signed_in(lambda db: sessions.user_for(db, user_id, sid, hours))
 
 
 def _bearer_user(req):
@@ -32,7 +32,30 @@ def _bearer_user(req):
     header = req.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    return service.user_for_token(get_session(), header[7:].strip())
+    token = header[7:].strip()
+    return _signed_in(lambda db: service.user_for_token(db, token))
+
+
+def _signed_in(find):
+    """The user ``find(session)`` reads, as an object of the request's session.
+
+    A write request's session on SpatiaLite takes the database's one write lock at its first
+    statement (BEGIN IMMEDIATE): signing in there would queue every write request twice for
+    the lock, once only to read who is asking. So the read runs on the lock-free reader and
+    the user joins the request's session without a query; the request takes the lock when it
+    first uses its own session. Elsewhere (reads; PostGIS) it runs on the request's session.
+    """
+    db = get_session()
+    if request.method not in UNSAFE:
+        return find(db)
+    reader = read_session()
+    if reader is db:
+        return find(db)
+    try:
+        user = find(reader)
+        return None if user is None else db.merge(user, load=False)
+    finally:
+        reader.rollback()  # ends the read snapshot and returns its connection
 
 
 @login_manager.request_loader

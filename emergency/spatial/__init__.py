@@ -18,7 +18,7 @@ from emergency.spatial.engine import (  # noqa: F401
 )
 from emergency.spatial.indexes import knn_index, partial_index, point_cover_index  # noqa: F401
 from emergency.spatial.summaries import refresh_team_readiness  # noqa: F401
-from emergency.spatial.transactions import reset_sequences, snapshot, write_late  # noqa: F401
+from emergency.spatial.transactions import reset_sequences, snapshot  # noqa: F401
 
 
 def _is_spatialite(bind):

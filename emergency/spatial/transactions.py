@@ -1,29 +1,9 @@
-"""How each backend isolates transactions: late write locks, consistent snapshots, and id
-sequences after rows were inserted with their own ids."""
+"""How each backend isolates transactions: consistent snapshots, and id sequences after rows
+were inserted with their own ids."""
 
 from sqlalchemy import text
 
-from emergency.spatial.engine import backend_name, for_reading, writes_lock_out_writers_at_begin
-
-
-def write_late(session, reader, keep=()):
-    """Let ``session`` take the database's write lock only at its next statement.
-
-    Where a write transaction holds the single write lock from BEGIN (SpatiaLite), a write
-    request makes its look-ups on a lock-free ``reader`` (``emergency.db.read_session``),
-    but its own ``session`` took the lock when signing in read the user. Nothing has been
-    written yet, so ending that transaction loses nothing; the lock is taken again at the
-    first write. ``keep`` are loaded objects read afterwards (the signed-in user): they
-    leave the session first, so that nothing reloads them inside the write transaction.
-    Where the look-ups ran in ``session`` itself (PostGIS, where readers never block
-    writers: one connection, one transaction; the tests' shared session) nothing happens.
-    """
-    if reader is session or not writes_lock_out_writers_at_begin(session):
-        return
-    for obj in keep:
-        if obj in session:
-            session.expunge(obj)
-    session.rollback()
+from emergency.spatial.engine import backend_name, for_reading
 
 
 def snapshot(engine):

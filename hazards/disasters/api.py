@@ -5,7 +5,6 @@ from types import SimpleNamespace
 
 from flask import send_file
 
-from emergency import spatial
 from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF
@@ -41,9 +40,8 @@ def create_report(body):
     grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
     reporter = SimpleNamespace(id=user.id, username=user.username, role=user.role,
                                grid_codes=grids, area_code=user.area_code)
-    # As POST /hazards: the look-ups ran on the lock-free reader, so the write lock
-    # (SpatiaLite) is taken only for the insert.
-    spatial.write_late(session, reader, keep=[user])
+    # As POST /hazards: signing in and the look-ups read on the lock-free reader, so the
+    # write lock (SpatiaLite) is taken only for the insert.
     record, created = service.create_report(session, reporter, reader=reader, **body)
     return record, 201 if created else 200
 

@@ -42,9 +42,7 @@ class Live:
         """Commit one event through a separate engine (not the app's); returns its id."""
         with Session(engine or self.other) as s:
             s.info["actor"] = "test"
-            row = publish(s, type, resource_id, **kwargs)
-            s.flush()
-            event_id = row.id
+            event_id = publish(s, type, resource_id, **kwargs)
             s.commit()
         return event_id
 

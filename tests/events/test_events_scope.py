@@ -14,7 +14,7 @@ from emergency.events.service import can_see, events_after, prune, publish, scop
 @pytest.fixture
 def published(db, place):
     """One event of each kind of scope; name -> id."""
-    rows = {
+    return {
         "district": publish(db, "incident.created", 1, area_code=place["community"]),
         "elsewhere": publish(db, "incident.created", 2, area_code="500103"),
         "no_area": publish(db, "incident.updated", 3),
@@ -26,8 +26,6 @@ def published(db, place):
                               grid_code=place["grids"][1]),
         "public": publish(db, "warning.published", 8, audience="public", area_code="500103"),
     }
-    db.flush()
-    return {name: row.id for name, row in rows.items()}
 
 
 def _visible(db, user, published):
@@ -100,15 +98,14 @@ def test_publish_refuses_unknown_types_and_audiences(db):
 def test_prune_deletes_events_older_than_a_day_but_never_the_newest(db):
     old = [publish(db, "incident.updated", n) for n in (1, 2)]
     recent = publish(db, "incident.updated", 3)
-    db.flush()
-    db.execute(update(LiveEvent).where(LiveEvent.id.in_([e.id for e in old]))
+    db.execute(update(LiveEvent).where(LiveEvent.id.in_(old))
                .values(at=utcnow() - timedelta(hours=25)))
-    db.execute(update(LiveEvent).where(LiveEvent.id == recent.id)
+    db.execute(update(LiveEvent).where(LiveEvent.id == recent)
                .values(at=utcnow() - timedelta(hours=23)))
     assert prune(db) == 2
     left = set(db.scalars(select(LiveEvent.id)))
-    assert recent.id in left and not {e.id for e in old} & left
+    assert recent in left and not set(old) & left
     # Even an old newest event stays, so SQLite never hands its id out again.
     db.execute(update(LiveEvent).values(at=utcnow() - timedelta(hours=48)))
     prune(db)
-    assert list(db.scalars(select(LiveEvent.id))) == [recent.id]
+    assert list(db.scalars(select(LiveEvent.id))) == [recent]

@@ -1,38 +1,93 @@
-"""Transaction helpers of the seam: a write request that takes the write lock late."""
+"""How requests take SpatiaLite's one write lock: signing in reads without it, and a report
+from a phone holds it once, only for its inserts."""
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from emergency import spatial
+from emergency.audit.models import AuditEntry
 from emergency.auth import service as auth
-from emergency.auth.models import User
+from emergency.auth.permissions import actor
 from emergency.db import get_session, read_session, unit_of_work
+from hazards.models import HazardEvent, HazardReport
 from tests.conftest import BACKENDS, committed_app
+from tests.hazards.hazard_helpers import body, one_grid_and_staff
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_write_late_lets_other_writers_in_until_the_request_writes(backend, tmp_path):
-    with committed_app(backend, tmp_path, "late") as app:
+def test_a_write_request_signs_in_without_the_write_lock(backend, tmp_path):
+    with committed_app(backend, tmp_path, "signin") as app:
         with app.app_context(), unit_of_work("test") as session:
             auth.create_user(session, "late", "admin", "correct horse battery")
-        url = app.config["DATABASE_URL"]
+            token = auth.create_token(session, "late", 1)
         # A writer that gives up at once instead of waiting for a held lock.
-        other = spatial.make_engine(url, pool_size=1, busy_timeout_ms=0)
+        other = spatial.make_engine(app.config["DATABASE_URL"], pool_size=1, busy_timeout_ms=0)
         try:
-            with app.test_request_context("/api/v1/hazards", method="POST"):
-                session, reader = get_session(), read_session()
-                # Signing in reads the user on the request's session (on SpatiaLite its
-                # BEGIN IMMEDIATE takes the write lock), the look-ups run on the reader.
-                user = session.scalar(select(User).where(User.username == "late"))
-                assert reader.execute(text("SELECT count(*) FROM users")).scalar() == 1
-                spatial.write_late(session, reader, keep=[user])
-                if reader is not session:
-                    reader.rollback()
-                with other.begin() as conn:  # SQLite: "database is locked" without it
+            with app.test_request_context("/api/v1/hazards", method="POST",
+                                          headers={"Authorization": f"Bearer {token}"}):
+                user = actor()
+                session = get_session()
+                assert user.username == "late"
+                assert inspect(user).session is session  # the request's own object
+                # On SpatiaLite the read ran on the reader, whose snapshot has ended, and the
+                # request's session has no connection yet (no write lock). PostGIS: the
+                # request's session read it (readers never block writers there).
+                assert read_session().in_transaction() == (backend == "postgis")
+                with other.begin() as conn:  # SQLite: "database is locked" if it held it
                     conn.execute(text("DELETE FROM login_attempts"))
-                assert user.username == "late"  # still loaded, read without a query
-                assert inspect(user).detached == (backend == "spatialite")
+                assert user.role == "admin"  # loaded: no query, no lock
                 session.execute(text("DELETE FROM login_attempts"))
                 session.commit()
+            with app.test_request_context("/api/v1/hazards", method="POST",
+                                          headers={"Authorization": "Bearer not-a-token"}):
+                assert actor() is None
         finally:
             other.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_report_takes_the_write_lock_once_and_is_audited(backend, tmp_path):
+    with committed_app(backend, tmp_path, "once") as app:
+        with app.app_context(), unit_of_work("test") as session:
+            one_grid_and_staff(session, "phone")
+            token = auth.create_token(session, "phone", 1)
+        engine = app.extensions["emergency.db"]["engine"]
+        begun = []
+
+        def on_begin(conn):
+            begun.append(conn.get_execution_options().get("sqlite_begin", "IMMEDIATE"))
+
+        event.listen(engine, "begin", on_begin)
+        try:
+            sent = body()
+            response = app.test_client().post("/api/v1/hazards", json=sent,
+                                              headers={"Authorization": f"Bearer {token}"})
+        finally:
+            event.remove(engine, "begin", on_begin)
+        assert response.status_code == 201, response.get_json()
+        report_id = response.get_json()["id"]
+        if backend == "spatialite":
+            # Reads (sign-in, then retry check, grids, grid look-up) never queue for the
+            # lock; one write transaction holds it for the inserts and the commit.
+            assert begun.count("IMMEDIATE") == 1
+            assert set(begun) == {"IMMEDIATE", "DEFERRED"}
+        else:
+            assert len(begun) == 1
+        with app.app_context(), unit_of_work("test") as session:
+            report = session.get(HazardReport, report_id)
+            assert (report.client_id, report.grid_code, report.status) == (
+                sent["client_id"], "990101-01", "reported")
+            step = session.scalars(select(HazardEvent).where(
+                HazardEvent.report_id == report_id)).one()
+            assert (step.kind, step.to_status, step.actor) == ("transition", "reported", "phone")
+            entries = {e.action: e for e in session.scalars(select(AuditEntry).where(
+                AuditEntry.action.in_(["hazard.create", "hazard_event.create"])))}
+            # The entries a flush would have written: who, which row, every value set.
+            assert entries["hazard.create"].object_id == str(report_id)
+            assert entries["hazard.create"].actor == "phone"
+            assert entries["hazard.create"].changes["client_id"] == sent["client_id"]
+            assert entries["hazard.create"].changes["grid_code"] == "990101-01"
+            assert entries["hazard.create"].changes["geom"] == "<WKBElement>"
+            assert "closed_at" not in entries["hazard.create"].changes
+            assert entries["hazard_event.create"].object_id == str(step.id)
+            assert entries["hazard_event.create"].changes["report_id"] == report_id
