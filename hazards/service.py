@@ -7,7 +7,6 @@ import json
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from emergency import spatial
 from emergency.audit import service as audit
@@ -135,7 +134,7 @@ def get_report(session, user, report_id, now=None):
     return _details(session, row, now or utcnow())
 
 
-_INSERT_REPORT = insert(T)
+_INSERT_REPORT = spatial.InsertUnlessPresent(T, "client_id")
 _INSERT_STEP = insert(HazardEvent.__table__)
 _BY_CLIENT_ID = select(T.c.id, T.c.reporter_id).where(T.c.client_id == bindparam("client_id"))
 
@@ -186,18 +185,12 @@ def create_report(session, user, client_id, category, severity, location, descri
             "actor": user.username, "at": now, "note": ""}
     # The busiest write of all (every phone's reports): Core inserts and the audit entries
     # they would get from a flush, without the unit of work (a third of a report's CPU).
-    try:
-        # A concurrent retry may insert the same client_id between our read and this write
-        # (PostGIS); the savepoint keeps the request's transaction usable when it does (its
-        # SAVEPOINT is emitted when the connection is asked for inside the block).
-        with session.begin_nested():
-            conn = session.connection()
-            report["id"] = conn.execute(_INSERT_REPORT, report).inserted_primary_key[0]
-    except IntegrityError:
-        existing = _existing(session, user, client_id, now)
-        if existing is None:
-            raise
-        return existing, False
+    conn = session.connection()
+    # A concurrent retry may have stored the same client_id since the look-up (PostGIS: it
+    # may still be committing; the insert waits for it): then nothing is inserted.
+    report["id"] = _INSERT_REPORT(conn, report)
+    if report["id"] is None:
+        return _existing(session, user, client_id, now), False
     step["report_id"] = report["id"]
     step["id"] = conn.execute(_INSERT_STEP, step).inserted_primary_key[0]
     audit.write(session, [audit.created(HazardReport, report), audit.created(HazardEvent, step)])

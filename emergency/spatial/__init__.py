@@ -18,7 +18,11 @@ from emergency.spatial.engine import (  # noqa: F401
 )
 from emergency.spatial.indexes import knn_index, partial_index, point_cover_index  # noqa: F401
 from emergency.spatial.summaries import refresh_team_readiness  # noqa: F401
-from emergency.spatial.transactions import reset_sequences, snapshot  # noqa: F401
+from emergency.spatial.transactions import (  # noqa: F401
+    InsertUnlessPresent,
+    reset_sequences,
+    snapshot,
+)
 
 
 def _is_spatialite(bind):

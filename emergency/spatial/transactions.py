@@ -1,9 +1,34 @@
-"""How each backend isolates transactions: consistent snapshots, and id sequences after rows
-were inserted with their own ids."""
+"""How each backend isolates transactions: inserts that yield to a row already there,
+consistent snapshots, and id sequences after rows were inserted with their own ids."""
 
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from emergency.spatial.engine import backend_name, for_reading
+
+
+class InsertUnlessPresent:
+    """An INSERT of one row that inserts nothing where a row with the same values in
+    ``unique`` (a unique index) already exists: ``INSERT ... ON CONFLICT DO NOTHING RETURNING
+    id`` on both backends. Calling it gives the new row's id, or None when the row was there.
+
+    Cheaper than a savepoint around a plain INSERT (two statements fewer, no error raised
+    and caught) and as safe under concurrency: on PostgreSQL an insert racing another
+    transaction's uncommitted row waits for that commit and then yields to it.
+    """
+
+    def __init__(self, table, *unique):
+        index = [table.c[name] for name in unique]
+        self.statements = {
+            "postgis": postgresql.insert(table).on_conflict_do_nothing(index_elements=index)
+            .returning(table.c.id),
+            "spatialite": sqlite.insert(table).on_conflict_do_nothing(index_elements=index)
+            .returning(table.c.id),
+        }
+
+    def __call__(self, conn, values):
+        """Insert ``values`` on ``conn``; the new id or None."""
+        return conn.execute(self.statements[backend_name(conn)], values).scalar()
 
 
 def snapshot(engine):

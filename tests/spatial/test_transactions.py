@@ -1,5 +1,5 @@
-"""How requests take SpatiaLite's one write lock: signing in reads without it, and a report
-from a phone holds it once, only for its inserts."""
+"""How requests take SpatiaLite's one write lock (signing in reads without it, a report from a
+phone holds it once, only for its inserts), and inserts that yield to a row already there."""
 
 import pytest
 from sqlalchemy import event, inspect, select, text
@@ -7,8 +7,9 @@ from sqlalchemy import event, inspect, select, text
 from emergency import spatial
 from emergency.audit.models import AuditEntry
 from emergency.auth import service as auth
+from emergency.auth.models import User
 from emergency.auth.permissions import actor
-from emergency.db import get_session, read_session, unit_of_work
+from emergency.db import get_session, read_session, unit_of_work, utcnow
 from hazards.models import HazardEvent, HazardReport
 from tests.conftest import BACKENDS, committed_app
 from tests.hazards.hazard_helpers import body, one_grid_and_staff
@@ -91,3 +92,16 @@ def test_a_report_takes_the_write_lock_once_and_is_audited(backend, tmp_path):
             assert "closed_at" not in entries["hazard.create"].changes
             assert entries["hazard_event.create"].object_id == str(step.id)
             assert entries["hazard_event.create"].changes["report_id"] == report_id
+
+
+def test_insert_unless_present_yields_to_the_row_already_there(db):
+    insert_user = spatial.InsertUnlessPresent(User.__table__, "username")
+    values = {"username": "once", "display_name": "", "role": "admin", "password_hash": "x",
+              "is_active": True, "created_at": utcnow()}
+    conn = db.connection()
+    first = insert_user(conn, values)
+    assert isinstance(first, int)
+    assert insert_user(conn, {**values, "role": "planner"}) is None
+    # Nothing was changed or added, and the transaction is still usable.
+    assert db.execute(select(User.id, User.role).where(User.username == "once")).all() == [
+        (first, "admin")]
