@@ -385,7 +385,9 @@ def test_operations_map_on_a_phone_draws_risk_tiles_and_a_tapped_cell_opens_its_
 TEAMS_DRAWN = """() => {
   const v = Object.values(window.viewportLayers)[0];
   const defs = v.defs.filter(d => d.name === 'teams' && v.map.hasLayer(d.group));
-  if (!defs.length || !defs.every(d => d.meta)) { return null; }
+  // Drawn for the view now shown: nothing in flight, the answers for this zoom.
+  if (v.map._animatingZoom || !defs.length || !defs.every(d => d.meta && !d.pending && d.view &&
+                                       d.view.zoom === v.map.getZoom())) { return null; }
   const sum = f => defs.reduce((n, d) => n + f(d), 0);
   const shown = document.querySelector('.ops-counts [data-layer=teams]');
   const icons = Array.from(document.querySelectorAll('.marker-cluster.emg-cluster span'));
@@ -456,8 +458,20 @@ def test_operations_map_draws_full_views_as_squares_and_few_teams_as_points(site
         _teams_settled(page)
     assert target, "a square on its own is in view"
     zoom = page.evaluate("Object.values(window.viewportLayers)[0].map.getZoom()")
-    page.mouse.click(*target)
-    popup = page.wait_for_selector(".leaflet-popup-content .team-square-popup", timeout=5000)
+    # A live event may redraw the layer between the look and the click (the popup closes
+    # with its square): look again and click again, as a user would.
+    for attempt in range(3):
+        page.mouse.click(*target)
+        try:
+            popup = page.wait_for_selector(".leaflet-popup-content .team-square-popup",
+                                           timeout=5000)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            _teams_settled(page)
+            target = page.evaluate(SQUARE_AT)
+            assert target, "a square on its own is in view"
     assert "支队伍" in popup.inner_text() and "放大" in popup.inner_text()
     page.click(".team-square-popup button")
     _wait(page, f"() => Object.values(window.viewportLayers)[0].map.getZoom() > {zoom}")

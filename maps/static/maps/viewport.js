@@ -274,14 +274,22 @@
           return;
         }
         if (def.controller) { def.controller.abort(); }
-        def.controller = new AbortController();
+        var controller = def.controller = new AbortController();
         var view = def.zoom === false ? {bbox: bbox} : {bbox: bbox, zoom: z};
         var q = new URLSearchParams(Object.assign(view, def.params));
+        // `pending` until this view's answer is drawn (or failed); `view` is the view the
+        // drawn features answer. An aborted request leaves both to the one replacing it.
+        def.pending = true;
         fetch((def.url || cfg.api + '/layers/' + def.name) + '?' + q,
-              {credentials: 'same-origin', signal: def.controller.signal})
+              {credentials: 'same-origin', signal: controller.signal})
           .then(function (r) { return r.ok ? r.json() : {features: [], meta: {}}; })
-          .then(function (body) { def.meta = body.meta || {}; draw(def, body); })
-          .catch(function () {});
+          .then(function (body) {
+            def.meta = body.meta || {};
+            def.view = {bbox: bbox, zoom: z};
+            draw(def, body);
+          })
+          .catch(function () {})
+          .then(function () { if (def.controller === controller) { def.pending = false; } });
       });
     }
     // The first load waits for the page's own scripts: a page that fits its view to its
