@@ -47,17 +47,19 @@ def publish(session, type, resource_id, *, audience="bureau", area_code=None, or
         raise ValueError(f"unknown audience {audience!r}")
     at = utcnow()
     payload = {"type": type, "id": resource_id, "at": at.isoformat(), **data}
-    event_id = session.connection().execute(_INSERT, {
+    statement = _INSERT
+    if not session.info.get(_PENDING):
+        # The transaction's first event announces it at commit (later ones fold into that).
+        statement = notify.announcing(session, _INSERT, CHANNEL)
+    event_id = session.connection().execute(statement, {
         "type": type, "resource_id": resource_id, "at": at, "data": payload,
         "audience": audience, "area_code": area_code, "org_id": org_id,
-        "grid_code": grid_code}).inserted_primary_key[0]
-    if not session.info.get(_PENDING):
-        session.info[_PENDING] = True
-        notify.notify(session, CHANNEL)
+        "grid_code": grid_code}).first()[0]
+    session.info[_PENDING] = True
     return event_id
 
 
-_INSERT = insert(LiveEvent.__table__)
+_INSERT = insert(LiveEvent.__table__).returning(LiveEvent.__table__.c.id)
 
 
 @event.listens_for(Session, "after_commit")

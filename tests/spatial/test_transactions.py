@@ -1,8 +1,10 @@
 """How requests take SpatiaLite's one write lock (signing in reads without it, a report from a
-phone holds it once, only for its inserts), and inserts that yield to a row already there."""
+phone holds it once, only for its inserts), inserts that yield to a row already there, and
+live events announced at commit in the statement that inserts them."""
 
 import pytest
 from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session
 
 from emergency import spatial
 from emergency.audit.models import AuditEntry
@@ -10,6 +12,9 @@ from emergency.auth import service as auth
 from emergency.auth.models import User
 from emergency.auth.permissions import actor
 from emergency.db import get_session, read_session, unit_of_work, utcnow
+from emergency.events.models import LiveEvent
+from emergency.events.service import CHANNEL, publish
+from emergency.spatial import notify
 from hazards.models import HazardEvent, HazardReport
 from tests.conftest import BACKENDS, committed_app
 from tests.hazards.hazard_helpers import body, one_grid_and_staff
@@ -105,3 +110,40 @@ def test_insert_unless_present_yields_to_the_row_already_there(db):
     # Nothing was changed or added, and the transaction is still usable.
     assert db.execute(select(User.id, User.role).where(User.username == "once")).all() == [
         (first, "admin")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_published_events_are_announced_once_at_commit_and_never_on_rollback(backend, tmp_path):
+    with committed_app(backend, tmp_path, "announce") as app:
+        engine = app.extensions["emergency.db"]["engine"]
+        listener = notify.listen(engine, CHANNEL)
+        if backend == "spatialite":
+            assert listener is None  # hubs poll the file there
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *args: (
+            sql.startswith("BEGIN") or statements.append(sql)))
+        try:
+            with Session(engine) as session:
+                first = publish(session, "incident.created", 1)
+                second = publish(session, "incident.updated", 1)
+                # One statement per event: the first also carries the announcement (PostGIS).
+                assert len(statements) == 2
+                assert ("pg_notify" in statements[0]) == (backend == "postgis")
+                assert "pg_notify" not in statements[1]
+                if listener is not None:
+                    assert not notify.wait(listener, 0.3)  # nothing before the commit
+                session.commit()
+            with Session(engine) as session:
+                assert session.scalars(select(LiveEvent.id).where(
+                    LiveEvent.id.in_([first, second]))).all() == [first, second]
+            if listener is not None:
+                assert notify.wait(listener, 5)
+                assert not notify.wait(listener, 0.3)  # the two events: one announcement
+            with Session(engine) as session:
+                publish(session, "incident.updated", 2)
+                session.rollback()
+            if listener is not None:
+                assert not notify.wait(listener, 0.5)
+        finally:
+            if listener is not None:
+                listener.close()
