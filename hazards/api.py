@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 from flask import Response, current_app, render_template
 
-from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow, public
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF, PLANNER
 from emergency.db import get_session, read_session, replica_session
@@ -47,18 +46,17 @@ def create_hazard(body):
     session, reader, user = get_session(), read_session(), actor()
     # Phones post many reports at once: signing in and the look-ups read on the lock-free
     # reader, so the write lock (SpatiaLite) is taken only for the insert.
-    reporter = _reporter(reader, user)
+    reporter = _reporter(user)
     record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
                                              **body)
     return record, 201 if created else 200
 
 
-def _reporter(reader, user):
-    """What the report needs of the signed-in user, independent of any session (only grid
-    staff need their grids, read on the lock-free session)."""
-    grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
+def _reporter(user):
+    """What a new report needs of the signed-in user, independent of any session (a grid
+    staff member's grids are asked with the report's grid look-up)."""
     return SimpleNamespace(id=user.id, username=user.username, role=user.role,
-                           grid_codes=grids, area_code=user.area_code)
+                           area_code=user.area_code)
 
 
 @blp.route("/hazards", methods=["GET"])

@@ -167,13 +167,14 @@ def create_report(session, user, client_id, category, severity, location, descri
     if user.role not in (GRID_STAFF, ADMIN):
         raise Forbidden("only grid staff and administrators report hazards")
     lon, lat = location.x, location.y
-    grid_code, area_code = geo_service.grid_and_area_at(reader, lon, lat)
+    # Grid staff report in their own grids: whether the grid is theirs comes with it.
+    grid_code, area_code, assigned = geo_service.assigned_grid_at(reader, lon, lat, user.id)
     if reader is not session:
         reader.rollback()  # read-only: ends the snapshot and returns the connection
     if grid_code is None:
         raise Invalid("the location is outside every management grid",
                       {"location": ["outside every management grid"]})
-    if user.role == GRID_STAFF and grid_code not in user.grid_codes:
+    if user.role == GRID_STAFF and not assigned:
         raise Forbidden(f"grid {grid_code} is not one of your grids")
     due_at = policy.due("reported", severity, now)
     report = {"client_id": client_id, "category": category, "severity": severity,

@@ -276,6 +276,19 @@ def _grid_at_statement(bind):
 _GRID_AT = spatial.once_per_backend(_grid_at_statement)
 
 
+def _assigned_grid_at_statement(bind):
+    """``_grid_at_statement`` with ``assigned``: whether that grid is one of the user's (bound
+    as ``user_id``), asked in the same query."""
+    t, g = Grid.__table__, UserGrid.__table__
+    assigned = (select(g.c.grid_code).where(g.c.user_id == bindparam("user_id"),
+                                            g.c.grid_code == t.c.code)
+                .exists().label("assigned"))
+    return _grid_at_statement(bind).add_columns(assigned)
+
+
+_ASSIGNED_GRID_AT = spatial.once_per_backend(_assigned_grid_at_statement)
+
+
 def grid_at(session, lon, lat):
     """The code of the management grid containing the point, or None."""
     return grid_and_area_at(session, lon, lat)[0]
@@ -287,3 +300,13 @@ def grid_and_area_at(session, lon, lat):
     statement = _GRID_AT(session)
     row = session.execute(statement, {"lon": float(lon), "lat": float(lat)}).first()
     return (row.code, row.area_code) if row else (None, None)
+
+
+def assigned_grid_at(session, lon, lat, user_id):
+    """(grid code, area code, whether the grid is assigned to ``user_id``) of the management
+    grid containing the point, as ``grid_and_area_at`` finds it, in one query (a grid staff
+    member's new report asks both); (None, None, False) outside every grid."""
+    statement = _ASSIGNED_GRID_AT(session)
+    row = session.execute(statement, {"lon": float(lon), "lat": float(lat),
+                                      "user_id": int(user_id)}).first()
+    return (row.code, row.area_code, bool(row.assigned)) if row else (None, None, False)

@@ -49,9 +49,16 @@ def test_grids_list_and_lookup(client, admin, place, actors):
     assert [f["properties"]["code"] for f in near["features"]] == [place["grids"][1]]
 
 
-def test_grid_at_finds_the_grid_under_a_point(db, place):
+def test_grid_at_finds_the_grid_under_a_point(db, place, actors):
     from emergency.geo import service
 
+    wang, _headers = actors.make("grid_staff", grids=[place["grids"][0]], username="wang")
+    # With whether the grid found is one of a user's (a grid staff member's new report).
+    assert service.assigned_grid_at(db, 106.52, 29.52, wang.id) == (
+        place["grids"][0], place["community"], True)
+    assert service.assigned_grid_at(db, 106.57, 29.52, wang.id) == (
+        place["grids"][1], place["community"], False)
+    assert service.assigned_grid_at(db, 120.0, 30.0, wang.id) == (None, None, False)
     assert service.grid_at(db, 106.52, 29.52) == place["grids"][0]
     assert service.grid_at(db, 106.57, 29.52) == place["grids"][1]
     assert service.grid_at(db, 120.0, 30.0) is None
