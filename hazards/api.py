@@ -1,6 +1,5 @@
 """JSON API for hazard reports: report, photos, workflow, lists, tasks, bulletins."""
 
-from types import SimpleNamespace
 
 from flask import Response, current_app, render_template
 
@@ -46,17 +45,10 @@ def create_hazard(body):
     session, reader, user = get_session(), read_session(), actor()
     # Phones post many reports at once: signing in and the look-ups read on the lock-free
     # reader, so the write lock (SpatiaLite) is taken only for the insert.
-    reporter = _reporter(user)
+    reporter = service.reporter(user)
     record, created = service.create_report(session, reporter, policy=policy(), reader=reader,
                                              **body)
     return record, 201 if created else 200
-
-
-def _reporter(user):
-    """What a new report needs of the signed-in user, independent of any session (a grid
-    staff member's grids are asked with the report's grid look-up)."""
-    return SimpleNamespace(id=user.id, username=user.username, role=user.role,
-                           area_code=user.area_code)
 
 
 @blp.route("/hazards", methods=["GET"])

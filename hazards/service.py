@@ -4,6 +4,7 @@ No Flask here: callers pass the acting user, the due-time policy and (for tests)
 """
 
 import json
+from types import SimpleNamespace
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -149,6 +150,14 @@ def _existing(session, user, client_id, now):
         raise Conflict("client_id already used by another report",
                        {"client_id": ["already used"]})
     return _details(session, _load(session, found.id), now)
+
+
+def reporter(user):
+    """What a new report (a hazard, a disaster's losses) needs of the signed-in user,
+    independent of any session: a grid staff member's grids are asked with the report's grid
+    look-up (``geo_service.assigned_grid_at``)."""
+    return SimpleNamespace(id=user.id, username=user.username, role=user.role,
+                           area_code=user.area_code)
 
 
 def create_report(session, user, client_id, category, severity, location, description="",

@@ -140,17 +140,6 @@ _TOKEN_USER = (select(User).join(ApiToken, ApiToken.user_id == User.id)
                       User.is_active.is_(True)))
 
 
-_GRID_CODES = (select(UserGrid.__table__.c.grid_code)
-               .where(UserGrid.__table__.c.user_id == bindparam("user_id"))
-               .order_by(UserGrid.__table__.c.grid_code))
-
-
-def grid_codes_of(session, user_id):
-    """The codes of a user's grids, sorted (``User.grid_codes`` without loading the ORM
-    collection: one prebuilt Core query, for hot paths such as new hazard reports)."""
-    return list(session.execute(_GRID_CODES, {"user_id": user_id}).scalars())
-
-
 def user_for_token(session, token):
     """The active user a valid, unexpired, unrevoked token belongs to, else None."""
     if not token or len(token) > 200:

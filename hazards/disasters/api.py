@@ -1,17 +1,16 @@
 """JSON API for direct disaster reports (灾情直报): report, list, sums per area (and their
 .xlsx export)."""
 
-from types import SimpleNamespace
 
 from flask import send_file
 
-from emergency.auth import service as auth_service
 from emergency.auth.permissions import actor, allow
 from emergency.auth.roles import ADMIN, BUREAU, GRID_STAFF
 from emergency.db import get_session, read_session
 from emergency.geojson import feature, feature_collection, geojson_response
 from emergency.jsonbody import Blueprint
 from emergency.schemas import FeatureCollectionSchema
+from hazards import service as hazard_service
 from hazards.disasters import exports, labels, schemas, service
 
 blp = Blueprint("disasters_api", __name__, url_prefix="/api/v1",
@@ -37,9 +36,7 @@ def create_report(body):
     """Report disaster losses at a point in one of your grids; resending the same client_id
     returns the stored report (200)."""
     session, reader, user = get_session(), read_session(), actor()
-    grids = auth_service.grid_codes_of(reader, user.id) if user.role == GRID_STAFF else []
-    reporter = SimpleNamespace(id=user.id, username=user.username, role=user.role,
-                               grid_codes=grids, area_code=user.area_code)
+    reporter = hazard_service.reporter(user)
     # As POST /hazards: signing in and the look-ups read on the lock-free reader, so the
     # write lock (SpatiaLite) is taken only for the insert.
     record, created = service.create_report(session, reporter, reader=reader, **body)

@@ -115,13 +115,13 @@ def create_report(session, user, client_id, kind, location, losses_yuan, note=""
     if bad:
         raise Invalid("counts must be whole numbers >= 0", bad)
     lon, lat = location.x, location.y
-    grid_code, area_code = geo_service.grid_and_area_at(reader, lon, lat)
+    grid_code, area_code, assigned = geo_service.assigned_grid_at(reader, lon, lat, user.id)
     if reader is not session:
         reader.rollback()  # read-only: ends the snapshot and returns the connection
     if grid_code is None:
         raise Invalid("the location is outside every management grid",
                       {"location": ["outside every management grid"]})
-    if user.role == GRID_STAFF and grid_code not in (user.grid_codes or []):
+    if user.role == GRID_STAFF and not assigned:
         raise Forbidden(f"grid {grid_code} is not one of your grids")
     fen = int((Decimal(losses_yuan) / FEN).to_integral_value())
     report = DisasterReport(client_id=client_id, kind=kind, losses_fen=fen, note=note or "",

@@ -87,11 +87,3 @@ def test_bearer_token_works_for_clients_that_keep_cookies(client, actors):
     header = actors.header("planner")
     client.get("/login")  # sets a session cookie holding the CSRF token
     assert client.get("/api/v1/areas", headers=header).status_code == 200
-
-
-def test_grid_codes_of_matches_the_users_grids(db, actors, place):
-    staff, _ = actors.make("grid_staff", grids=list(reversed(place["grids"])))
-    other, _ = actors.make("dispatcher")
-    db.flush()
-    assert service.grid_codes_of(db, staff.id) == sorted(place["grids"]) == staff.grid_codes
-    assert service.grid_codes_of(db, other.id) == []
