@@ -397,16 +397,23 @@ TEAMS_DRAWN = """() => {
           shown: shown ? shown.textContent : null, icons: icons.length,
           icon_teams: icons.reduce((n, s) => n + Number(s.textContent), 0)};
 }"""
-# A square drawn on the map as itself (not merged into a cluster), where a click reaches it.
+# A square drawn on the map as itself (not merged into a cluster), where a click reaches it
+# and its popup (opening above it) is clear of the map's controls (the legend, the layers).
 SQUARE_AT = """() => {
   const v = Object.values(window.viewportLayers)[0], map = v.map;
   const box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+  const controls = Array.from(map.getContainer().querySelectorAll('.leaflet-control'))
+    .map(c => c.getBoundingClientRect()).filter(r => r.width && r.height);
+  const clear = (x, y) => controls.every(r => x + 150 < r.left || x - 150 > r.right ||
+                                              y + 20 < r.top || y - 220 > r.bottom);
   for (const d of v.defs) {
     if (d.name !== 'teams' || !d.meta || !d.meta.aggregated) { continue; }
     for (const m of d.drawn) {
       const p = map.latLngToContainerPoint(m.getLatLng());
-      if (v.map.hasLayer(m) && p.x > 60 && p.y > 60 && p.x < size.x - 260 && p.y < size.y - 60) {
-        return [box.left + p.x, box.top + p.y];
+      const x = box.left + p.x, y = box.top + p.y;
+      if (v.map.hasLayer(m) && p.x > 60 && p.y > 60 && p.x < size.x - 260 && p.y < size.y - 60
+          && clear(x, y)) {
+        return [x, y];
       }
     }
   }
