@@ -84,11 +84,12 @@
   window.addEventListener('pagehide', function () { if (source) { source.close(); } });
   window.addEventListener('pageshow', function (e) { if (e.persisted) { open(); } });
 
-  // The stream is a request that never ends. It opens once the page has loaded and then had
-  // no request finish for QUIET_MS (at most MAX_DEFER_MS after load): the page's own data
-  // comes first, and tools that wait for "no request in flight" (Playwright's networkidle,
-  // used by the browser tests) still see the page settle. Nothing is lost meanwhile: the
-  // stream resumes from the id the page was drawn with (data-last-event-id).
+  // The stream is a request that never ends. It opens once the page has loaded, has no fetch
+  // in flight (pages.js counts them) and has had no request finish for QUIET_MS (at most
+  // MAX_DEFER_MS after load): the page's own data comes first, even a slow layer's, and
+  // tools that wait for "no request in flight" (Playwright's networkidle, used by the
+  // browser tests) still see the page settle. Nothing is lost meanwhile: the stream resumes
+  // from the id the page was drawn with (data-last-event-id).
   var QUIET_MS = 1500;
   var MAX_DEFER_MS = 15000;
 
@@ -97,8 +98,13 @@
     var timer = null;
     var done = false;
     var observer = null;
+    function busy() {
+      var pages = window.EmergencyPages;
+      return pages && pages.requestsInFlight ? pages.requestsInFlight() > 0 : false;
+    }
     function fire() {
       if (done) { return; }
+      if (busy() && Date.now() - begun < MAX_DEFER_MS) { arm(); return; }
       done = true;
       if (observer) { observer.disconnect(); }
       fn();

@@ -5,6 +5,23 @@
 (function () {
   'use strict';
 
+  // Requests the page's scripts have in flight (every fetch, the maps' and tiles' included,
+  // counted until its answer's headers arrive; the body's end is a Resource Timing entry).
+  // live.js opens its never-ending event stream only when none is left, so a slow layer is
+  // not raced by the stream and tools waiting for "no request in flight" see the page settle.
+  var inFlight = 0;
+  if (window.fetch) {
+    var nativeFetch = window.fetch;
+    var settled = function () { inFlight -= 1; };
+    window.fetch = function () {
+      var answer = nativeFetch.apply(this, arguments);
+      inFlight += 1;
+      answer.then(settled, settled);
+      return answer;
+    };
+  }
+  function requestsInFlight() { return inFlight; }
+
   // The JSON API from page scripts, with the page's CSRF token: {ok, status, data}; a body
   // that is not JSON gives data {}.
   function api(method, url, body) {
@@ -63,7 +80,7 @@
   }
 
   window.EmergencyPages = {api: api, errorText: errorText, leaves: leaves, el: el,
-                           localTime: localTime};
+                           localTime: localTime, requestsInFlight: requestsInFlight};
 
   function ready(fn) {
     if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', fn); }

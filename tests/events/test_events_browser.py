@@ -55,3 +55,32 @@ def test_a_refused_stream_shows_offline_then_reconnects_without_losing_events(li
             page.close()
     finally:
         live.app.config["EVENTS_MAX_STREAMS_PER_WORKER"] = 200
+
+
+@pytest.mark.browser
+def test_the_stream_waits_for_a_slow_request_of_the_page(live):
+    """A layer still loading when the page has been quiet for a while keeps the stream closed
+    (the CI failure of 4 Dec: a 3-second layer let the stream open first, so the page never
+    had no request in flight); the stream opens once that answer has come."""
+    live.user("events-slow", "planner")
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, live.base, "events-slow", "correct horse battery")
+        held = []
+        page.route("**/held-for-test", lambda route: held.append(route))
+        page.add_init_script(
+            "document.addEventListener('DOMContentLoaded', () => fetch('/held-for-test'));")
+        streams = []
+        page.on("request", lambda r: streams.append(r.url) if "/api/v1/events" in r.url
+                else None)
+        page.goto(live.base + "/", wait_until="load")
+        page.wait_for_timeout(1000)
+        assert held, "the page's slow request was not made"
+        assert page.evaluate("() => EmergencyPages.requestsInFlight()") >= 1
+        page.wait_for_timeout(3000)  # twice live.js's quiet time
+        assert streams == []
+        assert page.locator("#live-indicator").get_attribute("data-state") == "reconnecting"
+        held[0].fulfill(status=204)
+        page.wait_for_selector("#live-indicator[data-state='live']", timeout=10000)
+        assert len(streams) == 1
+        page.close()
