@@ -8,7 +8,8 @@ is formatted column by column (no Python call per value) and nothing of the whol
 held as rows, so memory stays flat whatever the count. On PostGIS the COPY data go out from a
 second thread (psycopg's queued writer), so the server inserts and indexes one batch while
 Python formats the next; on SpatiaLite the per-row index triggers are suspended and the new
-rows indexed after, with a page cache large enough for the indexes being filled.
+rows' R*Tree boxes filled one batch behind them by one ``INSERT … SELECT`` each, with a page
+cache large enough for the indexes being filled.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -81,17 +82,15 @@ def insert_rows(session, table_name, columns, rows, geoms, geom_column="geom", s
         conn.exec_driver_sql(sql, batch)
         count += len(batch)
     if suspended is not None:
-        _resume_triggers(conn, table_name, geom_column, *suspended, geoms)
-        # Rows must have taken the rowids right after ``last`` for the index to be right.
-        added = conn.exec_driver_sql(f"SELECT max(rowid) FROM {_quote(table_name)}").scalar()
-        if added != suspended[1] + len(rows):
-            raise RuntimeError(f"bulk insert into {table_name}: unexpected rowids")
+        conn.exec_driver_sql(_index_rows(table_name, geom_column),
+                             (suspended[1] + 1, suspended[1] + len(rows)))
+        _index_after(conn, table_name, geom_column, suspended, len(rows))
     return count
 
 
 # SpatiaLite keeps its R*Tree and bookkeeping current with three triggers per row; for a
-# large insert it is about twice as fast to suspend them and index the new rows in one
-# statement. The triggers are dropped and recreated inside the same transaction, so other
+# large insert it is about twice as fast to suspend them and index the new rows with
+# statements of many rows each (``_index_rows``). The triggers are dropped and recreated inside the same transaction, so other
 # connections never see the table without them and a rollback restores them.
 MANY = 5_000
 _TRIGGERS = ("ggi", "tmi", "gii")
@@ -110,29 +109,6 @@ def _suspend_triggers(conn, table_name, geom_column):
     for name, _sql in found:
         conn.exec_driver_sql(f"DROP TRIGGER {_quote(name)}")
     return [sql for _name, sql in found], last
-
-
-def _outward_float32(doubles, direction):
-    """Doubles rounded to float32 toward -inf (direction -1) or +inf (+1), as doubles."""
-    f = doubles.astype(np.float32)
-    off = (f > doubles) if direction < 0 else (f < doubles)
-    f[off] = np.nextafter(f[off], np.float32(direction * np.inf))
-    return f.astype(float)
-
-
-def _resume_triggers(conn, table_name, geom_column, trigger_sql, last, geoms):
-    """Index the rows added after rowid ``last`` and recreate the triggers."""
-    # The R*Tree stores float32: round each MBR outward, as SpatiaLite's RTreeAlign does.
-    bounds = shapely.bounds(list(geoms))
-    minx, miny = _outward_float32(bounds[:, 0], -1), _outward_float32(bounds[:, 1], -1)
-    maxx, maxy = _outward_float32(bounds[:, 2], 1), _outward_float32(bounds[:, 3], 1)
-    rowids = range(last + 1, last + 1 + len(bounds))
-    conn.exec_driver_sql(
-        f"INSERT INTO {_quote(f'idx_{table_name}_{geom_column}')} "
-        "(pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
-        list(zip(rowids, minx.tolist(), maxx.tolist(), miny.tolist(), maxy.tolist(),
-                 strict=True)))
-    _touch_and_restore(conn, table_name, geom_column, trigger_sql)
 
 
 # SQLite's page cache (KiB, as a negative cache_size) while a large insert fills a table's
@@ -200,57 +176,59 @@ def insert_columns(session, table_name, columns, count, geoms, geom_column="geom
     conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
 
     def prepared(start):
-        """Batch ``start``'s rows and, when the triggers are suspended, its R*Tree rows."""
+        """Batch ``start``'s rows."""
         stop = min(count, start + batch)
         chunk = np.asarray(geoms(start, stop), dtype=object)
         cols = [_sqlite_column(columns[n], start, stop) for n in names]
-        rows = list(zip(*cols, shapely.to_wkb(chunk).tolist(), strict=True))
-        if suspended is None:
-            return rows, None
-        return rows, _rtree_rows(shapely.bounds(chunk), suspended[1] + 1 + start)
+        return list(zip(*cols, shapely.to_wkb(chunk).tolist(), strict=True))
 
     try:
         suspended = _suspend_triggers(conn, table_name, geom_column) if count >= MANY else None
-        boxes = []
-        # The next batch is made (geometries, WKB, tuples, its R*Tree rows: shapely and pyproj
-        # release the GIL) in a second thread while SQLite inserts this one (the sqlite3
-        # module releases the GIL for each row's step), as the PostGIS path overlaps
-        # formatting and COPY. Every ``geoms`` call happens in that one thread.
+        index = _index_rows(table_name, geom_column)
+        # The next batch is made (geometries, WKB, tuples) in a second thread while SQLite
+        # stores this one, as the PostGIS path overlaps formatting and COPY. Every ``geoms``
+        # call happens in that one thread. An executemany gives up the GIL for each row's
+        # step and waits to have it back whenever the other thread is running Python, so
+        # the rows go in while the preparing thread is mostly done; the R*Tree boxes of the
+        # batch before go in first, in one statement that runs without the GIL, so the
+        # preparing thread has it meanwhile (measured at 500 m: store 5.7 -> 4.6 s).
         with ThreadPoolExecutor(1, thread_name_prefix="bulk-prepare") as pool:
             upcoming = pool.submit(prepared, 0) if count else None
             for start in range(0, count, batch):
-                params, box = upcoming.result()
+                params = upcoming.result()
                 if start + batch < count:
                     upcoming = pool.submit(prepared, start + batch)
-                boxes.append(box)
+                if suspended is not None and start:
+                    first = suspended[1] + 1 + start - batch
+                    conn.exec_driver_sql(index, (first, first + batch - 1))
                 conn.exec_driver_sql(sql, params)
         if suspended is not None:
-            _index_after(conn, table_name, geom_column, suspended, boxes, count)
+            first = suspended[1] + 1 + (count - 1) // batch * batch
+            conn.exec_driver_sql(index, (first, suspended[1] + count))
+            _index_after(conn, table_name, geom_column, suspended, count)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
     return count
 
 
-def _rtree_rows(bounds, first_rowid):
-    """R*Tree rows (pkid, xmin, xmax, ymin, ymax) of consecutive rowids from shapely bounds,
-    rounded outward to float32 as SpatiaLite's RTreeAlign does."""
-    minx, miny = _outward_float32(bounds[:, 0], -1), _outward_float32(bounds[:, 1], -1)
-    maxx, maxy = _outward_float32(bounds[:, 2], 1), _outward_float32(bounds[:, 3], 1)
-    return list(zip(range(first_rowid, first_rowid + len(bounds)), minx.tolist(),
-                    maxx.tolist(), miny.tolist(), maxy.tolist(), strict=True))
+def _index_rows(table_name, geom_column):
+    """SQL filling the R*Tree with the boxes of the rows whose rowids are between two
+    parameters, as SpatiaLite's insert trigger would (SQLite's R*Tree rounds each box
+    outward to float32): one statement, run by SQLite without Python or the GIL."""
+    g = _quote(geom_column)
+    return (f"INSERT INTO {_quote(f'idx_{table_name}_{geom_column}')} "
+            f"(pkid, xmin, xmax, ymin, ymax) SELECT rowid, MbrMinX({g}), MbrMaxX({g}), "
+            f"MbrMinY({g}), MbrMaxY({g}) FROM {_quote(table_name)} "
+            f"WHERE rowid BETWEEN ? AND ? AND {g} IS NOT NULL")
 
 
-def _index_after(conn, table_name, geom_column, suspended, boxes, count):
-    """Fill the R*Tree with the new rows' boxes (``_rtree_rows`` batches) and recreate the
+def _index_after(conn, table_name, geom_column, suspended, count):
+    """Check the new rows took the rowids after the last one before and recreate the
     triggers."""
     trigger_sql, last = suspended
     added = conn.exec_driver_sql(f"SELECT max(rowid) FROM {_quote(table_name)}").scalar()
     if added != last + count:
         raise RuntimeError(f"bulk insert into {table_name}: unexpected rowids")
-    sql = (f"INSERT INTO {_quote(f'idx_{table_name}_{geom_column}')} "
-           "(pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)")
-    for rows in boxes:
-        conn.exec_driver_sql(sql, rows)
     _touch_and_restore(conn, table_name, geom_column, trigger_sql)
 
 
