@@ -90,8 +90,9 @@ def insert_rows(session, table_name, columns, rows, geoms, geom_column="geom", s
 
 # SpatiaLite keeps its R*Tree and bookkeeping current with three triggers per row; for a
 # large insert it is about twice as fast to suspend them and index the new rows with
-# statements of many rows each (``_index_rows``). The triggers are dropped and recreated inside the same transaction, so other
-# connections never see the table without them and a rollback restores them.
+# statements of many rows each (``_index_rows``). The triggers are dropped and recreated
+# inside the same transaction, so other connections never see the table without them and a
+# rollback restores them.
 MANY = 5_000
 _TRIGGERS = ("ggi", "tmi", "gii")
 
