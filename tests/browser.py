@@ -67,6 +67,30 @@ def _stop_shared():
             playwright.stop()
 
 
+class _ReducedMotion:
+    """A browser whose new contexts and pages prefer reduced motion unless told otherwise.
+
+    Bootstrap scrolls smoothly when the user has no such preference, and Playwright 1.56
+    scrolls an element into view natively when it retries a click: on a loaded machine that
+    scroll was still animating when the click landed, so the click missed its button (a form
+    never submitted; Playwright issue 42625, fixed after 1.56). Tests that want the motion
+    pass ``reduced_motion="no-preference"``."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        options.setdefault("reduced_motion", "reduce")
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):
+        options.setdefault("reduced_motion", "reduce")
+        return self._browser.new_page(**options)
+
+
 @contextlib.contextmanager
 def chromium():
     """A headless Chromium browser driven by Playwright (never a downloaded browser)."""
@@ -76,13 +100,13 @@ def chromium():
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                yield browser
+                yield _ReducedMotion(browser)
             finally:
                 browser.close()
         return
     browser = _shared_browser()
     try:
-        yield browser
+        yield _ReducedMotion(browser)
     finally:
         for context in list(browser.contexts):
             context.close()
