@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -251,8 +252,18 @@ def committed_app(backend, tmp_path, label, demo_steps=()):
     try:
         yield app
     finally:
+        let_pruning_finish()
         app.extensions["emergency.db"]["engine"].dispose()
         drop_database(url)
+
+
+def let_pruning_finish(seconds=10):
+    """Wait for the live events' pruning threads a commit may have started (at most one a
+    minute per process, a short DELETE on the app's engine), so that no database is dropped
+    or engine disposed under one."""
+    for thread in threading.enumerate():
+        if thread.name == "live-events-prune":
+            thread.join(seconds)
 
 
 DEMO_SHELL = (geo_demo.load_areas, auth_demo.load_users)
