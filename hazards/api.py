@@ -1,6 +1,5 @@
 """JSON API for hazard reports: report, photos, workflow, lists, tasks, bulletins."""
 
-
 from flask import Response, current_app, render_template
 
 from emergency.auth.permissions import actor, allow, public

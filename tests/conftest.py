@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from emergency import create_app, migrate, spatial
 from emergency.auth import demo as auth_demo
+from emergency.events.hub import PRUNE_THREAD
 from emergency.geo import demo as geo_demo
 
 BACKENDS = ("spatialite", "postgis")
@@ -90,6 +91,7 @@ def drop_database(url):
     """Drop a scratch PostGIS database (SpatiaLite files go with the tmp folder)."""
     if not url.startswith("postgresql"):
         return
+    let_pruning_finish()
     from sqlalchemy import create_engine
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -262,7 +264,7 @@ def let_pruning_finish(seconds=10):
     minute per process, a short DELETE on the app's engine), so that no database is dropped
     or engine disposed under one."""
     for thread in threading.enumerate():
-        if thread.name == "live-events-prune":
+        if thread.name == PRUNE_THREAD:
             thread.join(seconds)
 
 

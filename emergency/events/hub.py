@@ -254,6 +254,7 @@ class Hub:
 
 _HUB_LOCK = threading.Lock()
 _PRUNE_LOCK = threading.Lock()
+PRUNE_THREAD = "live-events-prune"  # the name of the thread a publication's pruning runs in
 _last_prune = 0.0
 
 
@@ -270,7 +271,7 @@ def _prune_now_and_then(session):
         if now - _last_prune < PRUNE_EVERY_SECONDS:
             return
         _last_prune = now
-    threading.Thread(target=_prune_job, args=(engine,), name="live-events-prune",
+    threading.Thread(target=_prune_job, args=(engine,), name=PRUNE_THREAD,
                      daemon=True).start()
 
 

@@ -1,7 +1,6 @@
 """JSON API for direct disaster reports (灾情直报): report, list, sums per area (and their
 .xlsx export)."""
 
-
 from flask import send_file
 
 from emergency.auth.permissions import actor, allow
